@@ -1,0 +1,77 @@
+"""One way to open a Cassandra session and to apply the CQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cassandra.cluster import Cluster, Session
+
+from discorecs.settings import REPO_ROOT, Settings
+
+SCHEMA_DIR = REPO_ROOT / "schema"
+
+
+def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Cluster, Session]:
+    """Open a driver session to the configured Cassandra node.
+
+    Args:
+        settings: Where Cassandra listens.
+        connect_timeout: Seconds to wait for the first connection.
+
+    Returns:
+        The cluster (shut it down when done) and a session on it.
+    """
+    cluster = Cluster(
+        [settings.cassandra_host],
+        port=settings.cassandra_port,
+        connect_timeout=connect_timeout,
+        protocol_version=5,
+    )
+    return cluster, cluster.connect()
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """Context manager yielding a session; the cluster is shut down on exit."""
+    cluster, session = connect(settings)
+    try:
+        yield session
+    finally:
+        cluster.shutdown()
+
+
+def schema_statements(keyspace: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """The DDL statements of ``schema/*.cql`` in file order, for the given keyspace.
+
+    Args:
+        keyspace: Keyspace name substituted for ``{keyspace}``.
+        schema_dir: Folder of ``.cql`` files.
+
+    Returns:
+        One statement per entry, comments stripped.
+    """
+    statements: list[str] = []
+    for path in sorted(schema_dir.glob("*.cql")):
+        lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")]
+        for chunk in "\n".join(lines).split(";"):
+            if chunk.strip():
+                statements.append(chunk.strip().replace("{keyspace}", keyspace))
+    return statements
+
+
+def apply_schema(session: Session, keyspace: str) -> int:
+    """Create the keyspace, tables and indexes if missing (idempotent).
+
+    Args:
+        session: An open driver session.
+        keyspace: Keyspace to create the tables in.
+
+    Returns:
+        The number of statements run.
+    """
+    statements = schema_statements(keyspace)
+    for statement in statements:
+        session.execute(statement, timeout=60)
+    return len(statements)

@@ -1,0 +1,16 @@
+"""The ``discorecs`` command: one click group, each subcommand a thin shell over a library call."""
+
+from __future__ import annotations
+
+import click
+
+from discorecs import logs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"})
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """discorecs: a streaming social recommender for record collectors."""
+    import logging
+
+    logs.configure(logging.DEBUG if verbose else logging.INFO)
