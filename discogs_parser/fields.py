@@ -1,4 +1,4 @@
-"""Parsers for the scalar fields of a Discogs record, strict where a bad value means a bad record."""
+"""Parse the scalar fields of a Discogs record; strict where a bad value spoils the record."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class BadField(ValueError):
 
 
 def parse_year(released: str | None) -> int | None:
-    """The year of a ``<released>`` value.
+    """Return the year of a ``<released>`` value.
 
     Accepts ``1999``, ``1999-00-00``, ``1999-03-00`` and ``1999-03-15``; anything else (absent,
     empty, ``?``, ``0000``) gives None rather than failing the record.
@@ -22,6 +22,7 @@ def parse_year(released: str | None) -> int | None:
 
     Returns:
         The year, or None.
+
     """
     if not released:
         return None
@@ -33,7 +34,7 @@ def parse_year(released: str | None) -> int | None:
 
 
 def parse_id(text: str | None, field: str) -> int | None:
-    """An optional positive integer id; empty or ``0`` means "not linked".
+    """Parse an optional positive integer id; empty or ``0`` means "not linked".
 
     Args:
         text: Raw text, may be None.
@@ -44,6 +45,7 @@ def parse_id(text: str | None, field: str) -> int | None:
 
     Raises:
         BadField: The text is not an integer.
+
     """
     if text is None:
         return None
@@ -56,7 +58,7 @@ def parse_id(text: str | None, field: str) -> int | None:
 
 
 def parse_bool(text: str | None, field: str) -> bool | None:
-    """An optional ``true``/``false`` attribute.
+    """Parse an optional ``true``/``false`` attribute.
 
     Args:
         text: Raw text, may be None.
@@ -67,6 +69,7 @@ def parse_bool(text: str | None, field: str) -> bool | None:
 
     Raises:
         BadField: Any other value.
+
     """
     if not text:
         return None

@@ -23,6 +23,7 @@ class Artist:
         name: Name as stored by Discogs, disambiguation suffix such as ``" (2)"`` kept.
         anv: Artist name variation printed on the release, ``""`` when none.
         join: Text placed after this artist in the credit line, ``""`` when none.
+
     """
 
     artist_id: int | None
@@ -55,7 +56,7 @@ class Format:
     descriptions: tuple[str, ...]
 
     def render(self) -> str:
-        """The format as one line of text, e.g. ``2 x Vinyl, LP, Album``."""
+        """Render the format as one line of text, e.g. ``2 x Vinyl, LP, Album``."""
         head = f"{self.qty} x {self.name}" if self.qty and self.qty > 1 else self.name
         return ", ".join([head, *self.descriptions, *([self.text] if self.text else [])])
 
@@ -80,6 +81,7 @@ class Release:
         is_main_release: ``@is_main_release`` of ``master_id``, None when absent.
         data_quality: ``Needs Vote``, ``Correct`` …, None when absent.
         track_count: Number of top-level tracklist entries (headings included).
+
     """
 
     release_id: int
@@ -131,7 +133,7 @@ class Release:
         return [fmt.render() for fmt in self.formats]
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict: every field, plus the derived credit line."""
+        """Return a JSON-ready dict: every field, plus the derived credit line."""
         data = asdict(self)
         data["artist_credit"] = self.artist_credit
         return data

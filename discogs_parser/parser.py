@@ -52,6 +52,7 @@ class ParseStats:
         last_id: Id of the last good release.
         last_line: Source line of the last good release.
         bad: The first :data:`MAX_LOGGED_BAD` skipped records.
+
     """
 
     releases: int = 0
@@ -131,6 +132,7 @@ def release_from_element(elem: etree._Element) -> Release:
 
     Raises:
         BadField: The id is missing or not numeric, or a numeric field is not a number.
+
     """
     raw_id = elem.get("id")
     release_id = parse_id(raw_id, "release id")
@@ -166,7 +168,7 @@ def release_from_element(elem: etree._Element) -> Release:
             master_id = parse_id(child.text, "master_id")
             is_main_release = parse_bool(child.get("is_main_release"), "is_main_release")
         elif tag == "tracklist":
-            values["track_count"] = sum(1 for _ in child.iterchildren("track"))
+            values["track_count"] = len(child)
     released = values.get("released")
     return Release(
         release_id=release_id,
@@ -195,6 +197,7 @@ class ReleaseReader:
 
     Args:
         path: A ``.xml`` or ``.xml.gz`` releases dump.
+
     """
 
     def __init__(self, path: Path) -> None:
@@ -217,6 +220,7 @@ class ReleaseReader:
 
         Raises:
             ParseStopped: The file is truncated or not well-formed XML.
+
         """
         with open_dump(self.path) as source:
             self.source = source
@@ -274,9 +278,8 @@ class ReleaseReader:
         offset = f"byte {source.raw.position} of {source.total_bytes}" if source else "start"
         if source and source.is_gzip:
             offset = f"compressed {offset} (xml byte {source.xml.position})"
-        line_text = f"line {line}" if line else f"after line {stats.last_line or 0}"
+        line_text = f"at line {line}" if line else f"after line {stats.last_line or 0}"
         return (
-            f"{self.path.name}: stopped at {line_text}, {offset}: {reason}; "
-            f"last good release id={stats.last_id}; releases={stats.releases} "
-            f"skipped={stats.skipped}"
+            f"{self.path.name}: stopped {line_text}, {offset}: {reason}; "
+            f"last good release id={stats.last_id}"
         )

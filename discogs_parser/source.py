@@ -22,7 +22,7 @@ class CountingReader(io.RawIOBase):
         self.position = 0
 
     def readable(self) -> bool:
-        """Always readable."""
+        """Report that the stream is readable."""
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
@@ -50,6 +50,7 @@ class DumpSource:
         total_bytes: Size of the file on disk (compressed size for ``.gz``).
         raw: Counter of bytes read from disk, i.e. progress towards ``total_bytes``.
         xml: Counter of decompressed XML bytes handed to the parser.
+
     """
 
     stream: BinaryIO
@@ -73,6 +74,7 @@ def open_dump(path: Path) -> Iterator[DumpSource]:
 
     Yields:
         The opened source; the file is closed on exit.
+
     """
     with path.open("rb") as handle:
         is_gzip = handle.read(2) == _GZIP_MAGIC

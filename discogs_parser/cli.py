@@ -1,0 +1,74 @@
+"""``discorecs parse``: thin click shells over :func:`discogs_parser.pipeline.run_releases`."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from discogs_parser.loader import LoadError, loader_scope
+from discogs_parser.pipeline import RunStopped, Sink, jsonl_sink, run_releases
+from discogs_parser.progress import make_progress
+from discorecs.logs import get_logger
+from discorecs.settings import load_settings
+
+log = get_logger("discogs_parser.cli")
+
+
+@click.group()
+def parse() -> None:
+    """Parse Discogs dumps (and load them into Cassandra)."""
+
+
+@parse.command("releases")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N good releases.")
+@click.option(
+    "--jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON object per release to this file ('-' for stdout); no Cassandra.",
+)
+@click.option("--no-load", is_flag=True, help="Parse and count only; no Cassandra.")
+@click.option("--resume", is_flag=True, help="Skip releases already in the releases table.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=96, show_default=True)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
+def releases(
+    path: Path,
+    limit: int | None,
+    jsonl: Path | None,
+    no_load: bool,
+    resume: bool,
+    chunk_size: int,
+    concurrency: int,
+    progress: bool,
+) -> None:
+    """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table."""
+    load = not (no_load or jsonl)
+    if resume and not load:
+        raise click.UsageError("--resume only applies when loading into Cassandra")
+    loader = None
+    try:
+        with ExitStack() as stack:
+            sinks: list[Sink] = []
+            if jsonl:
+                out = click.open_file(str(jsonl), "w", encoding="utf-8")
+                sinks.append(jsonl_sink(stack.enter_context(out)))
+            if load:
+                scope = loader_scope(load_settings(), concurrency=concurrency, resume=resume)
+                loader = stack.enter_context(scope)
+                sinks.append(loader.write)
+            display = make_progress(path.stat().st_size, path.name, enabled=progress)
+            summary = run_releases(
+                path, sinks, limit=limit, chunk_size=chunk_size, progress=display
+            )
+    except RunStopped as exc:
+        raise click.ClickException(str(exc)) from None
+    except LoadError as exc:
+        written = loader.stats.written if loader else 0
+        raise click.ClickException(f"{path.name}: load failed: {exc}; loaded={written}") from None
+    if loader and loader.stats.already_loaded:
+        log.info("resume", already_loaded=loader.stats.already_loaded, written=loader.stats.written)
+    click.echo(summary.line())
+

@@ -1,0 +1,215 @@
+"""Write releases into Cassandra's ``releases`` table: prepared upserts, bounded concurrency.
+
+Every release is one ``INSERT`` of one partition, which Cassandra applies atomically, so a row
+is written whole or not at all, and loading the same file again rewrites the same values.
+
+Resume: before a chunk is written, the ids of the chunk are looked up with
+``SELECT release_id ... WHERE release_id IN ?`` (partition-key reads, answered from the bloom
+filters when absent) and the ones already present are dropped. Unlike "max loaded id", this
+needs no assumption that the dump is sorted or that the previous run wrote in order (concurrent
+writes finish out of order), and it costs no full-table scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from cassandra import DriverException, RequestExecutionException
+from cassandra.cluster import NoHostAvailable, Session
+from cassandra.concurrent import execute_concurrent_with_args
+
+from discogs_parser.model import Release
+from discorecs.cassandra import connect
+from discorecs.logs import get_logger
+from discorecs.settings import Settings
+
+log = get_logger("discogs_parser.loader")
+
+COLUMNS = (
+    "release_id",
+    "status",
+    "title",
+    "artists",
+    "artist_credit",
+    "labels",
+    "catnos",
+    "formats",
+    "genres",
+    "styles",
+    "country",
+    "released",
+    "year",
+    "master_id",
+    "is_main_release",
+    "data_quality",
+    "track_count",
+)
+
+RESUME_LOOKUP_SIZE = 100
+
+
+class LoadError(Exception):
+    """Rows that still failed after the retries."""
+
+
+def release_row(release: Release) -> tuple:
+    """Return the values of one release in :data:`COLUMNS` order."""
+    return (
+        release.release_id,
+        release.status,
+        release.title,
+        release.artist_names,
+        release.artist_credit,
+        release.label_names,
+        release.catnos,
+        release.format_lines,
+        set(release.genres),
+        set(release.styles),
+        release.country,
+        release.released,
+        release.year,
+        release.master_id,
+        release.is_main_release,
+        release.data_quality,
+        release.track_count,
+    )
+
+
+@dataclass
+class LoadStats:
+    """Rows written and rows left out because a previous run had written them."""
+
+    written: int = 0
+    already_loaded: int = 0
+
+
+class ReleaseLoader:
+    """Upsert releases chunk by chunk.
+
+    Args:
+        session: An open driver session.
+        keyspace: Keyspace holding the ``releases`` table.
+        concurrency: Requests in flight at once.
+        resume: Skip the releases whose id is already in the table.
+        retries: Extra attempts for rows whose write failed (timeouts, overload).
+
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        keyspace: str,
+        *,
+        concurrency: int = 96,
+        resume: bool = False,
+        retries: int = 3,
+    ) -> None:
+        self.session = session
+        self.concurrency = concurrency
+        self.resume = resume
+        self.retries = retries
+        self.stats = LoadStats()
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        self._insert = session.prepare(
+            f"INSERT INTO {keyspace}.releases ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+        )
+        self._lookup = session.prepare(
+            f"SELECT release_id FROM {keyspace}.releases WHERE release_id IN ?"
+        )
+
+    def existing_ids(self, ids: Sequence[int]) -> set[int]:
+        """Return the ids among ``ids`` that already have a row.
+
+        Args:
+            ids: Release ids to look up.
+
+        Returns:
+            The subset present in the table.
+
+        """
+        groups = [
+            (list(ids[i : i + RESUME_LOOKUP_SIZE]),)
+            for i in range(0, len(ids), RESUME_LOOKUP_SIZE)
+        ]
+        found: set[int] = set()
+        results = execute_concurrent_with_args(
+            self.session, self._lookup, groups, concurrency=self.concurrency
+        )
+        for success, result in results:
+            if not success:
+                raise LoadError(f"resume lookup failed: {result}")
+            found.update(row.release_id for row in result)
+        return found
+
+    def write(self, releases: Sequence[Release]) -> int:
+        """Upsert one chunk of releases, retrying failed rows.
+
+        Args:
+            releases: Complete releases.
+
+        Returns:
+            The number of rows written.
+
+        Raises:
+            LoadError: Some rows still failed after the retries.
+
+        """
+        if self.resume and releases:
+            present = self.existing_ids([release.release_id for release in releases])
+            if present:
+                self.stats.already_loaded += len(present)
+                releases = [r for r in releases if r.release_id not in present]
+        rows = [release_row(release) for release in releases]
+        pending = rows
+        for attempt in range(self.retries + 1):
+            results = execute_concurrent_with_args(
+                self.session,
+                self._insert,
+                pending,
+                concurrency=self.concurrency,
+                raise_on_first_error=False,
+            )
+            outcome = zip(pending, results, strict=True)
+            failed = [row for row, (success, _) in outcome if not success]
+            if not failed:
+                break
+            errors = [str(result) for success, result in results if not success]
+            log.warning("write_retry", attempt=attempt + 1, failed=len(failed), error=errors[0])
+            pending = failed
+        else:
+            raise LoadError(f"{len(pending)} rows failed after {self.retries} retries: {errors[0]}")
+        self.stats.written += len(rows)
+        return len(rows)
+
+
+@contextmanager
+def loader_scope(settings: Settings, **options: object) -> Iterator[ReleaseLoader]:
+    """Connect to Cassandra and yield a :class:`ReleaseLoader`; shut the driver down on exit.
+
+    Args:
+        settings: Where Cassandra listens and which keyspace to load into.
+        **options: Passed to :class:`ReleaseLoader` (``concurrency``, ``resume`` …).
+
+    Yields:
+        A loader on an open session.
+
+    Raises:
+        LoadError: Cassandra is unreachable or the ``releases`` table is missing.
+
+    """
+    where = f"{settings.cassandra_host}:{settings.cassandra_port}"
+    try:
+        cluster, session = connect(settings)
+    except (NoHostAvailable, DriverException, OSError) as exc:
+        raise LoadError(f"cannot reach Cassandra at {where}: {exc}") from None
+    try:
+        try:
+            loader = ReleaseLoader(session, settings.keyspace, **options)  # type: ignore[arg-type]
+        except (RequestExecutionException, DriverException) as exc:
+            table = f"{settings.keyspace}.releases"
+            raise LoadError(f"cannot prepare writes to {table}: {exc}") from None
+        yield loader
+    finally:
+        cluster.shutdown()
