@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from discogs_parser.cli import parse
 from discorecs import logs
 
 
@@ -14,3 +15,6 @@ def main(verbose: bool) -> None:
     import logging
 
     logs.configure(logging.DEBUG if verbose else logging.INFO)
+
+
+main.add_command(parse)
