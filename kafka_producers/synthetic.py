@@ -1,0 +1,255 @@
+"""The synthetic event stream: users with hidden tastes adding, removing, viewing releases.
+
+:class:`EventStream` hands out chunks of ready-to-send Kafka messages. Everything random is
+drawn per chunk with numpy (users by a log-normal activity level, event kinds, taste buckets,
+releases, event ids); only the collection bookkeeping (what each user owns, so removes only
+remove owned releases and adds are new) runs per event. For a given seed and chunk size the
+stream is identical from run to run, except the ``event_time`` values, which follow the clock
+passed to :meth:`EventStream.next_chunk`.
+
+The first events are the profiles of all users (topic ``users``), so every later event refers to
+a known user. Malformed events (``bad_ratio``) replace collection/activity events and change no
+collection state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kafka_producers import events
+from kafka_producers.catalog import Catalog
+from kafka_producers.malformed import CATEGORIES, Malformer
+from kafka_producers.profiles import ProfileFactory
+from kafka_producers.sampler import ReleaseSampler
+from kafka_producers.tastes import Tastes, draw_tastes
+
+ACTIONS = ("add", "remove", "view", "play", "want")
+"""Event actions: the two collection actions, then the three activity kinds."""
+DEFAULT_MIX = (0.30, 0.05, 0.40, 0.15, 0.10)
+"""Share of each of :data:`ACTIONS` among non-profile events."""
+PLAY_OWNED_P = 0.7
+"""Chance that a play is of a release the user owns (when they own any)."""
+
+USERS, COLLECTIONS, ACTIVITY = (events.KINDS.index(k) for k in ("users", "collections", "activity"))
+_ADD, _REMOVE, _VIEW, _PLAY, _WANT = range(5)
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_UUID_NIBBLE_COLUMNS = [c for c in range(36) if c not in (8, 13, 18, 23)]
+
+
+@dataclass
+class Chunk:
+    """Messages ready to send, in send order.
+
+    Attributes:
+        topics: Index into :data:`events.KINDS` of each message's topic.
+        keys: Message keys (the decimal user id).
+        values: Message values (wire JSON, or malformed on purpose).
+        bad: Position -> reason category of each malformed message.
+
+    """
+
+    topics: list[int] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
+    values: list[bytes] = field(default_factory=list)
+    bad: dict[int, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        """Return the number of messages."""
+        return len(self.values)
+
+
+def uuid4_strings(rng: np.random.Generator, n: int) -> list[bytes]:
+    """Return ``n`` random version-4 UUIDs as ASCII bytes, drawn from ``rng`` in one go."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    nibbles = np.empty((n, 32), dtype=np.uint8)
+    nibbles[:, 0::2] = raw >> 4
+    nibbles[:, 1::2] = raw & 0x0F
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    text[:, _UUID_NIBBLE_COLUMNS] = _HEX[nibbles]
+    return text.view("S36").ravel().tolist()
+
+
+def iso_millis(times_ms: np.ndarray) -> list[bytes]:
+    """Format epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` ASCII bytes, vectorised."""
+    text = np.datetime_as_string(times_ms.astype("datetime64[ms]"), unit="ms", timezone="UTC")
+    return text.astype("S24").tolist()
+
+
+class EventStream:
+    """A reproducible stream of synthetic user, collection and activity events."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        n_users: int,
+        seed: int,
+        bad_ratio: float = 0.0,
+        first_user_id: int = 1,
+        mix: tuple[float, ...] = DEFAULT_MIX,
+    ):
+        """Draw the population.
+
+        Args:
+            catalog: Releases to draw from.
+            n_users: Number of users.
+            seed: Seed of everything random.
+            bad_ratio: Share of collection/activity events to replace by malformed ones.
+            first_user_id: Id of the first user; users are numbered consecutively.
+            mix: Share of each of :data:`ACTIONS`.
+
+        """
+        if n_users < 1:
+            raise ValueError("need at least one user")
+        self._rng = np.random.default_rng(seed)
+        self.catalog = catalog
+        self.sampler = ReleaseSampler(catalog, self._rng)
+        self.tastes: Tastes = draw_tastes(n_users, self.sampler, self._rng)
+        self.user_ids = list(range(first_user_id, first_user_id + n_users))
+        activity = self._rng.lognormal(0.0, 1.0, size=n_users)
+        self._activity_cdf = np.cumsum(activity) / activity.sum()
+        self._mix = np.asarray(mix, dtype=np.float64) / sum(mix)
+        self._keys = [str(u).encode() for u in self.user_ids]
+        self._owned: list[list[int]] = [[] for _ in range(n_users)]
+        self._owned_pos: list[dict[int, int]] = [{} for _ in range(n_users)]
+        self._profiles = ProfileFactory(seed)
+        self._profiles_sent = 0
+        self._last_ms = 0
+        self._malformer = Malformer(
+            np.random.default_rng([seed, 2]), bad_ratio, int(catalog.release_ids.max())
+        )
+        self._templates = [events.row_template(k).encode() for k in events.KINDS]
+
+    @property
+    def n_users(self) -> int:
+        """Return the population size."""
+        return len(self.user_ids)
+
+    def owned(self, user: int) -> list[int]:
+        """Return the release ids user row ``user`` owns now (in no particular order)."""
+        return list(self._owned[user])
+
+    def next_chunk(self, n: int, now_ms: int, span_ms: float = 0.0) -> Chunk:
+        """Generate the next ``n`` messages.
+
+        Args:
+            n: Number of messages.
+            now_ms: Clock (epoch ms) of the first message; times never go backwards.
+            span_ms: Milliseconds the chunk's event times spread over.
+
+        Returns:
+            The messages, in send order.
+
+        """
+        start = max(int(now_ms), self._last_ms)
+        times_ms = start + (np.arange(n) * (span_ms / max(n, 1))).astype(np.int64)
+        self._last_ms = int(times_ms[-1]) if n else start
+        stamps = iso_millis(times_ms)
+        ids = uuid4_strings(self._rng, n)
+        if self._profiles_sent < self.n_users:
+            return self._profile_chunk(ids, stamps)
+        return self._activity_chunk(ids, stamps)
+
+    def _profile_chunk(self, ids: list[bytes], stamps: list[bytes]) -> Chunk:
+        first = self._profiles_sent
+        rows = range(first, min(first + len(ids), self.n_users))
+        profiles = self._profiles.make([self.user_ids[r] for r in rows])
+        template = self._templates[USERS]
+        chunk = Chunk()
+        for i, (row, profile) in enumerate(zip(rows, profiles, strict=True)):
+            texts = [
+                json.dumps(v, ensure_ascii=False).encode()
+                for v in (profile.name, profile.username, profile.email, profile.location)
+            ]
+            value = template % (
+                events.SCHEMA_VERSION,
+                ids[i],
+                stamps[i],
+                self.user_ids[row],
+                *texts,
+                profile.joined_at.encode(),
+            )
+            chunk.topics.append(USERS)
+            chunk.keys.append(self._keys[row])
+            chunk.values.append(value)
+        self._profiles_sent = rows.stop
+        return chunk
+
+    def _activity_chunk(self, ids: list[bytes], stamps: list[bytes]) -> Chunk:
+        n = len(ids)
+        rng = self._rng
+        users = np.searchsorted(self._activity_cdf, rng.random(n), side="right")
+        users = np.minimum(users, self.n_users - 1)
+        actions = rng.choice(len(ACTIONS), size=n, p=self._mix).tolist()
+        buckets = self.tastes.draw_buckets(users, rng.random(n))
+        releases = self.catalog.release_ids[self.sampler.draw(buckets, rng.random(n))].tolist()
+        picks = rng.random(n).tolist()
+        spoiled = self._malformer.draw(n)
+        users_list = users.tolist()
+
+        collection_t, activity_t = self._templates[COLLECTIONS], self._templates[ACTIVITY]
+        names = [a.encode() for a in ACTIONS]
+        version = events.SCHEMA_VERSION
+        topics = [0] * n
+        keys = [b""] * n
+        values = [b""] * n
+        bad: dict[int, str] = {}
+        for i in range(n):
+            u = users_list[i]
+            release = releases[i]
+            action = actions[i]
+            owned = self._owned[u]
+            pos = self._owned_pos[u]
+            if action == _ADD:
+                if release in pos:
+                    action = _PLAY
+            elif action == _REMOVE:
+                if owned:
+                    release = owned[int(picks[i] * len(owned))]
+                else:
+                    action = _ADD
+            elif action == _PLAY and owned and picks[i] < PLAY_OWNED_P:
+                release = owned[int(picks[i] / PLAY_OWNED_P * len(owned))]
+            topic = COLLECTIONS if action <= _REMOVE else ACTIVITY
+            topics[i] = topic
+            keys[i] = self._keys[u]
+            if spoiled[i] >= 0:
+                values[i] = self._malformer.spoil(
+                    spoiled[i],
+                    events.KINDS[topic],
+                    (
+                        version,
+                        ids[i].decode(),
+                        stamps[i].decode(),
+                        self.user_ids[u],
+                        release,
+                        ACTIONS[action],
+                    ),
+                )
+                bad[i] = CATEGORIES[spoiled[i]]
+                continue
+            if action == _ADD:
+                pos[release] = len(owned)
+                owned.append(release)
+            elif action == _REMOVE:
+                last = owned.pop()
+                if last != release:
+                    slot = pos[release]
+                    owned[slot] = last
+                    pos[last] = slot
+                del pos[release]
+            template = collection_t if topic == COLLECTIONS else activity_t
+            values[i] = template % (
+                version,
+                ids[i],
+                stamps[i],
+                self.user_ids[u],
+                release,
+                names[action],
+            )
+        return Chunk(topics, keys, values, bad)
