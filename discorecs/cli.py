@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
+from deployment.cli import cluster_group, schema_group
 from discogs_parser.cli import parse
 from discorecs import logs
 
@@ -12,9 +15,9 @@ from discorecs import logs
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
     """discorecs: a streaming social recommender for record collectors."""
-    import logging
-
     logs.configure(logging.DEBUG if verbose else logging.INFO)
 
 
+main.add_command(cluster_group)
+main.add_command(schema_group)
 main.add_command(parse)

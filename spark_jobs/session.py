@@ -1,0 +1,57 @@
+"""The one SparkSession factory: local[2] with the Kafka and Cassandra connector jars."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from discorecs.settings import Settings
+
+
+def spark_jars(settings: Settings) -> list[str]:
+    """Absolute paths of the connector jars Maven resolved into ``.jars/spark``."""
+    jars = sorted(str(path) for path in (settings.jars_path / "spark").glob("*.jar"))
+    if not jars:
+        raise RuntimeError(f"no jars in {settings.jars_path / 'spark'}; run `make jars` first")
+    return jars
+
+
+def spark_session(settings: Settings, app_name: str) -> SparkSession:
+    """Build (or return the running) SparkSession configured for the local cluster.
+
+    The connector jars come from ``spark.jars`` (never ``spark.jars.packages``, which would need
+    Ivy and the network at run time). Workers run the same Python as the driver.
+
+    Args:
+        settings: Spark master/memory, Cassandra address and jar folder.
+        app_name: Name shown in logs and the Spark UI.
+
+    Returns:
+        The session.
+    """
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    if settings.java_home:
+        os.environ["JAVA_HOME"] = str(settings.java_home)
+    builder = (
+        SparkSession.builder.master(settings.spark_master)
+        .appName(app_name)
+        .config("spark.jars", ",".join(spark_jars(settings)))
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        .config("spark.cassandra.connection.host", settings.cassandra_host)
+        .config("spark.cassandra.connection.port", str(settings.cassandra_port))
+        .config("spark.cassandra.output.batch.grouping.key", "partition")
+        .config("spark.cassandra.output.concurrent.writes", "8")
+        .config("spark.sql.extensions", "com.datastax.spark.connector.CassandraSparkExtensions")
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session

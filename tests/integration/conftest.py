@@ -1,0 +1,112 @@
+"""Session fixtures on the REAL local cluster: started once, reused if already running."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from deployment import cluster
+from discorecs.cassandra import apply_schema, session_scope
+from discorecs.settings import Settings, load_settings
+from discorecs.topics import apply_topics
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def local_cluster(request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """The running local cluster; started here (and stopped at the end) only if it was down."""
+    settings = load_settings()
+    running_before = {s.name for s in cluster.status(settings) if s.pid and s.healthy}
+    cluster.up(settings)
+    yield settings
+    started_here = tuple(
+        s.name for s in cluster.status(settings) if s.pid and s.name not in running_before
+    )
+    if started_here and not request.config.getoption("--keep-cluster"):
+        cluster.down(settings, started_here)
+
+
+def unique_name(prefix: str) -> str:
+    """A short unique identifier usable as a keyspace or topic prefix."""
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def keyspace(local_cluster: Settings) -> Iterator[Settings]:
+    """Settings pointing at a fresh keyspace with the schema applied; dropped afterwards."""
+    settings = local_cluster.model_copy(update={"keyspace": unique_name("t")})
+    with session_scope(settings) as session:
+        apply_schema(session, settings.keyspace)
+    yield settings
+    with session_scope(settings) as session:
+        session.execute(f"DROP KEYSPACE IF EXISTS {settings.keyspace}", timeout=120)
+
+
+@pytest.fixture
+def topics(local_cluster: Settings) -> Iterator[Settings]:
+    """Settings with a unique topic prefix whose pipeline topics exist; deleted afterwards."""
+    settings = local_cluster.model_copy(update={"topic_prefix": unique_name("t") + "."})
+    created = apply_topics(settings)
+    yield settings
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    for future in admin.delete_topics(created, operation_timeout=30).values():
+        future.result()
+
+
+@pytest.fixture
+def pipeline(keyspace: Settings) -> Iterator[Settings]:
+    """Settings with both a fresh keyspace and fresh topics (and a private checkpoint folder)."""
+    settings = keyspace.model_copy(update={"topic_prefix": keyspace.keyspace + "."})
+    created = apply_topics(settings)
+    yield settings
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    for future in admin.delete_topics(created, operation_timeout=30).values():
+        future.result()
+
+
+@pytest.fixture
+def cqlsh(local_cluster: Settings, tmp_path: Path) -> Callable[[str], str]:
+    """Run a statement with this venv's cqlsh (the PyPI package) and return what it printed."""
+
+    def run(statement: str) -> str:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "cqlsh"),
+                local_cluster.cassandra_host,
+                str(local_cluster.cassandra_port),
+                "-e",
+                statement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def spark(local_cluster: Settings) -> Iterator[object]:
+    """One local SparkSession with the connector jars, shared by the session's tests."""
+    from spark_jobs.session import spark_session
+
+    session = spark_session(local_cluster, "discorecs-tests")
+    yield session
+    session.stop()

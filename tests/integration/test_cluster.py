@@ -1,0 +1,179 @@
+"""Issue 3, must-show 1, 2, 4, 5: the real local services, reuse, stop, and clear errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer
+
+from deployment import cluster
+from deployment.processes import alive
+from discorecs.cassandra import session_scope
+from discorecs.settings import Settings
+
+DISCORECS = str(Path(sys.executable).parent / "discorecs")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DISCORECS, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_kafka_round_trip(topics: Settings) -> None:
+    topic = topics.topic("users")
+    producer = Producer({"bootstrap.servers": topics.kafka_bootstrap, "enable.idempotence": True})
+    producer.produce(topic, key=b"42", value=b'{"hello": "kafka"}')
+    assert producer.flush(30) == 0
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": topics.kafka_bootstrap,
+            "group.id": f"test-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 30
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+        assert message is not None and message.error() is None
+        assert (message.key(), message.value()) == (b"42", b'{"hello": "kafka"}')
+    finally:
+        consumer.close()
+
+
+def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
+    with session_scope(keyspace) as session:
+        version = session.execute("SELECT release_version FROM system.local").one().release_version
+        assert version.startswith("5.0.")
+        insert = session.prepare(
+            f"INSERT INTO {keyspace.keyspace}.users (user_id, name, email) VALUES (?, ?, ?)"
+        )
+        session.execute(insert, (7, "Ada", "ada@example.org"))
+        select = session.prepare(f"SELECT name, email FROM {keyspace.keyspace}.users WHERE user_id = ?")
+        row = session.execute(select, (7,)).one()
+    assert (row.name, row.email) == ("Ada", "ada@example.org")
+
+
+def test_up_on_running_cluster_is_quick_and_starts_nothing(local_cluster: Settings) -> None:
+    pids_before = {s.name: s.pid for s in cluster.status(local_cluster)}
+    started = time.monotonic()
+    result = run_cli("cluster", "up")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 15
+    assert {s.name: s.pid for s in cluster.status(local_cluster)} == pids_before
+
+
+def test_second_cluster_up_reuse_down_status(tmp_path: Path) -> None:
+    """A private Kafka on free ports: up, up again (same pid), down, status says stopped."""
+    env = {
+        "DISCORECS_CLUSTER_DIR": str(tmp_path / "cluster"),
+        "DISCORECS_KAFKA_PORT": str(free_port()),
+        "DISCORECS_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "DISCORECS_KAFKA_HEAP": "256m",
+    }
+    first = run_cli("cluster", "up", "kafka", **env)
+    assert first.returncode == 0, first.stderr
+    pid = (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip()
+    try:
+        started = time.monotonic()
+        again = run_cli("cluster", "up", "kafka", **env)
+        assert again.returncode == 0, again.stderr
+        assert time.monotonic() - started < 15
+        assert (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip() == pid
+        assert "reuse" in again.stderr
+    finally:
+        down = run_cli("cluster", "down", "kafka", **env)
+    assert down.returncode == 0 and "kafka" in down.stdout
+    status = run_cli("cluster", "status", **env)
+    kafka_line = next(line for line in status.stdout.splitlines() if line.startswith("kafka"))
+    assert "stopped" in kafka_line
+    assert not alive(int(pid))
+
+
+def test_port_taken_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        started = time.monotonic()
+        result = run_cli(
+            "cluster", "up", "kafka",
+            DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
+            DISCORECS_KAFKA_PORT=str(port),
+            DISCORECS_KAFKA_CONTROLLER_PORT=str(free_port()),
+        )
+    assert result.returncode == 1
+    assert f"port {port} is taken" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_wrong_java_is_a_clear_error(tmp_path: Path) -> None:
+    java_home = tmp_path / "jdk21"
+    (java_home / "bin").mkdir(parents=True)
+    fake_java = java_home / "bin" / "java"
+    fake_java.write_text('#!/bin/sh\necho \'openjdk version "21.0.2" 2024-01-16\' >&2\n')
+    fake_java.chmod(0o755)
+    result = run_cli(
+        "cluster", "up", "kafka",
+        DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
+        DISCORECS_JAVA_HOME=str(java_home),
+        DISCORECS_KAFKA_PORT=str(free_port()),
+        DISCORECS_KAFKA_CONTROLLER_PORT=str(free_port()),
+    )
+    assert result.returncode == 1
+    assert "is Java 21, but Cassandra 5.0 needs Java 17" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_version_set_kafka_to_spark_to_cassandra(
+    pipeline: Settings, spark: object, cqlsh: Callable[[str], str]
+) -> None:
+    """pyspark reads a topic via spark-sql-kafka and writes via spark-cassandra-connector."""
+    topic = pipeline.topic("users")
+    producer = Producer({"bootstrap.servers": pipeline.kafka_bootstrap})
+    for user_id in range(1, 6):
+        producer.produce(topic, key=str(user_id).encode(), value=f"user-{user_id}".encode())
+    assert producer.flush(30) == 0
+
+    frame = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", pipeline.kafka_bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .load()
+        .selectExpr("CAST(CAST(key AS STRING) AS BIGINT) AS user_id", "CAST(value AS STRING) AS name")
+    )
+    (
+        frame.write.format("org.apache.spark.sql.cassandra")
+        .options(keyspace=pipeline.keyspace, table="users")
+        .mode("append")
+        .save()
+    )
+    output = cqlsh(f"SELECT user_id, name FROM {pipeline.keyspace}.users;")
+    assert "(5 rows)" in output
+    for user_id in range(1, 6):
+        assert f"user-{user_id}" in output
