@@ -1,0 +1,43 @@
+"""Rank of every user within each genre, as an integer percentile 0-100."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from discorecs.genres import GENRES
+
+NO_RANK = -1
+
+
+def genre_percentiles(taste: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Percentile rank of each user in each genre among the users that have a taste.
+
+    The percentile is ``floor(100 * below / (n - 1))`` where ``below`` counts the users with a
+    strictly smaller weight in that genre and ``n`` the users with a taste: the strongest user
+    scores 100, users tied at a value share the rank of the lowest of them.
+
+    Args:
+        taste: ``(n_users, 15)`` taste vectors.
+        valid: Mask of users that have a taste; the others get :data:`NO_RANK` everywhere.
+
+    Returns:
+        ``(n_users, 15)`` int16 percentiles.
+
+    """
+    ranks = np.full(taste.shape, NO_RANK, dtype=np.int16)
+    rows = np.flatnonzero(valid)
+    n = len(rows)
+    if n == 0:
+        return ranks
+    values = taste[rows]
+    denominator = max(n - 1, 1)
+    for genre in range(taste.shape[1]):
+        column = values[:, genre]
+        below = np.searchsorted(np.sort(column), column, side="left")
+        ranks[rows, genre] = (100 * below) // denominator
+    return ranks
+
+
+def ranks_map(row: np.ndarray) -> dict[str, int]:
+    """One user's percentiles as ``{genre: percentile}`` (empty for users without a rank)."""
+    return {g: int(r) for g, r in zip(GENRES, row.tolist(), strict=True) if r != NO_RANK}

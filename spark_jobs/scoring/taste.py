@@ -1,0 +1,42 @@
+"""Taste vectors: the L2-normalised sum of a user's owned releases' genre weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from discorecs.genres import GENRES
+
+
+def taste_vectors(
+    user_pos: np.ndarray, release_pos: np.ndarray, release_weights: np.ndarray, n_users: int
+) -> np.ndarray:
+    """Sum and L2-normalise the genre weights of each user's releases.
+
+    Args:
+        user_pos: Row of the user (0..n_users-1) for each owned (user, release) pair.
+        release_pos: Row of the release in ``release_weights`` for each pair.
+        release_weights: ``(n_releases, 15)`` genre weights.
+        n_users: Number of users (rows of the result).
+
+    Returns:
+        ``(n_users, 15)`` float32; users without any weighted release get a zero row.
+
+    """
+    dims = release_weights.shape[1]
+    sums = np.zeros((n_users, dims), dtype=np.float64)
+    if len(user_pos):
+        np.add.at(sums, np.asarray(user_pos), release_weights[np.asarray(release_pos)])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0).astype(np.float32)
+
+
+def has_taste(taste: np.ndarray) -> np.ndarray:
+    """Boolean mask of the users whose taste vector is not all zeros."""
+    return np.any(taste != 0, axis=1)
+
+
+def top_genres(taste: np.ndarray) -> list[str | None]:
+    """Name the strongest genre of each user (first on ties), ``None`` when without taste."""
+    best = np.argmax(taste, axis=1)
+    valid = has_taste(taste)
+    return [GENRES[g] if ok else None for g, ok in zip(best.tolist(), valid.tolist(), strict=True)]
