@@ -30,11 +30,12 @@ OVERSIZE_MAX_BYTES = 64 * 1024
 class Malformer:
     """Decides which events to spoil and how, reproducibly."""
 
-    def __init__(self, rng: np.random.Generator, ratio: float, max_release_id: int):
+    def __init__(self, seed: int, ratio: float, max_release_id: int):
         """Set the ratio.
 
         Args:
-            rng: Seeded generator (only used for malformed events).
+            seed: Seed of which events are spoiled and of how (two independent streams, so the
+                result does not depend on how the calls interleave).
             ratio: Share of collection/activity events to spoil, in ``[0, 1]``.
             max_release_id: Largest release id in the catalogue; unknown ids are above it.
 
@@ -42,15 +43,16 @@ class Malformer:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"bad ratio {ratio} is not in [0, 1]")
         self.ratio = ratio
-        self._rng = rng
+        self._draw_rng = np.random.default_rng([seed, 2])
+        self._spoil_rng = np.random.default_rng([seed, 3])
         self._max_release_id = max_release_id
 
     def draw(self, n: int) -> list[int]:
         """Return, per event, the index of its category in :data:`CATEGORIES` or ``-1``."""
         if self.ratio == 0.0:
             return [-1] * n
-        spoil = self._rng.random(n) < self.ratio
-        categories = self._rng.integers(0, len(CATEGORIES), size=n)
+        spoil = self._draw_rng.random(n) < self.ratio
+        categories = self._draw_rng.integers(0, len(CATEGORIES), size=n)
         return np.where(spoil, categories, -1).tolist()
 
     def spoil(self, category: int, kind: str, values: tuple[Any, ...]) -> bytes:
@@ -68,7 +70,7 @@ class Malformer:
         obj = dict(zip(events.field_names(kind), values, strict=True))
         name = CATEGORIES[category]
         names = list(obj)
-        pick = int(self._rng.integers(0, 1 << 30))
+        pick = int(self._spoil_rng.integers(0, 1 << 30))
         if name == events.BAD_JSON:
             text = json.dumps(obj, separators=(",", ":"))
             return text[: 1 + pick % (len(text) - 2)].encode()

@@ -32,11 +32,12 @@ class Profile:
 class ProfileFactory:
     """Reproducible profiles for user ids, from Faker pools."""
 
-    def __init__(self, seed: int, *, pool_size: int = 500, locale: str = "en_US"):
-        """Fill the pools.
+    def __init__(self, seed: int, n_users: int, *, pool_size: int = 500, locale: str = "en_US"):
+        """Fill the pools and draw every user's combination up front.
 
         Args:
             seed: Seed of Faker and of the pool combinations.
+            n_users: Number of users (rows) to profile.
             pool_size: Entries per pool.
             locale: Faker locale.
 
@@ -47,34 +48,37 @@ class ProfileFactory:
         self._last = [fake.last_name() for _ in range(pool_size)]
         self._places = [f"{fake.city()}, {fake.country()}" for _ in range(pool_size)]
         self._domains = sorted({fake.free_email_domain() for _ in range(pool_size // 10 + 1)})
-        self._rng = np.random.default_rng([seed, 1])
+        rng = np.random.default_rng([seed, 1])
+        self._picks = rng.integers(0, pool_size, size=(n_users, 3))
+        self._domain_picks = rng.integers(0, len(self._domains), size=n_users)
+        span = int((_JOINED_TO - _JOINED_FROM).astype(np.int64))
+        self._joined = _JOINED_FROM + rng.integers(0, span, size=n_users).astype("timedelta64[ms]")
 
-    def make(self, user_ids: list[int]) -> list[Profile]:
-        """Return one profile per user id, in order (deterministic for a seed and call order).
+    def make(self, rows: range, user_ids: list[int]) -> list[Profile]:
+        """Return the profiles of user rows ``rows`` (the same for a seed, however batched).
 
         Args:
-            user_ids: The ids to profile.
+            rows: Consecutive user rows.
+            user_ids: Id of each of those rows.
 
         Returns:
-            The profiles.
+            The profiles, in row order.
 
         """
-        n = len(user_ids)
-        picks = self._rng.integers(0, len(self._first), size=(n, 3))
-        domains = self._rng.integers(0, len(self._domains), size=n)
-        span = int((_JOINED_TO - _JOINED_FROM).astype(np.int64))
-        joined = _JOINED_FROM + self._rng.integers(0, span, size=n).astype("timedelta64[ms]")
-        joined_text = np.datetime_as_string(joined, unit="ms", timezone="UTC").tolist()
+        joined_text = np.datetime_as_string(
+            self._joined[rows.start : rows.stop], unit="ms", timezone="UTC"
+        ).tolist()
         profiles = []
-        for i, user_id in enumerate(user_ids):
-            first, last = self._first[picks[i, 0]], self._last[picks[i, 1]]
+        for i, (row, user_id) in enumerate(zip(rows, user_ids, strict=True)):
+            first_pick, last_pick, place_pick = self._picks[row]
+            first, last = self._first[first_pick], self._last[last_pick]
             username = _NOT_ALNUM.sub("", f"{first}{last}".lower()) + str(user_id)
             profiles.append(
                 Profile(
                     name=f"{first} {last}",
                     username=username,
-                    email=f"{username}@{self._domains[domains[i]]}",
-                    location=self._places[picks[i, 2]],
+                    email=f"{username}@{self._domains[self._domain_picks[row]]}",
+                    location=self._places[place_pick],
                     joined_at=joined_text[i],
                 )
             )

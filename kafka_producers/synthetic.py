@@ -1,11 +1,11 @@
 """The synthetic event stream: users with hidden tastes adding, removing, viewing releases.
 
 :class:`EventStream` hands out chunks of ready-to-send Kafka messages. Everything random is
-drawn per chunk with numpy (users by a log-normal activity level, event kinds, taste buckets,
-releases, event ids); only the collection bookkeeping (what each user owns, so removes only
-remove owned releases and adds are new) runs per event. For a given seed and chunk size the
-stream is identical from run to run, except the ``event_time`` values, which follow the clock
-passed to :meth:`EventStream.next_chunk`.
+drawn with numpy in fixed blocks of :data:`BLOCK` events (users by a log-normal activity level,
+event kinds, taste buckets, releases, event ids); only the collection bookkeeping (what each user
+owns, so removes only remove owned releases and adds are new) runs per event. For a given seed
+the stream is identical from run to run whatever the chunk sizes asked for, except the
+``event_time`` values, which follow the clock passed to :meth:`EventStream.next_chunk`.
 
 The first events are the profiles of all users (topic ``users``), so every later event refers to
 a known user. Malformed events (``bad_ratio``) replace collection/activity events and change no
@@ -30,6 +30,8 @@ ACTIONS = ("add", "remove", "view", "play", "want")
 """Event actions: the two collection actions, then the three activity kinds."""
 DEFAULT_MIX = (0.30, 0.05, 0.40, 0.15, 0.10)
 """Share of each of :data:`ACTIONS` among non-profile events."""
+BLOCK = 4096
+"""Events drawn per numpy block."""
 PLAY_OWNED_P = 0.7
 """Chance that a play is of a release the user owns (when they own any)."""
 
@@ -117,13 +119,13 @@ class EventStream:
         self._keys = [str(u).encode() for u in self.user_ids]
         self._owned: list[list[int]] = [[] for _ in range(n_users)]
         self._owned_pos: list[dict[int, int]] = [{} for _ in range(n_users)]
-        self._profiles = ProfileFactory(seed)
+        self._profiles = ProfileFactory(seed, n_users)
         self._profiles_sent = 0
         self._last_ms = 0
-        self._malformer = Malformer(
-            np.random.default_rng([seed, 2]), bad_ratio, int(catalog.release_ids.max())
-        )
+        self._malformer = Malformer(seed, bad_ratio, int(catalog.release_ids.max()))
         self._templates = [events.row_template(k).encode() for k in events.KINDS]
+        self._pending: list[list] = [[] for _ in range(6)]
+        self._offset = 0
 
     @property
     def n_users(self) -> int:
@@ -138,7 +140,8 @@ class EventStream:
         """Generate the next ``n`` messages.
 
         Args:
-            n: Number of messages.
+            n: Number of messages (fewer while user profiles are being sent: a chunk never
+                mixes profiles with other events).
             now_ms: Clock (epoch ms) of the first message; times never go backwards.
             span_ms: Milliseconds the chunk's event times spread over.
 
@@ -146,19 +149,45 @@ class EventStream:
             The messages, in send order.
 
         """
+        if self._profiles_sent < self.n_users:
+            n = min(n, self.n_users - self._profiles_sent)
         start = max(int(now_ms), self._last_ms)
         times_ms = start + (np.arange(n) * (span_ms / max(n, 1))).astype(np.int64)
         self._last_ms = int(times_ms[-1]) if n else start
         stamps = iso_millis(times_ms)
-        ids = uuid4_strings(self._rng, n)
+        draws = self._take(n)
         if self._profiles_sent < self.n_users:
-            return self._profile_chunk(ids, stamps)
-        return self._activity_chunk(ids, stamps)
+            return self._profile_chunk(draws[0], stamps)
+        return self._activity_chunk(draws, stamps)
+
+    def _block(self) -> list[list]:
+        rng = self._rng
+        ids = uuid4_strings(rng, BLOCK)
+        users = np.searchsorted(self._activity_cdf, rng.random(BLOCK), side="right")
+        users = np.minimum(users, self.n_users - 1)
+        actions = rng.choice(len(ACTIONS), size=BLOCK, p=self._mix).tolist()
+        buckets = self.tastes.draw_buckets(users, rng.random(BLOCK))
+        releases = self.catalog.release_ids[self.sampler.draw(buckets, rng.random(BLOCK))]
+        picks = rng.random(BLOCK).tolist()
+        spoiled = self._malformer.draw(BLOCK)
+        return [ids, users.tolist(), actions, releases.tolist(), picks, spoiled]
+
+    def _take(self, n: int) -> list[list]:
+        while len(self._pending[0]) - self._offset < n:
+            block = self._block()
+            self._pending = [
+                p[self._offset :] + b for p, b in zip(self._pending, block, strict=True)
+            ]
+            self._offset = 0
+        end = self._offset + n
+        taken = [p[self._offset : end] for p in self._pending]
+        self._offset = end
+        return taken
 
     def _profile_chunk(self, ids: list[bytes], stamps: list[bytes]) -> Chunk:
         first = self._profiles_sent
         rows = range(first, min(first + len(ids), self.n_users))
-        profiles = self._profiles.make([self.user_ids[r] for r in rows])
+        profiles = self._profiles.make(rows, [self.user_ids[r] for r in rows])
         template = self._templates[USERS]
         chunk = Chunk()
         for i, (row, profile) in enumerate(zip(rows, profiles, strict=True)):
@@ -180,18 +209,9 @@ class EventStream:
         self._profiles_sent = rows.stop
         return chunk
 
-    def _activity_chunk(self, ids: list[bytes], stamps: list[bytes]) -> Chunk:
+    def _activity_chunk(self, draws: list[list], stamps: list[bytes]) -> Chunk:
+        ids, users_list, actions, releases, picks, spoiled = draws
         n = len(ids)
-        rng = self._rng
-        users = np.searchsorted(self._activity_cdf, rng.random(n), side="right")
-        users = np.minimum(users, self.n_users - 1)
-        actions = rng.choice(len(ACTIONS), size=n, p=self._mix).tolist()
-        buckets = self.tastes.draw_buckets(users, rng.random(n))
-        releases = self.catalog.release_ids[self.sampler.draw(buckets, rng.random(n))].tolist()
-        picks = rng.random(n).tolist()
-        spoiled = self._malformer.draw(n)
-        users_list = users.tolist()
-
         collection_t, activity_t = self._templates[COLLECTIONS], self._templates[ACTIVITY]
         names = [a.encode() for a in ACTIONS]
         version = events.SCHEMA_VERSION
