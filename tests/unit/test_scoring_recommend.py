@@ -1,0 +1,105 @@
+import numpy as np
+
+from spark_jobs.scoring.compute import World, recommend_for, score_full, score_incremental
+from spark_jobs.scoring.friends import Neighbours
+from spark_jobs.scoring.recommend import Collections, most_owned_unowned, rank_candidates
+from spark_jobs.scoring.weights import genre_weight_matrix
+
+
+def collections(owned: dict[int, list[int]], n_users: int, n_releases: int) -> Collections:
+    pairs = [(u, r) for u, rs in owned.items() for r in rs]
+    users, releases = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
+    return Collections.from_pairs(users, releases, n_users, n_releases)
+
+
+def test_friend_rule_picks_most_owned_unowned_with_release_id_tie_break():
+    c = collections({0: [0], 1: [0, 1, 2, 3], 2: [1], 3: [2], 4: [3], 5: [3]}, 6, 4)
+    popularity = c.popularity()
+    assert popularity.tolist() == [2, 2, 2, 3]
+    friend = np.array([1, -1, -1, -1, 1, -1])
+    picked = most_owned_unowned(c, friend, popularity)
+    assert picked[0] == 3
+    assert picked[4] == 0
+    assert picked[1] == -1
+
+
+def test_friend_rule_none_when_friend_has_nothing_new():
+    c = collections({0: [0, 1], 1: [1]}, 2, 2)
+    assert most_owned_unowned(c, np.array([1, 0]), c.popularity()).tolist() == [-1, 0]
+
+
+def test_rank_candidates_weights_by_similarity_and_never_owned():
+    c = collections({0: [0], 1: [0, 1, 2], 2: [2, 3]}, 3, 4)
+    ids = np.array([[1, 2]])
+    sims = np.array([[0.9, 0.5]], dtype=np.float32)
+    taste = np.zeros((3, 15), dtype=np.float32)
+    weights = np.zeros((4, 15), dtype=np.float32)
+    ranked = rank_candidates(c, np.array([0]), ids, sims, taste, weights, np.zeros(4), n=4)
+    assert ranked.releases[0].tolist() == [2, 1, 3, -1]
+    np.testing.assert_allclose(ranked.scores[0, :3], [1.4, 0.9, 0.5], rtol=1e-6)
+
+
+def test_rank_candidates_tie_broken_by_genre_match_then_trending():
+    c = collections({0: [0], 1: [1, 2, 3]}, 2, 4)
+    weights = genre_weight_matrix([["Rock"], ["Jazz"], ["Rock"], ["Jazz"]])
+    taste = np.zeros((2, 15), dtype=np.float32)
+    taste[0] = weights[0]
+    trending = np.array([0, 0, 0, 5])
+    ranked = rank_candidates(
+        c, np.array([0]), np.array([[1]]), np.array([[0.7]], np.float32), taste, weights, trending
+    )
+    assert ranked.releases[0, :3].tolist() == [2, 3, 1]
+
+
+def world_of(owned: dict[int, list[int]], genres: list[list[str]], n_users: int) -> World:
+    c = collections(owned, n_users, len(genres))
+    return World(genre_weight_matrix(genres), c, np.zeros(len(genres), dtype=np.int64))
+
+
+def test_cold_start_user_gets_popular_fallback_and_owned_never_recommended():
+    genres = [["Rock"], ["Rock"], ["Jazz"], ["Jazz"], ["Pop"]]
+    owned = {0: [0, 1], 1: [0, 1, 2], 2: [2, 3], 3: [0, 2, 3]}
+    world = world_of(owned, genres, n_users=5)
+    scores = score_full(world, k=2)
+    recs = scores.recommendations.releases
+    assert scores.neighbours.friend[4] == -1
+    assert recs[4, :4].tolist() == [0, 2, 1, 3]
+    assert (scores.recommendations.scores[4, :3] == 0).all()
+    assert scores.friend_release[4] == 0
+    for user, have in owned.items():
+        assert not set(recs[user][recs[user] >= 0].tolist()) & set(have)
+        assert scores.friend_release[user] not in have
+        assert scores.neighbours.friend[user] != user
+
+
+def test_fallback_fills_short_lists_from_top_genre():
+    genres = [["Rock"], ["Rock"], ["Jazz"], ["Rock"]]
+    world = world_of({0: [0], 1: [0, 1], 2: [2], 3: [3, 1]}, genres, n_users=4)
+    users = np.array([0])
+    nb = Neighbours(np.array([[1], [0], [-1], [-1]]), np.array([[1.0], [1.0], [0], [0]]))
+    taste = np.zeros((4, 15), dtype=np.float32)
+    taste[0] = world.release_weights[0]
+    friend_release, ranked = recommend_for(world, taste, nb, users, n=3)
+    assert friend_release[0] == 1
+    assert ranked.releases[0].tolist() == [1, 3, 2]
+
+
+def test_incremental_rescores_only_changed_and_affected():
+    rng = np.random.default_rng(3)
+    n_users, n_rel = 300, 60
+    genres = [[g] for g in rng.choice(["Rock", "Jazz", "Pop", "Blues"], n_rel).tolist()]
+    owned = {u: sorted(set(rng.integers(0, n_rel, 5).tolist())) for u in range(n_users)}
+    world = world_of(owned, genres, n_users)
+    first = score_full(world, k=3)
+    changed = np.array([5, 77])
+    owned[5], owned[77] = [0, 1], [2, 3, 4, 5, 6, 7]
+    world2 = world_of(owned, genres, n_users)
+    second = score_incremental(world2, first, changed, k=3)
+    assert second.counts["taste_recomputed"] == 2
+    assert set(changed) <= set(second.rescored.tolist())
+    assert second.counts["rescored"] < n_users
+    unchanged = np.setdiff1d(np.arange(n_users), changed)
+    np.testing.assert_array_equal(second.taste[unchanged], first.taste[unchanged])
+    full = score_full(world2, k=3)
+    np.testing.assert_allclose(second.taste, full.taste, atol=1e-6)
+    assert (second.neighbours.friend != np.arange(n_users)).all()
