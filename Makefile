@@ -1,0 +1,65 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Prerequisites: Python 3.11, Java 17, Maven, make. Nothing here needs Docker.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+JARS := .jars
+MVN := mvn -q -B -f deployment/pom.xml
+SERVICES := kafka cassandra spark
+PYTEST_ARGS ?=
+
+.PHONY: help venv jars cluster down status schema demo test unit integration lint bench clean
+
+help:
+	@echo "make demo   - venv, jars, local cluster, the whole pipeline on the shipped sample"
+	@echo "make test   - venv, jars, unit tests, then integration tests on the real local cluster"
+	@echo "make down   - stop the local cluster this checkout started"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+jars: $(foreach s,$(SERVICES),$(JARS)/$(s)/.resolved)
+
+# One Maven profile per service; the stamp makes a second run resolve nothing.
+$(JARS)/%/.resolved: deployment/pom.xml
+	@command -v mvn >/dev/null || { echo "error: mvn not found (Maven is required)" >&2; exit 1; }
+	rm -rf $(JARS)/$*
+	$(MVN) -P $* dependency:copy-dependencies
+	@touch $@
+
+cluster: venv jars
+	$(BIN)/discorecs cluster up
+
+down: venv
+	$(BIN)/discorecs cluster down
+
+status: venv
+	$(BIN)/discorecs cluster status
+
+schema: cluster
+	$(BIN)/discorecs schema apply
+
+demo: schema
+	$(BIN)/discorecs cluster status
+
+test: venv jars
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: venv jars
+	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) $(JARS) .pytest_cache .ruff_cache
