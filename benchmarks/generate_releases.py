@@ -41,7 +41,9 @@ def load_records(sample: Path) -> list[list[tuple[str, bytes]]]:
     return records
 
 
-def generate(count: int, out: Path, *, seed: int = 7, sample: Path = SAMPLE, level: int = 4) -> None:
+def generate(
+    count: int, out: Path, *, seed: int = 7, sample: Path = SAMPLE, level: int = 4
+) -> None:
     """Write ``count`` releases to ``out`` (gzip when the name ends with ``.gz``)."""
     rng = random.Random(seed)
     records = load_records(sample)
@@ -85,7 +87,9 @@ def generate(count: int, out: Path, *, seed: int = 7, sample: Path = SAMPLE, lev
 @click.option("--count", type=click.IntRange(min=1), required=True, help="Releases to write.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--level", type=click.IntRange(1, 9), default=4, show_default=True, help="gzip level.")
+@click.option(
+    "--level", type=click.IntRange(1, 9), default=4, show_default=True, help="gzip level."
+)
 def main(count: int, out: Path, seed: int, level: int) -> None:
     """Generate a releases dump of COUNT recombined real records."""
     start = time.monotonic()
