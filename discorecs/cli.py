@@ -9,6 +9,7 @@ import click
 from deployment.cli import cluster_group, schema_group
 from discogs_parser.cli import parse
 from discorecs import logs
+from kafka_producers.cli import produce
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"})
@@ -21,3 +22,4 @@ def main(verbose: bool) -> None:
 main.add_command(cluster_group)
 main.add_command(schema_group)
 main.add_command(parse)
+main.add_command(produce)
