@@ -1,0 +1,154 @@
+"""Issue 4: the real releases sample loaded into the real local Cassandra, read back two ways."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from discogs_parser import ReleaseReader
+from discogs_parser.loader import COLUMNS, loader_scope, release_row
+from discogs_parser.pipeline import run_releases
+from discorecs.cassandra import session_scope
+from discorecs.settings import REPO_ROOT, Settings
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
+DISCORECS = str(Path(sys.executable).parent / "discorecs")
+
+
+def load(settings: Settings, path: Path = SAMPLE, **options: object) -> tuple[int, int]:
+    with loader_scope(settings, **options) as loader:
+        summary = run_releases(path, [loader.write], chunk_size=128)
+        return summary.releases, loader.stats.written
+
+
+def all_rows(settings: Settings) -> dict[int, tuple]:
+    with session_scope(settings) as session:
+        rows = session.execute(f"SELECT * FROM {settings.keyspace}.releases", timeout=60)
+        return {row.release_id: tuple(getattr(row, c) for c in COLUMNS) for row in rows}
+
+
+def normalize(values: tuple) -> tuple:
+    """Compare driver rows with bound values: empty collections read back as None."""
+    out = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            value = tuple(value) or None
+        elif isinstance(value, set | frozenset) or type(value).__name__ == "SortedSet":
+            value = frozenset(value) or None
+        out.append(value)
+    return tuple(out)
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DISCORECS_KEYSPACE": settings.keyspace}
+    return subprocess.run(
+        [DISCORECS, "parse", "releases", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_sample_loads_and_reads_back_with_the_driver(keyspace: Settings) -> None:
+    assert load(keyspace) == (800, 800)
+    rows = all_rows(keyspace)
+    assert len(rows) == 800
+    expected = {r.release_id: r for r in ReleaseReader(SAMPLE)}
+    assert set(rows) == set(expected)
+    for release_id, row in rows.items():
+        assert normalize(row) == normalize(release_row(expected[release_id]))
+    with session_scope(keyspace) as session:
+        row = session.execute(
+            f"SELECT * FROM {keyspace.keyspace}.releases WHERE release_id = 21"
+        ).one()
+    assert row.artists == ["E.B.E. (2)"] and row.artist_credit == "EBE"
+    release = expected[21]
+    assert row.title == release.title and row.year == release.year
+    assert set(row.genres) == set(release.genres)
+    assert row.labels == release.label_names and row.catnos == release.catnos
+    assert row.track_count == release.track_count
+
+
+def test_sample_reads_back_with_cqlsh(keyspace: Settings, cqlsh: Callable[[str], str]) -> None:
+    load(keyspace)
+    out = cqlsh(f"SELECT count(*) FROM {keyspace.keyspace}.releases")
+    assert re.search(r"^\s*800\s*$", out, re.M), out
+    out = cqlsh(
+        f"SELECT release_id, title, artists, year, master_id FROM {keyspace.keyspace}.releases "
+        "WHERE release_id = 1"
+    )
+    assert "Stockholm" in out and "The Persuader" in out and "1999" in out and "1660109" in out
+
+
+def test_loading_twice_leaves_the_same_rows(keyspace: Settings) -> None:
+    load(keyspace)
+    first = all_rows(keyspace)
+    load(keyspace)
+    assert all_rows(keyspace) == first
+
+
+def test_resume_writes_only_the_missing_releases(keyspace: Settings) -> None:
+    load(keyspace)
+    with session_scope(keyspace) as session:
+        for release_id in (1, 2, 14220612):
+            session.execute(
+                f"DELETE FROM {keyspace.keyspace}.releases WHERE release_id = %s", (release_id,)
+            )
+    with loader_scope(keyspace, resume=True) as loader:
+        run_releases(SAMPLE, [loader.write], chunk_size=128)
+        assert (loader.stats.written, loader.stats.already_loaded) == (3, 797)
+    assert len(all_rows(keyspace)) == 800
+
+
+def test_cli_loads_and_ends_with_the_summary(keyspace: Settings) -> None:
+    result = run_cli(keyspace, str(SAMPLE), "--limit", "300")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        r"releases=300 skipped=0 unknown_genres=0 seconds=[\d.]+ rate=\d+/s\n", result.stdout
+    )
+    assert len(all_rows(keyspace)) == 300
+    result = run_cli(keyspace, str(SAMPLE), "--resume")
+    assert result.returncode == 0, result.stderr
+    assert "already_loaded=300" in result.stderr
+    assert len(all_rows(keyspace)) == 800
+
+
+def test_cli_truncated_file_loads_only_whole_releases(keyspace: Settings, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.xml.gz"
+    truncated.write_bytes(SAMPLE.read_bytes()[:300_000])
+    result = run_cli(keyspace, str(truncated))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    loaded = int(re.search(r"releases loaded=(\d+)", error).group(1))
+    rows = all_rows(keyspace)
+    assert len(rows) == loaded > 0
+    expected = {r.release_id: r for r in ReleaseReader(SAMPLE)}
+    for release_id, row in rows.items():
+        assert normalize(row) == normalize(release_row(expected[release_id]))
+
+
+def test_unreachable_cassandra_is_one_clear_line(keyspace: Settings) -> None:
+    env = {**os.environ, "DISCORECS_CASSANDRA_PORT": "1"}
+    result = subprocess.run(
+        [DISCORECS, "parse", "releases", str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot reach Cassandra at 127.0.0.1:1" in result.stderr
