@@ -203,6 +203,7 @@ def rank_candidates(
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
     owned = collections.owned_keys()
     r = collections.n_releases
+    sparse_weights = _sparse_rows(release_weights)
     for lo in range(0, len(users), chunk):
         ids = neighbour_ids[lo : lo + chunk]
         sims = neighbour_sims[lo : lo + chunk]
@@ -217,16 +218,57 @@ def rank_candidates(
         pair, inverse = np.unique(keys, return_inverse=True)
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
         pair_user, pair_release = pair // r, pair % r
-        match = np.einsum("ij,ij->i", taste[pair_user], release_weights[pair_release])
-        order = np.lexsort((pair_release, -trending[pair_release], -match, -score, pair_user))
+        match = _genre_match(taste, sparse_weights, pair_user, pair_release)
+        local_row = _positions(users[lo : lo + chunk], pair_user)
+        order = _rank_order(local_row, score, match, trending[pair_release])
         pair_user, pair_release, score = pair_user[order], pair_release[order], score[order]
+        local_row = local_row[order]
         starts = np.flatnonzero(np.r_[True, pair_user[1:] != pair_user[:-1]])
         rank = np.arange(len(pair_user)) - np.repeat(starts, np.diff(np.r_[starts, len(pair_user)]))
         top = rank < n
-        row = lo + _positions(users[lo : lo + chunk], pair_user[top])
+        row = lo + local_row[top]
         out_releases[row, rank[top]] = pair_release[top]
         out_scores[row, rank[top]] = score[top]
     return Ranked(out_releases, out_scores)
+
+
+def _rank_order(
+    local_user: np.ndarray, score: np.ndarray, match: np.ndarray, trending: np.ndarray
+) -> np.ndarray:
+    """Order pairs by user row, then score, genre match, trending (all descending), stably.
+
+    The pairs arrive sorted by (user, release), so the stable sort keeps the lower release
+    first among full ties. Keys are packed into one int64: score to 1e-4, match to 1e-3,
+    trending capped at 1023.
+    """
+    score_q = np.clip(np.rint(score * 1e4), 0, 2**20 - 1).astype(np.int64)
+    match_q = np.clip(np.rint(match * 1e3), 0, 1023).astype(np.int64)
+    trend_q = np.clip(trending, 0, 1023).astype(np.int64)
+    key = (local_user.astype(np.int64) << 40) | ((2**20 - 1 - score_q) << 20)
+    key |= ((1023 - match_q) << 10) | (1023 - trend_q)
+    return np.argsort(key, kind="stable")
+
+
+def _sparse_rows(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of each row's non-zeros, padded to the widest row."""
+    width = max(int(np.count_nonzero(weights, axis=1).max(initial=0)), 1)
+    columns = np.argsort(weights == 0, axis=1, kind="stable")[:, :width]
+    return columns, np.take_along_axis(weights, columns, axis=1)
+
+
+def _genre_match(
+    taste: np.ndarray,
+    sparse_weights: tuple[np.ndarray, np.ndarray],
+    users: np.ndarray,
+    releases: np.ndarray,
+) -> np.ndarray:
+    """``taste[users[i]] · weights[releases[i]]`` using the releases' few non-zero genres."""
+    columns, values = sparse_weights
+    flat = taste.reshape(-1)
+    match = np.zeros(len(users), dtype=np.float32)
+    for j in range(columns.shape[1]):
+        match += values[releases, j] * flat[users * taste.shape[1] + columns[releases, j]]
+    return match
 
 
 def _positions(chunk_users: np.ndarray, wanted: np.ndarray) -> np.ndarray:
