@@ -32,7 +32,14 @@ def parse() -> None:
 @click.option("--no-load", is_flag=True, help="Parse and count only; no Cassandra.")
 @click.option("--resume", is_flag=True, help="Skip releases already in the releases table.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--concurrency", type=click.IntRange(min=1), default=96, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--batch-rows",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    help="Rows per UNLOGGED batch request (1: single-row inserts).",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
 def releases(
     path: Path,
@@ -42,6 +49,7 @@ def releases(
     resume: bool,
     chunk_size: int,
     concurrency: int,
+    batch_rows: int,
     progress: bool,
 ) -> None:
     """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table."""
@@ -56,7 +64,9 @@ def releases(
                 out = click.open_file(str(jsonl), "w", encoding="utf-8")
                 sinks.append(jsonl_sink(stack.enter_context(out)))
             if load:
-                scope = loader_scope(load_settings(), concurrency=concurrency, resume=resume)
+                scope = loader_scope(
+                    load_settings(), concurrency=concurrency, resume=resume, batch_rows=batch_rows
+                )
                 loader = stack.enter_context(scope)
                 sinks.append(loader.write)
             display = make_progress(path.stat().st_size, path.name, enabled=progress)
@@ -71,4 +81,3 @@ def releases(
     if loader and loader.stats.already_loaded:
         log.info("resume", already_loaded=loader.stats.already_loaded, written=loader.stats.written)
     click.echo(summary.line())
-
