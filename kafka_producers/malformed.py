@@ -47,13 +47,13 @@ class Malformer:
         self._spoil_rng = np.random.default_rng([seed, 3])
         self._max_release_id = max_release_id
 
-    def draw(self, n: int) -> list[int]:
+    def draw(self, n: int) -> np.ndarray:
         """Return, per event, the index of its category in :data:`CATEGORIES` or ``-1``."""
         if self.ratio == 0.0:
-            return [-1] * n
+            return np.full(n, -1)
         spoil = self._draw_rng.random(n) < self.ratio
         categories = self._draw_rng.integers(0, len(CATEGORIES), size=n)
-        return np.where(spoil, categories, -1).tolist()
+        return np.where(spoil, categories, -1)
 
     def spoil(self, category: int, kind: str, values: tuple[Any, ...]) -> bytes:
         """Build the malformed wire bytes of one event.

@@ -37,6 +37,7 @@ PLAY_OWNED_P = 0.7
 
 USERS, COLLECTIONS, ACTIVITY = (events.KINDS.index(k) for k in ("users", "collections", "activity"))
 _ADD, _REMOVE, _VIEW, _PLAY, _WANT = range(5)
+_TOPIC_OF_ACTION = (COLLECTIONS, COLLECTIONS, ACTIVITY, ACTIVITY, ACTIVITY)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _UUID_NIBBLE_COLUMNS = [c for c in range(36) if c not in (8, 13, 18, 23)]
 
@@ -65,6 +66,11 @@ class Chunk:
 
 def uuid4_strings(rng: np.random.Generator, n: int) -> list[bytes]:
     """Return ``n`` random version-4 UUIDs as ASCII bytes, drawn from ``rng`` in one go."""
+    return uuid4_array(rng, n).tolist()
+
+
+def uuid4_array(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Return ``n`` random version-4 UUIDs as a numpy ``S36`` array."""
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
@@ -73,13 +79,14 @@ def uuid4_strings(rng: np.random.Generator, n: int) -> list[bytes]:
     nibbles[:, 1::2] = raw & 0x0F
     text = np.full((n, 36), ord("-"), dtype=np.uint8)
     text[:, _UUID_NIBBLE_COLUMNS] = _HEX[nibbles]
-    return text.view("S36").ravel().tolist()
+    return text.view("S36").ravel()
 
 
 def iso_millis(times_ms: np.ndarray) -> list[bytes]:
     """Format epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` ASCII bytes, vectorised."""
-    text = np.datetime_as_string(times_ms.astype("datetime64[ms]"), unit="ms", timezone="UTC")
-    return text.astype("S24").tolist()
+    distinct, inverse = np.unique(times_ms, return_inverse=True)
+    text = np.datetime_as_string(distinct.astype("datetime64[ms]"), unit="ms", timezone="UTC")
+    return text.astype("S24")[inverse].tolist()
 
 
 class EventStream:
@@ -124,13 +131,20 @@ class EventStream:
         self._last_ms = 0
         self._malformer = Malformer(seed, bad_ratio, int(catalog.release_ids.max()))
         self._templates = [events.row_template(k).encode() for k in events.KINDS]
-        self._pending: list[list] = [[] for _ in range(6)]
+        self._action_templates = [self._templates[t] for t in _TOPIC_OF_ACTION]
+        self._action_names = [a.encode() for a in ACTIONS]
+        self._pending: list[np.ndarray] | None = None
         self._offset = 0
 
     @property
     def n_users(self) -> int:
         """Return the population size."""
         return len(self.user_ids)
+
+    @property
+    def profiles_pending(self) -> int:
+        """Return how many user profiles are still to be sent."""
+        return self.n_users - self._profiles_sent
 
     def owned(self, user: int) -> list[int]:
         """Return the release ids user row ``user`` owns now (in no particular order)."""
@@ -157,27 +171,28 @@ class EventStream:
         stamps = iso_millis(times_ms)
         draws = self._take(n)
         if self._profiles_sent < self.n_users:
-            return self._profile_chunk(draws[0], stamps)
+            return self._profile_chunk(draws[0].tolist(), stamps)
         return self._activity_chunk(draws, stamps)
 
-    def _block(self) -> list[list]:
+    def _block(self) -> list[np.ndarray]:
         rng = self._rng
-        ids = uuid4_strings(rng, BLOCK)
+        ids = uuid4_array(rng, BLOCK)
         users = np.searchsorted(self._activity_cdf, rng.random(BLOCK), side="right")
         users = np.minimum(users, self.n_users - 1)
-        actions = rng.choice(len(ACTIONS), size=BLOCK, p=self._mix).tolist()
+        actions = rng.choice(len(ACTIONS), size=BLOCK, p=self._mix)
         buckets = self.tastes.draw_buckets(users, rng.random(BLOCK))
         releases = self.catalog.release_ids[self.sampler.draw(buckets, rng.random(BLOCK))]
-        picks = rng.random(BLOCK).tolist()
+        picks = rng.random(BLOCK)
         spoiled = self._malformer.draw(BLOCK)
-        return [ids, users.tolist(), actions, releases.tolist(), picks, spoiled]
+        return [ids, users, actions, releases, picks, spoiled]
 
-    def _take(self, n: int) -> list[list]:
-        while len(self._pending[0]) - self._offset < n:
+    def _take(self, n: int) -> list[np.ndarray]:
+        while self._pending is None or len(self._pending[0]) - self._offset < n:
             block = self._block()
-            self._pending = [
-                p[self._offset :] + b for p, b in zip(self._pending, block, strict=True)
-            ]
+            if self._pending is not None:
+                rest = [p[self._offset :] for p in self._pending]
+                block = [np.concatenate([r, b]) for r, b in zip(rest, block, strict=True)]
+            self._pending = block
             self._offset = 0
         end = self._offset + n
         taken = [p[self._offset : end] for p in self._pending]
@@ -209,67 +224,64 @@ class EventStream:
         self._profiles_sent = rows.stop
         return chunk
 
-    def _activity_chunk(self, draws: list[list], stamps: list[bytes]) -> Chunk:
-        ids, users_list, actions, releases, picks, spoiled = draws
-        n = len(ids)
-        collection_t, activity_t = self._templates[COLLECTIONS], self._templates[ACTIVITY]
-        names = [a.encode() for a in ACTIONS]
-        version = events.SCHEMA_VERSION
-        topics = [0] * n
-        keys = [b""] * n
-        values = [b""] * n
-        bad: dict[int, str] = {}
-        for i in range(n):
+    def _activity_chunk(self, draws: list[np.ndarray], stamps: list[bytes]) -> Chunk:
+        ids, users, actions, releases, picks, spoiled = draws
+        stateful = (actions == _ADD) | (actions == _REMOVE) | (actions == _PLAY)
+        acts = actions.tolist()
+        rels = releases.tolist()
+        users_list = users.tolist()
+        pick_list = picks.tolist()
+        owned_all, pos_all = self._owned, self._owned_pos
+        for i in np.flatnonzero(stateful & (spoiled < 0)).tolist():
             u = users_list[i]
-            release = releases[i]
-            action = actions[i]
-            owned = self._owned[u]
-            pos = self._owned_pos[u]
+            release = rels[i]
+            action = acts[i]
+            owned = owned_all[u]
+            pos = pos_all[u]
             if action == _ADD:
                 if release in pos:
-                    action = _PLAY
-            elif action == _REMOVE:
-                if owned:
-                    release = owned[int(picks[i] * len(owned))]
+                    acts[i] = _PLAY
                 else:
-                    action = _ADD
-            elif action == _PLAY and owned and picks[i] < PLAY_OWNED_P:
-                release = owned[int(picks[i] / PLAY_OWNED_P * len(owned))]
-            topic = COLLECTIONS if action <= _REMOVE else ACTIVITY
-            topics[i] = topic
-            keys[i] = self._keys[u]
-            if spoiled[i] >= 0:
-                values[i] = self._malformer.spoil(
-                    spoiled[i],
-                    events.KINDS[topic],
-                    (
-                        version,
-                        ids[i].decode(),
-                        stamps[i].decode(),
-                        self.user_ids[u],
-                        release,
-                        ACTIONS[action],
-                    ),
-                )
-                bad[i] = CATEGORIES[spoiled[i]]
-                continue
-            if action == _ADD:
-                pos[release] = len(owned)
-                owned.append(release)
+                    pos[release] = len(owned)
+                    owned.append(release)
             elif action == _REMOVE:
+                if not owned:
+                    acts[i] = _ADD
+                    pos[release] = 0
+                    owned.append(release)
+                    continue
+                release = rels[i] = owned[int(pick_list[i] * len(owned))]
                 last = owned.pop()
                 if last != release:
                     slot = pos[release]
                     owned[slot] = last
                     pos[last] = slot
                 del pos[release]
-            template = collection_t if topic == COLLECTIONS else activity_t
-            values[i] = template % (
-                version,
-                ids[i],
-                stamps[i],
-                self.user_ids[u],
-                release,
-                names[action],
+            elif owned and pick_list[i] < PLAY_OWNED_P:
+                rels[i] = owned[int(pick_list[i] / PLAY_OWNED_P * len(owned))]
+
+        version = events.SCHEMA_VERSION
+        templates, names, topic_of = self._action_templates, self._action_names, _TOPIC_OF_ACTION
+        user_ids = (users + self.user_ids[0]).tolist()
+        values = [
+            templates[a] % (version, e, t, uid, r, names[a])
+            for a, e, t, uid, r in zip(acts, ids.tolist(), stamps, user_ids, rels, strict=True)
+        ]
+        keys_by_row = self._keys
+        chunk = Chunk([topic_of[a] for a in acts], [keys_by_row[u] for u in users_list], values)
+        for i in np.flatnonzero(spoiled >= 0).tolist():
+            topic = chunk.topics[i]
+            values[i] = self._malformer.spoil(
+                int(spoiled[i]),
+                events.KINDS[topic],
+                (
+                    version,
+                    ids[i].decode(),
+                    stamps[i].decode(),
+                    user_ids[i],
+                    rels[i],
+                    ACTIONS[acts[i]],
+                ),
             )
-        return Chunk(topics, keys, values, bad)
+            chunk.bad[i] = CATEGORIES[spoiled[i]]
+        return chunk
