@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from discogs_parser.loader import LoadError, loader_scope
-from discogs_parser.pipeline import RunStopped, Sink, jsonl_sink, run_releases
+from discogs_parser.pipeline import JsonlSink, RunStopped, Sink, run_releases
 from discogs_parser.progress import make_progress
 from discorecs.logs import get_logger
 from discorecs.settings import load_settings
@@ -62,13 +62,13 @@ def releases(
             sinks: list[Sink] = []
             if jsonl:
                 out = click.open_file(str(jsonl), "w", encoding="utf-8")
-                sinks.append(jsonl_sink(stack.enter_context(out)))
+                sinks.append(JsonlSink(stack.enter_context(out)))
             if load:
                 scope = loader_scope(
                     load_settings(), concurrency=concurrency, resume=resume, batch_rows=batch_rows
                 )
                 loader = stack.enter_context(scope)
-                sinks.append(loader.write)
+                sinks.append(loader)
             display = make_progress(path.stat().st_size, path.name, enabled=progress)
             summary = run_releases(
                 path, sinks, limit=limit, chunk_size=chunk_size, progress=display

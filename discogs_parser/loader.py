@@ -20,13 +20,14 @@ writes finish out of order), and it costs no full-table scan.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cassandra import DriverException, RequestExecutionException
-from cassandra.cluster import NoHostAvailable, Session
-from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
+from cassandra.cluster import NoHostAvailable, ResponseFuture, Session
+from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType
 
 from discogs_parser.model import Release
@@ -109,12 +110,12 @@ class LoadStats:
 
 
 class ReleaseLoader:
-    """Upsert releases chunk by chunk.
+    """Upsert releases chunk by chunk, with a bounded window of requests in flight.
 
     Args:
         session: An open driver session.
         keyspace: Keyspace holding the ``releases`` table.
-        concurrency: Requests in flight at once.
+        concurrency: Requests (batches) in flight at once.
         resume: Skip the releases whose id is already in the table.
         retries: Extra attempts for rows whose write failed (timeouts, overload).
         batch_rows: Rows per UNLOGGED batch; 1 sends single-row inserts.
@@ -140,6 +141,7 @@ class ReleaseLoader:
         self.resume = resume
         self.retries = retries
         self.stats = LoadStats()
+        self._inflight: deque[tuple[ResponseFuture, list[tuple], int]] = deque()
         placeholders = ", ".join("?" for _ in COLUMNS)
         self._insert = session.prepare(
             f"INSERT INTO {keyspace}.releases ({', '.join(COLUMNS)}) VALUES ({placeholders})"
@@ -171,17 +173,18 @@ class ReleaseLoader:
             found.update(row.release_id for row in result)
         return found
 
-    def write(self, releases: Sequence[Release]) -> int:
-        """Upsert one chunk of releases in batches, retrying failed batches.
+    def write(self, releases: Sequence[Release]) -> None:
+        """Send one chunk of releases, in batches, without waiting for the last answers.
+
+        At most ``concurrency`` requests are in flight: sending waits for the oldest answer
+        first, so parsing the next chunk overlaps with Cassandra applying this one. Call
+        :meth:`flush` to wait for the rest.
 
         Args:
             releases: Complete releases.
 
-        Returns:
-            The number of rows written.
-
         Raises:
-            LoadError: Some rows still failed after the retries.
+            LoadError: A batch still failed after the retries.
 
         """
         if self.resume and releases:
@@ -189,27 +192,38 @@ class ReleaseLoader:
             if present:
                 self.stats.already_loaded += len(present)
                 releases = [r for r in releases if r.release_id not in present]
-        rows = [release_row(release) for release in releases]
-        pending = self._groups(rows)
-        for attempt in range(self.retries + 1):
-            statements = [self._statement(group) for group in pending]
-            results = execute_concurrent(
-                self.session, statements, concurrency=self.concurrency, raise_on_first_error=False
-            )
-            outcome = zip(pending, results, strict=True)
-            failed = [group for group, (success, _) in outcome if not success]
-            if not failed:
-                break
-            error = next(str(result) for success, result in results if not success)
-            log.warning(
-                "write_retry", attempt=attempt + 1, failed_requests=len(failed), error=error
-            )
-            pending = failed
-        else:
-            rows_left = sum(len(group) for group in pending)
-            raise LoadError(f"{rows_left} rows failed after {self.retries} retries: {error}")
-        self.stats.written += len(rows)
-        return len(rows)
+        for group in self._groups([release_row(release) for release in releases]):
+            self._send(group, attempt=0)
+
+    def flush(self) -> None:
+        """Wait until every request sent so far has been answered (and retried if it failed).
+
+        Raises:
+            LoadError: A batch still failed after the retries.
+
+        """
+        while self._inflight:
+            self._settle_oldest()
+
+    def _send(self, group: list[tuple], attempt: int) -> None:
+        while len(self._inflight) >= self.concurrency:
+            self._settle_oldest()
+        statement, params = self._statement(group)
+        self._inflight.append((self.session.execute_async(statement, params), group, attempt))
+
+    def _settle_oldest(self) -> None:
+        future, group, attempt = self._inflight.popleft()
+        try:
+            future.result()
+        except (RequestExecutionException, DriverException, NoHostAvailable) as exc:
+            if attempt >= self.retries:
+                raise LoadError(
+                    f"{len(group)} rows failed after {self.retries} retries: {exc}"
+                ) from None
+            log.warning("write_retry", attempt=attempt + 1, rows=len(group), error=str(exc))
+            self._send(group, attempt + 1)
+            return
+        self.stats.written += len(group)
 
     def _groups(self, rows: list[tuple]) -> list[list[tuple]]:
         groups: list[list[tuple]] = []

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from discogs_parser.model import Release
 from discogs_parser.parser import ParseStopped, ReleaseReader
 from discogs_parser.progress import Progress
 
-Sink = Callable[[Sequence[Release]], object]
+
+class Sink(Protocol):
+    """Somewhere releases go: collect chunks with ``write``, wait for them with ``flush``."""
+
+    def write(self, releases: Sequence[Release]) -> None:
+        """Take one chunk of complete releases (may return before they are stored)."""
+
+    def flush(self) -> None:
+        """Return once every chunk written so far is stored."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,33 @@ class RunStopped(Exception):
     """The input stopped early; everything parsed before the stop was handed to the sinks."""
 
 
-def jsonl_sink(out: TextIO) -> Sink:
-    """Return a sink writing one JSON object per release to ``out``."""
+class JsonlSink:
+    """Write one JSON object per release, a line each, to an open text stream."""
 
-    def write(releases: Sequence[Release]) -> None:
-        out.writelines(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in releases)
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
 
-    return write
+    def write(self, releases: Sequence[Release]) -> None:
+        """Write the chunk's releases as JSON lines."""
+        self._out.writelines(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in releases)
+
+    def flush(self) -> None:
+        """Flush the stream."""
+        self._out.flush()
+
+
+class ListSink:
+    """Keep the releases in memory (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.releases: list[Release] = []
+
+    def write(self, releases: Sequence[Release]) -> None:
+        """Append the chunk."""
+        self.releases.extend(releases)
+
+    def flush(self) -> None:
+        """Nothing to wait for."""
 
 
 def run_releases(
@@ -64,7 +92,7 @@ def run_releases(
 
     Args:
         path: A ``.xml`` or ``.xml.gz`` releases dump.
-        sinks: Callables taking a chunk of releases (Cassandra loader, JSONL writer …).
+        sinks: Where chunks go (Cassandra loader, JSONL writer …); flushed before returning.
         limit: Stop after this many good releases.
         chunk_size: Releases per chunk handed to the sinks.
         progress: Where to report bytes read and releases done.
@@ -83,13 +111,16 @@ def run_releases(
     done = 0
     chunk: list[Release] = []
 
-    def flush() -> None:
+    def hand_over(*, wait: bool = False) -> None:
         nonlocal done
         if chunk:
             for sink in sinks:
-                sink(chunk)
+                sink.write(chunk)
             done += len(chunk)
             chunk.clear()
+        if wait:
+            for sink in sinks:
+                sink.flush()
         if progress:
             progress.update(reader.bytes_read, done)
 
@@ -97,12 +128,12 @@ def run_releases(
         for release in releases:
             chunk.append(release)
             if len(chunk) >= chunk_size:
-                flush()
+                hand_over()
             if limit is not None and done + len(chunk) >= limit:
                 break
-        flush()
+        hand_over(wait=True)
     except ParseStopped as exc:
-        flush()
+        hand_over(wait=True)
         skipped = reader.stats.skipped
         raise RunStopped(f"{exc}; releases loaded={done} skipped={skipped}") from None
     finally:

@@ -25,7 +25,7 @@ DISCORECS = str(Path(sys.executable).parent / "discorecs")
 
 def load(settings: Settings, path: Path = SAMPLE, **options: object) -> tuple[int, int]:
     with loader_scope(settings, **options) as loader:
-        summary = run_releases(path, [loader.write], chunk_size=128)
+        summary = run_releases(path, [loader], chunk_size=128)
         return summary.releases, loader.stats.written
 
 
@@ -106,7 +106,7 @@ def test_resume_writes_only_the_missing_releases(keyspace: Settings) -> None:
                 f"DELETE FROM {keyspace.keyspace}.releases WHERE release_id = %s", (release_id,)
             )
     with loader_scope(keyspace, resume=True) as loader:
-        run_releases(SAMPLE, [loader.write], chunk_size=128)
+        run_releases(SAMPLE, [loader], chunk_size=128)
         assert (loader.stats.written, loader.stats.already_loaded) == (3, 797)
     assert len(all_rows(keyspace)) == 800
 

@@ -15,7 +15,7 @@ from discogs_parser import ParseStopped, Release, ReleaseReader
 from discogs_parser.cli import parse
 from discogs_parser.fields import parse_year
 from discogs_parser.loader import COLUMNS, release_row
-from discogs_parser.pipeline import RunStopped, jsonl_sink, run_releases
+from discogs_parser.pipeline import JsonlSink, ListSink, RunStopped, run_releases
 from discorecs.genres import GENRES
 from discorecs.settings import REPO_ROOT
 
@@ -269,9 +269,10 @@ def test_corrupt_xml_names_the_line(sample_xml: bytes, tmp_path: Path) -> None:
 def test_pipeline_hands_complete_releases_before_stopping(tmp_path: Path) -> None:
     path = tmp_path / "truncated.xml.gz"
     path.write_bytes(SAMPLE.read_bytes()[:300_000])
-    seen: list[Release] = []
+    sink = ListSink()
     with pytest.raises(RunStopped, match=r"releases loaded=(\d+) skipped=0$") as stopped:
-        run_releases(path, [seen.extend], chunk_size=64)
+        run_releases(path, [sink], chunk_size=64)
+    seen = sink.releases
     assert f"releases loaded={len(seen)} " in str(stopped.value)
     assert len({r.release_id for r in seen}) == len(seen)
 
@@ -279,7 +280,7 @@ def test_pipeline_hands_complete_releases_before_stopping(tmp_path: Path) -> Non
 def test_pipeline_limit_and_jsonl(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     with out.open("w") as handle:
-        summary = run_releases(SAMPLE, [jsonl_sink(handle)], limit=150, chunk_size=64)
+        summary = run_releases(SAMPLE, [JsonlSink(handle)], limit=150, chunk_size=64)
     assert summary.releases == 150
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 150 and rows[0]["release_id"] == 1
