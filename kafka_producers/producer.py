@@ -214,7 +214,7 @@ def produce_stream(
                 if stop.requested:
                     break
             chunk = stream.next_chunk(n, time.time_ns() // 1_000_000, span_ms)
-            _send(producer, topics, chunk.topics, chunk.keys, chunk.values)
+            send_chunk(producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values)
             producer.poll(0)
             sent += len(chunk)
             bad += len(chunk.bad)
@@ -237,14 +237,24 @@ def produce_stream(
     return stats
 
 
-def _send(
-    producer: Producer, topics: list[str], topic_idx: list[int], keys: list[bytes], values: list
-) -> None:
+def send_chunk(producer: Producer, topics: list[str], keys: list[bytes], values: list) -> None:
+    """Hand messages to the producer in order, polling to make room when its queue is full.
+
+    Args:
+        producer: The confluent-kafka producer.
+        topics: Topic of each message.
+        keys: Key of each message.
+        values: Value of each message.
+
+    """
     produce = producer.produce
-    for i, value in enumerate(values):
-        while True:
-            try:
-                produce(topics[topic_idx[i]], value, keys[i])
-                break
-            except BufferError:
-                producer.poll(0.05)
+    start, n = 0, len(values)
+    while start < n:
+        i = start
+        try:
+            for i in range(start, n):
+                produce(topics[i], values[i], keys[i])
+            start = n
+        except BufferError:
+            producer.poll(0.05)
+            start = i
