@@ -101,22 +101,24 @@ def _labels(parent: etree._Element) -> tuple[Label, ...]:
 def _formats(parent: etree._Element) -> tuple[Format, ...]:
     formats = []
     for node in parent.iterchildren("format"):
-        descriptions = node.find("descriptions")
+        descriptions: tuple[str, ...] = ()
+        for child in node:
+            if child.tag == "descriptions":
+                descriptions = _texts(child, "description")
         formats.append(
             Format(
                 name=node.get("name", "").strip(),
                 qty=parse_id(node.get("qty"), "format qty"),
                 text=node.get("text", "").strip(),
-                descriptions=()
-                if descriptions is None
-                else tuple(_text(d) for d in descriptions.iterchildren("description")),
+                descriptions=descriptions,
             )
         )
     return tuple(formats)
 
 
 def _texts(parent: etree._Element, tag: str) -> tuple[str, ...]:
-    return tuple(text for text in (_text(node) for node in parent.iterchildren(tag)) if text)
+    texts = [node.text.strip() for node in parent if node.tag == tag and node.text]
+    return tuple(text for text in texts if text)
 
 
 def release_from_element(elem: etree._Element) -> Release:
