@@ -52,7 +52,12 @@ def releases(
     batch_rows: int,
     progress: bool,
 ) -> None:
-    """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table."""
+    """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table.
+
+    Ends with one line, ``releases=N skipped=M unknown_genres=K seconds=S rate=R/s`` (on stderr
+    when the JSON lines go to stdout). A truncated or corrupt file stops with one error line
+    saying where it stopped and how many releases were loaded, and exit status 1.
+    """
     load = not (no_load or jsonl)
     if resume and not load:
         raise click.UsageError("--resume only applies when loading into Cassandra")
@@ -77,7 +82,8 @@ def releases(
         raise click.ClickException(str(exc)) from None
     except LoadError as exc:
         written = loader.stats.written if loader else 0
-        raise click.ClickException(f"{path.name}: load failed: {exc}; loaded={written}") from None
+        message = f"{path.name}: load failed: {exc}; releases loaded={written}"
+        raise click.ClickException(message) from None
     if loader and loader.stats.already_loaded:
         log.info("resume", already_loaded=loader.stats.already_loaded, written=loader.stats.written)
-    click.echo(summary.line())
+    click.echo(summary.line(), err=str(jsonl) == "-")

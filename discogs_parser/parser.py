@@ -208,11 +208,6 @@ class ReleaseReader:
         self.source: DumpSource | None = None
 
     @property
-    def total_bytes(self) -> int:
-        """Size of the file on disk."""
-        return self.path.stat().st_size
-
-    @property
     def bytes_read(self) -> int:
         """Bytes of the file on disk read so far (compressed bytes for ``.gz``)."""
         return self.source.bytes_read if self.source else 0

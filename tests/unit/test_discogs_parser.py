@@ -252,6 +252,27 @@ def test_truncated_gzip_stops_after_last_good_release(sample_xml: bytes, tmp_pat
     assert got == list(ReleaseReader(SAMPLE))[: len(got)]
 
 
+def test_corrupt_gzip_stops_cleanly(tmp_path: Path) -> None:
+    data = bytearray(SAMPLE.read_bytes())
+    data[200_000:200_064] = bytes(64)
+    path = tmp_path / "corrupt.xml.gz"
+    path.write_bytes(bytes(data))
+    reader = ReleaseReader(path)
+    got: list[Release] = []
+    with pytest.raises(ParseStopped, match=r"corrupt\.xml\.gz: stopped .*last good release id="):
+        got.extend(reader)
+    assert 0 < len(got) < 800
+    assert got == list(ReleaseReader(SAMPLE))[: len(got)]
+
+
+def test_cli_jsonl_to_stdout_keeps_the_summary_off_it() -> None:
+    result = CliRunner().invoke(parse, ["releases", str(SAMPLE), "--jsonl", "-", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["release_id"] for line in lines)
+    assert result.stderr.strip().splitlines()[-1].startswith("releases=5 skipped=0")
+
+
 def test_corrupt_xml_names_the_line(sample_xml: bytes, tmp_path: Path) -> None:
     records = split_records(sample_xml)
     records[49] = records[49][:300] + b"<<oops" + records[49][300:]
