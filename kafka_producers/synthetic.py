@@ -226,39 +226,48 @@ class EventStream:
 
     def _activity_chunk(self, draws: list[np.ndarray], stamps: list[bytes]) -> Chunk:
         ids, users, actions, releases, picks, spoiled = draws
-        stateful = (actions == _ADD) | (actions == _REMOVE) | (actions == _PLAY)
+        plays_owned = (actions == _PLAY) & (picks < PLAY_OWNED_P)
+        stateful = np.flatnonzero(
+            ((actions == _ADD) | (actions == _REMOVE) | plays_owned) & (spoiled < 0)
+        )
         acts = actions.tolist()
         rels = releases.tolist()
-        users_list = users.tolist()
-        pick_list = picks.tolist()
         owned_all, pos_all = self._owned, self._owned_pos
-        for i in np.flatnonzero(stateful & (spoiled < 0)).tolist():
-            u = users_list[i]
-            release = rels[i]
-            action = acts[i]
-            owned = owned_all[u]
-            pos = pos_all[u]
+        for i, u, action, release, pick in zip(
+            stateful.tolist(),
+            users[stateful].tolist(),
+            actions[stateful].tolist(),
+            releases[stateful].tolist(),
+            picks[stateful].tolist(),
+            strict=True,
+        ):
             if action == _ADD:
+                pos = pos_all[u]
                 if release in pos:
                     acts[i] = _PLAY
                 else:
+                    owned = owned_all[u]
                     pos[release] = len(owned)
                     owned.append(release)
             elif action == _REMOVE:
+                owned = owned_all[u]
+                pos = pos_all[u]
                 if not owned:
                     acts[i] = _ADD
                     pos[release] = 0
                     owned.append(release)
                     continue
-                release = rels[i] = owned[int(pick_list[i] * len(owned))]
+                release = rels[i] = owned[int(pick * len(owned))]
                 last = owned.pop()
                 if last != release:
                     slot = pos[release]
                     owned[slot] = last
                     pos[last] = slot
                 del pos[release]
-            elif owned and pick_list[i] < PLAY_OWNED_P:
-                rels[i] = owned[int(pick_list[i] / PLAY_OWNED_P * len(owned))]
+            else:
+                owned = owned_all[u]
+                if owned:
+                    rels[i] = owned[int(pick / PLAY_OWNED_P * len(owned))]
 
         version = events.SCHEMA_VERSION
         templates, names, topic_of = self._action_templates, self._action_names, _TOPIC_OF_ACTION
@@ -268,7 +277,7 @@ class EventStream:
             for a, e, t, uid, r in zip(acts, ids.tolist(), stamps, user_ids, rels, strict=True)
         ]
         keys_by_row = self._keys
-        chunk = Chunk([topic_of[a] for a in acts], [keys_by_row[u] for u in users_list], values)
+        chunk = Chunk([topic_of[a] for a in acts], [keys_by_row[u] for u in users.tolist()], values)
         for i in np.flatnonzero(spoiled >= 0).tolist():
             topic = chunk.topics[i]
             values[i] = self._malformer.spoil(
