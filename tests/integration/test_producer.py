@@ -143,3 +143,22 @@ def test_cli_flushes_everything_on_sigterm(topics: Settings, tmp_path: Path) -> 
     assert sent > 10_000
     assert len(read_truth(truth_path).events) == sent
     check_against_truth(consume_all(topics, sent), truth_path)
+
+
+def test_catalog_from_cassandra(keyspace: Settings) -> None:
+    from discorecs.cassandra import session_scope
+    from kafka_producers.catalog import load_cassandra
+
+    rows = [(1, {"Rock"}, {"Punk"}), (2, {"Jazz", "Latin"}, None), (3, None, {"Noise"})]
+    with session_scope(keyspace) as session:
+        insert = session.prepare(
+            f"INSERT INTO {keyspace.keyspace}.releases (release_id, genres, styles)"
+            " VALUES (?, ?, ?)"
+        )
+        for row in rows:
+            session.execute(insert, row)
+    catalog = load_cassandra(keyspace, fetch_size=1)
+    by_id = {int(r): i for i, r in enumerate(catalog.release_ids)}
+    assert set(by_id) == {1, 2}  # release 3 has no genre
+    assert catalog.genres_of(by_id[2]) == ["Jazz", "Latin"]
+    assert catalog.styles_of(by_id[1]) == ["Punk"]
