@@ -102,10 +102,11 @@ def recommend_for(
 
     """
     c = world.collections
-    popularity = c.popularity() + world.trending
+    owners = c.popularity()
+    popularity = owners + world.trending
     friend = np.full(c.n_users, -1, dtype=np.int64)
     friend[users] = neighbours.friend[users]
-    friend_release = most_owned_unowned(c, friend, popularity)
+    friend_release = most_owned_unowned(c, friend, owners)
     ranked = rank_candidates(
         c,
         users,
@@ -168,7 +169,10 @@ def score_full(
 
 
 def affected_users(
-    previous: Scores, changed: np.ndarray, neighbours_of_changed: Neighbours
+    friend: np.ndarray,
+    friend_similarity: np.ndarray,
+    changed: np.ndarray,
+    neighbours_of_changed: Neighbours,
 ) -> np.ndarray:
     """Users whose friend or neighbour list may differ after ``changed`` users' tastes moved.
 
@@ -176,7 +180,8 @@ def affected_users(
     changed user's new taste that are now closer to it than to their stored friend.
 
     Args:
-        previous: The stored scores.
+        friend: Stored friend row of every user (-1 for none).
+        friend_similarity: Stored similarity to that friend (nan for none).
         changed: Rows whose taste was recomputed.
         neighbours_of_changed: Fresh neighbours of the changed rows.
 
@@ -184,13 +189,12 @@ def affected_users(
         Sorted user rows.
 
     """
-    friend_moved = np.flatnonzero(np.isin(previous.neighbours.friend, changed))
+    friend_moved = np.flatnonzero(np.isin(friend, changed))
     ids = neighbours_of_changed.ids[changed]
     sims = neighbours_of_changed.sims[changed]
     has = ids >= 0
     near, sim = ids[has], sims[has]
-    stored = previous.neighbours.friend_similarity[near]
-    closer = near[~(sim <= stored)]
+    closer = near[~(sim <= friend_similarity[near])]
     return np.unique(np.concatenate([changed, friend_moved, closer]))
 
 
@@ -228,7 +232,12 @@ def score_incremental(
         ranks = genre_percentiles(taste, has_taste(taste))
     with _timed(timings, "friends_ann"):
         index = TasteIndex(taste, config)
-        affected = affected_users(previous, changed, index.neighbours(k, rows=changed))
+        affected = affected_users(
+            previous.neighbours.friend,
+            previous.neighbours.friend_similarity,
+            changed,
+            index.neighbours(k, rows=changed),
+        )
         fresh = index.neighbours(k, rows=affected)
         ids = previous.neighbours.ids.copy()
         sims = previous.neighbours.sims.copy()

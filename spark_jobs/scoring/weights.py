@@ -23,7 +23,7 @@ def genre_weights(genres: Iterable[str] | None) -> np.ndarray:
 
     """
     vector = np.zeros(N_GENRES, dtype=np.float32)
-    known = sorted({GENRE_INDEX[g] for g in genres or () if g in GENRE_INDEX})
+    known = sorted({GENRE_INDEX[g] for g in (() if genres is None else genres) if g in GENRE_INDEX})
     if known:
         vector[known] = 1.0 / len(known)
     return vector
@@ -47,5 +47,5 @@ def style_weights(styles: Iterable[str] | None) -> dict[str, float]:
         ``{style: 1/k}`` for its k distinct styles (empty when it has none).
 
     """
-    distinct = sorted({s for s in styles or () if s})
+    distinct = sorted({s for s in (() if styles is None else styles) if s})
     return {style: 1.0 / len(distinct) for style in distinct}

@@ -1,0 +1,63 @@
+"""CLI commands of the hourly batch: ``score``, ``recommend USER_ID``, ``stats``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from discorecs.cassandra import session_scope
+from discorecs.settings import load_settings
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Rescore every user, not only staged/affected ones.")
+@click.option("--neighbours", "k", default=10, show_default=True, help="k nearest neighbours.")
+@click.option("--recall-sample", default=1000, show_default=True, help="Users in recall check.")
+def score(full: bool, k: int, recall_sample: int) -> None:
+    """Run the hourly scoring sequence (stops with a non-zero exit at the first failure)."""
+    from spark_jobs.scoring.pipeline import run_hourly
+
+    result = run_hourly(load_settings(), full=full, k=k, recall_sample=recall_sample)
+    click.echo(f"run {result.run_id}: recall@1={result.recall:.4f}")
+    for name, seconds in result.seconds.items():
+        click.echo(f"  {name:<16} {seconds:8.2f} s")
+    for name, value in result.counts.items():
+        click.echo(f"  {name:<20} {value}")
+
+
+@click.command()
+@click.argument("user_id", type=int)
+def recommend(user_id: int) -> None:
+    """Print one user's scored row: taste, friend, the friend's pick and the top-10 list."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        query = session.prepare(f"SELECT * FROM {settings.keyspace}.users_scored WHERE user_id = ?")
+        row = session.execute(query, (user_id,)).one()
+    if row is None:
+        raise click.ClickException(f"user {user_id} has not been scored")
+    click.echo(f"user {row.user_id}  (collection: {row.collection_size}, scored {row.scored_at})")
+    click.echo(f"top genre: {row.top_genre or '-'}")
+    ranks = row.genre_ranks or {}
+    for genre, rank in sorted(ranks.items(), key=lambda item: -item[1])[:5]:
+        click.echo(f"  {genre:<24} percentile {rank}")
+    if row.friend_id is not None:
+        click.echo(f"friend: {row.friend_id} (cosine {row.friend_similarity:.3f})")
+    else:
+        click.echo("friend: none (empty collection)")
+    click.echo(f"release: {row.release_id} {row.release_title or ''}")
+    for i, rec in enumerate(row.recommendations or [], start=1):
+        click.echo(f"  {i:>2}. {rec.release_id:>10}  {rec.score:6.3f}  {rec.title or ''}")
+
+
+@click.command()
+def stats() -> None:
+    """Print users, collection sizes, unique friends/releases, coverage, Gini, owned share."""
+    from spark_jobs.scoring.stats import collect_stats
+
+    settings = load_settings()
+    with session_scope(settings) as session:
+        figures = collect_stats(session, settings.keyspace)
+    for name, value in dataclasses.asdict(figures).items():
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        click.echo(f"{name:<24} {text}")

@@ -1,0 +1,123 @@
+"""Hourly batch on the real local Cassandra + Spark: a small world, then an hour with 1% changed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from cassandra.concurrent import execute_concurrent_with_args
+
+from discorecs.cassandra import session_scope
+from discorecs.genres import GENRES
+from discorecs.settings import Settings
+from spark_jobs.scoring.pipeline import run_hourly
+from spark_jobs.session import spark_session
+
+pytestmark = pytest.mark.integration
+
+N_USERS = 300
+N_RELEASES = 120
+NOW = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
+
+
+def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[int]]:
+    ks = settings.keyspace
+    owned: dict[int, set[int]] = {}
+    with session_scope(settings) as session:
+        release = session.prepare(
+            f"INSERT INTO {ks}.releases (release_id, title, genres, styles) VALUES (?, ?, ?, ?)"
+        )
+        releases = []
+        for rid in range(1, N_RELEASES + 1):
+            genres = set(rng.choice(GENRES[:6], rng.integers(1, 3), replace=False).tolist())
+            releases.append((rid, f"Record {rid}", genres, {f"style{rid % 7}"}))
+        execute_concurrent_with_args(session, release, releases)
+        user = session.prepare(f"INSERT INTO {ks}.users (user_id, name) VALUES (?, ?)")
+        execute_concurrent_with_args(session, user, [(u, f"u{u}") for u in range(N_USERS)])
+        pairs = []
+        for u in range(N_USERS - 5):
+            picks = rng.integers(1, N_RELEASES + 1, rng.integers(1, 12))
+            owned[u] = set(picks.tolist())
+            pairs += [(u, int(r), NOW) for r in owned[u]]
+        collection = session.prepare(
+            f"INSERT INTO {ks}.user_collection (user_id, release_id, added_at) VALUES (?, ?, ?)"
+        )
+        execute_concurrent_with_args(session, collection, pairs)
+        stage(session, ks, list(range(N_USERS)), NOW)
+    return owned
+
+
+def stage(session, ks: str, users: list[int], at: datetime) -> None:
+    bucket = at.replace(minute=0, second=0, microsecond=0)
+    statement = session.prepare(f"INSERT INTO {ks}.changed_users (bucket, user_id) VALUES (?, ?)")
+    execute_concurrent_with_args(session, statement, [(bucket, u) for u in users])
+
+
+def scored_rows(settings: Settings) -> dict[int, object]:
+    with session_scope(settings) as session:
+        return {
+            r.user_id: r for r in session.execute(f"SELECT * FROM {settings.keyspace}.users_scored")
+        }
+
+
+def test_hourly_batch_then_incremental_hour(keyspace: Settings) -> None:
+    rng = np.random.default_rng(11)
+    owned = write_world(keyspace, rng)
+    spark = spark_session(keyspace, "test-scoring")
+
+    first = run_hourly(keyspace, spark=spark, now=NOW, k=5, recall_sample=200)
+    assert first.counts["release_scores_new"] == N_RELEASES
+    assert first.counts["taste_recomputed"] == N_USERS
+    assert first.recall >= 0.99
+    rows = scored_rows(keyspace)
+    assert len(rows) == N_USERS
+    for user, row in rows.items():
+        have = owned.get(user, set())
+        recs = [r.release_id for r in row.recommendations or []]
+        assert not set(recs) & have
+        assert len(recs) == 10
+        if have:
+            assert row.friend_id is not None and row.friend_id != user
+            assert row.release_id is not None and row.release_id not in have
+            assert row.release_title == f"Record {row.release_id}"
+            assert len(row.taste) == 15
+        else:
+            assert row.taste is None and row.friend_id is None
+            assert row.release_id == recs[0]
+    with session_scope(keyspace) as session:
+        assert not list(session.execute(f"SELECT * FROM {keyspace.keyspace}.changed_users"))
+        steps = list(session.execute(f"SELECT step, status FROM {keyspace.keyspace}.batch_runs"))
+    assert {s.step for s in steps} >= {"release_scores", "taste", "friends", "write"}
+    assert all(s.status == "ok" for s in steps)
+
+    again = run_hourly(keyspace, spark=spark, now=NOW, k=5, recall_sample=200)
+    assert again.counts["taste_recomputed"] == 0
+    assert again.counts["release_scores_new"] == 0
+
+    changed = [int(u) for u in rng.choice(N_USERS - 5, N_USERS // 100, replace=False)]
+    later = NOW + timedelta(hours=1)
+    with session_scope(keyspace) as session:
+        add = session.prepare(
+            f"INSERT INTO {keyspace.keyspace}.user_collection (user_id, release_id, added_at) "
+            "VALUES (?, ?, ?)"
+        )
+        for user in changed:
+            new = {int(r) for r in rng.integers(1, N_RELEASES + 1, 4)}
+            owned[user] |= new
+            execute_concurrent_with_args(session, add, [(user, r, later) for r in new])
+        stage(session, keyspace.keyspace, changed, later)
+    before = scored_rows(keyspace)
+    second = run_hourly(keyspace, spark=spark, now=later, k=5, recall_sample=200)
+    print("incremental counts:", second.counts)
+    assert second.counts["staged"] == len(changed)
+    assert second.counts["taste_recomputed"] == len(changed)
+    assert len(changed) <= second.counts["rescored"] < N_USERS
+    after = scored_rows(keyspace)
+    for user in set(range(N_USERS)) - set(changed):
+        assert after[user].taste == before[user].taste
+    for user in changed:
+        recs = {r.release_id for r in after[user].recommendations}
+        assert not recs & owned[user]
+        assert after[user].release_id not in owned[user]
+        assert after[user].collection_size == len(owned[user])
