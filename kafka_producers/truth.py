@@ -20,6 +20,9 @@ from typing import Any, TextIO
 from kafka_producers import events
 from kafka_producers.synthetic import Chunk, EventStream
 
+_EVENT_LINE = '{"type":"event","seq":%d,"topic":"%s","key":%s,"bad":%s,"value":%s}'
+_quote = json.encoder.encode_basestring  # the C string escaper behind json.dumps
+
 
 class TruthWriter:
     """Appends the ground truth of one producer run to a JSONL file."""
@@ -67,18 +70,20 @@ class TruthWriter:
 
     def write_chunk(self, chunk: Chunk) -> None:
         """Write one ``event`` line per message of a chunk that was handed to the producer."""
-        kinds = events.KINDS
-        lines = []
-        for i, value in enumerate(chunk.values):
-            record = {
-                "type": "event",
-                "seq": self._seq + i,
-                "topic": kinds[chunk.topics[i]],
-                "key": chunk.keys[i].decode(),
-                "bad": chunk.bad.get(i),
-                "value": value.decode(),
-            }
-            lines.append(json.dumps(record, ensure_ascii=False))
+        kinds, bad, seq = events.KINDS, chunk.bad, self._seq
+        lines = [
+            _EVENT_LINE
+            % (
+                seq + i,
+                kinds[topic],
+                _quote(key.decode()),
+                _quote(bad[i]) if i in bad else "null",
+                _quote(value.decode()),
+            )
+            for i, (topic, key, value) in enumerate(
+                zip(chunk.topics, chunk.keys, chunk.values, strict=True)
+            )
+        ]
         self._seq += len(chunk)
         if lines:
             self._handle.write("\n".join(lines) + "\n")
