@@ -187,24 +187,29 @@ def to_json(event: Event) -> bytes:
     return json.dumps(to_dict(event), separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def row_template(kind: str) -> str:
+def row_template(kind: str, constants: dict[str, Any] | None = None) -> str:
     """Return a ``%``-format template giving the wire JSON of one kind from a value tuple.
 
     The producer's fast path: ``(row_template(kind) % values).encode()`` equals
     ``to_json(event)`` for the same values in wire order, provided ``int`` fields get ints,
     ``"text"`` fields get ``json.dumps(value, ensure_ascii=False)`` (already quoted) and the other
     string fields (uuid, timestamp, choices) get their plain value, which never needs escaping.
+    Fields in ``constants`` are written into the template instead and take no value.
 
     Args:
         kind: One of :data:`KINDS`.
+        constants: Field name -> fixed value (e.g. ``{"schema_version": 1, "action": "add"}``).
 
     Returns:
         The template string.
 
     """
+    constants = constants or {}
     parts = []
     for spec in field_specs(kind):
-        if spec.type is int:
+        if spec.name in constants:
+            value = json.dumps(constants[spec.name], ensure_ascii=False).replace("%", "%%")
+        elif spec.type is int:
             value = "%d"
         elif spec.format == "text":
             value = "%s"

@@ -248,13 +248,18 @@ def send_chunk(producer: Producer, topics: list[str], keys: list[bytes], values:
 
     """
     produce = producer.produce
-    start, n = 0, len(values)
-    while start < n:
-        i = start
+    for topic, value, key in zip(topics, values, keys, strict=True):
         try:
-            for i in range(start, n):
-                produce(topics[i], values[i], keys[i])
-            start = n
+            produce(topic, value, key)
         except BufferError:
-            producer.poll(0.05)
-            start = i
+            _produce_when_room(producer, topic, value, key)
+
+
+def _produce_when_room(producer: Producer, topic: str, value: bytes, key: bytes) -> None:
+    while True:
+        producer.poll(0.05)
+        try:
+            producer.produce(topic, value, key)
+            return
+        except BufferError:
+            continue

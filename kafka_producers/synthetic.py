@@ -38,6 +38,8 @@ PLAY_OWNED_P = 0.7
 USERS, COLLECTIONS, ACTIVITY = (events.KINDS.index(k) for k in ("users", "collections", "activity"))
 _ADD, _REMOVE, _VIEW, _PLAY, _WANT = range(5)
 _TOPIC_OF_ACTION = (COLLECTIONS, COLLECTIONS, ACTIVITY, ACTIVITY, ACTIVITY)
+_ACTION_FIELD = {COLLECTIONS: "action", ACTIVITY: "kind"}
+_quote = json.encoder.encode_basestring  # json.dumps(str, ensure_ascii=False), in C
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _UUID_NIBBLE_COLUMNS = [c for c in range(36) if c not in (8, 13, 18, 23)]
 
@@ -131,8 +133,13 @@ class EventStream:
         self._last_ms = 0
         self._malformer = Malformer(seed, bad_ratio, int(catalog.release_ids.max()))
         self._templates = [events.row_template(k).encode() for k in events.KINDS]
-        self._action_templates = [self._templates[t] for t in _TOPIC_OF_ACTION]
-        self._action_names = [a.encode() for a in ACTIONS]
+        self._action_templates = [
+            events.row_template(
+                events.KINDS[topic],
+                {"schema_version": events.SCHEMA_VERSION, _ACTION_FIELD[topic]: action},
+            ).encode()
+            for action, topic in zip(ACTIONS, _TOPIC_OF_ACTION, strict=True)
+        ]
         self._pending: list[np.ndarray] | None = None
         self._offset = 0
 
@@ -207,7 +214,7 @@ class EventStream:
         chunk = Chunk()
         for i, (row, profile) in enumerate(zip(rows, profiles, strict=True)):
             texts = [
-                json.dumps(v, ensure_ascii=False).encode()
+                _quote(v).encode()
                 for v in (profile.name, profile.username, profile.email, profile.location)
             ]
             value = template % (
@@ -270,10 +277,10 @@ class EventStream:
                     rels[i] = owned[int(pick / PLAY_OWNED_P * len(owned))]
 
         version = events.SCHEMA_VERSION
-        templates, names, topic_of = self._action_templates, self._action_names, _TOPIC_OF_ACTION
+        templates, topic_of = self._action_templates, _TOPIC_OF_ACTION
         user_ids = (users + self.user_ids[0]).tolist()
         values = [
-            templates[a] % (version, e, t, uid, r, names[a])
+            templates[a] % (e, t, uid, r)
             for a, e, t, uid, r in zip(acts, ids.tolist(), stamps, user_ids, rels, strict=True)
         ]
         keys_by_row = self._keys

@@ -151,3 +151,10 @@ def test_spark_schema_fields_match(kind: str) -> None:
             assert spark_field.dataType == StringType()
     as_strings = events.spark_schema(kind, timestamps_as_strings=True)
     assert all(f.dataType != TimestampType() for f in as_strings.fields)
+
+
+def test_row_template_with_constants() -> None:
+    template = events.row_template("activity", {"schema_version": 1, "kind": "want"})
+    value = (template % (EVENT_ID, TIME, 7, 42)).encode()
+    event, reason = events.validate("activity", value)
+    assert reason is None and event.kind == "want" and event.release_id == 42
