@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cassandra.cluster import Cluster, Session
+from cassandra.policies import DCAwareRoundRobinPolicy
 
 from discorecs.settings import REPO_ROOT, Settings
 
@@ -28,6 +29,7 @@ def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Clust
         port=settings.cassandra_port,
         connect_timeout=connect_timeout,
         protocol_version=5,
+        load_balancing_policy=DCAwareRoundRobinPolicy(),
     )
     return cluster, cluster.connect()
 

@@ -11,6 +11,7 @@ from discogs_parser.cli import parse
 from discorecs import logs
 from kafka_producers.cli import produce
 from spark_jobs.scoring.cli import recommend, score, stats
+from spark_jobs.stream.cli import stream
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"})
@@ -24,6 +25,7 @@ main.add_command(cluster_group)
 main.add_command(schema_group)
 main.add_command(parse)
 main.add_command(produce)
+main.add_command(stream)
 main.add_command(score)
 main.add_command(recommend)
 main.add_command(stats)

@@ -1,0 +1,1 @@
+"""Structured Streaming from the event topics into Cassandra (``discorecs stream``)."""
