@@ -26,6 +26,9 @@ log = get_logger("discogs_parser")
 
 MAX_LOGGED_BAD = 100
 
+# Children of <release> that discorecs does not store: skipped before any other test.
+_UNUSED = frozenset({"images", "extraartists", "notes", "identifiers", "videos", "companies"})
+
 
 class ParseStopped(Exception):
     """The dump is truncated or corrupt; parsing stopped after the last complete record."""
@@ -140,54 +143,58 @@ def release_from_element(elem: etree._Element) -> Release:
     release_id = parse_id(raw_id, "release id")
     if release_id is None:
         raise BadField("release id is missing" if not raw_id else f"release id is {raw_id!r}")
-    values: dict[str, object] = {
-        "artists": (),
-        "labels": (),
-        "formats": (),
-        "genres": (),
-        "styles": (),
-        "track_count": 0,
-    }
-    master_id = None
-    is_main_release = None
+    title = ""
+    artists: tuple[Artist, ...] = ()
+    labels: tuple[Label, ...] = ()
+    formats: tuple[Format, ...] = ()
+    genres: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
+    country = released = data_quality = None
+    master_id = is_main_release = None
+    track_count = 0
     for child in elem:
         tag = child.tag
+        if tag in _UNUSED:
+            continue
         if tag == "artists":
-            values["artists"] = _artists(child)
+            artists = _artists(child)
         elif tag == "title":
-            values["title"] = _text(child)
+            title = _text(child)
         elif tag == "labels":
-            values["labels"] = _labels(child)
+            labels = _labels(child)
         elif tag == "formats":
-            values["formats"] = _formats(child)
+            formats = _formats(child)
         elif tag == "genres":
-            values["genres"] = _texts(child, "genre")
+            genres = _texts(child, "genre")
         elif tag == "styles":
-            values["styles"] = _texts(child, "style")
-        elif tag in ("country", "released", "data_quality"):
-            values[tag] = _text(child) or None
+            styles = _texts(child, "style")
+        elif tag == "country":
+            country = _text(child) or None
+        elif tag == "released":
+            released = _text(child) or None
+        elif tag == "data_quality":
+            data_quality = _text(child) or None
         elif tag == "master_id":
             master_id = parse_id(child.text, "master_id")
             is_main_release = parse_bool(child.get("is_main_release"), "is_main_release")
         elif tag == "tracklist":
-            values["track_count"] = len(child)
-    released = values.get("released")
+            track_count = len(child)
     return Release(
-        release_id=release_id,
-        status=elem.get("status"),
-        title=values.get("title", ""),  # type: ignore[arg-type]
-        artists=values["artists"],  # type: ignore[arg-type]
-        labels=values["labels"],  # type: ignore[arg-type]
-        formats=values["formats"],  # type: ignore[arg-type]
-        genres=values["genres"],  # type: ignore[arg-type]
-        styles=values["styles"],  # type: ignore[arg-type]
-        country=values.get("country"),  # type: ignore[arg-type]
-        released=released,  # type: ignore[arg-type]
-        year=parse_year(released),  # type: ignore[arg-type]
-        master_id=master_id,
-        is_main_release=is_main_release,
-        data_quality=values.get("data_quality"),  # type: ignore[arg-type]
-        track_count=values["track_count"],  # type: ignore[arg-type]
+        release_id,
+        elem.get("status"),
+        title,
+        artists,
+        labels,
+        formats,
+        genres,
+        styles,
+        country,
+        released,
+        parse_year(released),
+        master_id,
+        is_main_release,
+        data_quality,
+        track_count,
     )
 
 
