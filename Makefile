@@ -45,7 +45,16 @@ status: venv
 schema: cluster
 	$(BIN)/discorecs schema apply
 
+SAMPLE := tests/data/releases-sample.xml.gz
+CQLSH := HOME=$(CURDIR)/.cluster/cqlsh-home $(BIN)/cqlsh 127.0.0.1 9042
+
 demo: schema
+	$(BIN)/discorecs parse releases $(SAMPLE)
+	$(BIN)/discorecs produce --users 1000 --rate 5000 --duration 20 --bad-ratio 0.01
+	deployment/spark_submits.sh
+	@mkdir -p .cluster/cqlsh-home
+	$(CQLSH) -e "SELECT user_id, friend_id, friend_similarity, release_title FROM discorecs.users_scored LIMIT 10;"
+	$(BIN)/discorecs stats
 	$(BIN)/discorecs cluster status
 
 test: venv jars

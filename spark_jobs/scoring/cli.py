@@ -14,11 +14,21 @@ from discorecs.settings import load_settings
 @click.option("--full", is_flag=True, help="Rescore every user, not only staged/affected ones.")
 @click.option("--neighbours", "k", default=10, show_default=True, help="k nearest neighbours.")
 @click.option("--recall-sample", default=1000, show_default=True, help="Users in recall check.")
-def score(full: bool, k: int, recall_sample: int) -> None:
-    """Run the hourly scoring sequence (stops with a non-zero exit at the first failure)."""
+@click.option(
+    "--catch-up/--no-catch-up",
+    default=True,
+    show_default=True,
+    help="First consume what the topics hold (`discorecs stream --once`).",
+)
+def score(full: bool, k: int, recall_sample: int, catch_up: bool) -> None:
+    """Run the hourly sequence: stream catch-up, then scoring (non-zero exit at the first failure)."""
     from spark_jobs.scoring.pipeline import run_hourly
+    from spark_jobs.stream.runner import run as run_stream
 
-    result = run_hourly(load_settings(), full=full, k=k, recall_sample=recall_sample)
+    settings = load_settings()
+    if catch_up:
+        run_stream(settings, once=True, max_failures=3)
+    result = run_hourly(settings, full=full, k=k, recall_sample=recall_sample)
     click.echo(f"run {result.run_id}: recall@1={result.recall:.4f}")
     for name, seconds in result.seconds.items():
         click.echo(f"  {name:<16} {seconds:8.2f} s")
