@@ -40,8 +40,7 @@ _ADD, _REMOVE, _VIEW, _PLAY, _WANT = range(5)
 _TOPIC_OF_ACTION = (COLLECTIONS, COLLECTIONS, ACTIVITY, ACTIVITY, ACTIVITY)
 _ACTION_FIELD = {COLLECTIONS: "action", ACTIVITY: "kind"}
 _quote = json.encoder.encode_basestring  # json.dumps(str, ensure_ascii=False), in C
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_NIBBLE_COLUMNS = [c for c in range(36) if c not in (8, 13, 18, 23)]
+_HEX_PAIRS = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2").view(np.uint16)
 
 
 @dataclass
@@ -73,14 +72,14 @@ def uuid4_strings(rng: np.random.Generator, n: int) -> list[bytes]:
 
 def uuid4_array(rng: np.random.Generator, n: int) -> np.ndarray:
     """Return ``n`` random version-4 UUIDs as a numpy ``S36`` array."""
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    nibbles = np.empty((n, 32), dtype=np.uint8)
-    nibbles[:, 0::2] = raw >> 4
-    nibbles[:, 1::2] = raw & 0x0F
-    text = np.full((n, 36), ord("-"), dtype=np.uint8)
-    text[:, _UUID_NIBBLE_COLUMNS] = _HEX[nibbles]
+    pairs = _HEX_PAIRS[raw].view(np.uint8)
+    text = np.empty((n, 36), dtype=np.uint8)
+    text[:, [8, 13, 18, 23]] = ord("-")
+    for start, stop, source in ((0, 8, 0), (9, 13, 8), (14, 18, 12), (19, 23, 16), (24, 36, 20)):
+        text[:, start:stop] = pairs[:, source : source + stop - start]
     return text.view("S36").ravel()
 
 
