@@ -204,25 +204,27 @@ def produce_stream(
     )
     start = time.monotonic()
     with _signals_stop(stop):
-        while not stop.requested:
-            n = chunk_size if max_events is None else min(chunk_size, max_events - sent)
-            if n <= 0 or (duration is not None and time.monotonic() - start >= duration):
-                break
-            if bucket is not None:
-                while (wait := bucket.delay(n)) > 0 and not stop.requested:
-                    producer.poll(min(wait, 0.1))
-                if stop.requested:
+        try:
+            while not stop.requested:
+                n = chunk_size if max_events is None else min(chunk_size, max_events - sent)
+                if n <= 0 or (duration is not None and time.monotonic() - start >= duration):
                     break
-            chunk = stream.next_chunk(n, time.time_ns() // 1_000_000, span_ms)
-            send_chunk(producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values)
-            producer.poll(0)
-            sent += len(chunk)
-            bad += len(chunk.bad)
-            if truth is not None:
-                truth.write_chunk(chunk)
-        if stop.requested:
-            log.info("produce_signal", signal=stop.signal, sent=sent)
-        remaining = producer.flush(flush_timeout)
+                if bucket is not None:
+                    while (wait := bucket.delay(n)) > 0 and not stop.requested:
+                        producer.poll(min(wait, 0.1))
+                    if stop.requested:
+                        break
+                chunk = stream.next_chunk(n, time.time_ns() // 1_000_000, span_ms)
+                send_chunk(producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values)
+                producer.poll(0)
+                sent += len(chunk)
+                bad += len(chunk.bad)
+                if truth is not None:
+                    truth.write_chunk(chunk)
+            if stop.requested:
+                log.info("produce_signal", signal=stop.signal, sent=sent)
+        finally:
+            remaining = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
     stats = ProduceStats(sent, stream.n_users, seconds, failures["count"] + remaining, bad)
     log.info(
