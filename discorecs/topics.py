@@ -7,8 +7,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from discorecs.settings import TOPIC_NAMES, Settings
 
-# Dead letters carry the original bytes plus the reason; keep them for 30 days.
-_TOPIC_CONFIG = {"dead_letters": {"retention.ms": str(30 * 24 * 3600 * 1000)}}
+# Dead letters carry the original bytes plus the reason, keyed by their source coordinates:
+# compaction drops the copy a replayed micro-batch may add; kept for 30 days.
+_TOPIC_CONFIG = {
+    "dead_letters": {"cleanup.policy": "compact,delete", "retention.ms": str(30 * 24 * 3600 * 1000)}
+}
 
 
 def apply_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
