@@ -29,7 +29,7 @@ def cluster_up(names: tuple[str, ...]) -> None:
     except ClusterError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    _print_status(statuses)
+    print_status(statuses)
     click.echo(f"cluster up in {time.monotonic() - started:.1f}s")
 
 
@@ -46,13 +46,15 @@ def cluster_down(names: tuple[str, ...], kill: bool) -> None:
 def cluster_status() -> None:
     """Print each service's state, pid, port, version, health and RSS."""
     statuses = local_cluster.status(load_settings())
-    _print_status(statuses)
+    print_status(statuses)
     if not all(s.healthy for s in statuses):
         sys.exit(3)
 
 
-def _print_status(statuses: list[local_cluster.ServiceStatus]) -> None:
-    click.echo(f"{'service':<10} {'state':<22} {'pid':>8} {'port':>6} {'version':<9} {'health':<9} rss")
+def print_status(statuses: list[local_cluster.ServiceStatus]) -> None:
+    click.echo(
+        f"{'service':<10} {'state':<22} {'pid':>8} {'port':>6} {'version':<9} {'health':<9} rss"
+    )
     for s in statuses:
         rss = f"{s.rss_mb:.0f}MB" if s.rss_mb else "-"
         click.echo(

@@ -124,6 +124,7 @@ class LocalService(ABC):
 
         Raises:
             ClusterError: If the process dies or ``timeout`` passes, with the tail of its log.
+
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -153,7 +154,13 @@ class LocalService(ABC):
         else:
             state = "external" if version else "stopped"
         return ServiceStatus(
-            self.name, state, pid, self.port, version, version is not None, rss_mb(pid) if pid else None
+            self.name,
+            state,
+            pid,
+            self.port,
+            version,
+            version is not None,
+            rss_mb(pid) if pid else None,
         )
 
 
@@ -226,7 +233,11 @@ class KafkaService(LocalService):
 
     def argv(self) -> list[str]:
         """``java ... kafka.Kafka server.properties``."""
-        return [*self._java(CONF_DIR / "kafka-log4j2.xml"), "kafka.Kafka", str(self.home / "server.properties")]
+        return [
+            *self._java(CONF_DIR / "kafka-log4j2.xml"),
+            "kafka.Kafka",
+            str(self.home / "server.properties"),
+        ]
 
     def probe(self, timeout: float) -> str | None:
         """A metadata request that lists at least one broker; the version comes from the jars."""
@@ -362,6 +373,7 @@ def up(settings: Settings, names: tuple[str, ...] = ()) -> list[ServiceStatus]:
 
     Raises:
         ClusterError: Naming the failed service, with the tail of its log.
+
     """
     chosen = [s for s in services(settings) if not names or s.name in names]
     started: list[tuple[LocalService, int | None, float]] = []
@@ -402,6 +414,7 @@ def down(settings: Settings, names: tuple[str, ...] = (), kill: bool = False) ->
 
     Returns:
         Names of the services that were stopped.
+
     """
     import signal
 

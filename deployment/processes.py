@@ -20,13 +20,16 @@ def java_major_version(java: Path) -> int:
 
     Raises:
         ClusterError: When the executable is missing or prints no version.
+
     """
     try:
         result = subprocess.run(
             [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
         )
     except (FileNotFoundError, PermissionError) as error:
-        raise ClusterError(f"java not found at {java}: set DISCORECS_JAVA_HOME to a Java 17 home") from error
+        raise ClusterError(
+            f"java not found at {java}: set DISCORECS_JAVA_HOME to a Java 17 home"
+        ) from error
     match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
     if not match:
         raise ClusterError(f"{java} -version printed no version: {result.stderr.strip()[:200]}")
@@ -39,6 +42,7 @@ def require_java(java: Path, major: int = 17) -> None:
 
     Raises:
         ClusterError: On a missing java or another major version.
+
     """
     found = java_major_version(java)
     if found != major:
@@ -101,6 +105,7 @@ def spawn(argv: list[str], log_path: Path, cwd: Path, env: dict[str, str] | None
 
     Returns:
         The new process id.
+
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
@@ -142,6 +147,7 @@ def stop(pid: int, timeout: float = 60.0, sig: int = signal.SIGTERM) -> bool:
 
     Returns:
         True when it stopped within the timeout, False when it had to be killed.
+
     """
     try:
         os.kill(pid, sig)

@@ -23,6 +23,7 @@ def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Clust
 
     Returns:
         The cluster (shut it down when done) and a session on it.
+
     """
     cluster = Cluster(
         [settings.cassandra_host],
@@ -53,10 +54,13 @@ def schema_statements(keyspace: str, schema_dir: Path = SCHEMA_DIR) -> list[str]
 
     Returns:
         One statement per entry, comments stripped.
+
     """
     statements: list[str] = []
     for path in sorted(schema_dir.glob("*.cql")):
-        lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")]
+        lines = [
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
+        ]
         for chunk in "\n".join(lines).split(";"):
             if chunk.strip():
                 statements.append(chunk.strip().replace("{keyspace}", keyspace))
@@ -72,6 +76,7 @@ def apply_schema(session: Session, keyspace: str) -> int:
 
     Returns:
         The number of statements run.
+
     """
     statements = schema_statements(keyspace)
     for statement in statements:

@@ -50,7 +50,7 @@ def configure(level: int = logging.INFO) -> None:
 
 
 class StructuredLogger:
-    """A logger whose calls take an event name and keyword fields: ``log.info("loaded", rows=3)``."""
+    """A logger taking an event name and keyword fields: ``log.info("loaded", rows=3)``."""
 
     def __init__(self, name: str) -> None:
         self._logger = logging.getLogger(f"discorecs.{name}")

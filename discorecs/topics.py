@@ -23,6 +23,7 @@ def apply_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
 
     Returns:
         The names of the topics that were created (existing ones are left alone).
+
     """
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)

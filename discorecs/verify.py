@@ -31,6 +31,7 @@ class PipelineState:
         trending_events: Sum of the trending counts (equals the activity count when nothing is
             counted twice).
         dead_letters: (original value, reason category) -> occurrences.
+
     """
 
     collections: set[tuple[int, int]] = field(default_factory=set)
@@ -79,8 +80,12 @@ def cassandra_state(session: Session, keyspace: str) -> PipelineState:
     }
     state.changed_users = {r.user_id for r in rows(f"SELECT user_id FROM {keyspace}.changed_users")}
     state.users = {r.user_id for r in rows(f"SELECT user_id FROM {keyspace}.users")}
-    state.activity = {str(r.event_id) for r in rows(f"SELECT event_id FROM {keyspace}.user_activity")}
-    state.trending_events = sum(r.events for r in rows(f"SELECT events FROM {keyspace}.release_trending"))
+    state.activity = {
+        str(r.event_id) for r in rows(f"SELECT event_id FROM {keyspace}.user_activity")
+    }
+    state.trending_events = sum(
+        r.events for r in rows(f"SELECT events FROM {keyspace}.release_trending")
+    )
     return state
 
 
@@ -97,7 +102,9 @@ def dead_letter_state(settings: Settings, timeout: float = 60.0) -> Counter[tupl
     try:
         metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
         partitions = [TopicPartition(topic, p, 0) for p in metadata.partitions]
-        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=timeout)[1] for p in partitions}
+        ends = {
+            p.partition: consumer.get_watermark_offsets(p, timeout=timeout)[1] for p in partitions
+        }
         consumer.assign(partitions)
         by_key: dict[bytes, tuple[bytes, str]] = {}
         remaining = {p for p, end in ends.items() if end > 0}

@@ -10,20 +10,34 @@ from discorecs.settings import load_settings
 @click.command("stream")
 @click.option("--once", is_flag=True, help="Consume what is in the topics now, then exit.")
 @click.option(
-    "--max-offsets", default=200_000, show_default=True, show_envvar=True,
+    "--max-offsets",
+    default=200_000,
+    show_default=True,
+    show_envvar=True,
     help="maxOffsetsPerTrigger: records per micro-batch at most.",
 )
 @click.option(
-    "--trigger", "trigger_seconds", default=0.0, show_default=True, show_envvar=True,
+    "--trigger",
+    "trigger_seconds",
+    default=0.0,
+    show_default=True,
+    show_envvar=True,
     help="Seconds between micro-batches (0: start the next as soon as one ends).",
 )
 @click.option(
-    "--retry", "retry_seconds", default=10.0, show_default=True, show_envvar=True,
+    "--retry",
+    "retry_seconds",
+    default=10.0,
+    show_default=True,
+    show_envvar=True,
     help="Seconds to wait before restarting a failed query from its checkpoint.",
 )
 @click.option(
-    "--max-failures", type=int, default=None, show_envvar=True,
-    help="Give up after this many query failures (default: never in continuous mode, 3 with --once).",
+    "--max-failures",
+    type=int,
+    default=None,
+    show_envvar=True,
+    help="Give up after this many query failures (default: never; 3 with --once).",
 )
 def stream(
     once: bool,

@@ -3,8 +3,8 @@
 An add is ``INSERT ... USING TIMESTAMP t`` and a remove ``DELETE ... USING TIMESTAMP t``, so
 Cassandra's last-write-wins keeps the newest action: replaying a micro-batch rewrites identical
 cells, and a late or replayed older event can never undo a newer one. ``t`` is a logical clock,
-see :data:`WRITE_TIMESTAMP`. Grouping one user's mutations into one batch makes them one mutation of one
-partition for the server, which is what lets a 2-core node keep up.
+see :data:`WRITE_TIMESTAMP`. Grouping one user's mutations into one batch makes them one
+mutation of one partition for the server, which is what lets a 2-core node keep up.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class CollectionWriter:
         Args:
             user_id: The partition key.
             changes: Rows with ``release_id``, ``action``, ``event_time`` and ``write_ts``.
+
         """
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         for change in changes:
@@ -99,6 +100,7 @@ class CollectionWriter:
 
         Raises:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).
+
         """
         statements = []
         mutations = 0
@@ -106,7 +108,9 @@ class CollectionWriter:
             for batch in self.batches(user.user_id, user.changes):
                 statements.append((batch, None))
                 mutations += len(batch)
-        execute_concurrent(self.session, statements, concurrency=CONCURRENCY, raise_on_first_error=True)
+        execute_concurrent(
+            self.session, statements, concurrency=CONCURRENCY, raise_on_first_error=True
+        )
         return mutations
 
 

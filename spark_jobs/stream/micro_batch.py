@@ -10,6 +10,8 @@ crash gives effectively-once results.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,6 +43,7 @@ class BatchStats:
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     written_at_ms: int
+    step_seconds: dict[str, float]
 
 
 def _cassandra(frame: DataFrame, settings: Settings, table: str) -> None:
@@ -101,7 +104,9 @@ def write_dead_letters(bad: DataFrame, settings: Settings) -> None:
             F.concat_ws("/", "topic", "partition", "offset").cast("binary").alias("key"),
             F.col("value"),
             F.array(
-                F.struct(F.lit("reason").alias("key"), F.col("reason").cast("binary").alias("value")),
+                F.struct(
+                    F.lit("reason").alias("key"), F.col("reason").cast("binary").alias("value")
+                ),
                 F.struct(F.lit("topic").alias("key"), F.col("topic").cast("binary").alias("value")),
                 F.struct(
                     F.lit("partition").alias("key"),
@@ -128,6 +133,7 @@ def write_collections(collections: DataFrame, settings: Settings) -> tuple[int, 
 
     Returns:
         (row mutations written, distinct users staged).
+
     """
     stamped = collections.withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
     final = stamped.groupBy("user_id", "release_id").agg(
@@ -136,12 +142,30 @@ def write_collections(collections: DataFrame, settings: Settings) -> tuple[int, 
     per_user = final.groupBy("user_id").agg(
         F.collect_list(F.struct("release_id", "last.*")).alias("changes")
     )
-    mutations = sum(per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect())
+    mutations = sum(
+        per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
+    )
     staged = collections.select(
         F.date_trunc("hour", "event_time").alias("bucket"), "user_id"
     ).distinct()
     _cassandra(staged, settings, "changed_users")
     return mutations, staged.select("user_id").distinct().count()
+
+
+class StepTimer:
+    """Seconds spent in each named step of a micro-batch."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        """Time the body as step ``name``."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = time.monotonic() - started
 
 
 def process_batch(raw: DataFrame, batch_id: int, settings: Settings) -> BatchStats:
@@ -153,9 +177,11 @@ def process_batch(raw: DataFrame, batch_id: int, settings: Settings) -> BatchSta
         settings: Keyspace, topics and addresses.
 
     Returns:
-        The batch's counts, also logged as one structured line.
+        The batch's counts and step timings, also logged as one structured line.
+
     """
     started = time.monotonic()
+    step = StepTimer()
     checked = (
         raw.select("topic", "partition", "offset", "key", "value")
         .mapInPandas(validate_batches, validated_schema())
@@ -163,46 +189,54 @@ def process_batch(raw: DataFrame, batch_id: int, settings: Settings) -> BatchSta
     )
     events: DataFrame | None = None
     try:
-        counts = {
-            (row.event_kind, row.bad): row["count"]
-            for row in checked.groupBy("event_kind", F.col("reason").isNotNull().alias("bad"))
-            .count()
-            .collect()
-        }
+        with step("validate"):
+            counts = {
+                (row.event_kind, row.bad): row["count"]
+                for row in checked.groupBy("event_kind", F.col("reason").isNotNull().alias("bad"))
+                .count()
+                .collect()
+            }
         rows_in = sum(counts.values())
         if rows_in == 0:
-            return _stats(batch_id, started, 0, {}, 0, 0, 0, None)
-        events = with_unknown_releases(checked.where(F.col("reason").isNull()), settings).persist()
-        bad = checked.where(F.col("reason").isNotNull()).unionByName(
-            events.where(F.col("reason").isNotNull())
-        )
+            return _stats(batch_id, started, 0, {}, 0, 0, 0, None, step.seconds)
+        with step("releases"):
+            events = with_unknown_releases(checked.where(F.col("reason").isNull()), settings)
+            events = events.persist()
+            bad = checked.where(F.col("reason").isNotNull()).unionByName(
+                events.where(F.col("reason").isNotNull())
+            )
+            dead = bad.count()
         good = events.where(F.col("reason").isNull())
-        dead = bad.count()
-        if dead:
-            write_dead_letters(bad, settings)
-
-        users = good.where(F.col("event_kind") == "users")
-        profile_columns = ["name", "username", "email", "location", "joined_at"]
-        _cassandra(_latest(users, ["user_id"], profile_columns), settings, "users")
-
+        with step("dead_letters"):
+            if dead:
+                write_dead_letters(bad, settings)
+        with step("users"):
+            users = good.where(F.col("event_kind") == "users")
+            profile_columns = ["name", "username", "email", "location", "joined_at"]
+            _cassandra(_latest(users, ["user_id"], profile_columns), settings, "users")
         activity = good.where(F.col("event_kind") == "activity")
-        _cassandra(
-            activity.select("user_id", "event_time", "event_id", "kind", "release_id"),
-            settings,
-            "user_activity",
-        )
-        trending = activity.groupBy(
-            F.date_trunc("hour", "event_time").alias("hour"), "release_id"
-        ).agg(F.count("*").cast("int").alias("events"))
-        _cassandra(trending.withColumn("batch_id", F.lit(batch_id)), settings, "release_trending")
-
-        collections = good.where(F.col("event_kind") == "collections")
-        mutations, staged = write_collections(collections, settings)
-
+        with step("activity"):
+            _cassandra(
+                activity.select("user_id", "event_time", "event_id", "kind", "release_id"),
+                settings,
+                "user_activity",
+            )
+        with step("trending"):
+            trending = activity.groupBy(
+                F.date_trunc("hour", "event_time").alias("hour"), "release_id"
+            ).agg(F.count("*").cast("int").alias("events"))
+            _cassandra(
+                trending.withColumn("batch_id", F.lit(batch_id)), settings, "release_trending"
+            )
+        with step("collections"):
+            collections = good.where(F.col("event_kind") == "collections")
+            mutations, staged = write_collections(collections, settings)
         quantiles = good.agg(
             F.percentile_approx(F.col("event_time").cast("double"), [0.01, 0.5], 1000).alias("q")
         ).first()
-        return _stats(batch_id, started, rows_in, counts, dead, mutations, staged, quantiles.q)
+        return _stats(
+            batch_id, started, rows_in, counts, dead, mutations, staged, quantiles.q, step.seconds
+        )
     finally:
         checked.unpersist()
         if events is not None:
@@ -218,6 +252,7 @@ def _stats(
     mutations: int,
     staged: int,
     quantiles: list[float] | None,
+    step_seconds: dict[str, float],
 ) -> BatchStats:
     now = time.time()
     seconds = time.monotonic() - started
@@ -239,8 +274,11 @@ def _stats(
         latency_p50_ms=(now - quantiles[1]) * 1000 if quantiles else None,
         latency_p99_ms=(now - quantiles[0]) * 1000 if quantiles else None,
         written_at_ms=int(now * 1000),
+        step_seconds=step_seconds,
     )
-    log.info("batch", **{k: v for k, v in asdict(stats).items() if v is not None})
+    fields = {k: v for k, v in asdict(stats).items() if v is not None and k != "step_seconds"}
+    fields.update({f"t_{name}": value for name, value in step_seconds.items()})
+    log.info("batch", **fields)
     return stats
 
 

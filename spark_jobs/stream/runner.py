@@ -29,6 +29,11 @@ log = get_logger("stream")
 QUERY_NAME = "events"
 
 
+def checkpoint_dir(settings: Settings) -> Path:
+    """The query's checkpoint folder."""
+    return settings.checkpoint_path / QUERY_NAME
+
+
 def metrics_path(settings: Settings) -> Path:
     """JSONL file where each micro-batch's stats are appended (read by status/loadtest)."""
     return settings.cluster_path / "metrics" / f"stream-{settings.keyspace}.jsonl"
@@ -53,6 +58,7 @@ def start_query(
 
     Returns:
         The running query.
+
     """
     source = (
         spark.readStream.format("kafka")
@@ -73,7 +79,7 @@ def start_query(
 
     writer = (
         source.writeStream.queryName(QUERY_NAME)
-        .option("checkpointLocation", str(settings.checkpoint_path / QUERY_NAME))
+        .option("checkpointLocation", str(checkpoint_dir(settings)))
         .foreachBatch(each_batch)
     )
     if once:
@@ -99,6 +105,7 @@ def run(
 
     Returns:
         The number of query failures survived.
+
     """
     spark = spark_session(settings, "discorecs-stream")
     stop = threading.Event()

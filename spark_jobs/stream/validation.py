@@ -71,6 +71,7 @@ def validate_batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     Yields:
         Frames in :func:`validated_schema`; ``reason`` is null for valid events, whose fields
         are filled in; invalid ones keep only their coordinates, bytes and reason.
+
     """
     names = [f.name for f in event_fields()]
     timestamps = _timestamp_columns()

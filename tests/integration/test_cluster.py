@@ -72,7 +72,9 @@ def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
             f"INSERT INTO {keyspace.keyspace}.users (user_id, name, email) VALUES (?, ?, ?)"
         )
         session.execute(insert, (7, "Ada", "ada@example.org"))
-        select = session.prepare(f"SELECT name, email FROM {keyspace.keyspace}.users WHERE user_id = ?")
+        select = session.prepare(
+            f"SELECT name, email FROM {keyspace.keyspace}.users WHERE user_id = ?"
+        )
         row = session.execute(select, (7,)).one()
     assert (row.name, row.email) == ("Ada", "ada@example.org")
 
@@ -120,7 +122,9 @@ def test_port_taken_is_a_clear_error(tmp_path: Path) -> None:
         port = squatter.getsockname()[1]
         started = time.monotonic()
         result = run_cli(
-            "cluster", "up", "kafka",
+            "cluster",
+            "up",
+            "kafka",
             DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
             DISCORECS_KAFKA_PORT=str(port),
             DISCORECS_KAFKA_CONTROLLER_PORT=str(free_port()),
@@ -135,10 +139,12 @@ def test_wrong_java_is_a_clear_error(tmp_path: Path) -> None:
     java_home = tmp_path / "jdk21"
     (java_home / "bin").mkdir(parents=True)
     fake_java = java_home / "bin" / "java"
-    fake_java.write_text('#!/bin/sh\necho \'openjdk version "21.0.2" 2024-01-16\' >&2\n')
+    fake_java.write_text("#!/bin/sh\necho 'openjdk version \"21.0.2\" 2024-01-16' >&2\n")
     fake_java.chmod(0o755)
     result = run_cli(
-        "cluster", "up", "kafka",
+        "cluster",
+        "up",
+        "kafka",
         DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
         DISCORECS_JAVA_HOME=str(java_home),
         DISCORECS_KAFKA_PORT=str(free_port()),
@@ -165,7 +171,9 @@ def test_version_set_kafka_to_spark_to_cassandra(
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         .load()
-        .selectExpr("CAST(CAST(key AS STRING) AS BIGINT) AS user_id", "CAST(value AS STRING) AS name")
+        .selectExpr(
+            "CAST(CAST(key AS STRING) AS BIGINT) AS user_id", "CAST(value AS STRING) AS name"
+        )
     )
     (
         frame.write.format("org.apache.spark.sql.cassandra")

@@ -28,8 +28,13 @@ def cli(settings: Settings, *args: str, **kwargs: object) -> subprocess.Complete
         "DISCORECS_TOPIC_PREFIX": settings.topic_prefix,
     }
     return subprocess.run(
-        [DISCORECS, *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        check=False, **kwargs,
+        [DISCORECS, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        **kwargs,
     )
 
 
@@ -37,8 +42,21 @@ def load_and_produce(settings: Settings, truth: Path, events: int) -> None:
     loaded = cli(settings, "parse", "releases", str(SAMPLE), timeout=300)
     assert loaded.returncode == 0, loaded.stderr
     produced = cli(
-        settings, "produce", "--users", "150", "--events", str(events), "--rate", "0",
-        "--seed", "7", "--bad-ratio", "0.03", "--truth", str(truth), timeout=300,
+        settings,
+        "produce",
+        "--users",
+        "150",
+        "--events",
+        str(events),
+        "--rate",
+        "0",
+        "--seed",
+        "7",
+        "--bad-ratio",
+        "0.03",
+        "--truth",
+        str(truth),
+        timeout=300,
     )
     assert produced.returncode == 0, produced.stderr
 
@@ -82,8 +100,11 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
     metrics = metrics_path(pipeline)
     job = subprocess.Popen(
         [DISCORECS, "stream", "--max-offsets", "1000"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "stream.log", "w"), start_new_session=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "stream.log", "w"),
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 300

@@ -7,7 +7,8 @@ from discorecs.settings import REPO_ROOT
 
 def test_crontab_runs_spark_submits_hourly_under_flock() -> None:
     lines = [
-        line for line in (REPO_ROOT / "crontab").read_text().splitlines()
+        line
+        for line in (REPO_ROOT / "crontab").read_text().splitlines()
         if line.strip() and not line.startswith("#") and "=" not in line.split()[0]
     ]
     assert len(lines) == 1
