@@ -52,6 +52,7 @@ def cluster_status() -> None:
 
 
 def print_status(statuses: list[local_cluster.ServiceStatus]) -> None:
+    """Print one aligned line per service."""
     click.echo(
         f"{'service':<10} {'state':<22} {'pid':>8} {'port':>6} {'version':<9} {'health':<9} rss"
     )

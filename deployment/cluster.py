@@ -322,21 +322,16 @@ class CassandraService(LocalService):
 
     def probe(self, timeout: float) -> str | None:
         """``SELECT release_version FROM system.local`` over CQL."""
-        from cassandra.cluster import Cluster
+        from discorecs.cassandra import new_cluster
 
         driver_log = logging.getLogger("cassandra")
         level = driver_log.level
         driver_log.setLevel(logging.CRITICAL)
-        cluster = Cluster(
-            [self.settings.cassandra_host],
-            port=self.port,
-            connect_timeout=timeout,
-            control_connection_timeout=timeout,
-            protocol_version=5,
-        )
+        cluster = new_cluster(self.settings, connect_timeout=timeout)
         try:
             session = cluster.connect()
-            row = session.execute("SELECT release_version FROM system.local", timeout=timeout).one()
+            query = session.prepare("SELECT release_version FROM system.local")
+            row = session.execute(query, timeout=timeout).one()
             return row.release_version if row else None
         except Exception:  # noqa: BLE001 - any failure means "not healthy yet"
             return None

@@ -6,12 +6,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cassandra.cluster import Cluster, Session
-from cassandra.policies import DCAwareRoundRobinPolicy
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from discorecs.settings import REPO_ROOT, Settings
 
 SCHEMA_DIR = REPO_ROOT / "schema"
+
+
+def new_cluster(settings: Settings, *, connect_timeout: float = 10.0) -> Cluster:
+    """A driver ``Cluster`` for the configured node (token-aware, protocol v5, 60 s requests).
+
+    Args:
+        settings: Where Cassandra listens.
+        connect_timeout: Seconds to wait for a connection (also for the control connection).
+
+    """
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()), request_timeout=60
+    )
+    return Cluster(
+        [settings.cassandra_host],
+        port=settings.cassandra_port,
+        protocol_version=5,
+        connect_timeout=connect_timeout,
+        control_connection_timeout=connect_timeout,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+    )
 
 
 def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Cluster, Session]:
@@ -25,13 +46,7 @@ def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Clust
         The cluster (shut it down when done) and a session on it.
 
     """
-    cluster = Cluster(
-        [settings.cassandra_host],
-        port=settings.cassandra_port,
-        connect_timeout=connect_timeout,
-        protocol_version=5,
-        load_balancing_policy=DCAwareRoundRobinPolicy(),
-    )
+    cluster = new_cluster(settings, connect_timeout=connect_timeout)
     return cluster, cluster.connect()
 
 

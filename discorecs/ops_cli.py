@@ -124,7 +124,8 @@ def status() -> None:
         click.echo(
             f"last batch id={last['batch_id']} rows={last['rows_in']} "
             f"seconds={last['seconds']:.1f} "
-            f"rate={last['input_rate']:.0f}/s p99_ms={last['latency_p99_ms'] or 0:.0f} age_s={age:.0f} "
+            f"rate={last['input_rate']:.0f}/s p99_ms={last['latency_p99_ms'] or 0:.0f} "
+            f"age_s={age:.0f} "
             f"dead_letters_total={sum(b['dead_letters'] for b in batches)}"
         )
     with session_scope(settings) as session:

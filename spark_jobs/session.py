@@ -30,6 +30,7 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
 
     Returns:
         The session.
+
     """
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable

@@ -21,7 +21,7 @@ from discorecs.settings import load_settings
     help="First consume what the topics hold (`discorecs stream --once`).",
 )
 def score(full: bool, k: int, recall_sample: int, catch_up: bool) -> None:
-    """Run the hourly sequence: stream catch-up, then scoring (non-zero exit at the first failure)."""
+    """Run the hourly sequence: stream catch-up, then scoring; non-zero exit on failure."""
     from spark_jobs.scoring.pipeline import run_hourly
     from spark_jobs.stream.runner import run as run_stream
 

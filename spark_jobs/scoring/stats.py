@@ -51,8 +51,10 @@ def collect_stats(session: Session, keyspace: str) -> Stats:
             f"FROM {keyspace}.users_scored"
         )
     )
-    users = session.execute(f"SELECT COUNT(*) FROM {keyspace}.users", timeout=300).one()[0]
-    releases = session.execute(f"SELECT COUNT(*) FROM {keyspace}.releases", timeout=300).one()[0]
+    count_users = session.prepare(f"SELECT COUNT(*) FROM {keyspace}.users")
+    count_releases = session.prepare(f"SELECT COUNT(*) FROM {keyspace}.releases")
+    users = session.execute(count_users, timeout=300).one()[0]
+    releases = session.execute(count_releases, timeout=300).one()[0]
     owned_query = session.prepare(
         f"SELECT release_id FROM {keyspace}.user_collection WHERE user_id = ?"
     )

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cassandra.cluster import Cluster, Session
+from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent
-from cassandra.policies import DCAwareRoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
+from discorecs.cassandra import new_cluster
 from discorecs.settings import Settings
 
 MAX_STATEMENTS_PER_BATCH = 50
@@ -33,13 +33,7 @@ def worker_writer(settings: Settings) -> CollectionWriter:
     """
     address = (settings.cassandra_host, settings.cassandra_port)
     if address not in _SESSIONS:
-        cluster = Cluster(
-            [settings.cassandra_host],
-            port=settings.cassandra_port,
-            protocol_version=5,
-            load_balancing_policy=DCAwareRoundRobinPolicy(),
-        )
-        _SESSIONS[address] = cluster.connect()
+        _SESSIONS[address] = new_cluster(settings).connect()
     key = (*address, settings.keyspace)
     if key not in _WRITERS:
         _WRITERS[key] = CollectionWriter(_SESSIONS[address], settings.keyspace)

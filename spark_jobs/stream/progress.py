@@ -33,7 +33,9 @@ def committed_offsets(checkpoint: Path) -> Offsets:
 
 def end_offsets(settings: Settings, timeout: float = 10.0) -> Offsets:
     """The broker's log-end offset of every partition of the event topics."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "discorecs-lag"})
+    consumer = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": "discorecs-lag"}
+    )
     try:
         offsets: Offsets = {}
         for kind in KINDS:

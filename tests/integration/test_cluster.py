@@ -66,7 +66,8 @@ def test_kafka_round_trip(topics: Settings) -> None:
 
 def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
     with session_scope(keyspace) as session:
-        version = session.execute("SELECT release_version FROM system.local").one().release_version
+        version_query = session.prepare("SELECT release_version FROM system.local")
+        version = session.execute(version_query).one().release_version
         assert version.startswith("5.0.")
         insert = session.prepare(
             f"INSERT INTO {keyspace.keyspace}.users (user_id, name, email) VALUES (?, ?, ?)"
