@@ -9,7 +9,9 @@ mutation of one partition for the server, which is what lets a 2-core node keep 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from cassandra.cluster import Session
@@ -20,6 +22,7 @@ from discorecs.cassandra import new_cluster
 from discorecs.settings import Settings
 
 MAX_STATEMENTS_PER_BATCH = 50
+STAGED_ROWS_PER_BATCH = 200
 CONCURRENCY = 64
 
 _SESSIONS: dict[tuple[str, int], Session] = {}
@@ -49,7 +52,7 @@ year 2262; this stream is the only writer of ``user_collection``."""
 
 
 class CollectionWriter:
-    """Writes the final add/remove state of each (user, release) of a micro-batch."""
+    """Writes the final add/remove state of each (user, release) and stages changed users."""
 
     def __init__(self, session: Session, keyspace: str) -> None:
         self.session = session
@@ -60,6 +63,9 @@ class CollectionWriter:
         self.delete: PreparedStatement = session.prepare(
             f"DELETE FROM {keyspace}.user_collection USING TIMESTAMP ? "
             "WHERE user_id = ? AND release_id = ?"
+        )
+        self.stage: PreparedStatement = session.prepare(
+            f"INSERT INTO {keyspace}.changed_users (bucket, user_id) VALUES (?, ?)"
         )
 
     def batches(self, user_id: int, changes: Iterable[Any]) -> Iterator[BatchStatement]:
@@ -83,31 +89,52 @@ class CollectionWriter:
         if len(batch):
             yield batch
 
-    def write(self, users: Iterable[Any]) -> int:
-        """Write every user's changes with bounded concurrency.
+    def staging_batches(self, staged: Iterable[tuple[datetime, int]]) -> Iterator[BatchStatement]:
+        """Unlogged batches of ``changed_users`` rows, each within one hour bucket (partition)."""
+        by_bucket: dict[datetime, list[int]] = defaultdict(list)
+        for bucket, user_id in staged:
+            by_bucket[bucket].append(user_id)
+        for bucket, user_ids in by_bucket.items():
+            for start in range(0, len(user_ids), STAGED_ROWS_PER_BATCH):
+                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                for user_id in user_ids[start : start + STAGED_ROWS_PER_BATCH]:
+                    batch.add(self.stage, (bucket, user_id))
+                yield batch
+
+    def write(self, users: Iterable[Any]) -> tuple[int, int]:
+        """Write every user's changes, then stage the users, with bounded concurrency.
+
+        Staging comes second: a user is never staged before its changes are written.
 
         Args:
-            users: Rows with ``user_id`` and ``changes`` (a list of change rows).
+            users: Rows with ``user_id``, ``changes`` (change rows) and ``buckets`` (the hours
+                of those changes).
 
         Returns:
-            The number of row mutations written.
+            (row mutations written, users staged).
 
         Raises:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).
 
         """
         statements = []
+        staged: list[tuple[datetime, int]] = []
         mutations = 0
         for user in users:
             for batch in self.batches(user.user_id, user.changes):
                 statements.append((batch, None))
                 mutations += len(batch)
+            staged.extend((bucket, user.user_id) for bucket in user.buckets)
         execute_concurrent(
             self.session, statements, concurrency=CONCURRENCY, raise_on_first_error=True
         )
-        return mutations
+        staging = [(batch, None) for batch in self.staging_batches(staged)]
+        execute_concurrent(
+            self.session, staging, concurrency=CONCURRENCY, raise_on_first_error=True
+        )
+        return mutations, len({user_id for _, user_id in staged})
 
 
-def write_partition(settings: Settings, users: Iterable[Any]) -> Iterator[int]:
-    """``mapPartitions`` body: write one partition's users, yield the mutation count."""
+def write_partition(settings: Settings, users: Iterable[Any]) -> Iterator[tuple[int, int]]:
+    """``mapPartitions`` body: write one partition's users; yield (mutations, users staged)."""
     yield worker_writer(settings).write(users)

@@ -22,7 +22,7 @@ from discorecs.logs import get_logger
 from discorecs.settings import Settings
 from kafka_producers.events import KINDS
 from spark_jobs.session import spark_session
-from spark_jobs.stream.micro_batch import process_batch, stats_dict
+from spark_jobs.stream.micro_batch import DriverState, process_batch, stats_dict
 
 log = get_logger("stream")
 
@@ -42,6 +42,7 @@ def metrics_path(settings: Settings) -> Path:
 def start_query(
     spark: SparkSession,
     settings: Settings,
+    state: DriverState,
     *,
     once: bool,
     max_offsets_per_trigger: int,
@@ -52,6 +53,7 @@ def start_query(
     Args:
         spark: The session.
         settings: Topics, broker, checkpoint folder.
+        state: Driver-side session and known release ids, kept across micro-batches.
         once: Consume what is in the topics now, then stop (``availableNow``).
         max_offsets_per_trigger: Upper bound of records per micro-batch.
         trigger_seconds: Processing-time trigger interval (0: next batch as soon as one ends).
@@ -73,7 +75,7 @@ def start_query(
     metrics.parent.mkdir(parents=True, exist_ok=True)
 
     def each_batch(frame: DataFrame, batch_id: int) -> None:
-        stats = process_batch(frame, batch_id, settings)
+        stats = process_batch(frame, batch_id, settings, state)
         with open(metrics, "a") as handle:
             handle.write(json.dumps(stats_dict(stats)) + "\n")
 
@@ -108,6 +110,7 @@ def run(
 
     """
     spark = spark_session(settings, "discorecs-stream")
+    state = DriverState(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
@@ -121,6 +124,7 @@ def run(
             query = start_query(
                 spark,
                 settings,
+                state,
                 once=once,
                 max_offsets_per_trigger=max_offsets_per_trigger,
                 trigger_seconds=trigger_seconds,
@@ -142,5 +146,6 @@ def run(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        state.close()
         spark.stop()
         log.info("stopped", failures=failures, at=time.strftime("%Y-%m-%dT%H:%M:%S"))

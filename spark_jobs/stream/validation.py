@@ -1,17 +1,17 @@
 """Parse and check raw Kafka records with the shared event schema, inside Spark.
 
 Records are validated by :func:`kafka_producers.events.validate`, the same code the producer's
-truth file and tests use, through ``mapInPandas`` (Arrow batches, one Python pass per record).
-The output schema is derived from the event dataclasses: one column per event field (the union
-over kinds), plus the record's Kafka coordinates, original bytes and the rejection reason.
+truth file and tests use, through ``mapInArrow`` (Arrow record batches in and out, no pandas in
+the hot path). The output schema is derived from the event dataclasses: one column per event
+field (the union over kinds), plus the record's Kafka coordinates, original bytes and the
+rejection reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 from pyspark.sql.types import (
     BinaryType,
     IntegerType,
@@ -19,6 +19,7 @@ from pyspark.sql.types import (
     StringType,
     StructField,
     StructType,
+    TimestampType,
 )
 
 from kafka_producers import events
@@ -51,42 +52,45 @@ def validated_schema() -> StructType:
     )
 
 
-def _timestamp_columns() -> list[str]:
-    return sorted(
-        {
-            spec.name
-            for kind in events.KINDS
-            for spec in events.field_specs(kind)
-            if spec.format == events.TIMESTAMP
-        }
-    )
+def _arrow_type(spark_type: object) -> pa.DataType:
+    if isinstance(spark_type, LongType):
+        return pa.int64()
+    if isinstance(spark_type, TimestampType):
+        return pa.timestamp("us", tz="UTC")
+    return pa.string()
 
 
-def validate_batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """``mapInPandas`` function: one output row per Kafka record, valid or not.
+def validate_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: one output row per Kafka record, valid or not.
 
     Args:
-        frames: Arrow batches with the columns of :data:`KAFKA_COLUMNS`.
+        batches: Arrow batches with the columns of :data:`KAFKA_COLUMNS`.
 
     Yields:
-        Frames in :func:`validated_schema`; ``reason`` is null for valid events, whose fields
+        Batches in :func:`validated_schema`; ``reason`` is null for valid events, whose fields
         are filled in; invalid ones keep only their coordinates, bytes and reason.
 
     """
-    names = [f.name for f in event_fields()]
-    timestamps = _timestamp_columns()
-    for frame in frames:
-        rows: list[dict[str, Any]] = []
-        for topic, value in zip(frame["topic"], frame["value"], strict=True):
-            kind = events.kind_of_topic(topic)
+    fields = event_fields()
+    names = [f.name for f in fields]
+    empty = (None,) * len(names)
+    kinds: dict[str, str] = {}
+    for batch in batches:
+        kind_column, reasons, rows = [], [], []
+        topics = batch.column("topic").to_pylist()
+        for topic, value in zip(topics, batch.column("value").to_pylist(), strict=True):
+            kind = kinds.get(topic) or kinds.setdefault(topic, events.kind_of_topic(topic))
             event, reason = events.validate(kind, value)
-            row: dict[str, Any] = {"event_kind": kind, "reason": reason}
-            if event is not None:
-                row.update(events.to_dict(event))
-            rows.append(row)
-        out = pd.DataFrame.from_records(rows, columns=["event_kind", "reason", *names])
-        for column in timestamps:
-            out[column] = pd.to_datetime(out[column], utc=True, format="ISO8601")
-        for column in KAFKA_COLUMNS:
-            out[column] = frame[column].to_numpy()
-        yield out[validated_schema().fieldNames()]
+            kind_column.append(kind)
+            reasons.append(reason)
+            rows.append(empty if event is None else tuple(getattr(event, n, None) for n in names))
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        arrays = [pa.array(kind_column, pa.string()), pa.array(reasons, pa.string())]
+        arrays += [batch.column(name) for name in KAFKA_COLUMNS]
+        for spark_field, values in zip(fields, columns, strict=True):
+            arrow_type = _arrow_type(spark_field.dataType)
+            if pa.types.is_timestamp(arrow_type):
+                arrays.append(pa.array(values, pa.string()).cast(arrow_type))
+            else:
+                arrays.append(pa.array(values, arrow_type))
+        yield pa.RecordBatch.from_arrays(arrays, names=validated_schema().fieldNames())
