@@ -9,7 +9,7 @@ MVN := mvn -q -B -f deployment/pom.xml
 SERVICES := kafka cassandra spark
 PYTEST_ARGS ?=
 
-.PHONY: help venv jars cluster down status schema demo test unit integration lint bench clean
+.PHONY: help venv jars cluster down status schema demo test test-faults unit integration lint clean
 
 help:
 	@echo "make demo   - venv, jars, local cluster, the whole pipeline on the shipped sample"
@@ -60,6 +60,9 @@ demo: schema
 test: venv jars
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
+
+test-faults: venv jars
+	$(BIN)/pytest tests/integration -q -m fault $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)

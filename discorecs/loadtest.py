@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from confluent_kafka.admin import AdminClient
 
 from deployment import cluster
 from discorecs.cassandra import apply_schema, session_scope
 from discorecs.logs import get_logger
-from discorecs.settings import REPO_ROOT, Settings
+from discorecs.settings import REPO_ROOT, TOPIC_NAMES, Settings
 from discorecs.topics import apply_topics
 from discorecs.verify import (
     Discrepancy,
@@ -83,6 +84,8 @@ class LoadReport:
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     dead_letters: int
+    """Latencies are the median of the steady-state batches' p50 and the 99th percentile of their
+    p99 (event time to written), from the second third of the run on."""
     discrepancies: list[Discrepancy]
     fault: FaultResult | None = None
     ticks: list[Tick] = field(default_factory=list)
@@ -288,7 +291,23 @@ def run_load(
         writer.close()
         stream.stop()
     windows = [started + at for at in fault_window]
-    return _report(run, rate, duration, ticks, truth_path, produced_stats, fault, windows)
+    steady = (started + duration / 3, started + duration)
+    try:
+        return _report(
+            run, rate, duration, ticks, truth_path, produced_stats, fault, windows, steady
+        )
+    finally:
+        cleanup(run)
+
+
+def cleanup(run: Settings) -> None:
+    """Drop a run's keyspace and topics (its truth file and stream log stay on disk)."""
+    with session_scope(run) as session:
+        session.execute(f"DROP KEYSPACE IF EXISTS {run.keyspace}", timeout=120)
+    admin = AdminClient({"bootstrap.servers": run.kafka_bootstrap})
+    topics = [run.topic(name) for name in TOPIC_NAMES]
+    for future in admin.delete_topics(topics, operation_timeout=30).values():
+        future.result()
 
 
 def _report(
@@ -300,6 +319,7 @@ def _report(
     produced_stats: list,
     fault: str | None,
     fault_window: list[float],
+    steady: tuple[float, float],
 ) -> LoadReport:
     expected = expected_state(truth_path)
     with session_scope(run) as session:
@@ -307,8 +327,13 @@ def _report(
     actual.dead_letters = dead_letter_state(run)
     discrepancies = compare(expected, actual)
     batches = [b for b in _batches(run) if b["rows_in"]]
-    p50s = sorted(b["latency_p50_ms"] for b in batches if b["latency_p50_ms"] is not None)
-    p99s = sorted(b["latency_p99_ms"] for b in batches if b["latency_p99_ms"] is not None)
+    # Latency is judged on steady state: batches written after the first third of the run
+    # (start-up, including Spark's, is excluded) and before production ends.
+    timed = [b for b in batches if b["latency_p99_ms"] is not None]
+    in_window = [b for b in timed if steady[0] <= b["written_at_ms"] / 1000 <= steady[1]]
+    timed = in_window or timed
+    p50s = sorted(b["latency_p50_ms"] for b in timed)
+    p99s = sorted(b["latency_p99_ms"] for b in timed)
     consumed_seconds = (
         (batches[-1]["written_at_ms"] - batches[0]["written_at_ms"]) / 1000 + batches[0]["seconds"]
         if batches

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -130,8 +131,11 @@ def run(
                 trigger_seconds=trigger_seconds,
             )
             log.info("started", query=QUERY_NAME, once=once, checkpoint=settings.checkpoint_path)
-            while query.isActive and not stop.is_set():
-                query.awaitTermination(0.5)
+            try:
+                while query.isActive and not stop.is_set():
+                    query.awaitTermination(0.5)
+            except StreamingQueryException:
+                pass  # read below through query.exception()
             if query.isActive:
                 query.stop()
             error = query.exception()
