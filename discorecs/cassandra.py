@@ -7,7 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import (
+    ConstantReconnectionPolicy,
+    DCAwareRoundRobinPolicy,
+    TokenAwarePolicy,
+)
 
 from discorecs.settings import REPO_ROOT, Settings
 
@@ -16,6 +20,9 @@ SCHEMA_DIR = REPO_ROOT / "schema"
 
 def new_cluster(settings: Settings, *, connect_timeout: float = 10.0) -> Cluster:
     """A driver ``Cluster`` for the configured node (token-aware, protocol v5, 60 s requests).
+
+    A node that went away is retried every 2 s (the driver's default backs off to minutes,
+    which would keep a restarted stream failing long after Cassandra is back).
 
     Args:
         settings: Where Cassandra listens.
@@ -32,6 +39,7 @@ def new_cluster(settings: Settings, *, connect_timeout: float = 10.0) -> Cluster
         connect_timeout=connect_timeout,
         control_connection_timeout=connect_timeout,
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        reconnection_policy=ConstantReconnectionPolicy(delay=2.0, max_attempts=None),
     )
 
 

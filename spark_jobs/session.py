@@ -53,6 +53,7 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
         .config("spark.cassandra.output.batch.grouping.key", "partition")
         .config("spark.cassandra.output.concurrent.writes", "16")
         .config("spark.cassandra.output.batch.size.bytes", "16384")
+        .config("spark.cassandra.connection.reconnectionDelayMS.max", "5000")
         .config("spark.sql.extensions", "com.datastax.spark.connector.CassandraSparkExtensions")
     )
     session = builder.getOrCreate()
