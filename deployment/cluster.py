@@ -345,14 +345,6 @@ def services(settings: Settings) -> list[LocalService]:
     return [KafkaService(settings), CassandraService(settings)]
 
 
-def service(settings: Settings, name: str) -> LocalService:
-    """The service called ``name`` ("kafka" or "cassandra")."""
-    for candidate in services(settings):
-        if candidate.name == name:
-            return candidate
-    raise ClusterError(f"unknown service {name!r}")
-
-
 def up(settings: Settings, names: tuple[str, ...] = ()) -> list[ServiceStatus]:
     """Start what is not running and wait until every service answers.
 

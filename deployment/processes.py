@@ -100,7 +100,7 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def spawn(argv: list[str], log_path: Path, cwd: Path, env: dict[str, str] | None = None) -> int:
+def spawn(argv: list[str], log_path: Path, cwd: Path) -> int:
     """Start ``argv`` detached in its own session, stdout and stderr appended to ``log_path``.
 
     Returns:
@@ -116,7 +116,6 @@ def spawn(argv: list[str], log_path: Path, cwd: Path, env: dict[str, str] | None
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, **(env or {})},
         )
     return process.pid
 
@@ -158,7 +157,10 @@ def stop(pid: int, timeout: float = 60.0, sig: int = signal.SIGTERM) -> bool:
         if not alive(pid):
             return True
         time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
     while alive(pid):
         time.sleep(0.1)
     return False

@@ -7,6 +7,9 @@ import re
 _YEAR = re.compile(r"^\s*(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?\s*$")
 
 
+MAX_BIGINT = 2**63 - 1
+
+
 class BadField(ValueError):
     """A field whose value makes the whole record unusable."""
 
@@ -44,7 +47,7 @@ def parse_id(text: str | None, field: str) -> int | None:
         The id, or None when absent, empty or zero.
 
     Raises:
-        BadField: The text is not an integer.
+        BadField: The text is not an ASCII integer, or it does not fit a Cassandra bigint.
 
     """
     if text is None:
@@ -52,9 +55,12 @@ def parse_id(text: str | None, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise BadField(f"{field} is not numeric: {text[:40]!r}")
-    return int(text) or None
+    value = int(text)
+    if value > MAX_BIGINT:
+        raise BadField(f"{field} is out of range: {text[:40]!r}")
+    return value or None
 
 
 def parse_bool(text: str | None, field: str) -> bool | None:

@@ -55,7 +55,11 @@ def connect(settings: Settings, *, connect_timeout: float = 10.0) -> tuple[Clust
 
     """
     cluster = new_cluster(settings, connect_timeout=connect_timeout)
-    return cluster, cluster.connect()
+    try:
+        return cluster, cluster.connect()
+    except Exception:
+        cluster.shutdown()
+        raise
 
 
 @contextmanager
@@ -105,3 +109,8 @@ def apply_schema(session: Session, keyspace: str) -> int:
     for statement in statements:
         session.execute(statement, timeout=60)
     return len(statements)
+
+
+def drop_keyspace(session: Session, keyspace: str) -> None:
+    """Drop a keyspace and everything in it, if it exists."""
+    session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)

@@ -8,25 +8,26 @@ the dead-letter topic with the producer's ground truth.
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaException
 
 from deployment import cluster
-from discorecs.cassandra import apply_schema, session_scope
-from discorecs.logs import get_logger
-from discorecs.settings import REPO_ROOT, TOPIC_NAMES, Settings
-from discorecs.topics import apply_topics
+from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.settings import REPO_ROOT, Settings
+from discorecs.topics import apply_topics, delete_topics
 from discorecs.verify import (
     Discrepancy,
     cassandra_state,
@@ -35,13 +36,17 @@ from discorecs.verify import (
     expected_state,
 )
 from kafka_producers.catalog import load_cassandra
-from kafka_producers.producer import produce_stream
+from kafka_producers.producer import ProduceStats, produce_stream
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
-from spark_jobs.stream.progress import committed_offsets, end_offsets, lag
-from spark_jobs.stream.runner import checkpoint_dir, metrics_path
-
-log = get_logger("loadtest")
+from spark_jobs.stream.progress import (
+    checkpoint_dir,
+    committed_offsets,
+    end_offsets,
+    lag,
+    metrics_path,
+    read_metrics,
+)
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
 DISCORECS = str(Path(sys.executable).parent / "discorecs")
@@ -72,20 +77,22 @@ class FaultResult:
 
 @dataclass
 class LoadReport:
-    """What a load run measured."""
+    """What a load run measured.
+
+    Latencies are the median of the steady-state batches' p50 and the 99th percentile of their
+    p99 (event time to written), over batches written from a third of the run to its end.
+    """
 
     rate: float
-    seconds: float
+    duration: float
     produced: int
+    produce_failed: int
     produced_rate: float
     consumed_rate: float
     max_lag: int
-    end_lag: int
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     dead_letters: int
-    """Latencies are the median of the steady-state batches' p50 and the 99th percentile of their
-    p99 (event time to written), from the second third of the run on."""
     discrepancies: list[Discrepancy]
     fault: FaultResult | None = None
     ticks: list[Tick] = field(default_factory=list)
@@ -104,7 +111,7 @@ class LoadReport:
         """True when p99 stayed under the limit and the lag did not grow over the run."""
         if self.latency_p99_ms is None or self.latency_p99_ms > p99_limit_ms:
             return False
-        produce = [t for t in self.ticks if t.at <= self.seconds]
+        produce = [t for t in self.ticks if t.at <= self.duration]
         third = max(1, len(produce) // 3)
         early = max((t.lag for t in produce[third : 2 * third]), default=0)
         late = max((t.lag for t in produce[-third:]), default=0)
@@ -122,11 +129,7 @@ class StreamProcess:
 
     def start(self) -> None:
         """Start (or restart) the job."""
-        env = {
-            **os.environ,
-            "DISCORECS_KEYSPACE": self.settings.keyspace,
-            "DISCORECS_TOPIC_PREFIX": self.settings.topic_prefix,
-        }
+        env = self.settings.child_env()
         with open(self.log_path, "ab") as handle:
             self.process = subprocess.Popen(
                 [DISCORECS, "stream", "--max-offsets", str(self.max_offsets), "--retry", "5"],
@@ -161,7 +164,7 @@ def prepare(settings: Settings, name: str) -> Settings:
     apply_topics(run)
     loaded = subprocess.run(
         [DISCORECS, "parse", "releases", str(SAMPLE)],
-        env={**os.environ, "DISCORECS_KEYSPACE": run.keyspace},
+        env=run.child_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -171,30 +174,44 @@ def prepare(settings: Settings, name: str) -> Settings:
     return run
 
 
-def _fault_actions(
-    name: str, settings: Settings, stream: StreamProcess
-) -> tuple[Callable[[], None], Callable[[], None], float]:
-    """(break, repair, seconds between them) for a named fault."""
+@dataclass
+class FaultPlan:
+    """A fault to inject: what breaks it, what repairs it, and when."""
+
+    name: str
+    breaks: Callable[[], None]
+    repairs: Callable[[], None]
+    outage_seconds: float
+    at_seconds: float
+    window: list[float] = field(default_factory=list)
+
+    @property
+    def broken(self) -> bool:
+        """True between the break and the repair."""
+        return len(self.window) == 1
+
+
+def fault_plan(name: str, settings: Settings, stream: StreamProcess, at: float) -> FaultPlan:
+    """The plan for a named fault (one of :data:`FAULTS`), injected ``at`` seconds in."""
     if name == "kill-stream":
-        return stream.kill, stream.start, 5.0
+        return FaultPlan(name, stream.kill, stream.start, 5.0, at)
     if name == "restart-kafka":
-        return (
+        return FaultPlan(
+            name,
             lambda: cluster.down(settings, ("kafka",)),
             lambda: cluster.up(settings, ("kafka",)),
             10.0,
+            at,
         )
     if name == "stop-cassandra":
-        return (
+        return FaultPlan(
+            name,
             lambda: cluster.down(settings, ("cassandra",)),
             lambda: cluster.up(settings, ("cassandra",)),
             60.0,
+            at,
         )
     raise click.BadParameter(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
-
-
-def _batches(settings: Settings) -> list[dict]:
-    path = metrics_path(settings)
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def run_load(
@@ -226,88 +243,111 @@ def run_load(
         The report; ``report.lost`` and ``report.duplicated`` must both be 0.
 
     """
-    name = f"lt_{time.strftime('%H%M%S')}_{int(rate)}"
+    name = f"lt_{time.strftime('%H%M%S')}_{uuid.uuid4().hex[:6]}"
     run = prepare(settings, name)
     workdir = settings.cluster_path / "loadtest" / name
     workdir.mkdir(parents=True, exist_ok=True)
     truth_path = workdir / "truth.jsonl"
     stream = StreamProcess(run, workdir / "stream.log", max_offsets)
-    stream.start()
-    catalog = load_cassandra(run)
-    events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
-    writer = TruthWriter(truth_path)
-    produced_stats: list = []
-
-    def produce() -> None:
-        produced_stats.append(
-            produce_stream(events, run, rate=rate, duration=duration, truth=writer)
-        )
-
-    actions = _fault_actions(fault, settings, stream) if fault else None
-    fault_at = duration / 3
-    fault_window: list[float] = []
-
-    producer = threading.Thread(target=produce, name="producer")
-    ticks: list[Tick] = []
-    started = time.time()
-    producer.start()
-    previous: tuple[float, int, int] | None = None
+    plan = fault_plan(fault, settings, stream, duration / 3) if fault else None
     try:
-        while True:
-            time.sleep(1.0)
-            now = time.time() - started
-            if actions and not fault_window and now >= fault_at:
-                echo(f"fault {fault}: breaking")
-                actions[0]()
-                fault_window.append(now)
-            if actions and len(fault_window) == 1 and now >= fault_window[0] + actions[2]:
-                echo(f"fault {fault}: repairing")
-                actions[1]()
-                fault_window.append(time.time() - started)
-            try:
-                ends, done = end_offsets(run, timeout=2.0), committed_offsets(checkpoint_dir(run))
-            except Exception:  # noqa: BLE001 - the broker may be down on purpose
-                continue
-            produced, consumed = sum(ends.values()), sum(done.values())
-            batches = _batches(run)
-            p99 = batches[-1]["latency_p99_ms"] if batches else None
-            tick = Tick(now, produced, consumed, lag(done, ends), p99)
-            ticks.append(tick)
-            if previous:
-                dt = now - previous[0]
-                echo(
-                    f"t={now:6.1f}s produced/s={(produced - previous[1]) / dt:8.0f} "
-                    f"consumed/s={(consumed - previous[2]) / dt:8.0f} lag={tick.lag:8d} "
-                    f"batch_p99_ms={p99 if p99 is None else round(p99)}"
-                )
-            previous = (now, produced, consumed)
-            if not producer.is_alive() and tick.lag == 0:
-                break
-            if not producer.is_alive() and now > duration + drain_timeout:
-                echo("drain timed out")
-                break
-    finally:
-        producer.join()
-        writer.close()
+        stream.start()
+        catalog = load_cassandra(run)
+        events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
+        with closing(TruthWriter(truth_path)) as writer:
+            producer = ProducerThread(events, run, rate, duration, writer)
+            started = time.time()
+            producer.start()
+            ticks = _watch(run, producer, started, duration + drain_timeout, echo, plan)
+            producer.join()
         stream.stop()
-    windows = [started + at for at in fault_window]
-    steady = (started + duration / 3, started + duration)
-    try:
-        return _report(
-            run, rate, duration, ticks, truth_path, produced_stats, fault, windows, steady
-        )
+        if producer.error is not None:
+            raise producer.error
+        if producer.stats is None:
+            raise click.ClickException("the producer ended without stats")
+        steady = (started + duration / 3, started + duration)
+        return _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
     finally:
+        if plan and plan.broken:
+            plan.repairs()
+        stream.stop()
         cleanup(run)
 
 
+class ProducerThread(threading.Thread):
+    """``produce_stream`` in a thread, keeping its stats or its exception."""
+
+    def __init__(
+        self, events: EventStream, run: Settings, rate: float, duration: float, truth: TruthWriter
+    ) -> None:
+        super().__init__(name="producer")
+        self.args_ = (events, run, rate, duration, truth)
+        self.stats: ProduceStats | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        """Produce; remember the outcome."""
+        events, run, rate, duration, truth = self.args_
+        try:
+            self.stats = produce_stream(events, run, rate=rate, duration=duration, truth=truth)
+        except BaseException as error:  # noqa: BLE001 - re-raised by run_load
+            self.error = error
+
+
+def _watch(
+    run: Settings,
+    producer: ProducerThread,
+    started: float,
+    deadline: float,
+    echo: Callable[[str], None],
+    plan: FaultPlan | None,
+) -> list[Tick]:
+    """Print one line a second until the stream has drained; break and repair the fault."""
+    ticks: list[Tick] = []
+    previous: tuple[float, int, int] | None = None
+    while True:
+        time.sleep(1.0)
+        now = time.time() - started
+        if not producer.is_alive() and now > deadline:
+            echo("drain timed out")
+            return ticks
+        if plan and not plan.window and now >= plan.at_seconds:
+            echo(f"fault {plan.name}: breaking")
+            plan.breaks()
+            plan.window.append(time.time())
+        if plan and plan.broken and now >= plan.window[0] - started + plan.outage_seconds:
+            echo(f"fault {plan.name}: repairing")
+            plan.repairs()
+            plan.window.append(time.time())
+        try:
+            ends, done = end_offsets(run, timeout=2.0), committed_offsets(checkpoint_dir(run))
+        except (KafkaException, OSError) as error:
+            echo(f"t={now:6.1f}s offsets unavailable: {error}")
+            continue
+        produced, consumed = sum(ends.values()), sum(done.values())
+        batches = read_metrics(run)
+        p99 = batches[-1]["latency_p99_ms"] if batches else None
+        tick = Tick(now, produced, consumed, lag(done, ends), p99)
+        ticks.append(tick)
+        if previous:
+            dt = now - previous[0]
+            echo(
+                f"t={now:6.1f}s produced/s={(produced - previous[1]) / dt:8.0f} "
+                f"consumed/s={(consumed - previous[2]) / dt:8.0f} lag={tick.lag:8d} "
+                f"batch_p99_ms={p99 if p99 is None else round(p99)}"
+            )
+        previous = (now, produced, consumed)
+        if not producer.is_alive() and tick.lag == 0:
+            return ticks
+
+
 def cleanup(run: Settings) -> None:
-    """Drop a run's keyspace and topics (its truth file and stream log stay on disk)."""
+    """Drop a run's keyspace, topics, checkpoint and metrics (truth and stream log stay)."""
     with session_scope(run) as session:
-        session.execute(f"DROP KEYSPACE IF EXISTS {run.keyspace}", timeout=120)
-    admin = AdminClient({"bootstrap.servers": run.kafka_bootstrap})
-    topics = [run.topic(name) for name in TOPIC_NAMES]
-    for future in admin.delete_topics(topics, operation_timeout=30).values():
-        future.result()
+        drop_keyspace(session, run.keyspace)
+    delete_topics(run)
+    shutil.rmtree(checkpoint_dir(run), ignore_errors=True)
+    metrics_path(run).unlink(missing_ok=True)
 
 
 def _report(
@@ -316,22 +356,20 @@ def _report(
     duration: float,
     ticks: list[Tick],
     truth_path: Path,
-    produced_stats: list,
-    fault: str | None,
-    fault_window: list[float],
+    produced: ProduceStats,
+    plan: FaultPlan | None,
     steady: tuple[float, float],
 ) -> LoadReport:
+    """Compare the outputs with the truth and summarise the batches' rates and latencies."""
     expected = expected_state(truth_path)
     with session_scope(run) as session:
         actual = cassandra_state(session, run.keyspace)
     actual.dead_letters = dead_letter_state(run)
-    discrepancies = compare(expected, actual)
-    batches = [b for b in _batches(run) if b["rows_in"]]
+    batches = [b for b in read_metrics(run) if b["rows_in"]]
     # Latency is judged on steady state: batches written after the first third of the run
-    # (start-up, including Spark's, is excluded) and before production ends.
+    # (start-up, Spark's included, is excluded) and before production ends.
     timed = [b for b in batches if b["latency_p99_ms"] is not None]
-    in_window = [b for b in timed if steady[0] <= b["written_at_ms"] / 1000 <= steady[1]]
-    timed = in_window or timed
+    timed = [b for b in timed if steady[0] <= b["written_at_ms"] / 1000 <= steady[1]] or timed
     p50s = sorted(b["latency_p50_ms"] for b in timed)
     p99s = sorted(b["latency_p99_ms"] for b in timed)
     consumed_seconds = (
@@ -339,31 +377,30 @@ def _report(
         if batches
         else 0.0
     )
-    produced = produced_stats[0].events if produced_stats else 0
     report = LoadReport(
         rate=rate,
-        seconds=duration,
-        produced=produced,
-        produced_rate=produced_stats[0].rate if produced_stats else 0.0,
-        consumed_rate=sum(b["rows_in"] for b in batches) / consumed_seconds
-        if consumed_seconds
-        else 0,
+        duration=duration,
+        produced=produced.events,
+        produce_failed=produced.failed,
+        produced_rate=produced.rate,
+        consumed_rate=(
+            sum(b["rows_in"] for b in batches) / consumed_seconds if consumed_seconds else 0.0
+        ),
         max_lag=max((t.lag for t in ticks), default=0),
-        end_lag=ticks[-1].lag if ticks else -1,
         latency_p50_ms=p50s[len(p50s) // 2] if p50s else None,
         latency_p99_ms=p99s[min(len(p99s) - 1, int(len(p99s) * 0.99))] if p99s else None,
         dead_letters=sum(actual.dead_letters.values()),
-        discrepancies=discrepancies,
+        discrepancies=compare(expected, actual),
         ticks=ticks,
     )
-    if fault and len(fault_window) == 2:
-        broken, repaired = fault_window
+    if plan and len(plan.window) == 2:
+        broken, repaired = plan.window
         resumed = next(
             (b["written_at_ms"] / 1000 for b in batches if b["written_at_ms"] / 1000 > repaired),
             None,
         )
         report.fault = FaultResult(
-            fault,
+            plan.name,
             events_during=int(rate * (repaired - broken)),
             lost=report.lost,
             duplicated=report.duplicated,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
+from discorecs.loadtest import FAULTS
 from discorecs.settings import load_settings
 
 FIND_MAX_RATES = (5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000)
@@ -42,7 +42,7 @@ def _print_report(report: object) -> None:
     "--fault",
     "faults",
     multiple=True,
-    type=click.Choice(["kill-stream", "restart-kafka", "stop-cassandra"]),
+    type=click.Choice(FAULTS),
     help="Inject this fault a third of the way in (repeat for several runs).",
 )
 def loadtest(
@@ -104,8 +104,13 @@ def status() -> None:
     from deployment import cluster
     from deployment.cli import print_status
     from discorecs.cassandra import session_scope
-    from spark_jobs.stream.progress import committed_offsets, end_offsets, lag
-    from spark_jobs.stream.runner import checkpoint_dir, metrics_path
+    from spark_jobs.stream.progress import (
+        checkpoint_dir,
+        committed_offsets,
+        end_offsets,
+        lag,
+        read_metrics,
+    )
 
     settings = load_settings()
     statuses = cluster.status(settings)
@@ -116,8 +121,7 @@ def status() -> None:
     click.echo(
         f"stream lag={lag(committed, end_offsets(settings))} committed={sum(committed.values())}"
     )
-    path = metrics_path(settings)
-    batches = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    batches = read_metrics(settings)
     if batches:
         last = batches[-1]
         age = time.time() - last["written_at_ms"] / 1000

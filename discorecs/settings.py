@@ -6,6 +6,7 @@ The defaults fit the local cluster that ``discorecs cluster up`` starts on 127.0
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -94,6 +95,16 @@ class Settings(BaseSettings):
             return self.java_home / "bin" / "java"
         found = shutil.which("java")
         return Path(found) if found else Path("java")
+
+    def child_env(self) -> dict[str, str]:
+        """Return the current environment plus these settings as ``DISCORECS_*`` variables.
+
+        A ``discorecs`` child process started with it sees the same settings.
+        """
+        env = dict(os.environ)
+        for name, value in self.model_dump(exclude_none=True).items():
+            env[f"DISCORECS_{name.upper()}"] = str(value)
+        return env
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -48,3 +48,19 @@ def apply_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
             if error.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise
     return created
+
+
+def delete_topics(
+    settings: Settings, topics: list[str] | None = None, timeout: float = 30.0
+) -> None:
+    """Delete topics (default: all pipeline topics under the configured prefix)."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    names = topics if topics is not None else [settings.topic(name) for name in TOPIC_NAMES]
+    if not names:
+        return
+    for future in admin.delete_topics(names, operation_timeout=timeout).values():
+        try:
+            future.result()
+        except KafkaException as error:
+            if error.args[0].name() != "UNKNOWN_TOPIC_OR_PART":
+                raise

@@ -118,6 +118,8 @@ def dead_letter_state(settings: Settings, timeout: float = 60.0) -> Counter[tupl
             by_key[message.key()] = (message.value(), events.reason_category(reason))
             if message.offset() + 1 >= ends[message.partition()]:
                 remaining.discard(message.partition())
+        if remaining:
+            raise TimeoutError(f"{topic}: partitions {sorted(remaining)} not read to the end")
         return Counter(by_key.values())
     finally:
         consumer.close()

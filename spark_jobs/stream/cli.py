@@ -47,15 +47,18 @@ def stream(
     max_failures: int | None,
 ) -> None:
     """Stream users, collections and activity from Kafka into Cassandra (effectively once)."""
-    from spark_jobs.stream.runner import run
+    from spark_jobs.stream.runner import StreamError, run
 
     if max_failures is None and once:
         max_failures = 3
-    run(
-        load_settings(),
-        once=once,
-        max_offsets_per_trigger=max_offsets,
-        trigger_seconds=trigger_seconds,
-        retry_seconds=retry_seconds,
-        max_failures=max_failures,
-    )
+    try:
+        run(
+            load_settings(),
+            once=once,
+            max_offsets_per_trigger=max_offsets,
+            trigger_seconds=trigger_seconds,
+            retry_seconds=retry_seconds,
+            max_failures=max_failures,
+        )
+    except StreamError as error:
+        raise click.ClickException(str(error)) from error

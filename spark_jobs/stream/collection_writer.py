@@ -18,7 +18,7 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from discorecs.cassandra import new_cluster
+from discorecs.cassandra import connect
 from discorecs.settings import Settings
 
 MAX_STATEMENTS_PER_BATCH = 50
@@ -36,7 +36,7 @@ def worker_writer(settings: Settings) -> CollectionWriter:
     """
     address = (settings.cassandra_host, settings.cassandra_port)
     if address not in _SESSIONS:
-        _SESSIONS[address] = new_cluster(settings).connect()
+        _SESSIONS[address] = connect(settings)[1]
     key = (*address, settings.keyspace)
     if key not in _WRITERS:
         _WRITERS[key] = CollectionWriter(_SESSIONS[address], settings.keyspace)

@@ -27,7 +27,7 @@ from cassandra.query import PreparedStatement
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from discorecs.cassandra import new_cluster
+from discorecs.cassandra import connect
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
 from spark_jobs.stream.collection_writer import WRITE_TIMESTAMP, write_partition
@@ -74,8 +74,7 @@ class DriverState:
 
     def _prepared(self, cql: str) -> tuple[Session, PreparedStatement]:
         if self._session is None:
-            self._cluster = new_cluster(self.settings)
-            self._session = self._cluster.connect()
+            self._cluster, self._session = connect(self.settings)
         if cql not in self._statements:
             self._statements[cql] = self._session.prepare(cql)
         return self._session, self._statements[cql]

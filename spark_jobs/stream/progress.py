@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
@@ -11,6 +12,36 @@ from discorecs.settings import Settings
 from kafka_producers.events import KINDS
 
 Offsets = dict[tuple[str, int], int]
+
+QUERY_NAME = "events"
+
+
+def checkpoint_dir(settings: Settings) -> Path:
+    """The streaming query's checkpoint folder."""
+    return settings.checkpoint_path / QUERY_NAME
+
+
+def metrics_path(settings: Settings) -> Path:
+    """JSONL file where each micro-batch's stats are appended (read by status and loadtest)."""
+    return settings.cluster_path / "metrics" / f"stream-{settings.keyspace}.jsonl"
+
+
+def read_metrics(settings: Settings) -> list[dict[str, Any]]:
+    """The logged micro-batches, one per ``batch_id`` (a replayed batch's last line wins).
+
+    A line still being written (the job's last, unparseable) is skipped.
+    """
+    path = metrics_path(settings)
+    if not path.exists():
+        return []
+    batches: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        try:
+            batch = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        batches[batch["batch_id"]] = batch
+    return [batches[batch_id] for batch_id in sorted(batches)]
 
 
 def committed_offsets(checkpoint: Path) -> Offsets:

@@ -8,11 +8,13 @@ it and replays the same offsets with the same ``batch_id`` after a crash.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import signal
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pyspark.errors import StreamingQueryException
@@ -24,20 +26,9 @@ from discorecs.settings import Settings
 from kafka_producers.events import KINDS
 from spark_jobs.session import spark_session
 from spark_jobs.stream.micro_batch import DriverState, process_batch, stats_dict
+from spark_jobs.stream.progress import QUERY_NAME, checkpoint_dir, metrics_path
 
 log = get_logger("stream")
-
-QUERY_NAME = "events"
-
-
-def checkpoint_dir(settings: Settings) -> Path:
-    """The query's checkpoint folder."""
-    return settings.checkpoint_path / QUERY_NAME
-
-
-def metrics_path(settings: Settings) -> Path:
-    """JSONL file where each micro-batch's stats are appended (read by status/loadtest)."""
-    return settings.cluster_path / "metrics" / f"stream-{settings.keyspace}.jsonl"
 
 
 def start_query(
@@ -104,12 +95,65 @@ def run(
     """Run the stream until stopped (SIGTERM/SIGINT) or, with ``once``, until caught up.
 
     A failed query (e.g. Cassandra down) is restarted from its checkpoint after
-    ``retry_seconds``, so the pipeline resumes by itself when the service is back.
+    ``retry_seconds``, so the pipeline resumes by itself when the service is back. One process
+    at a time owns the checkpoint: a catch-up (``once``) while a continuous stream runs has
+    nothing to do and returns at once; a second continuous stream is an error.
 
     Returns:
         The number of query failures survived.
 
+    Raises:
+        StreamError: Another stream owns the checkpoint, or the query failed
+            ``max_failures`` times.
+
     """
+    with checkpoint_lock(settings) as owned:
+        if owned:
+            return _supervise(
+                settings,
+                once=once,
+                max_offsets_per_trigger=max_offsets_per_trigger,
+                trigger_seconds=trigger_seconds,
+                retry_seconds=retry_seconds,
+                max_failures=max_failures,
+            )
+    if once:
+        log.info("catch_up_skipped", reason="a running stream owns the checkpoint")
+        return 0
+    raise StreamError(f"another discorecs stream owns {checkpoint_dir(settings)}")
+
+
+class StreamError(RuntimeError):
+    """The stream cannot run or gave up; the message says why."""
+
+
+@contextmanager
+def checkpoint_lock(settings: Settings) -> Iterator[bool]:
+    """Hold an exclusive lock on the query's checkpoint; yields False if another process has it.
+
+    The lock is an ``flock`` on a file beside the checkpoint, so it is released when its owner
+    exits, even on ``kill -9``.
+    """
+    path = settings.checkpoint_path / f"{QUERY_NAME}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def _supervise(
+    settings: Settings,
+    *,
+    once: bool,
+    max_offsets_per_trigger: int,
+    trigger_seconds: float,
+    retry_seconds: float,
+    max_failures: int | None,
+) -> int:
     spark = spark_session(settings, "discorecs-stream")
     state = DriverState(settings)
     stop = threading.Event()
@@ -143,8 +187,8 @@ def run(
                 break
             failures += 1
             log.error("query_failed", failures=failures, error=str(error).splitlines()[0][:300])
-            if max_failures is not None and failures > max_failures:
-                raise RuntimeError(f"stream failed {failures} times; last: {error}")
+            if max_failures is not None and failures >= max_failures:
+                raise StreamError(f"stream failed {failures} times; last: {error}")
             stop.wait(retry_seconds)
         return failures
     finally:

@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from deployment import cluster
-from discorecs.cassandra import apply_schema, session_scope
+from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.settings import Settings, load_settings
-from discorecs.topics import apply_topics
+from discorecs.topics import apply_topics, delete_topics
 
 pytestmark = pytest.mark.integration
 
@@ -52,29 +51,27 @@ def keyspace(local_cluster: Settings) -> Iterator[Settings]:
         apply_schema(session, settings.keyspace)
     yield settings
     with session_scope(settings) as session:
-        session.execute(f"DROP KEYSPACE IF EXISTS {settings.keyspace}", timeout=120)
+        drop_keyspace(session, settings.keyspace)
+
+
+def _with_topics(settings: Settings) -> Iterator[Settings]:
+    apply_topics(settings)
+    yield settings
+    delete_topics(settings)
 
 
 @pytest.fixture
 def topics(local_cluster: Settings) -> Iterator[Settings]:
     """Settings with a unique topic prefix whose pipeline topics exist; deleted afterwards."""
-    settings = local_cluster.model_copy(update={"topic_prefix": unique_name("t") + "."})
-    created = apply_topics(settings)
-    yield settings
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    for future in admin.delete_topics(created, operation_timeout=30).values():
-        future.result()
+    yield from _with_topics(
+        local_cluster.model_copy(update={"topic_prefix": unique_name("t") + "."})
+    )
 
 
 @pytest.fixture
 def pipeline(keyspace: Settings) -> Iterator[Settings]:
     """Settings with both a fresh keyspace and fresh topics (and a private checkpoint folder)."""
-    settings = keyspace.model_copy(update={"topic_prefix": keyspace.keyspace + "."})
-    created = apply_topics(settings)
-    yield settings
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    for future in admin.delete_topics(created, operation_timeout=30).values():
-        future.result()
+    yield from _with_topics(keyspace.model_copy(update={"topic_prefix": keyspace.keyspace + "."}))
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,23 +10,18 @@ from pathlib import Path
 import pytest
 
 from discorecs.cassandra import session_scope
-from discorecs.settings import REPO_ROOT, Settings
+from discorecs.loadtest import SAMPLE, StreamProcess
+from discorecs.settings import Settings
 from discorecs.verify import cassandra_state, compare, dead_letter_state, expected_state
-from spark_jobs.stream.runner import metrics_path
+from spark_jobs.stream.progress import read_metrics
 
 DISCORECS = str(Path(sys.executable).parent / "discorecs")
-SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
 
 
 def cli(settings: Settings, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DISCORECS_KEYSPACE": settings.keyspace,
-        "DISCORECS_TOPIC_PREFIX": settings.topic_prefix,
-    }
     return subprocess.run(
         [DISCORECS, *args],
-        env=env,
+        env=settings.child_env(),
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -78,8 +70,7 @@ def test_stream_once_matches_truth_exactly(pipeline: Settings, tmp_path: Path) -
     run = cli(pipeline, "stream", "--once", timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert_exact(pipeline, truth)
-    batches = [json.loads(line) for line in metrics_path(pipeline).read_text().splitlines()]
-    assert sum(b["rows_in"] for b in batches) == 6000
+    assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6000
 
     rerun = cli(pipeline, "stream", "--once", timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -92,38 +83,36 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
 ) -> None:
     truth = tmp_path / "truth.jsonl"
     load_and_produce(pipeline, truth, 8000)
-    env = {
-        **os.environ,
-        "DISCORECS_KEYSPACE": pipeline.keyspace,
-        "DISCORECS_TOPIC_PREFIX": pipeline.topic_prefix,
-    }
-    metrics = metrics_path(pipeline)
-    job = subprocess.Popen(
-        [DISCORECS, "stream", "--max-offsets", "1000"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "stream.log", "w"),
-        start_new_session=True,
-    )
+    job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
+    job.start()
     try:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            done = len(metrics.read_text().splitlines()) if metrics.exists() else 0
-            if done >= 2:
-                break
-            assert job.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
+        while len(read_metrics(pipeline)) < 2:
+            assert time.monotonic() < deadline, "the stream wrote no batch in time"
+            assert job.process.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
             time.sleep(0.2)
-        else:
-            pytest.fail("the stream wrote no batch in time")
     finally:
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait()
-    written_before_kill = sum(
-        json.loads(line)["rows_in"] for line in metrics.read_text().splitlines()
-    )
+        job.kill()
+    written_before_kill = sum(batch["rows_in"] for batch in read_metrics(pipeline))
     assert 0 < written_before_kill < 8000
 
     restart = cli(pipeline, "stream", "--once", timeout=600)
     assert restart.returncode == 0, restart.stderr[-3000:]
     assert_exact(pipeline, truth)
+
+
+def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path) -> None:
+    """While a stream runs, a catch-up has nothing to do and a second stream is refused."""
+    job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
+    job.start()
+    try:
+        deadline = time.monotonic() + 120
+        while "started query=events" not in (tmp_path / "stream.log").read_text():
+            assert time.monotonic() < deadline and job.process.poll() is None
+            time.sleep(0.2)
+        catch_up = cli(pipeline, "stream", "--once", timeout=120)
+        assert catch_up.returncode == 0 and "catch_up_skipped" in catch_up.stderr
+        second = cli(pipeline, "stream", timeout=120)
+        assert second.returncode == 1 and "another discorecs stream owns" in second.stderr
+    finally:
+        job.stop()

@@ -340,3 +340,13 @@ def test_cli_truncated_file_is_one_line_and_nonzero(tmp_path: Path) -> None:
 def test_cli_resume_needs_loading() -> None:
     result = CliRunner().invoke(parse, ["releases", str(SAMPLE), "--no-load", "--resume"])
     assert result.exit_code == 2
+
+
+def test_ids_must_be_ascii_digits_within_bigint() -> None:
+    from discogs_parser.fields import BadField, parse_id
+
+    assert parse_id(" 42 ", "id") == 42
+    assert parse_id("0", "id") is None
+    for text in ("²", "4²", str(2**63), "-1", "1e3"):
+        with pytest.raises(BadField):
+            parse_id(text, "id")
