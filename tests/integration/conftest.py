@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,3 +108,27 @@ def spark(local_cluster: Settings) -> Iterator[object]:
     session = spark_session(local_cluster, "discorecs-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def spark_keyspace(keyspace: Settings, spark: object) -> Settings:
+    """A fresh keyspace whose tables the shared Spark session's connector already sees.
+
+    The connector's driver session learns about new tables from schema events, debounced by
+    about a second; reading a table created a moment ago can otherwise fail with "Couldn't find
+    table".
+    """
+    from pyspark.errors import AnalysisException
+
+    deadline = time.monotonic() + 60
+    for table in ("releases", "user_collection", "release_scores", "users_scored", "batch_runs"):
+        while True:
+            try:
+                spark.read.format("org.apache.spark.sql.cassandra").options(
+                    keyspace=keyspace.keyspace, table=table
+                ).load()
+                break
+            except AnalysisException:
+                assert time.monotonic() < deadline, f"Spark never saw {keyspace.keyspace}.{table}"
+                time.sleep(0.5)
+    return keyspace

@@ -157,7 +157,7 @@ def test_wrong_java_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_version_set_kafka_to_spark_to_cassandra(
-    pipeline: Settings, spark: object, cqlsh: Callable[[str], str]
+    pipeline: Settings, spark_keyspace: Settings, spark: object, cqlsh: Callable[[str], str]
 ) -> None:
     """pyspark reads a topic via spark-sql-kafka and writes via spark-cassandra-connector."""
     topic = pipeline.topic("users")

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from cassandra.concurrent import execute_concurrent_with_args
+from pyspark.sql import SparkSession
 
 from discorecs.cassandra import session_scope
 from discorecs.genres import GENRES
 from discorecs.settings import Settings
 from spark_jobs.scoring.pipeline import run_hourly
-from spark_jobs.session import spark_session
 
 pytestmark = pytest.mark.integration
 
@@ -61,10 +61,10 @@ def scored_rows(settings: Settings) -> dict[int, object]:
         }
 
 
-def test_hourly_batch_then_incremental_hour(keyspace: Settings) -> None:
+def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: SparkSession) -> None:
+    keyspace = spark_keyspace
     rng = np.random.default_rng(11)
     owned = write_world(keyspace, rng)
-    spark = spark_session(keyspace, "test-scoring")
 
     first = run_hourly(keyspace, spark=spark, now=NOW, k=5, recall_sample=200)
     assert first.counts["release_scores_new"] == N_RELEASES
