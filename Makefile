@@ -58,6 +58,7 @@ demo: schema
 	$(BIN)/discorecs cluster status
 
 test: venv jars
+	$(BIN)/ruff check .
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
 
