@@ -140,6 +140,21 @@ class StreamProcess:
                 start_new_session=True,
             )
 
+    def wait_started(self, timeout: float = 300.0) -> None:
+        """Block until the job's query runs (its Spark session is up), so start-up is not load.
+
+        Raises:
+            click.ClickException: The job exited or did not start in time.
+
+        """
+        deadline = time.monotonic() + timeout
+        while "started query=events" not in self.log_path.read_text(errors="replace"):
+            if self.process is None or self.process.poll() is not None:
+                raise click.ClickException(f"the stream job exited; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"the stream job did not start; see {self.log_path}")
+            time.sleep(0.2)
+
     def kill(self) -> None:
         """SIGKILL the job's whole process group (driver JVM and Python workers)."""
         if self.process and self.process.poll() is None:
@@ -252,6 +267,7 @@ def run_load(
     plan = fault_plan(fault, settings, stream, duration / 3) if fault else None
     try:
         stream.start()
+        stream.wait_started()
         catalog = load_cassandra(run)
         events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
         with closing(TruthWriter(truth_path)) as writer:

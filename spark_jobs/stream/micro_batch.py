@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -255,6 +256,24 @@ class StepTimer:
             self.seconds[name] = time.monotonic() - started
 
 
+def run_concurrently(writes: dict[str, Callable[[], Any]], step: StepTimer) -> dict[str, Any]:
+    """Run independent writes as concurrent Spark jobs; return each one's result.
+
+    Each write is a Spark job with idle phases (scheduling, round trips to Cassandra or Kafka);
+    on two cores, overlapping them shortens the batch. The first failure is raised.
+    """
+    if not writes:
+        return {}
+
+    def timed(name: str) -> Any:
+        with step(name):
+            return writes[name]()
+
+    with ThreadPoolExecutor(max_workers=len(writes), thread_name_prefix="write") as pool:
+        futures = {name: pool.submit(timed, name) for name in writes}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def process_batch(
     raw: DataFrame, batch_id: int, settings: Settings, state: DriverState
 ) -> BatchStats:
@@ -287,31 +306,42 @@ def process_batch(
         dead += unknown_events
         release_ok = F.col("release_id").isNull() | ~F.col("release_id").isin(*unknown)
         good = checked.where(F.col("reason").isNull() & release_ok)
-        with step("dead_letters"):
-            if dead:
-                reason = F.coalesce(
-                    F.col("reason"), F.concat(F.lit("unknown_release:"), F.col("release_id"))
-                )
-                bad = checked.where(F.col("reason").isNotNull() | ~release_ok)
-                write_dead_letters(bad.withColumn("reason", reason), settings)
-        with step("users"):
-            if summary.valid("users"):
-                users = good.where(F.col("event_kind") == "users")
-                profile = ["name", "username", "email", "location", "joined_at"]
-                _cassandra(_latest(users, ["user_id"], profile), settings, "users")
-        with step("activity"):
-            if summary.valid("activity"):
-                activity = good.where(F.col("event_kind") == "activity")
-                rows = activity.select("user_id", "event_time", "event_id", "kind", "release_id")
-                # One user's rows side by side: the connector groups them into one batch.
-                _cassandra(rows.sortWithinPartitions("user_id"), settings, "user_activity")
-                trending = {k: n for k, n in summary.trending.items() if k[1] not in unknown}
-                state.write_trending(batch_id, trending)
-        mutations = staged = 0
-        with step("collections"):
-            if summary.valid("collections"):
-                collections = good.where(F.col("event_kind") == "collections")
-                mutations, staged = write_collections(collections, settings)
+
+        def dead_letters() -> None:
+            reason = F.coalesce(
+                F.col("reason"), F.concat(F.lit("unknown_release:"), F.col("release_id"))
+            )
+            bad = checked.where(F.col("reason").isNotNull() | ~release_ok)
+            write_dead_letters(bad.withColumn("reason", reason), settings)
+
+        def users() -> None:
+            profiles = good.where(F.col("event_kind") == "users")
+            columns = ["name", "username", "email", "location", "joined_at"]
+            _cassandra(_latest(profiles, ["user_id"], columns), settings, "users")
+
+        def activity() -> None:
+            rows = good.where(F.col("event_kind") == "activity").select(
+                "user_id", "event_time", "event_id", "kind", "release_id"
+            )
+            # One user's rows side by side: the connector groups them into one batch.
+            _cassandra(rows.sortWithinPartitions("user_id"), settings, "user_activity")
+            trending = {k: n for k, n in summary.trending.items() if k[1] not in unknown}
+            state.write_trending(batch_id, trending)
+
+        def collections() -> tuple[int, int]:
+            return write_collections(good.where(F.col("event_kind") == "collections"), settings)
+
+        writes: dict[str, Callable[[], Any]] = {}
+        if dead:
+            writes["dead_letters"] = dead_letters
+        if summary.valid("users"):
+            writes["users"] = users
+        if summary.valid("activity"):
+            writes["activity"] = activity
+        if summary.valid("collections"):
+            writes["collections"] = collections
+        results = run_concurrently(writes, step)
+        mutations, staged = results.get("collections", (0, 0))
     finally:
         checked.unpersist()
     now = time.time()

@@ -106,10 +106,7 @@ def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path) -> None:
     job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
     job.start()
     try:
-        deadline = time.monotonic() + 120
-        while "started query=events" not in (tmp_path / "stream.log").read_text():
-            assert time.monotonic() < deadline and job.process.poll() is None
-            time.sleep(0.2)
+        job.wait_started()
         catch_up = cli(pipeline, "stream", "--once", timeout=120)
         assert catch_up.returncode == 0 and "catch_up_skipped" in catch_up.stderr
         second = cli(pipeline, "stream", timeout=120)
