@@ -51,31 +51,26 @@ class ServiceStatus:
 
 
 class LocalService(ABC):
-    """One service of the local cluster."""
+    """One service of the local cluster.
+
+    Attributes:
+        host: The address it binds.
+        port: The client port the health check uses.
+        other_ports: Ports it binds besides the client port.
+
+    """
 
     name: str
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, host: str, port: int, *other_ports: int) -> None:
         self.settings = settings
+        self.host = host
+        self.port = port
+        self.other_ports = other_ports
         self.home = settings.cluster_path / self.name
         self.log_path = settings.cluster_path / "logs" / f"{self.name}.log"
         self.marker = f"-Ddiscorecs.service={self.name}@{settings.cluster_path}"
         self.pid_file = PidFile(settings.cluster_path / "pids" / f"{self.name}.pid", self.marker)
-
-    @property
-    @abstractmethod
-    def host(self) -> str:
-        """The address the service binds."""
-
-    @property
-    @abstractmethod
-    def port(self) -> int:
-        """The client port the health check uses."""
-
-    @property
-    def other_ports(self) -> tuple[int, ...]:
-        """Ports the service binds besides the client port."""
-        return ()
 
     @abstractmethod
     def prepare(self) -> None:
@@ -169,20 +164,10 @@ class KafkaService(LocalService):
 
     name = "kafka"
 
-    @property
-    def host(self) -> str:
-        """The broker's listener address."""
-        return self.settings.kafka_host
-
-    @property
-    def port(self) -> int:
-        """The PLAINTEXT client port."""
-        return self.settings.kafka_port
-
-    @property
-    def other_ports(self) -> tuple[int, ...]:
-        """The controller port."""
-        return (self.settings.kafka_controller_port,)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            settings, settings.kafka_host, settings.kafka_port, settings.kafka_controller_port
+        )
 
     def prepare(self) -> None:
         """Write server.properties and format the KRaft storage once."""
@@ -259,20 +244,13 @@ class CassandraService(LocalService):
 
     name = "cassandra"
 
-    @property
-    def host(self) -> str:
-        """The node's listen and RPC address."""
-        return self.settings.cassandra_host
-
-    @property
-    def port(self) -> int:
-        """The CQL native-transport port."""
-        return self.settings.cassandra_port
-
-    @property
-    def other_ports(self) -> tuple[int, ...]:
-        """The inter-node storage port."""
-        return (self.settings.cassandra_storage_port,)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            settings,
+            settings.cassandra_host,
+            settings.cassandra_port,
+            settings.cassandra_storage_port,
+        )
 
     def prepare(self) -> None:
         """Write cassandra.yaml and create the data folders."""

@@ -210,20 +210,14 @@ def fault_plan(name: str, settings: Settings, stream: StreamProcess, at: float) 
     """The plan for a named fault (one of :data:`FAULTS`), injected ``at`` seconds in."""
     if name == "kill-stream":
         return FaultPlan(name, stream.kill, stream.start, 5.0, at)
-    if name == "restart-kafka":
+    outages = {"restart-kafka": ("kafka", 10.0), "stop-cassandra": ("cassandra", 60.0)}
+    if name in outages:
+        service, seconds = outages[name]
         return FaultPlan(
             name,
-            lambda: cluster.down(settings, ("kafka",)),
-            lambda: cluster.up(settings, ("kafka",)),
-            10.0,
-            at,
-        )
-    if name == "stop-cassandra":
-        return FaultPlan(
-            name,
-            lambda: cluster.down(settings, ("cassandra",)),
-            lambda: cluster.up(settings, ("cassandra",)),
-            60.0,
+            lambda: cluster.down(settings, (service,)),
+            lambda: cluster.up(settings, (service,)),
+            seconds,
             at,
         )
     raise click.BadParameter(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
