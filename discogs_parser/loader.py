@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 from cassandra import DriverException, RequestExecutionException
 from cassandra.cluster import NoHostAvailable, ResponseFuture, Session
-from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType
 
 from discogs_parser.model import Release
-from discorecs.cassandra import connect
+from discorecs.cassandra import connect, existing_release_ids
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
 
@@ -57,7 +56,6 @@ COLUMNS = (
     "track_count",
 )
 
-RESUME_LOOKUP_SIZE = 100
 _FIXED_WIDTH = 8
 
 
@@ -135,6 +133,7 @@ class ReleaseLoader:
         batch_bytes: int = 24_000,
     ) -> None:
         self.session = session
+        self.keyspace = keyspace
         self.concurrency = concurrency
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
@@ -145,9 +144,6 @@ class ReleaseLoader:
         placeholders = ", ".join("?" for _ in COLUMNS)
         self._insert = session.prepare(
             f"INSERT INTO {keyspace}.releases ({', '.join(COLUMNS)}) VALUES ({placeholders})"
-        )
-        self._lookup = session.prepare(
-            f"SELECT release_id FROM {keyspace}.releases WHERE release_id IN ?"
         )
 
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
@@ -160,18 +156,10 @@ class ReleaseLoader:
             The subset present in the table.
 
         """
-        groups = [
-            (list(ids[i : i + RESUME_LOOKUP_SIZE]),) for i in range(0, len(ids), RESUME_LOOKUP_SIZE)
-        ]
-        found: set[int] = set()
-        results = execute_concurrent_with_args(
-            self.session, self._lookup, groups, concurrency=self.concurrency
-        )
-        for success, result in results:
-            if not success:
-                raise LoadError(f"resume lookup failed: {result}")
-            found.update(row.release_id for row in result)
-        return found
+        try:
+            return existing_release_ids(self.session, self.keyspace, ids, self.concurrency)
+        except DriverException as error:
+            raise LoadError(f"resume lookup failed: {error}") from error
 
     def write(self, releases: Sequence[Release]) -> None:
         """Send one chunk of releases, in batches, without waiting for the last answers.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import (
     ConstantReconnectionPolicy,
     DCAwareRoundRobinPolicy,
@@ -114,3 +115,24 @@ def apply_schema(session: Session, keyspace: str) -> int:
 def drop_keyspace(session: Session, keyspace: str) -> None:
     """Drop a keyspace and everything in it, if it exists."""
     session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+
+
+ID_LOOKUP_CHUNK = 100
+
+
+def existing_release_ids(
+    session: Session, keyspace: str, ids: Sequence[int], concurrency: int = 16
+) -> set[int]:
+    """Return the ids among ``ids`` that have a row in ``releases``.
+
+    Prepared ``WHERE release_id IN ?`` lookups of :data:`ID_LOOKUP_CHUNK` ids each, run
+    concurrently; the first failure is raised.
+    """
+    lookup = session.prepare(f"SELECT release_id FROM {keyspace}.releases WHERE release_id IN ?")
+    chunks = [(list(ids[i : i + ID_LOOKUP_CHUNK]),) for i in range(0, len(ids), ID_LOOKUP_CHUNK)]
+    found: set[int] = set()
+    for _, rows in execute_concurrent_with_args(
+        session, lookup, chunks, concurrency=concurrency, raise_on_first_error=True
+    ):
+        found.update(row.release_id for row in rows)
+    return found

@@ -28,7 +28,7 @@ from cassandra.query import PreparedStatement
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from discorecs.cassandra import connect
+from discorecs.cassandra import connect, existing_release_ids
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
 from spark_jobs.stream.collection_writer import WRITE_TIMESTAMP, write_partition
@@ -64,8 +64,6 @@ class DriverState:
     time (it may have been loaded since). In steady state the release check costs no query.
     """
 
-    LOOKUP_CHUNK = 100
-
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.known_releases: set[int] = set()
@@ -73,24 +71,25 @@ class DriverState:
         self._session: Session | None = None
         self._statements: dict[str, PreparedStatement] = {}
 
-    def _prepared(self, cql: str) -> tuple[Session, PreparedStatement]:
+    def _connected(self) -> Session:
         if self._session is None:
             self._cluster, self._session = connect(self.settings)
+        return self._session
+
+    def _prepared(self, cql: str) -> tuple[Session, PreparedStatement]:
+        session = self._connected()
         if cql not in self._statements:
-            self._statements[cql] = self._session.prepare(cql)
-        return self._session, self._statements[cql]
+            self._statements[cql] = session.prepare(cql)
+        return session, self._statements[cql]
 
     def unknown_releases(self, release_ids: set[int]) -> set[int]:
         """The ids among ``release_ids`` that are not in the ``releases`` table."""
         missing = sorted(release_ids - self.known_releases)
         if not missing:
             return set()
-        session, lookup = self._prepared(
-            f"SELECT release_id FROM {self.settings.keyspace}.releases WHERE release_id IN ?"
+        self.known_releases |= existing_release_ids(
+            self._connected(), self.settings.keyspace, missing
         )
-        for start in range(0, len(missing), self.LOOKUP_CHUNK):
-            rows = session.execute(lookup, (missing[start : start + self.LOOKUP_CHUNK],))
-            self.known_releases.update(row.release_id for row in rows)
         return set(missing) - self.known_releases
 
     def write_trending(self, batch_id: int, counts: dict[tuple[datetime, int], int]) -> None:

@@ -27,6 +27,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def private_kafka_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """Settings for a Kafka of the test's own, in tmp_path, on free ports."""
+    return {
+        "DISCORECS_CLUSTER_DIR": str(tmp_path / "cluster"),
+        "DISCORECS_KAFKA_PORT": str(free_port()),
+        "DISCORECS_KAFKA_CONTROLLER_PORT": str(free_port()),
+        **overrides,
+    }
+
+
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [DISCORECS, *args],
@@ -91,12 +101,7 @@ def test_up_on_running_cluster_is_quick_and_starts_nothing(local_cluster: Settin
 
 def test_second_cluster_up_reuse_down_status(tmp_path: Path) -> None:
     """A private Kafka on free ports: up, up again (same pid), down, status says stopped."""
-    env = {
-        "DISCORECS_CLUSTER_DIR": str(tmp_path / "cluster"),
-        "DISCORECS_KAFKA_PORT": str(free_port()),
-        "DISCORECS_KAFKA_CONTROLLER_PORT": str(free_port()),
-        "DISCORECS_KAFKA_HEAP": "256m",
-    }
+    env = private_kafka_env(tmp_path, DISCORECS_KAFKA_HEAP="256m")
     first = run_cli("cluster", "up", "kafka", **env)
     assert first.returncode == 0, first.stderr
     pid = (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip()
@@ -122,14 +127,8 @@ def test_port_taken_is_a_clear_error(tmp_path: Path) -> None:
         squatter.listen()
         port = squatter.getsockname()[1]
         started = time.monotonic()
-        result = run_cli(
-            "cluster",
-            "up",
-            "kafka",
-            DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
-            DISCORECS_KAFKA_PORT=str(port),
-            DISCORECS_KAFKA_CONTROLLER_PORT=str(free_port()),
-        )
+        env = private_kafka_env(tmp_path, DISCORECS_KAFKA_PORT=str(port))
+        result = run_cli("cluster", "up", "kafka", **env)
     assert result.returncode == 1
     assert f"port {port} is taken" in result.stderr
     assert "Traceback" not in result.stderr
@@ -142,15 +141,8 @@ def test_wrong_java_is_a_clear_error(tmp_path: Path) -> None:
     fake_java = java_home / "bin" / "java"
     fake_java.write_text("#!/bin/sh\necho 'openjdk version \"21.0.2\" 2024-01-16' >&2\n")
     fake_java.chmod(0o755)
-    result = run_cli(
-        "cluster",
-        "up",
-        "kafka",
-        DISCORECS_CLUSTER_DIR=str(tmp_path / "cluster"),
-        DISCORECS_JAVA_HOME=str(java_home),
-        DISCORECS_KAFKA_PORT=str(free_port()),
-        DISCORECS_KAFKA_CONTROLLER_PORT=str(free_port()),
-    )
+    env = private_kafka_env(tmp_path, DISCORECS_JAVA_HOME=str(java_home))
+    result = run_cli("cluster", "up", "kafka", **env)
     assert result.returncode == 1
     assert "is Java 21, but Cassandra 5.0 needs Java 17" in result.stderr
     assert "Traceback" not in result.stderr
