@@ -1,28 +1,25 @@
-"""In-memory scoring of a whole world, full or incremental: the maths the hourly batch runs.
+"""The hourly scoring rules over arrays, full or incremental: one implementation for all callers.
 
-The Spark layer feeds these functions with arrays read from Cassandra; the benchmark feeds them
-1M synthetic users. Every step is timed into :attr:`Scores.timings`.
+The Spark job (:mod:`.pipeline`) feeds :func:`score` with what it read from Cassandra and a
+loader that fetches collections on demand; the benchmark feeds it 1M synthetic users and an
+in-memory loader. Each step runs inside ``step(name, rows)``, which the caller uses to time and
+log it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from spark_jobs.scoring.friends import (
-    AnnConfig,
-    Neighbours,
-    TasteIndex,
-    nearest_neighbours,
-    recall_at_1,
-)
+from spark_jobs.scoring.friends import AnnConfig, Neighbours, TasteIndex, recall_at_1
 from spark_jobs.scoring.ranks import genre_percentiles
 from spark_jobs.scoring.recommend import (
     N_RECS,
+    Catalogue,
     Collections,
     Ranked,
     fallback,
@@ -34,63 +31,132 @@ from spark_jobs.scoring.taste import has_taste, taste_vectors
 
 K_NEIGHBOURS = 10
 
+LoadCollections = Callable[[np.ndarray], Collections]
+"""Collections of the given sorted user rows: a CSR over all user rows where at least those
+rows are filled (others may be empty)."""
+
+Step = Callable[[str, int], AbstractContextManager[None]]
+"""Wraps one step of :func:`score`, given its name and the number of rows it works on."""
+
 
 @dataclass
-class World:
-    """Everything scoring reads: users, releases, collections, trending.
+class UserState:
+    """What the previous run stored, per user row (zeros, -1 and nan for users never scored).
 
     Attributes:
-        release_weights: ``(n_releases, 15)`` genre weights, rows ordered by release_id.
-        collections: Owned releases per user row (user rows ordered by user_id).
-        trending: Recent trending events per release row.
+        taste: ``(n_users, 15)`` taste vectors.
+        sizes: Collection sizes.
+        friend: Friend row (-1 for none).
+        friend_similarity: Cosine similarity to the friend (nan for none).
+        scored: Whether the user has a stored score.
 
     """
 
-    release_weights: np.ndarray
-    collections: Collections
-    trending: np.ndarray
+    taste: np.ndarray
+    sizes: np.ndarray
+    friend: np.ndarray
+    friend_similarity: np.ndarray
+    scored: np.ndarray
+
+    @classmethod
+    def unscored(cls, n_users: int, dims: int = 15) -> UserState:
+        """The state of ``n_users`` users that were never scored."""
+        return cls(
+            np.zeros((n_users, dims), dtype=np.float32),
+            np.zeros(n_users, dtype=np.int64),
+            np.full(n_users, -1, dtype=np.int64),
+            np.full(n_users, np.nan, dtype=np.float32),
+            np.zeros(n_users, dtype=bool),
+        )
 
 
 @dataclass
 class Scores:
-    """Per-user results (rows of the world's users) and how long each step took."""
+    """The outcome of one run.
+
+    Attributes:
+        taste: ``(n_users, 15)`` taste vectors of every user, after this run.
+        sizes: Collection sizes of every user, after this run.
+        ranks: ``(n_users, 15)`` genre percentiles of every user.
+        rescored: Sorted rows whose friend and recommendations were recomputed.
+        neighbours: Neighbours, filled at the ``rescored`` rows.
+        friend_release: Friend-rule release row, filled at the ``rescored`` rows (-1 if none).
+        recommendations: Ranked lists of the ``rescored`` rows, in that order.
+        recall: ANN recall@1 against exact search on a sample.
+        recall_sample: Size of that sample.
+        counts: ``users``, ``taste_recomputed``, ``rescored``.
+
+    """
 
     taste: np.ndarray
+    sizes: np.ndarray
     ranks: np.ndarray
+    rescored: np.ndarray
     neighbours: Neighbours
     friend_release: np.ndarray
     recommendations: Ranked
-    rescored: np.ndarray
-    recall: float = 1.0
-    recall_sample: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    recall: float
+    recall_sample: int
     counts: dict[str, int] = field(default_factory=dict)
 
+    def next_state(self, previous: UserState) -> UserState:
+        """What ``users_scored`` holds after this run was written over ``previous``."""
+        friend = previous.friend.copy()
+        similarity = previous.friend_similarity.copy()
+        friend[self.rescored] = self.neighbours.friend[self.rescored]
+        similarity[self.rescored] = self.neighbours.friend_similarity[self.rescored]
+        scored = previous.scored.copy()
+        scored[self.rescored] = True
+        return UserState(self.taste, self.sizes, friend, similarity, scored)
 
-@contextmanager
-def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    timings[step] = time.perf_counter() - start
+
+def timer(timings: dict[str, float]) -> Step:
+    """A :data:`Step` that records each step's seconds into ``timings``."""
+
+    @contextmanager
+    def step(name: str, rows: int) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - start
+
+    return step
 
 
-def user_tastes(world: World, users: np.ndarray) -> np.ndarray:
-    """Taste vectors of the given user rows from their collections (``(len(users), 15)``)."""
-    c = world.collections
+def user_tastes(
+    collections: Collections, genre_weights: np.ndarray, users: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Taste vectors and collection sizes of the given user rows, from their collections.
+
+    Args:
+        collections: Collections of (at least) ``users``.
+        genre_weights: ``(n_releases, 15)`` genre weights of the release rows.
+        users: User rows.
+
+    Returns:
+        ``(len(users), 15)`` unit tastes (zero rows for empty collections) and the sizes.
+
+    """
+    c = collections
     lengths = c.indptr[users + 1] - c.indptr[users]
     owner = np.repeat(np.arange(len(users)), lengths)
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     releases = c.indices[c.indptr[users][owner] + offsets]
-    return taste_vectors(owner, releases, world.release_weights, len(users))
+    return taste_vectors(owner, releases, genre_weights, len(users)), lengths
 
 
 def recommend_for(
-    world: World, taste: np.ndarray, neighbours: Neighbours, users: np.ndarray, n: int = N_RECS
+    collections: Collections,
+    catalogue: Catalogue,
+    taste: np.ndarray,
+    neighbours: Neighbours,
+    users: np.ndarray,
+    n: int = N_RECS,
 ) -> tuple[np.ndarray, Ranked]:
     """Friend-rule release and ranked top-n (with the popularity fallback) for some users.
 
     Args:
-        world: Collections, weights and trending.
+        collections: Collections of (at least) ``users`` and their neighbours.
+        catalogue: Release weights, owners and trending.
         taste: ``(n_users, 15)`` taste vectors of everyone.
         neighbours: Neighbours of (at least) ``users``.
         users: Sorted user rows to recommend for.
@@ -101,71 +167,25 @@ def recommend_for(
         ranked lists of ``users``; the friend rule falls back to the top of the list.
 
     """
-    c = world.collections
-    owners = c.popularity()
-    popularity = owners + world.trending
-    friend = np.full(c.n_users, -1, dtype=np.int64)
+    friend = np.full(collections.n_users, -1, dtype=np.int64)
     friend[users] = neighbours.friend[users]
-    friend_release = most_owned_unowned(c, friend, owners)
+    friend_release = most_owned_unowned(collections, friend, catalogue.owners)
     ranked = rank_candidates(
-        c,
-        users,
-        neighbours.ids[users],
-        neighbours.sims[users],
-        taste,
-        world.release_weights,
-        world.trending,
-        n=n,
+        collections, users, neighbours.ids[users], neighbours.sims[users], taste, catalogue, n=n
     )
-    lists = popular_by_genre(popularity, world.release_weights)
+    lists = popular_by_genre(catalogue.popularity, catalogue.genre_weights)
     short = np.flatnonzero(ranked.releases[:, -1] < 0)
     valid = has_taste(taste)
     for row in short.tolist():
         user = int(users[row])
         have = ranked.releases[row][ranked.releases[row] >= 0]
         top = int(np.argmax(taste[user])) if valid[user] else None
-        extra = fallback(c, user, top, lists, have, n - len(have))
+        extra = fallback(collections, user, top, lists, have, n - len(have))
         ranked.releases[row, len(have) : len(have) + len(extra)] = extra
         ranked.scores[row, len(have) : len(have) + len(extra)] = 0.0
     missing = users[friend_release[users] < 0]
     friend_release[missing] = ranked.releases[np.searchsorted(users, missing), 0]
     return friend_release, ranked
-
-
-def score_full(
-    world: World,
-    k: int = K_NEIGHBOURS,
-    config: AnnConfig | None = None,
-    recall_sample: int = 1000,
-) -> Scores:
-    """Score every user from scratch.
-
-    Args:
-        world: The data.
-        k: Neighbours per user for the ranked list (the first one is the friend).
-        config: HNSW parameters.
-        recall_sample: Users sampled for the recall@1 check against exact search.
-
-    Returns:
-        Scores of every user row.
-
-    """
-    timings: dict[str, float] = {}
-    users = np.arange(world.collections.n_users)
-    with _timed(timings, "taste"):
-        taste = user_tastes(world, users)
-    with _timed(timings, "ranks"):
-        ranks = genre_percentiles(taste, has_taste(taste))
-    with _timed(timings, "friends_ann"):
-        neighbours = nearest_neighbours(taste, k, config)
-    with _timed(timings, "recall_check"):
-        recall, sample = recall_at_1(taste, neighbours.friend, recall_sample)
-    with _timed(timings, "recommendations"):
-        friend_release, ranked = recommend_for(world, taste, neighbours, users)
-    counts = {"users": len(users), "taste_recomputed": len(users), "rescored": len(users)}
-    return Scores(
-        taste, ranks, neighbours, friend_release, ranked, users, recall, sample, timings, counts
-    )
 
 
 def affected_users(
@@ -198,74 +218,72 @@ def affected_users(
     return np.unique(np.concatenate([changed, friend_moved, closer]))
 
 
-def score_incremental(
-    world: World,
-    previous: Scores,
+def score(
+    catalogue: Catalogue,
+    state: UserState,
     changed: np.ndarray,
+    load: LoadCollections,
+    *,
     k: int = K_NEIGHBOURS,
     config: AnnConfig | None = None,
     recall_sample: int = 1000,
+    full: bool = False,
+    step: Step | None = None,
 ) -> Scores:
-    """Rescore after the collections of ``changed`` users moved; others keep their taste.
+    """Score the users whose collections changed, and whoever that affects.
 
-    Tastes are recomputed for ``changed`` only; ranks for everyone (a sort per genre); the ANN
-    index is rebuilt over all tastes, but only affected users (:func:`affected_users`) are
-    searched and get new friends and recommendations.
+    Tastes are recomputed for the ``changed`` rows and the rows never scored (every row when
+    ``full`` or when nothing was scored yet); ranks for everyone (a sort per genre). An HNSW
+    index over all tastes finds the neighbours of the affected users (:func:`affected_users`),
+    who then get a new friend and recommendations; recall@1 is checked against exact search.
 
     Args:
-        world: The data, with the changed collections already applied.
-        previous: Scores of the previous hour (stored taste, friends, recommendations).
-        changed: Sorted rows of users staged in ``changed_users`` (or never scored).
+        catalogue: The release rows.
+        state: What the previous run stored (:meth:`UserState.unscored` for none).
+        changed: Sorted rows of the users staged as changed.
+        load: Fetches collections: once for the rows whose taste is recomputed, once more
+            for the affected rows and their neighbours unless the first load covered them.
         k: Neighbours per user.
         config: HNSW parameters.
         recall_sample: Users sampled for the recall@1 check.
+        full: Rescore every user.
+        step: Wraps each step (by default only timed, and the timing dropped).
 
     Returns:
-        Scores of every user row; ``rescored`` lists the rows that were recomputed.
+        The new scores.
 
     """
-    timings: dict[str, float] = {}
-    with _timed(timings, "taste"):
-        taste = previous.taste.copy()
-        taste[changed] = user_tastes(world, changed)
-    with _timed(timings, "ranks"):
+    step = step or timer({})
+    n_users = len(state.scored)
+    everyone = full or not state.scored.any()
+    todo = np.arange(n_users) if everyone else np.union1d(changed, np.flatnonzero(~state.scored))
+    with step("read_collections", len(todo)):
+        collections = load(todo)
+    with step("taste", len(todo)):
+        taste, sizes = state.taste.copy(), state.sizes.copy()
+        taste[todo], sizes[todo] = user_tastes(collections, catalogue.genre_weights, todo)
+    with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
-    with _timed(timings, "friends_ann"):
+    with step("friends", n_users):
         index = TasteIndex(taste, config)
-        affected = affected_users(
-            previous.neighbours.friend,
-            previous.neighbours.friend_similarity,
-            changed,
-            index.neighbours(k, rows=changed),
-        )
-        fresh = index.neighbours(k, rows=affected)
-        ids = previous.neighbours.ids.copy()
-        sims = previous.neighbours.sims.copy()
-        ids[affected], sims[affected] = fresh.ids[affected], fresh.sims[affected]
-        neighbours = Neighbours(ids, sims)
-    with _timed(timings, "recall_check"):
-        recall, sample = recall_at_1(taste, neighbours.friend, recall_sample)
-    with _timed(timings, "recommendations"):
-        friend_release, ranked_affected = recommend_for(world, taste, neighbours, affected)
-        friend_release_all = previous.friend_release.copy()
-        friend_release_all[affected] = friend_release[affected]
-        releases = previous.recommendations.releases.copy()
-        scores = previous.recommendations.scores.copy()
-        releases[affected], scores[affected] = ranked_affected.releases, ranked_affected.scores
-    counts = {
-        "users": world.collections.n_users,
-        "taste_recomputed": len(changed),
-        "rescored": len(affected),
-    }
+        if everyone:
+            rescored = np.arange(n_users)
+        else:
+            near = index.neighbours(k, rows=todo)
+            rescored = affected_users(state.friend, state.friend_similarity, todo, near)
+        neighbours = index.neighbours(k, rows=rescored)
+    with step("recall_check", min(recall_sample, n_users)):
+        friend = state.friend.copy()
+        friend[rescored] = neighbours.friend[rescored]
+        recall, sample = recall_at_1(taste, friend, recall_sample)
+    if not everyone:
+        nbrs = neighbours.ids[rescored]
+        needed = np.union1d(rescored, nbrs[nbrs >= 0])
+        with step("read_neighbour_collections", len(needed)):
+            collections = load(needed)
+    with step("recommendations", len(rescored)):
+        friend_release, ranked = recommend_for(collections, catalogue, taste, neighbours, rescored)
+    counts = {"users": n_users, "taste_recomputed": len(todo), "rescored": len(rescored)}
     return Scores(
-        taste,
-        ranks,
-        neighbours,
-        friend_release_all,
-        Ranked(releases, scores),
-        affected,
-        recall,
-        sample,
-        timings,
-        counts,
+        taste, sizes, ranks, rescored, neighbours, friend_release, ranked, recall, sample, counts
     )

@@ -1,7 +1,9 @@
-"""The hourly batch on Spark + Cassandra: read, score with the pure layer, write, clear staging.
+"""The hourly batch on Spark + Cassandra: read, score with :mod:`.compute`, write, clear staging.
 
-Spark does what is big (joins over collections, candidate aggregation, top-10 windows); the
-driver holds only small things (the 15-float taste matrix, friends) for faiss.
+Spark reads what Cassandra holds and aggregates what is big (owners of every release over all
+collections, recent trending, the collections of just the users a run needs, through the
+connector's direct join on the partition key); the rules themselves are
+:func:`spark_jobs.scoring.compute.score`, the same code the benchmark measures.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from discorecs.cassandra import session_scope
 from discorecs.genres import GENRES
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
-from spark_jobs.scoring.compute import K_NEIGHBOURS, affected_users
-from spark_jobs.scoring.friends import AnnConfig, Neighbours, TasteIndex, l2_normalise, recall_at_1
+from spark_jobs.scoring.compute import K_NEIGHBOURS, LoadCollections, Scores, UserState, score
+from spark_jobs.scoring.friends import AnnConfig
 from spark_jobs.scoring.io import BatchRunLog, delete_changed_users, read_table, write_table
-from spark_jobs.scoring.ranks import NO_RANK, genre_percentiles, ranks_map
-from spark_jobs.scoring.recommend import FALLBACK_DEPTH, N_RECS
-from spark_jobs.scoring.taste import has_taste
+from spark_jobs.scoring.ranks import NO_RANK, ranks_map
+from spark_jobs.scoring.recommend import Catalogue, Collections, Styles
+from spark_jobs.scoring.taste import has_taste, top_genres
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
 log = get_logger("scoring")
@@ -57,16 +59,20 @@ class HourlyResult:
 
 
 @dataclass
-class _State:
-    """Driver-side arrays, one row per user (``user_ids`` sorted)."""
+class Stored:
+    """What ``users_scored`` and ``changed_users`` held at the start of the run.
+
+    Attributes:
+        user_ids: Every known user id, sorted; positions in it are the user rows.
+        state: The stored scores per user row.
+        ranks: The stored genre percentiles per user row.
+        staged: The ``(bucket, user_id)`` rows staged as changed.
+
+    """
 
     user_ids: np.ndarray
-    taste: np.ndarray
-    sizes: np.ndarray
-    friend: np.ndarray
-    friend_similarity: np.ndarray
+    state: UserState
     ranks: np.ndarray
-    scored: np.ndarray
     staged: list[tuple[datetime, int]]
 
 
@@ -117,8 +123,8 @@ def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> in
     return rows
 
 
-def load_state(spark: SparkSession, settings: Settings, hour: datetime) -> _State:
-    """Read staged users, stored scores and the user universe into driver arrays.
+def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stored:
+    """Read the staged users, the stored scores and the user universe into driver arrays.
 
     Args:
         spark: Session.
@@ -158,122 +164,54 @@ def load_state(spark: SparkSession, settings: Settings, hour: datetime) -> _Stat
             ]
         )
     )
-    n = len(user_ids)
+    state = UserState.unscored(len(user_ids), len(GENRES))
+    ranks = np.full((len(user_ids), len(GENRES)), NO_RANK, dtype=np.int16)
     rows = np.searchsorted(user_ids, stored["user_id"].to_numpy(np.int64))
-    taste = np.zeros((n, len(GENRES)), dtype=np.float32)
-    ranks = np.full((n, len(GENRES)), NO_RANK, dtype=np.int16)
-    sizes = np.zeros(n, dtype=np.int64)
-    friend = np.full(n, -1, dtype=np.int64)
-    similarity = np.full(n, np.nan, dtype=np.float32)
-    scored = np.zeros(n, dtype=bool)
-    scored[rows] = True
+    state.scored[rows] = True
     for row, vector, rank in zip(rows, stored["taste"], stored["ranks"], strict=True):
         if vector is not None:
-            taste[row] = np.asarray(vector, dtype=np.float32)
+            state.taste[row] = np.asarray(vector, dtype=np.float32)
         ranks[row] = [NO_RANK if r is None or pd.isna(r) else int(r) for r in rank]
-    sizes[rows] = stored["collection_size"].fillna(0).to_numpy(np.int64)
-    friend_ids = stored["friend_id"].fillna(-1).to_numpy(np.int64)
-    at = np.minimum(np.searchsorted(user_ids, friend_ids), n - 1) if n else friend_ids
-    known = (friend_ids >= 0) & (user_ids[at] == friend_ids) if n else friend_ids >= 0
-    friend[rows[known]] = at[known]
-    similarity[rows] = stored["friend_similarity"].to_numpy(np.float32, na_value=np.nan)
-    return _State(user_ids, taste, sizes, friend, similarity, ranks, scored, staged)
+    state.sizes[rows] = stored["collection_size"].fillna(0).to_numpy(np.int64)
+    friend_rows, known = _rows_of(user_ids, stored["friend_id"].fillna(-1).to_numpy(np.int64))
+    state.friend[rows[known]] = friend_rows[known]
+    state.friend_similarity[rows] = stored["friend_similarity"].to_numpy(
+        np.float32, na_value=np.nan
+    )
+    return Stored(user_ids, state, ranks, staged)
 
 
-def recompute_tastes(
-    spark: SparkSession, settings: Settings, user_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Taste vectors and collection sizes of some users, from their collections only.
+def _rows_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``ids`` in ``sorted_ids`` and whether each id is there at all."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return at, sorted_ids[at] == ids
 
-    The user ids are joined to ``user_collection`` on its partition key, which the connector
-    turns into a direct join: the cost follows these users, not the whole table.
+
+def read_catalogue(
+    spark: SparkSession, settings: Settings, now: datetime
+) -> tuple[np.ndarray, Catalogue]:
+    """Read every release that someone owns or that trended, with what the rules need of it.
+
+    Owners are counted over all of ``user_collection`` and trending events summed over the
+    last 24 hours, both in Spark; only one row per release reaches the driver.
 
     Args:
         spark: Session.
         settings: Keyspace.
-        user_ids: Sorted ids to recompute.
-
-    Returns:
-        ``(len(user_ids), 15)`` unit tastes (zero rows for empty collections) and sizes.
-
-    """
-    if len(user_ids) == 0:
-        return np.zeros((0, len(GENRES)), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    owned = _ids_frame(spark, user_ids).join(
-        read_table(spark, settings, "user_collection").select("user_id", "release_id"), "user_id"
-    )
-    weights = read_table(spark, settings, "release_scores").select("release_id", "genre_weights")
-    sums = (
-        owned.join(weights, "release_id", "left")
-        .groupBy("user_id")
-        .agg(
-            F.count("release_id").alias("size"),
-            *[F.sum(F.col("genre_weights")[i]).alias(f"g{i}") for i in range(len(GENRES))],
-        )
-        .toPandas()
-        .fillna(0)
-    )
-    rows = np.searchsorted(user_ids, sums["user_id"].to_numpy(np.int64))
-    totals = np.zeros((len(user_ids), len(GENRES)), dtype=np.float32)
-    sizes = np.zeros(len(user_ids), dtype=np.int64)
-    totals[rows] = sums[[f"g{i}" for i in range(len(GENRES))]].to_numpy(np.float32)
-    sizes[rows] = sums["size"].to_numpy(np.int64)
-    return l2_normalise(totals), sizes
-
-
-def _popular_lists(
-    spark: SparkSession, popularity: DataFrame, weights: DataFrame
-) -> tuple[list[int], list[list[int]]]:
-    order = [F.desc("popularity"), F.asc("release_id")]
-    overall = popularity.orderBy(*order).limit(FALLBACK_DEPTH).collect()
-    per_genre = (
-        popularity.join(weights, "release_id")
-        .select("release_id", "popularity", F.posexplode("genre_weights").alias("g", "w"))
-        .filter(F.col("w") > 0)
-        .withColumn("r", F.row_number().over(Window.partitionBy("g").orderBy(*order)))
-        .filter(F.col("r") <= FALLBACK_DEPTH)
-        .select("g", "r", "release_id")
-        .collect()
-    )
-    lists: list[list[int]] = [[] for _ in GENRES]
-    for row in sorted(per_genre, key=lambda r: (r.g, r.r)):
-        lists[row.g].append(int(row.release_id))
-    return [int(r.release_id) for r in overall], lists
-
-
-def recommend(
-    spark: SparkSession,
-    settings: Settings,
-    state: _State,
-    neighbours: Neighbours,
-    rows: np.ndarray,
-    now: datetime,
-) -> tuple[dict[int, int], dict[int, list[tuple[int, float]]]]:
-    """Friend-rule release and top-10 list for the given user rows, in Spark.
-
-    Candidates are the k neighbours' collections minus the user's own, scored by the summed
-    similarity of the neighbours owning them, ties broken by genre match, then trending (events
-    summed over the last 24 hours), then release_id. Short lists are filled from the most
-    popular (owners + trending) releases of the user's top genre, or overall for empty
-    collections. Owned releases are never returned.
-
-    Args:
-        spark: Session.
-        settings: Keyspace.
-        state: Driver arrays (taste, user ids).
-        neighbours: Neighbours of (at least) ``rows``.
-        rows: User rows to recommend for.
         now: End of the trending window.
 
     Returns:
-        ``{user_id: friend-rule release_id}`` and ``{user_id: [(release_id, score), ...]}``.
+        The sorted release ids (positions in it are the release rows) and the catalogue.
 
     """
-    if len(rows) == 0:
-        return {}, {}
-    user_ids = state.user_ids
-    collection = read_table(spark, settings, "user_collection").select("user_id", "release_id")
-    weights = read_table(spark, settings, "release_scores").select("release_id", "genre_weights")
+    owners = (
+        read_table(spark, settings, "user_collection")
+        .select("release_id")
+        .groupBy("release_id")
+        .agg(F.count("*").alias("owners"))
+    )
     since = (now - timedelta(hours=TRENDING_HOURS)).replace(tzinfo=None)
     trending = (
         read_table(spark, settings, "release_trending")
@@ -281,100 +219,75 @@ def recommend(
         .groupBy("release_id")
         .agg(F.sum("events").alias("trending"))
     )
-    owners = collection.groupBy("release_id").agg(F.count("*").alias("owners"))
-    popularity = (
+    weights = read_table(spark, settings, "release_scores").select(
+        "release_id",
+        "genre_weights",
+        F.map_keys("style_weights").alias("style_names"),
+        F.map_values("style_weights").alias("style_values"),
+    )
+    rows = (
         owners.join(trending, "release_id", "full")
-        .fillna(0, ["owners", "trending"])
-        .withColumn("popularity", F.col("owners") + F.col("trending"))
-        .cache()
+        .join(weights, "release_id", "left")
+        .toPandas()
+        .sort_values("release_id", ignore_index=True)
     )
-    subject = _ids_frame(spark, user_ids[rows])
-    owned = subject.join(collection, "user_id").cache()
-
-    ids, sims = neighbours.ids[rows], neighbours.sims[rows]
-    local, slot = np.nonzero(ids >= 0)
-    pairs = pd.DataFrame(
-        {
-            "user_id": user_ids[rows][local],
-            "nbr_id": user_ids[ids[local, slot]],
-            "sim": sims[local, slot].astype(np.float64),
-        }
+    genre_matrix = np.zeros((len(rows), len(GENRES)), dtype=np.float32)
+    weighted = rows["genre_weights"].notna().to_numpy()
+    if weighted.any():
+        genre_matrix[weighted] = np.stack(rows["genre_weights"][weighted].to_list())
+    catalogue = Catalogue(
+        genre_matrix,
+        Styles.from_lists(rows["style_names"].to_list(), rows["style_values"].to_list()),
+        rows["owners"].fillna(0).to_numpy(np.int64),
+        rows["trending"].fillna(0).to_numpy(np.int64),
     )
-    tastes = _ids_frame(spark, user_ids[rows], taste=[t.tolist() for t in state.taste[rows]])
-    nbr_collection = collection.withColumnRenamed("user_id", "nbr_id")
-    match = F.aggregate(
-        F.zip_with("taste", "genre_weights", lambda a, b: a * b), F.lit(0.0), lambda s, x: s + x
-    )
-    ranked: dict[int, list[tuple[int, float]]] = {int(u): [] for u in user_ids[rows]}
-    friend_release: dict[int, int] = {}
-    if len(pairs):
-        nbrs = spark.createDataFrame(pairs)
-        candidates = (
-            nbrs.join(nbr_collection, "nbr_id")
-            .join(owned, ["user_id", "release_id"], "left_anti")
-            .groupBy("user_id", "release_id")
-            .agg(F.sum("sim").alias("score"))
-            .join(weights, "release_id", "left")
-            .join(tastes, "user_id")
-            .join(trending, "release_id", "left")
-            .withColumn("match", F.coalesce(match, F.lit(0.0)))
-            .withColumn("trending", F.coalesce("trending", F.lit(0)))
-        )
-        window = Window.partitionBy("user_id").orderBy(
-            F.desc("score"), F.desc("match"), F.desc("trending"), F.asc("release_id")
-        )
-        top = (
-            candidates.withColumn("rank", F.row_number().over(window))
-            .filter(F.col("rank") <= N_RECS)
-            .select("user_id", "rank", "release_id", "score")
-            .collect()
-        )
-        for row in sorted(top, key=lambda r: (r.user_id, r.rank)):
-            ranked[int(row.user_id)].append((int(row.release_id), float(row.score)))
-        friends = pairs.groupby("user_id", sort=False).head(1)[["user_id", "nbr_id"]]
-        rule_window = Window.partitionBy("user_id").orderBy(F.desc("owners"), F.asc("release_id"))
-        rule = (
-            spark.createDataFrame(friends)
-            .join(nbr_collection, "nbr_id")
-            .join(owned, ["user_id", "release_id"], "left_anti")
-            .join(owners, "release_id")
-            .withColumn("r", F.row_number().over(rule_window))
-            .filter(F.col("r") == 1)
-            .select("user_id", "release_id")
-            .collect()
-        )
-        friend_release = {int(r.user_id): int(r.release_id) for r in rule}
-
-    short = [u for u, recs in ranked.items() if len(recs) < N_RECS]
-    if short:
-        overall, per_genre = _popular_lists(spark, popularity, weights)
-        short_ids = np.array(short, dtype=np.int64)
-        owned_short: dict[int, set[int]] = {u: set() for u in short}
-        for row in _ids_frame(spark, short_ids).join(collection, "user_id").collect():
-            owned_short[int(row.user_id)].add(int(row.release_id))
-        for user in short:
-            row = int(np.searchsorted(user_ids, user))
-            vector = state.taste[row]
-            pool = (per_genre[int(np.argmax(vector))] if vector.any() else []) + overall
-            have = {r for r, _ in ranked[user]} | owned_short[user]
-            for release in dict.fromkeys(pool):
-                if len(ranked[user]) >= N_RECS:
-                    break
-                if release not in have:
-                    ranked[user].append((release, 0.0))
-                    have.add(release)
-    owned.unpersist()
-    popularity.unpersist()
-    for user, recs in ranked.items():
-        if user not in friend_release and recs:
-            friend_release[user] = recs[0][0]
-    return friend_release, ranked
+    return rows["release_id"].to_numpy(np.int64), catalogue
 
 
-def _titles(spark: SparkSession, settings: Settings, release_ids: set[int]) -> dict[int, str]:
-    if not release_ids:
+def collection_loader(
+    spark: SparkSession, settings: Settings, user_ids: np.ndarray, release_ids: np.ndarray
+) -> LoadCollections:
+    """A loader of collections from ``user_collection`` for :func:`compute.score`.
+
+    All rows are read with one table scan; fewer with a join of their ids to the table's
+    partition key (the connector's direct join), so the cost follows those users only.
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        user_ids: Sorted ids of the user rows.
+        release_ids: Sorted ids of the release rows.
+
+    Returns:
+        The loader. Pairs of releases outside ``release_ids`` (added after the catalogue was
+        read) are dropped and logged.
+
+    """
+    table = read_table(spark, settings, "user_collection").select("user_id", "release_id")
+
+    def load(rows: np.ndarray) -> Collections:
+        if len(rows) == len(user_ids):
+            pairs = table.toPandas()
+        elif len(rows):
+            pairs = _ids_frame(spark, user_ids[rows]).join(table, "user_id").toPandas()
+        else:
+            pairs = pd.DataFrame({"user_id": [], "release_id": []})
+        user_rows, known_user = _rows_of(user_ids, pairs["user_id"].to_numpy(np.int64))
+        release_rows, known_release = _rows_of(release_ids, pairs["release_id"].to_numpy(np.int64))
+        known = known_user & known_release
+        if not known.all():
+            log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
+        return Collections.from_pairs(
+            user_rows[known], release_rows[known], len(user_ids), len(release_ids)
+        )
+
+    return load
+
+
+def _titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:
+    if len(release_ids) == 0:
         return {}
-    wanted = spark.createDataFrame(pd.DataFrame({"release_id": sorted(release_ids)}))
+    wanted = spark.createDataFrame(pd.DataFrame({"release_id": release_ids.astype(np.int64)}))
     releases = read_table(spark, settings, "releases").select("release_id", "title")
     return {int(r.release_id): r.title for r in wanted.join(releases, "release_id").collect()}
 
@@ -382,10 +295,9 @@ def _titles(spark: SparkSession, settings: Settings, release_ids: set[int]) -> d
 def write_scores(
     spark: SparkSession,
     settings: Settings,
-    state: _State,
-    neighbours: Neighbours,
-    rows: np.ndarray,
-    recommendations: tuple[dict[int, int], dict[int, list[tuple[int, float]]]],
+    stored: Stored,
+    release_ids: np.ndarray,
+    scores: Scores,
     now: datetime,
 ) -> int:
     """Upsert the ``users_scored`` rows of the rescored users.
@@ -393,70 +305,76 @@ def write_scores(
     Args:
         spark: Session.
         settings: Keyspace.
-        state: Driver arrays (taste, ranks, sizes).
-        neighbours: Friends of ``rows``.
-        rows: User rows to write.
-        recommendations: Output of :func:`recommend`.
+        stored: User ids of the rows.
+        release_ids: Release ids of the release rows.
+        scores: Output of :func:`compute.score`.
         now: ``scored_at``.
 
     Returns:
         Rows written.
 
     """
-    friend_release, ranked = recommendations
-    used = set(friend_release.values()) | {r for recs in ranked.values() for r, _ in recs}
-    titles = _titles(spark, settings, used)
-    valid = has_taste(state.taste)
+    rows = scores.rescored
+    recs = scores.recommendations
+    picked = scores.friend_release[rows]
+    used = np.unique(np.concatenate([picked, recs.releases.reshape(-1)]))
+    titles = _titles(spark, settings, release_ids[used[used >= 0]])
+    valid = has_taste(scores.taste)
+    top = top_genres(scores.taste[rows])
+    friend = scores.neighbours.friend
+    similarity = scores.neighbours.friend_similarity
     scored_at = now.replace(tzinfo=None)
     records = []
-    for row in rows.tolist():
-        user = int(state.user_ids[row])
-        friend = int(neighbours.friend[row])
-        release = friend_release.get(user)
+    for i, row in enumerate(rows.tolist()):
+        release = int(release_ids[picked[i]]) if picked[i] >= 0 else None
+        listed = [
+            (int(release_ids[r]), titles.get(int(release_ids[r])), float(s))
+            for r, s in zip(recs.releases[i].tolist(), recs.scores[i].tolist(), strict=True)
+            if r >= 0
+        ]
         records.append(
             (
-                user,
-                state.taste[row].tolist() if valid[row] else None,
-                GENRES[int(np.argmax(state.taste[row]))] if valid[row] else None,
-                ranks_map(state.ranks[row]),
-                int(state.user_ids[friend]) if friend >= 0 else None,
-                float(neighbours.friend_similarity[row]) if friend >= 0 else None,
+                int(stored.user_ids[row]),
+                scores.taste[row].tolist() if valid[row] else None,
+                top[i],
+                ranks_map(scores.ranks[row]),
+                int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
+                float(similarity[row]) if friend[row] >= 0 else None,
                 release,
                 titles.get(release) if release is not None else None,
-                [(r, titles.get(r), s) for r, s in ranked.get(user, [])],
-                int(state.sizes[row]),
+                listed,
+                int(scores.sizes[row]),
                 scored_at,
             )
         )
     if records:
-        scored = spark.createDataFrame(records, USERS_SCORED_SCHEMA)
-        write_table(scored, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
+        frame = spark.createDataFrame(records, USERS_SCORED_SCHEMA)
+        write_table(frame, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
     return len(records)
 
 
 def write_rank_updates(
-    spark: SparkSession, settings: Settings, state: _State, old_ranks: np.ndarray, skip: np.ndarray
+    spark: SparkSession, settings: Settings, stored: Stored, scores: Scores
 ) -> int:
-    """Write ``genre_ranks`` (only that column) of users whose percentiles moved.
+    """Write ``genre_ranks`` (only that column) of the other stored users whose ranks moved.
 
     Args:
         spark: Session.
         settings: Keyspace.
-        state: Driver arrays with the new ranks.
-        old_ranks: Ranks as stored before this run.
-        skip: Rows already written in full.
+        stored: Ranks as stored before this run.
+        scores: New ranks; its rescored rows were already written in full.
 
     Returns:
         Rows written.
 
     """
-    moved = np.any(state.ranks != old_ranks, axis=1) & state.scored
-    moved[skip] = False
+    moved = np.any(scores.ranks != stored.ranks, axis=1) & stored.state.scored
+    moved[scores.rescored] = False
     rows = np.flatnonzero(moved)
-    records = [(int(state.user_ids[r]), ranks_map(state.ranks[r])) for r in rows.tolist()]
+    records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
     if records:
-        df = spark.createDataFrame(records, "user_id long, genre_ranks map<string,int>")
-        write_table(df, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
+        frame = spark.createDataFrame(records, "user_id long, genre_ranks map<string,int>")
+        write_table(frame, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
     return len(records)
 
 
@@ -472,11 +390,12 @@ def run_hourly(
 ) -> HourlyResult:
     """Run the hourly steps in order, stopping at the first failure.
 
-    Steps: ``release_scores`` → ``load`` → ``taste`` (staged and never-scored users only) →
-    ``ranks`` → ``friends`` (HNSW over all tastes, searched for affected users, recall@1
-    checked against exact search) → ``recommendations`` → ``write`` → ``clear_staged``. Each
-    step is logged and recorded in ``batch_runs`` (pipeline ``hourly``). Re-running the same hour
-    is idempotent: the staged rows were cleared, so nothing is recomputed twice.
+    Steps: ``release_scores`` → ``read_state`` (staged users, stored scores, the release
+    catalogue) → the steps of :func:`compute.score` (collections of the staged and never-scored
+    users, their tastes, ranks, HNSW friends of the affected users with the recall@1 check,
+    recommendations) → ``write`` → ``clear_staged``. Each step is logged and recorded in
+    ``batch_runs`` (pipeline ``hourly``). Re-running the same hour is idempotent: the staged
+    rows were cleared, so nothing is recomputed twice.
 
     Args:
         settings: Cluster and keyspace.
@@ -494,7 +413,6 @@ def run_hourly(
     from spark_jobs.session import spark_session
 
     now = now or datetime.now(UTC)
-    hour = current_hour(now)
     spark = spark or spark_session(settings, "discorecs-hourly")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     with session_scope(settings) as session:
@@ -503,7 +421,7 @@ def run_hourly(
         counts = result.counts
 
         @contextmanager
-        def step(name: str, rows: Callable[[], int]) -> Iterator[None]:
+        def step(name: str, rows: int | Callable[[], int]) -> Iterator[None]:
             start = time.perf_counter()
             try:
                 yield
@@ -513,53 +431,45 @@ def run_hourly(
                 log.error("step_failed", run_id=result.run_id, step=name, error=repr(error))
                 raise
             seconds = time.perf_counter() - start
+            count = rows() if callable(rows) else rows
             result.seconds[name] = seconds
-            runs.record(name, "ok", rows(), seconds)
-            log.info("step_done", run_id=result.run_id, step=name, rows=rows(), seconds=seconds)
+            runs.record(name, "ok", count, seconds)
+            log.info("step_done", run_id=result.run_id, step=name, rows=count, seconds=seconds)
 
         with step("release_scores", lambda: counts["release_scores_new"]):
             counts["release_scores_new"] = score_releases(spark, settings, now)
-        with step("load", lambda: counts["users"]):
-            state = load_state(spark, settings, hour)
-            counts["users"] = len(state.user_ids)
-            counts["staged"] = len(state.staged)
-        with step("taste", lambda: counts["taste_recomputed"]):
-            staged = np.searchsorted(state.user_ids, [u for _, u in state.staged])
-            first_time = full or not state.scored.any()
-            todo = np.union1d(staged, np.flatnonzero(~state.scored)).astype(np.int64)
-            if first_time:
-                todo = np.arange(len(state.user_ids))
-            tastes, sizes = recompute_tastes(spark, settings, state.user_ids[todo])
-            state.taste[todo], state.sizes[todo] = tastes, sizes
-            counts["taste_recomputed"] = len(todo)
-        with step("ranks", lambda: counts["users"]):
-            old_ranks = state.ranks
-            state.ranks = genre_percentiles(state.taste, has_taste(state.taste))
-        with step("friends", lambda: counts["rescored"]):
-            index = TasteIndex(state.taste, ann)
-            if first_time:
-                rescored = np.arange(len(state.user_ids))
-            else:
-                near = index.neighbours(k, rows=todo)
-                rescored = affected_users(state.friend, state.friend_similarity, todo, near)
-            neighbours = index.neighbours(k, rows=rescored)
-            friend = state.friend.copy()
-            friend[rescored] = neighbours.friend[rescored]
-            result.recall, sample = recall_at_1(state.taste, friend, recall_sample)
-            counts["rescored"] = len(rescored)
-            log.info("ann_recall", run_id=result.run_id, recall_at_1=result.recall, sample=sample)
-        with step("recommendations", lambda: counts["rescored"]):
-            recs = recommend(spark, settings, state, neighbours, rescored, now)
-        with step("write", lambda: counts["written"]):
-            counts["written"] = write_scores(
-                spark, settings, state, neighbours, rescored, recs, now
-            )
-            counts["ranks_updated"] = write_rank_updates(
-                spark, settings, state, old_ranks, rescored
-            )
-        with step("clear_staged", lambda: counts["staged_cleared"]):
+        with step("read_state", lambda: counts["users"] + counts["releases"]):
+            stored = read_stored(spark, settings, current_hour(now))
+            release_ids, catalogue = read_catalogue(spark, settings, now)
+            counts["users"], counts["releases"] = len(stored.user_ids), len(release_ids)
+        counts["staged"] = len(stored.staged)
+        changed = np.unique(np.searchsorted(stored.user_ids, [u for _, u in stored.staged]))
+        load = collection_loader(spark, settings, stored.user_ids, release_ids)
+        scores = score(
+            catalogue,
+            stored.state,
+            changed.astype(np.int64),
+            load,
+            k=k,
+            config=ann,
+            recall_sample=recall_sample,
+            full=full,
+            step=step,
+        )
+        counts.update(scores.counts)
+        result.recall = scores.recall
+        log.info(
+            "ann_recall",
+            run_id=result.run_id,
+            recall_at_1=scores.recall,
+            sample=scores.recall_sample,
+        )
+        with step("write", len(scores.rescored)):
+            counts["written"] = write_scores(spark, settings, stored, release_ids, scores, now)
+            counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores)
+        with step("clear_staged", len(stored.staged)):
             counts["staged_cleared"] = delete_changed_users(
-                session, settings.keyspace, state.staged
+                session, settings.keyspace, stored.staged
             )
         log.info("hourly_done", run_id=result.run_id, recall_at_1=result.recall, **counts)
     return result

@@ -6,6 +6,7 @@ Collections are a CSR structure over user rows and release rows; release rows ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +35,11 @@ class Collections:
         cls, user_pos: np.ndarray, release_pos: np.ndarray, n_users: int, n_releases: int
     ) -> Collections:
         """Build from (user row, release row) pairs; duplicates are dropped."""
-        keys = np.unique(np.asarray(user_pos, np.int64) * n_releases + np.asarray(release_pos))
-        users = keys // n_releases
+        base = max(n_releases, 1)
+        keys = np.unique(np.asarray(user_pos, np.int64) * base + np.asarray(release_pos, np.int64))
         indptr = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(np.bincount(users, minlength=n_users), out=indptr[1:])
-        return cls(indptr, (keys % n_releases).astype(np.int64), n_releases)
+        np.cumsum(np.bincount(keys // base, minlength=n_users), out=indptr[1:])
+        return cls(indptr, keys % base, n_releases)
 
     @property
     def n_users(self) -> int:
@@ -64,6 +65,83 @@ class Collections:
         wanted = np.asarray(users, np.int64) * self.n_releases + np.asarray(releases, np.int64)
         at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
         return keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Styles:
+    """Each release row's styles (the finer axes beside the genres), as CSR.
+
+    The styles of release ``r`` are ``ids[indptr[r]:indptr[r+1]]`` with the matching
+    ``weights``.
+
+    Attributes:
+        indptr: ``(n_releases + 1,)`` int64 row offsets.
+        ids: Style numbers (positions in the sorted vocabulary).
+        weights: Their weights.
+        n_styles: Size of the style vocabulary.
+
+    """
+
+    indptr: np.ndarray
+    ids: np.ndarray
+    weights: np.ndarray
+    n_styles: int
+
+    @classmethod
+    def from_lists(
+        cls, names: Sequence[Sequence[str] | None], weights: Sequence[Sequence[float] | None]
+    ) -> Styles:
+        """Number the style names of each release (vocabulary in sorted order).
+
+        Args:
+            names: Style names per release row (``None`` for none).
+            weights: Their weights, aligned with ``names``.
+
+        Returns:
+            The styles as CSR.
+
+        """
+        rows = [list(n) if n is not None else [] for n in names]
+        vocabulary = {name: i for i, name in enumerate(sorted({n for row in rows for n in row}))}
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(row) for row in rows], out=indptr[1:])
+        ids = np.array([vocabulary[n] for row in rows for n in row], dtype=np.int64)
+        values = np.array([w for ws in weights if ws is not None for w in ws], dtype=np.float32)
+        return cls(indptr, ids, values, len(vocabulary))
+
+    @classmethod
+    def none(cls, n_releases: int) -> Styles:
+        """No styles for any of ``n_releases`` releases."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros(n_releases + 1, np.int64), empty, empty.astype(np.float32), 0)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the rules know of each release row (rows ordered by ``release_id``).
+
+    Attributes:
+        genre_weights: ``(n_releases, 15)`` genre weights.
+        styles: Style weights.
+        owners: Number of users owning each release (over all users).
+        trending: Recent activity events per release.
+
+    """
+
+    genre_weights: np.ndarray
+    styles: Styles
+    owners: np.ndarray
+    trending: np.ndarray
+
+    @property
+    def n_releases(self) -> int:
+        """Number of release rows."""
+        return len(self.owners)
+
+    @property
+    def popularity(self) -> np.ndarray:
+        """Owners plus trending events: the order of the fallback lists."""
+        return self.owners + self.trending
 
 
 def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,27 +251,26 @@ def rank_candidates(
     neighbour_ids: np.ndarray,
     neighbour_sims: np.ndarray,
     taste: np.ndarray,
-    release_weights: np.ndarray,
-    trending: np.ndarray,
+    catalogue: Catalogue,
     n: int = N_RECS,
     chunk: int = 20_000,
 ) -> Ranked:
     """Rank the releases of the k nearest neighbours' collections for each user.
 
     A candidate's score is the sum of the similarities of the neighbours that own it; ties are
-    broken by genre match (``taste · release genre weights``), then trending, then the lower
-    release row. Releases the user owns are never candidates.
+    broken by genre match (``taste · release genre weights``), then style match (the user's
+    style profile · the release's style weights), then trending, then the lower release row.
+    Releases the user owns are never candidates.
 
     Args:
-        collections: Every user's collection.
-        users: Rows of the users to rank for.
+        collections: Collections of (at least) the users and their neighbours.
+        users: Sorted rows of the users to rank for.
         neighbour_ids: ``(len(users), k)`` neighbour rows (-1 for none).
         neighbour_sims: ``(len(users), k)`` their similarities.
         taste: ``(n_users, 15)`` taste vectors.
-        release_weights: ``(n_releases, 15)`` genre weights.
-        trending: Recent trending events per release row.
+        catalogue: Genre and style weights and trending of the release rows.
         n: Recommendations per user.
-        chunk: Users processed at once (bounds memory).
+        chunk: Users processed at once (bounds memory; at most 2**15).
 
     Returns:
         ``(len(users), n)`` release rows and scores, -1 / nan padded when fewer candidates.
@@ -203,28 +280,29 @@ def rank_candidates(
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
     owned = collections.owned_keys()
     r = collections.n_releases
-    sparse_weights = _sparse_rows(release_weights)
+    sparse_genres = _sparse_rows(catalogue.genre_weights)
     for lo in range(0, len(users), chunk):
+        chunk_users = users[lo : lo + chunk]
         ids = neighbour_ids[lo : lo + chunk]
         sims = neighbour_sims[lo : lo + chunk]
         local, slot = np.nonzero(ids >= 0)
         owner, at = _expand(collections.indptr, ids[local, slot])
         release = collections.indices[at]
-        who = local[owner]
-        keys = (users[lo + who].astype(np.int64)) * r + release
+        keys = chunk_users[local[owner]].astype(np.int64) * r + release
         at_owned = np.minimum(np.searchsorted(owned, keys), max(len(owned) - 1, 0))
         fresh = owned[at_owned] != keys if len(owned) else np.ones(len(keys), dtype=bool)
         keys, weight = keys[fresh], sims[local[owner], slot[owner]][fresh]
         pair, inverse = np.unique(keys, return_inverse=True)
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
         pair_user, pair_release = pair // r, pair % r
-        match = _genre_match(taste, sparse_weights, pair_user, pair_release)
-        local_row = _positions(users[lo : lo + chunk], pair_user)
-        order = _rank_order(local_row, score, match, trending[pair_release])
-        pair_user, pair_release, score = pair_user[order], pair_release[order], score[order]
-        local_row = local_row[order]
-        starts = np.flatnonzero(np.r_[True, pair_user[1:] != pair_user[:-1]])
-        rank = np.arange(len(pair_user)) - np.repeat(starts, np.diff(np.r_[starts, len(pair_user)]))
+        local_row = np.searchsorted(chunk_users, pair_user)
+        genre = _genre_match(taste, sparse_genres, pair_user, pair_release)
+        profiles = style_profiles(collections, catalogue.styles, chunk_users)
+        style = _style_match(profiles, catalogue.styles, local_row, pair_release)
+        order = _rank_order(local_row, score, genre, style, catalogue.trending[pair_release])
+        local_row, pair_release, score = local_row[order], pair_release[order], score[order]
+        starts = np.flatnonzero(np.r_[True, local_row[1:] != local_row[:-1]])
+        rank = np.arange(len(local_row)) - np.repeat(starts, np.diff(np.r_[starts, len(local_row)]))
         top = rank < n
         row = lo + local_row[top]
         out_releases[row, rank[top]] = pair_release[top]
@@ -233,19 +311,24 @@ def rank_candidates(
 
 
 def _rank_order(
-    local_user: np.ndarray, score: np.ndarray, match: np.ndarray, trending: np.ndarray
+    local_user: np.ndarray,
+    score: np.ndarray,
+    genre: np.ndarray,
+    style: np.ndarray,
+    trending: np.ndarray,
 ) -> np.ndarray:
-    """Order pairs by user row, then score, genre match, trending (all descending), stably.
+    """Order pairs by user row, then score, genre, style match, trending (descending), stably.
 
     The pairs arrive sorted by (user, release), so the stable sort keeps the lower release
-    first among full ties. Keys are packed into one int64: score to 1e-4, match to 1e-3,
-    trending capped at 1023.
+    first among full ties. Keys are packed into one int64 (user row < 2**15): score to 1e-4
+    (capped at 13.1), genre and style match to 1e-3, trending capped at 1023.
     """
-    score_q = np.clip(np.rint(score * 1e4), 0, 2**20 - 1).astype(np.int64)
-    match_q = np.clip(np.rint(match * 1e3), 0, 1023).astype(np.int64)
+    score_q = np.clip(np.rint(score * 1e4), 0, 2**17 - 1).astype(np.int64)
+    genre_q = np.clip(np.rint(genre * 1e3), 0, 1023).astype(np.int64)
+    style_q = np.clip(np.rint(style * 1e3), 0, 1023).astype(np.int64)
     trend_q = np.clip(trending, 0, 1023).astype(np.int64)
-    key = (local_user.astype(np.int64) << 40) | ((2**20 - 1 - score_q) << 20)
-    key |= ((1023 - match_q) << 10) | (1023 - trend_q)
+    key = (local_user.astype(np.int64) << 47) | ((2**17 - 1 - score_q) << 30)
+    key |= ((1023 - genre_q) << 20) | ((1023 - style_q) << 10) | (1023 - trend_q)
     return np.argsort(key, kind="stable")
 
 
@@ -271,6 +354,32 @@ def _genre_match(
     return match
 
 
-def _positions(chunk_users: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    order = np.argsort(chunk_users)
-    return order[np.searchsorted(chunk_users[order], wanted)]
+def style_profiles(collections: Collections, styles: Styles, users: np.ndarray) -> np.ndarray:
+    """Each user's style profile: the L2-normalised sum of their releases' style weights.
+
+    Args:
+        collections: Collections of (at least) ``users``.
+        styles: Style weights of the release rows.
+        users: User rows.
+
+    Returns:
+        ``(len(users), n_styles)`` float32 (zero rows for users without styled releases).
+
+    """
+    width = max(styles.n_styles, 1)
+    owner, at = _expand(collections.indptr, users)
+    entry_of, entry = _expand(styles.indptr, collections.indices[at])
+    cells = owner[entry_of] * width + styles.ids[entry]
+    sums = np.bincount(cells, weights=styles.weights[entry], minlength=len(users) * width)
+    profile = sums.reshape(len(users), width).astype(np.float32)
+    norms = np.linalg.norm(profile, axis=1, keepdims=True)
+    return np.divide(profile, norms, out=profile, where=norms > 0)
+
+
+def _style_match(
+    profiles: np.ndarray, styles: Styles, local_user: np.ndarray, releases: np.ndarray
+) -> np.ndarray:
+    """``profiles[local_user[i]] · style weights of releases[i]`` over the releases' styles."""
+    pair_of, entry = _expand(styles.indptr, releases)
+    products = styles.weights[entry] * profiles[local_user[pair_of], styles.ids[entry]]
+    return np.bincount(pair_of, weights=products, minlength=len(releases)).astype(np.float32)

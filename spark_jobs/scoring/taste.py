@@ -22,10 +22,11 @@ def taste_vectors(
         ``(n_users, 15)`` float32; users without any weighted release get a zero row.
 
     """
-    dims = release_weights.shape[1]
-    sums = np.zeros((n_users, dims), dtype=np.float64)
-    if len(user_pos):
-        np.add.at(sums, np.asarray(user_pos), release_weights[np.asarray(release_pos)])
+    owners = np.asarray(user_pos, dtype=np.int64)
+    weights = release_weights[np.asarray(release_pos, dtype=np.int64)]
+    sums = np.zeros((n_users, release_weights.shape[1]), dtype=np.float64)
+    for d in range(release_weights.shape[1]):
+        sums[:, d] = np.bincount(owners, weights=weights[:, d], minlength=n_users)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0).astype(np.float32)
 
