@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import subprocess
 import time
 import uuid
@@ -252,6 +253,11 @@ class CassandraService(LocalService):
             settings.cassandra_storage_port,
         )
 
+    @property
+    def processors(self) -> int:
+        """CPUs this process may run on: the JVM is told the same, so the write limit matches."""
+        return len(os.sched_getaffinity(0))
+
     def prepare(self) -> None:
         """Write cassandra.yaml and create the data folders."""
         data_dir = self.home / "data"
@@ -264,6 +270,7 @@ class CassandraService(LocalService):
             port=self.port,
             storage_port=self.settings.cassandra_storage_port,
             data_dir=data_dir,
+            concurrent_writes=self.processors + 1,
         )
 
     def argv(self) -> list[str]:
@@ -281,6 +288,7 @@ class CassandraService(LocalService):
             str(self.settings.java_binary),
             f"-Xms{heap}",
             f"-Xmx{heap}",
+            f"-XX:ActiveProcessorCount={self.processors}",
             *options,
             f"-javaagent:{jamm}",
             "-Dcassandra-foreground=yes",

@@ -22,52 +22,38 @@ def read_table(spark: SparkSession, settings: Settings, table: str) -> DataFrame
     )
 
 
-def write_table(df: DataFrame, settings: Settings, table: str, max_in_flight: int = 0) -> None:
-    """Upsert a DataFrame's columns into a table (only the columns present are written).
-
-    Args:
-        df: Rows to write.
-        settings: Keyspace.
-        table: Target table.
-        max_in_flight: When > 0, write from one task with at most this many concurrent
-            mutations. Tables with a vector SAI index need it: Cassandra 5.0 fails mutations
-            with "outstanding pooled objects has gone beyond the limit" under more.
-
-    """
-    writer = df.write.format(CASSANDRA_FORMAT).options(table=table, keyspace=settings.keyspace)
-    if max_in_flight > 0:
-        df = df.coalesce(1)
-        writer = (
-            df.write.format(CASSANDRA_FORMAT)
-            .options(table=table, keyspace=settings.keyspace)
-            .option("spark.cassandra.output.concurrent.writes", str(max_in_flight))
-        )
-    writer.mode("append").save()
+def write_table(df: DataFrame, settings: Settings, table: str) -> None:
+    """Upsert a DataFrame's columns into a table (only the columns present are written)."""
+    df.write.format(CASSANDRA_FORMAT).options(table=table, keyspace=settings.keyspace).mode(
+        "append"
+    ).save()
 
 
-def delete_changed_users(
-    session: Session, keyspace: str, rows: Iterable[tuple[datetime, int]]
+def clear_staged_buckets(
+    session: Session, keyspace: str, buckets: Iterable[datetime], written_before: int
 ) -> int:
-    """Delete exactly the staged ``(bucket, user_id)`` rows that were scored.
+    """Clear the staged users of the given hour buckets that were written before a moment.
 
-    Rows staged into the same buckets while the batch ran are not touched.
+    One partition deletion per bucket, ``USING TIMESTAMP written_before``: it hides exactly the
+    rows staged up to then and leaves one tombstone per bucket, not one per user (a million row
+    tombstones would make the next scan fail). Users staged later, into the same buckets or
+    again, stay staged for the next run.
 
     Args:
         session: Driver session.
         keyspace: Keyspace of ``changed_users``.
-        rows: ``(bucket, user_id)`` pairs read at the start of the run.
+        buckets: Buckets read at the start of the run.
+        written_before: Write timestamp bound (microseconds since the epoch).
 
     Returns:
-        Number of rows deleted.
+        Number of buckets cleared.
 
     """
     statement = session.prepare(
-        f"DELETE FROM {keyspace}.changed_users WHERE bucket = ? AND user_id = ?"
+        f"DELETE FROM {keyspace}.changed_users USING TIMESTAMP ? WHERE bucket = ?"
     )
-    args = list(rows)
-    execute_concurrent_with_args(
-        session, statement, args, concurrency=64, raise_on_first_error=True
-    )
+    args = [(written_before, bucket) for bucket in sorted(set(buckets))]
+    execute_concurrent_with_args(session, statement, args, raise_on_first_error=True)
     return len(args)
 
 

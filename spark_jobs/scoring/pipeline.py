@@ -26,7 +26,7 @@ from discorecs.logs import get_logger
 from discorecs.settings import Settings
 from spark_jobs.scoring.compute import K_NEIGHBOURS, LoadCollections, Scores, UserState, score
 from spark_jobs.scoring.friends import AnnConfig
-from spark_jobs.scoring.io import BatchRunLog, delete_changed_users, read_table, write_table
+from spark_jobs.scoring.io import BatchRunLog, clear_staged_buckets, read_table, write_table
 from spark_jobs.scoring.ranks import NO_RANK, ranks_map
 from spark_jobs.scoring.recommend import Catalogue, Collections, Styles
 from spark_jobs.scoring.taste import has_taste, top_genres
@@ -35,7 +35,9 @@ from spark_jobs.scoring.weights import genre_weights, style_weights
 log = get_logger("scoring")
 
 TRENDING_HOURS = 24
-VECTOR_WRITES_IN_FLIGHT = 2
+STAGING_MARGIN = timedelta(seconds=10)
+"""Staged rows written this shortly before they were read stay staged: a write already under
+way when the scan passed its bucket may be missed by the scan, so it must not be cleared."""
 RELEASE_SCORES_SCHEMA = (
     "release_id long, genre_weights array<float>, style_weights map<string,float>, "
     "scored_at timestamp"
@@ -67,6 +69,7 @@ class Stored:
         state: The stored scores per user row.
         ranks: The stored genre percentiles per user row.
         staged: The ``(bucket, user_id)`` rows staged as changed.
+        read_at: When they were read (microseconds since the epoch, the unit of write times).
 
     """
 
@@ -74,6 +77,7 @@ class Stored:
     state: UserState
     ranks: np.ndarray
     staged: list[tuple[datetime, int]]
+    read_at: int
 
 
 def current_hour(now: datetime | None = None) -> datetime:
@@ -135,6 +139,7 @@ def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stor
         The state before this run.
 
     """
+    read_at = time.time_ns() // 1000
     staged_rows = (
         read_table(spark, settings, "changed_users")
         .filter(F.col("bucket") <= F.lit(hour.replace(tzinfo=None)))
@@ -178,7 +183,7 @@ def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stor
     state.friend_similarity[rows] = stored["friend_similarity"].to_numpy(
         np.float32, na_value=np.nan
     )
-    return Stored(user_ids, state, ranks, staged)
+    return Stored(user_ids, state, ranks, staged, read_at)
 
 
 def _rows_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +354,7 @@ def write_scores(
         )
     if records:
         frame = spark.createDataFrame(records, USERS_SCORED_SCHEMA)
-        write_table(frame, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
+        write_table(frame, settings, "users_scored")
     return len(records)
 
 
@@ -374,7 +379,7 @@ def write_rank_updates(
     records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
     if records:
         frame = spark.createDataFrame(records, "user_id long, genre_ranks map<string,int>")
-        write_table(frame, settings, "users_scored", max_in_flight=VECTOR_WRITES_IN_FLIGHT)
+        write_table(frame, settings, "users_scored")
     return len(records)
 
 
@@ -387,6 +392,7 @@ def run_hourly(
     ann: AnnConfig | None = None,
     full: bool = False,
     recall_sample: int = 1000,
+    staging_margin: timedelta = STAGING_MARGIN,
 ) -> HourlyResult:
     """Run the hourly steps in order, stopping at the first failure.
 
@@ -395,7 +401,7 @@ def run_hourly(
     users, their tastes, ranks, HNSW friends of the affected users with the recall@1 check,
     recommendations) → ``write`` → ``clear_staged``. Each step is logged and recorded in
     ``batch_runs`` (pipeline ``hourly``). Re-running the same hour is idempotent: the staged
-    rows were cleared, so nothing is recomputed twice.
+    rows read were cleared (but for those within ``staging_margin``, which score the same).
 
     Args:
         settings: Cluster and keyspace.
@@ -405,6 +411,8 @@ def run_hourly(
         ann: HNSW parameters.
         full: Rescore every user, not only the staged and affected ones.
         recall_sample: Users sampled for the recall check.
+        staging_margin: Staged rows written less than this before the read stay staged
+            (:data:`STAGING_MARGIN`); they are scored again next run.
 
     Returns:
         Per-step seconds and counts.
@@ -468,8 +476,10 @@ def run_hourly(
             counts["written"] = write_scores(spark, settings, stored, release_ids, scores, now)
             counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores)
         with step("clear_staged", len(stored.staged)):
-            counts["staged_cleared"] = delete_changed_users(
-                session, settings.keyspace, stored.staged
+            written_before = stored.read_at - int(staging_margin.total_seconds() * 1e6)
+            buckets = {bucket for bucket, _ in stored.staged}
+            counts["staged_buckets_cleared"] = clear_staged_buckets(
+                session, settings.keyspace, buckets, written_before
             )
         log.info("hourly_done", run_id=result.run_id, recall_at_1=result.recall, **counts)
     return result

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from cassandra.cluster import Session
+from cassandra.concurrent import execute_concurrent_with_args
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,16 @@ def collect_stats(session: Session, keyspace: str) -> Stats:
     picks = [r.release_id for r in rows if r.release_id is not None]
     recommended: Counter[int] = Counter()
     owned_recs = total_recs = 0
-    for row in rows:
-        recs = [rec.release_id for rec in row.recommendations or []]
+    listed = [row for row in rows if row.recommendations]
+    collections = execute_concurrent_with_args(
+        session, owned_query, [(row.user_id,) for row in listed], concurrency=64
+    )
+    for row, (_, owned_rows) in zip(listed, collections, strict=True):
+        recs = [rec.release_id for rec in row.recommendations]
         recommended.update(recs)
-        if recs:
-            owned = {r.release_id for r in session.execute(owned_query, (row.user_id,))}
-            owned_recs += sum(r in owned for r in recs) + (row.release_id in owned)
-            total_recs += len(recs) + 1
+        owned = {r.release_id for r in owned_rows}
+        owned_recs += sum(r in owned for r in recs) + (row.release_id in owned)
+        total_recs += len(recs) + 1
     return Stats(
         users=int(users),
         scored_users=len(rows),

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 N_USERS = 300
 N_RELEASES = 120
 NOW = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
+NO_MARGIN = timedelta(0)  # users are staged just before each run here, not minutes before
 
 
 def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[int]]:
@@ -66,7 +67,9 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     rng = np.random.default_rng(11)
     owned = write_world(keyspace, rng)
 
-    first = run_hourly(keyspace, spark=spark, now=NOW, k=5, recall_sample=200)
+    first = run_hourly(
+        keyspace, spark=spark, now=NOW, k=5, recall_sample=200, staging_margin=NO_MARGIN
+    )
     assert first.counts["release_scores_new"] == N_RELEASES
     assert first.counts["taste_recomputed"] == N_USERS
     assert first.recall >= 0.99
@@ -91,7 +94,9 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     assert {s.step for s in steps} >= {"release_scores", "taste", "friends", "write"}
     assert all(s.status == "ok" for s in steps)
 
-    again = run_hourly(keyspace, spark=spark, now=NOW, k=5, recall_sample=200)
+    again = run_hourly(
+        keyspace, spark=spark, now=NOW, k=5, recall_sample=200, staging_margin=NO_MARGIN
+    )
     assert again.counts["taste_recomputed"] == 0
     assert again.counts["release_scores_new"] == 0
 
@@ -108,7 +113,9 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             execute_concurrent_with_args(session, add, [(user, r, later) for r in new])
         stage(session, keyspace.keyspace, changed, later)
     before = scored_rows(keyspace)
-    second = run_hourly(keyspace, spark=spark, now=later, k=5, recall_sample=200)
+    second = run_hourly(
+        keyspace, spark=spark, now=later, k=5, recall_sample=200, staging_margin=NO_MARGIN
+    )
     print("incremental counts:", second.counts)
     assert second.counts["staged"] == len(changed)
     assert second.counts["taste_recomputed"] == len(changed)

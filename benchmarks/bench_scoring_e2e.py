@@ -1,0 +1,173 @@
+"""The hourly scoring end-to-end through Cassandra: a full hour, then an hour with 1% changed.
+
+    .venv/bin/python benchmarks/bench_scoring_e2e.py --users 100000
+
+Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the synthetic world of
+``bench_scoring.py`` (releases with genres and styles, users, collections) is bulk-written
+through the Spark connector and every user is staged (not timed). Then
+:func:`spark_jobs.scoring.pipeline.run_hourly` runs as cron would: a first hour that scores
+everyone, and an hour after ``--changed`` of the users changed their collections. Printed
+beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
+in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from bench_scoring import build_world, change_users, run
+from cassandra.concurrent import execute_concurrent_with_args
+
+from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.genres import GENRES
+from discorecs.settings import Settings, load_settings
+from spark_jobs.scoring.compute import UserState
+from spark_jobs.scoring.io import write_table
+from spark_jobs.scoring.pipeline import HourlyResult, current_hour, run_hourly
+from spark_jobs.scoring.recommend import Catalogue, Collections
+from spark_jobs.scoring.stats import collect_stats
+from spark_jobs.session import spark_session
+
+NO_MARGIN = timedelta(0)  # users are staged just before each run here, not during the hour
+
+
+def write_world(spark, settings: Settings, collections: Collections, catalogue: Catalogue) -> None:
+    """Bulk-write releases, profiles and collections, and stage every user for the first hour."""
+    styles = catalogue.styles
+    releases = pd.DataFrame(
+        {
+            "release_id": np.arange(1, catalogue.n_releases + 1),
+            "title": [f"Release {r}" for r in range(1, catalogue.n_releases + 1)],
+            "genres": [
+                [GENRES[g] for g in np.flatnonzero(row)] for row in catalogue.genre_weights > 0
+            ],
+            "styles": [
+                [f"style {s}" for s in styles.ids[styles.indptr[r] : styles.indptr[r + 1]]]
+                for r in range(catalogue.n_releases)
+            ],
+        }
+    )
+    write_table(spark.createDataFrame(releases), settings, "releases")
+    users = np.arange(collections.n_users)
+    write_table(
+        spark.createDataFrame(
+            pd.DataFrame({"user_id": users, "name": [f"user {u}" for u in users]})
+        ),
+        settings,
+        "users",
+    )
+    write_pairs(spark, settings, np.repeat(users, collections.sizes()), collections.indices)
+    stage(spark, settings, users, datetime.now(UTC))
+
+
+def write_pairs(spark, settings: Settings, users: np.ndarray, releases: np.ndarray) -> None:
+    """Insert (user row, release row) pairs into ``user_collection`` (ids are rows + offsets)."""
+    pairs = pd.DataFrame(
+        {
+            "user_id": users.astype(np.int64),
+            "release_id": releases.astype(np.int64) + 1,
+            "added_at": pd.Timestamp.now(),
+        }
+    )
+    write_table(spark.createDataFrame(pairs), settings, "user_collection")
+
+
+def stage(spark, settings: Settings, users: np.ndarray, at: datetime) -> None:
+    """Stage users as changed in the hour bucket of ``at``, as the stream does."""
+    bucket = pd.Timestamp(current_hour(at).replace(tzinfo=None))
+    frame = pd.DataFrame({"bucket": bucket, "user_id": users.astype(np.int64)})
+    write_table(spark.createDataFrame(frame), settings, "changed_users")
+
+
+def apply_changes(
+    spark, settings: Settings, before: Collections, after: Collections, changed: np.ndarray
+) -> None:
+    """Write the collection changes of ``changed`` users (deletes, then adds) and stage them."""
+    with session_scope(settings) as session:
+        delete = session.prepare(
+            f"DELETE FROM {settings.keyspace}.user_collection WHERE user_id = ? AND release_id = ?"
+        )
+        removed, added = [], ([], [])
+        for user in changed.tolist():
+            old = set(before.indices[before.indptr[user] : before.indptr[user + 1]].tolist())
+            new = set(after.indices[after.indptr[user] : after.indptr[user + 1]].tolist())
+            removed += [(user, r + 1) for r in old - new]
+            added[0].extend([user] * len(new - old))
+            added[1].extend(new - old)
+        execute_concurrent_with_args(session, delete, removed, concurrency=64)
+    write_pairs(spark, settings, np.array(added[0]), np.array(added[1]))
+    print(f"  changes written: {len(removed):,} removed, {len(added[0]):,} added pairs")
+
+
+def report(title: str, result: HourlyResult, wall: float, compute: dict[str, float]) -> None:
+    print(f"\n== {title}: {wall:.1f} s end-to-end (recall@1 {result.recall:.4f})")
+    for name, seconds in result.seconds.items():
+        alone = f"   in memory alone: {compute[name]:6.2f} s" if name in compute else ""
+        print(f"  {name:<28} {seconds:8.2f} s{alone}")
+    in_memory = sum(compute.values())
+    print(f"  compute part alone, same world in memory: {in_memory:.1f} s")
+    print(f"  counts: {result.counts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--releases", type=int, default=50_000)
+    parser.add_argument("--mean-collection", type=int, default=20)
+    parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="Keep the keyspace afterwards.")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    settings = load_settings(keyspace=f"bench_scoring_{uuid.uuid4().hex[:8]}")
+    with session_scope(settings) as session:
+        apply_schema(session, settings.keyspace)
+    spark = spark_session(settings, "bench-scoring-e2e")
+    try:
+        collections, catalogue = build_world(rng, args.users, args.releases, args.mean_collection)
+        start = time.perf_counter()
+        write_world(spark, settings, collections, catalogue)
+        print(
+            f"world: {args.users:,} users, {args.releases:,} releases, "
+            f"{len(collections.indices):,} owned pairs written to {settings.keyspace} in "
+            f"{time.perf_counter() - start:.1f} s (not timed below)"
+        )
+        now = datetime.now(UTC)
+        start = time.perf_counter()
+        first = run_hourly(settings, spark=spark, now=now, staging_margin=NO_MARGIN)
+        wall = time.perf_counter() - start
+        unscored = UserState.unscored(args.users)
+        full, compute = run(collections, catalogue, unscored, np.arange(0), 1000)
+        report(f"first hour, {args.users:,} users scored", first, wall, compute)
+
+        after, catalogue2, changed = change_users(rng, collections, catalogue, args.changed)
+        later = now + timedelta(hours=1)
+        apply_changes(spark, settings, collections, after, changed)
+        stage(spark, settings, changed, later)
+        start = time.perf_counter()
+        second = run_hourly(settings, spark=spark, now=later, staging_margin=NO_MARGIN)
+        wall = time.perf_counter() - start
+        _, compute = run(after, catalogue2, full.next_state(unscored), changed, 1000)
+        report(f"next hour, {len(changed):,} users changed", second, wall, compute)
+
+        with session_scope(settings) as session:
+            stats = collect_stats(session, settings.keyspace)
+        print(
+            f"\nusers_scored: {stats.scored_users:,} of {stats.users:,} users; "
+            f"recommendations already owned: {stats.owned_share:.4f} (must be 0); "
+            f"item coverage {stats.item_coverage:.3f}"
+        )
+    finally:
+        spark.stop()
+        if not args.keep:
+            with session_scope(settings) as session:
+                drop_keyspace(session, settings.keyspace)
+
+
+if __name__ == "__main__":
+    main()
