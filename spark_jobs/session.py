@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from discorecs.settings import Settings
+
+LOG_CONFIG = Path(__file__).resolve().parents[1] / "deployment" / "conf" / "spark-log4j2.properties"
 
 
 def spark_jars(settings: Settings) -> list[str]:
@@ -36,9 +39,12 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
+    log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
     builder = (
         SparkSession.builder.master(settings.spark_master)
         .appName(app_name)
+        .config("spark.driver.extraJavaOptions", log_option)
+        .config("spark.executor.extraJavaOptions", log_option)
         .config("spark.jars", ",".join(spark_jars(settings)))
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.driver.bindAddress", "127.0.0.1")
