@@ -29,6 +29,7 @@ from deployment.processes import (
     rss_mb,
     spawn,
     stop,
+    wait_port_closed,
 )
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
@@ -399,6 +400,7 @@ def down(settings: Settings, names: tuple[str, ...] = (), kill: bool = False) ->
         if pid is None:
             continue
         stop(pid, sig=signal.SIGKILL if kill else signal.SIGTERM)
+        wait_port_closed(svc.host, svc.port)
         svc.pid_file.clear()
         log.info("stopped", service=svc.name, pid=pid, signal="KILL" if kill else "TERM")
         stopped.append(svc.name)

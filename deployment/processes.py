@@ -61,6 +61,19 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def wait_port_closed(host: str, port: int, timeout: float = 15.0) -> bool:
+    """Wait until nothing accepts connections on ``host:port``; False if it is still open.
+
+    A killed JVM's main thread can be reaped while its other threads still hold the sockets.
+    """
+    deadline = time.monotonic() + timeout
+    while port_open(host, port, timeout=0.2):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class PidFile:
     """The pid of a process this project started, with the marker that proves it is ours."""
 
