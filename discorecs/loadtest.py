@@ -40,6 +40,7 @@ from kafka_producers.producer import ProduceStats, produce_stream
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
 from spark_jobs.stream.progress import (
+    STUCK_EXIT_CODE,
     checkpoint_dir,
     committed_offsets,
     end_offsets,
@@ -155,6 +156,13 @@ class StreamProcess:
                 raise click.ClickException(f"the stream job did not start; see {self.log_path}")
             time.sleep(0.2)
 
+    def restart_if_stuck(self) -> bool:
+        """Start the job again if it ended itself on a hung batch, as a supervisor would."""
+        if self.process is None or self.process.poll() != STUCK_EXIT_CODE:
+            return False
+        self.start()
+        return True
+
     def kill(self) -> None:
         """SIGKILL the job's whole process group (driver JVM and Python workers)."""
         if self.process and self.process.poll() is None:
@@ -268,7 +276,7 @@ def run_load(
             producer = ProducerThread(events, run, rate, duration, writer)
             started = time.time()
             producer.start()
-            ticks = _watch(run, producer, started, duration + drain_timeout, echo, plan)
+            ticks = _watch(run, stream, producer, started, duration + drain_timeout, echo, plan)
             producer.join()
         stream.stop()
         if producer.error is not None:
@@ -306,6 +314,7 @@ class ProducerThread(threading.Thread):
 
 def _watch(
     run: Settings,
+    stream: StreamProcess,
     producer: ProducerThread,
     started: float,
     deadline: float,
@@ -318,6 +327,8 @@ def _watch(
     while True:
         time.sleep(1.0)
         now = time.time() - started
+        if stream.restart_if_stuck():
+            echo(f"t={now:6.1f}s stream ended on a hung batch (exit {STUCK_EXIT_CODE}); restarted")
         if not producer.is_alive() and now > deadline:
             echo("drain timed out")
             return ticks

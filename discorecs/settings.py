@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: int = 4
     checkpoint_dir: Path | None = None
+    stream_batch_timeout_s: float = Field(
+        180.0, description="A micro-batch running longer ends the stream process (exit 75)."
+    )
 
     startup_timeout_s: float = 180.0
 

@@ -35,6 +35,10 @@ LoadCollections = Callable[[np.ndarray], Collections]
 """Collections of the given sorted user rows: a CSR over all user rows where at least those
 rows are filled (others may be empty)."""
 
+LoadActivity = Callable[[np.ndarray], np.ndarray]
+"""Genre weights summed over the releases the given sorted user rows recently viewed, played or
+wanted (``(len(rows), 15)``): the only hint of taste of a user with an empty collection."""
+
 Step = Callable[[str, int], AbstractContextManager[None]]
 """Wraps one step of :func:`score`, given its name and the number of rows it works on."""
 
@@ -77,6 +81,8 @@ class Scores:
     Attributes:
         taste: ``(n_users, 15)`` taste vectors of every user, after this run.
         sizes: Collection sizes of every user, after this run.
+        top_genre: Index of each user's top genre: from the taste, or for a rescored user
+            with an empty collection from their recent activity; -1 when unknown.
         ranks: ``(n_users, 15)`` genre percentiles of every user.
         rescored: Sorted rows whose friend and recommendations were recomputed.
         neighbours: Neighbours, filled at the ``rescored`` rows.
@@ -84,12 +90,14 @@ class Scores:
         recommendations: Ranked lists of the ``rescored`` rows, in that order.
         recall: ANN recall@1 against exact search on a sample.
         recall_sample: Size of that sample.
-        counts: ``users``, ``taste_recomputed``, ``rescored``.
+        counts: ``users``, ``taste_recomputed``, ``rescored``, ``cold_start`` (rescored users
+            with an empty collection).
 
     """
 
     taste: np.ndarray
     sizes: np.ndarray
+    top_genre: np.ndarray
     ranks: np.ndarray
     rescored: np.ndarray
     neighbours: Neighbours
@@ -148,16 +156,21 @@ def recommend_for(
     collections: Collections,
     catalogue: Catalogue,
     taste: np.ndarray,
+    top_genre: np.ndarray,
     neighbours: Neighbours,
     users: np.ndarray,
     n: int = N_RECS,
 ) -> tuple[np.ndarray, Ranked]:
     """Friend-rule release and ranked top-n (with the popularity fallback) for some users.
 
+    Short lists are filled with the most popular releases of the user's top genre, then
+    overall.
+
     Args:
         collections: Collections of (at least) ``users`` and their neighbours.
         catalogue: Release weights, owners and trending.
         taste: ``(n_users, 15)`` taste vectors of everyone.
+        top_genre: Top genre index of every user (-1 when unknown).
         neighbours: Neighbours of (at least) ``users``.
         users: Sorted user rows to recommend for.
         n: List length.
@@ -175,11 +188,10 @@ def recommend_for(
     )
     lists = popular_by_genre(catalogue.popularity, catalogue.genre_weights)
     short = np.flatnonzero(ranked.releases[:, -1] < 0)
-    valid = has_taste(taste)
     for row in short.tolist():
         user = int(users[row])
         have = ranked.releases[row][ranked.releases[row] >= 0]
-        top = int(np.argmax(taste[user])) if valid[user] else None
+        top = int(top_genre[user]) if top_genre[user] >= 0 else None
         extra = fallback(collections, user, top, lists, have, n - len(have))
         ranked.releases[row, len(have) : len(have) + len(extra)] = extra
         ranked.scores[row, len(have) : len(have) + len(extra)] = 0.0
@@ -228,6 +240,7 @@ def score(
     config: AnnConfig | None = None,
     recall_sample: int = 1000,
     full: bool = False,
+    activity: LoadActivity | None = None,
     step: Step | None = None,
 ) -> Scores:
     """Score the users whose collections changed, and whoever that affects.
@@ -247,6 +260,8 @@ def score(
         config: HNSW parameters.
         recall_sample: Users sampled for the recall@1 check.
         full: Rescore every user.
+        activity: Reads the recent activity of rescored users with an empty collection, whose
+            fallback list then comes from the top genre of that activity.
         step: Wraps each step (by default only timed, and the timing dropped).
 
     Returns:
@@ -281,9 +296,33 @@ def score(
         needed = np.union1d(rescored, nbrs[nbrs >= 0])
         with step("read_neighbour_collections", len(needed)):
             collections = load(needed)
+    valid = has_taste(taste)
+    top_genre = np.where(valid, np.argmax(taste, axis=1), -1)
+    cold = rescored[~valid[rescored]]
+    if activity is not None and len(cold):
+        with step("read_activity", len(cold)):
+            hints = activity(cold)
+        top_genre[cold] = np.where(hints.any(axis=1), np.argmax(hints, axis=1), -1)
     with step("recommendations", len(rescored)):
-        friend_release, ranked = recommend_for(collections, catalogue, taste, neighbours, rescored)
-    counts = {"users": n_users, "taste_recomputed": len(todo), "rescored": len(rescored)}
+        friend_release, ranked = recommend_for(
+            collections, catalogue, taste, top_genre, neighbours, rescored
+        )
+    counts = {
+        "users": n_users,
+        "taste_recomputed": len(todo),
+        "rescored": len(rescored),
+        "cold_start": len(cold),
+    }
     return Scores(
-        taste, sizes, ranks, rescored, neighbours, friend_release, ranked, recall, sample, counts
+        taste,
+        sizes,
+        top_genre,
+        ranks,
+        rescored,
+        neighbours,
+        friend_release,
+        ranked,
+        recall,
+        sample,
+        counts,
     )

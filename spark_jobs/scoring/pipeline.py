@@ -24,12 +24,19 @@ from discorecs.cassandra import session_scope
 from discorecs.genres import GENRES
 from discorecs.logs import get_logger
 from discorecs.settings import Settings
-from spark_jobs.scoring.compute import K_NEIGHBOURS, LoadCollections, Scores, UserState, score
+from spark_jobs.scoring.compute import (
+    K_NEIGHBOURS,
+    LoadActivity,
+    LoadCollections,
+    Scores,
+    UserState,
+    score,
+)
 from spark_jobs.scoring.friends import AnnConfig
 from spark_jobs.scoring.io import BatchRunLog, clear_staged_buckets, read_table, write_table
 from spark_jobs.scoring.ranks import NO_RANK, ranks_map
 from spark_jobs.scoring.recommend import Catalogue, Collections, Styles
-from spark_jobs.scoring.taste import has_taste, top_genres
+from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
 log = get_logger("scoring")
@@ -289,6 +296,41 @@ def collection_loader(
     return load
 
 
+def activity_loader(spark: SparkSession, settings: Settings, user_ids: np.ndarray) -> LoadActivity:
+    """A reader of genre sums over users' recent activity (``user_activity``, 30 days kept).
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        user_ids: Sorted ids of the user rows.
+
+    Returns:
+        The loader: the given users' ids are joined to the partition key of ``user_activity``
+        (a direct join), their releases to ``release_scores``, and the weights summed.
+
+    """
+    activity = read_table(spark, settings, "user_activity").select("user_id", "release_id")
+    weights = read_table(spark, settings, "release_scores").select("release_id", "genre_weights")
+
+    def load(rows: np.ndarray) -> np.ndarray:
+        ids = user_ids[rows]
+        sums = (
+            _ids_frame(spark, ids)
+            .join(activity, "user_id")
+            .join(weights, "release_id")
+            .groupBy("user_id")
+            .agg(*[F.sum(F.col("genre_weights")[i]).alias(f"g{i}") for i in range(len(GENRES))])
+            .toPandas()
+        )
+        hints = np.zeros((len(rows), len(GENRES)), dtype=np.float32)
+        hints[np.searchsorted(ids, sums["user_id"].to_numpy(np.int64))] = sums[
+            [f"g{i}" for i in range(len(GENRES))]
+        ].to_numpy(np.float32)
+        return hints
+
+    return load
+
+
 def _titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:
     if len(release_ids) == 0:
         return {}
@@ -325,7 +367,6 @@ def write_scores(
     used = np.unique(np.concatenate([picked, recs.releases.reshape(-1)]))
     titles = _titles(spark, settings, release_ids[used[used >= 0]])
     valid = has_taste(scores.taste)
-    top = top_genres(scores.taste[rows])
     friend = scores.neighbours.friend
     similarity = scores.neighbours.friend_similarity
     scored_at = now.replace(tzinfo=None)
@@ -341,7 +382,7 @@ def write_scores(
             (
                 int(stored.user_ids[row]),
                 scores.taste[row].tolist() if valid[row] else None,
-                top[i],
+                GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
                 ranks_map(scores.ranks[row]),
                 int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
                 float(similarity[row]) if friend[row] >= 0 else None,
@@ -462,6 +503,7 @@ def run_hourly(
             config=ann,
             recall_sample=recall_sample,
             full=full,
+            activity=activity_loader(spark, settings, stored.user_ids),
             step=step,
         )
         counts.update(scores.counts)

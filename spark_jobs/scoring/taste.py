@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from discorecs.genres import GENRES
-
 
 def taste_vectors(
     user_pos: np.ndarray, release_pos: np.ndarray, release_weights: np.ndarray, n_users: int
@@ -34,10 +32,3 @@ def taste_vectors(
 def has_taste(taste: np.ndarray) -> np.ndarray:
     """Boolean mask of the users whose taste vector is not all zeros."""
     return np.any(taste != 0, axis=1)
-
-
-def top_genres(taste: np.ndarray) -> list[str | None]:
-    """Name the strongest genre of each user (first on ties), ``None`` when without taste."""
-    best = np.argmax(taste, axis=1)
-    valid = has_taste(taste)
-    return [GENRES[g] if ok else None for g, ok in zip(best.tolist(), valid.tolist(), strict=True)]

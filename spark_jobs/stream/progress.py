@@ -15,6 +15,10 @@ Offsets = dict[tuple[str, int], int]
 
 QUERY_NAME = "events"
 
+STUCK_EXIT_CODE = 75
+"""Exit status of a stream that ended itself on a hung micro-batch (``EX_TEMPFAIL``): start it
+again, it resumes from its checkpoint."""
+
 
 def checkpoint_dir(settings: Settings) -> Path:
     """The streaming query's checkpoint folder."""

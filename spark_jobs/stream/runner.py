@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,15 +28,55 @@ from discorecs.settings import Settings
 from kafka_producers.events import KINDS
 from spark_jobs.session import spark_session
 from spark_jobs.stream.micro_batch import DriverState, process_batch, stats_dict
-from spark_jobs.stream.progress import QUERY_NAME, checkpoint_dir, metrics_path
+from spark_jobs.stream.progress import QUERY_NAME, STUCK_EXIT_CODE, checkpoint_dir, metrics_path
 
 log = get_logger("stream")
+
+
+class BatchWatchdog:
+    """Ends the process when one micro-batch runs longer than ``timeout`` seconds.
+
+    A batch can hang for good inside a client library, out of reach of Spark and Python: the
+    connector's Java driver may never complete a schema refresh begun as Cassandra went down.
+    Exiting is safe: the batch was not committed, so the next process replays it from the
+    checkpoint, and every write is idempotent. A supervisor (the compose restart policy, the
+    next cron run, ``discorecs loadtest``) starts the stream again.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._batch: tuple[int, float] | None = None
+        threading.Thread(target=self._watch, name="batch-watchdog", daemon=True).start()
+
+    @contextmanager
+    def batch(self, batch_id: int) -> Iterator[None]:
+        """Time one micro-batch."""
+        self._batch = (batch_id, time.monotonic())
+        try:
+            yield
+        finally:
+            self._batch = None
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(min(5.0, self.timeout / 4))
+            batch = self._batch
+            if batch is not None and time.monotonic() - batch[1] > self.timeout:
+                log.error(
+                    "batch_stuck",
+                    batch_id=batch[0],
+                    seconds=round(time.monotonic() - batch[1]),
+                    exit_code=STUCK_EXIT_CODE,
+                )
+                sys.stderr.flush()
+                os._exit(STUCK_EXIT_CODE)
 
 
 def start_query(
     spark: SparkSession,
     settings: Settings,
     state: DriverState,
+    watchdog: BatchWatchdog,
     *,
     once: bool,
     max_offsets_per_trigger: int,
@@ -46,6 +88,7 @@ def start_query(
         spark: The session.
         settings: Topics, broker, checkpoint folder.
         state: Driver-side session and known release ids, kept across micro-batches.
+        watchdog: Times each micro-batch.
         once: Consume what is in the topics now, then stop (``availableNow``).
         max_offsets_per_trigger: Upper bound of records per micro-batch.
         trigger_seconds: Processing-time trigger interval (0: next batch as soon as one ends).
@@ -67,7 +110,8 @@ def start_query(
     metrics.parent.mkdir(parents=True, exist_ok=True)
 
     def each_batch(frame: DataFrame, batch_id: int) -> None:
-        stats = process_batch(frame, batch_id, settings, state)
+        with watchdog.batch(batch_id):
+            stats = process_batch(frame, batch_id, settings, state)
         with open(metrics, "a") as handle:
             handle.write(json.dumps(stats_dict(stats)) + "\n")
 
@@ -95,7 +139,9 @@ def run(
     """Run the stream until stopped (SIGTERM/SIGINT) or, with ``once``, until caught up.
 
     A failed query (e.g. Cassandra down) is restarted from its checkpoint after
-    ``retry_seconds``, so the pipeline resumes by itself when the service is back. One process
+    ``retry_seconds``, so the pipeline resumes by itself when the service is back. A
+    micro-batch that hangs longer than ``settings.stream_batch_timeout_s`` ends the process
+    with :data:`STUCK_EXIT_CODE` (see :class:`BatchWatchdog`). One process
     at a time owns the checkpoint: a catch-up (``once``) while a continuous stream runs has
     nothing to do and returns at once; a second continuous stream is an error.
 
@@ -156,6 +202,7 @@ def _supervise(
 ) -> int:
     spark = spark_session(settings, "discorecs-stream")
     state = DriverState(settings)
+    watchdog = BatchWatchdog(settings.stream_batch_timeout_s)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
@@ -170,6 +217,7 @@ def _supervise(
                 spark,
                 settings,
                 state,
+                watchdog,
                 once=once,
                 max_offsets_per_trigger=max_offsets_per_trigger,
                 trigger_seconds=trigger_seconds,

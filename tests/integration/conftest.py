@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -13,10 +14,14 @@ import pytest
 
 from deployment import cluster
 from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.loadtest import SAMPLE
 from discorecs.settings import Settings, load_settings
 from discorecs.topics import apply_topics, delete_topics
 
 pytestmark = pytest.mark.integration
+
+DISCORECS = str(Path(sys.executable).parent / "discorecs")
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -132,3 +137,45 @@ def spark_keyspace(keyspace: Settings, spark: object) -> Settings:
                 assert time.monotonic() < deadline, f"Spark never saw {keyspace.keyspace}.{table}"
                 time.sleep(0.5)
     return keyspace
+
+
+@pytest.fixture(scope="session")
+def cli() -> RunCli:
+    """Run this venv's ``discorecs`` CLI as a child process, without stdin, capturing its output.
+
+    Call it as ``cli(settings, *args, timeout=300, **env)``: the child sees ``settings`` (or the
+    current environment when ``None``) plus the extra ``DISCORECS_*`` variables in ``env``.
+    """
+
+    def run(
+        settings: Settings | None, *args: str, timeout: float = 300, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        base = settings.child_env() if settings is not None else dict(os.environ)
+        return subprocess.run(
+            [DISCORECS, *args],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture
+def load_and_produce(cli: RunCli) -> Callable[[Settings, Path, int], None]:
+    """Load the sample releases, then produce ``events`` events of 150 users with a truth file."""
+
+    def run(settings: Settings, truth: Path, events: int) -> None:
+        loaded = cli(settings, "parse", "releases", str(SAMPLE))
+        assert loaded.returncode == 0, loaded.stderr
+        produced = cli(
+            settings,
+            *("produce", "--users", "150", "--events", str(events), "--rate", "0"),
+            *("--seed", "7", "--bad-ratio", "0.03", "--truth", str(truth)),
+        )
+        assert produced.returncode == 0, produced.stderr
+
+    return run

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +16,7 @@ from deployment.processes import alive
 from discorecs.cassandra import session_scope
 from discorecs.settings import Settings
 
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def free_port() -> int:
@@ -35,18 +33,6 @@ def private_kafka_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "DISCORECS_KAFKA_CONTROLLER_PORT": str(free_port()),
         **overrides,
     }
-
-
-def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DISCORECS, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def test_kafka_round_trip(topics: Settings) -> None:
@@ -90,59 +76,61 @@ def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
     assert (row.name, row.email) == ("Ada", "ada@example.org")
 
 
-def test_up_on_running_cluster_is_quick_and_starts_nothing(local_cluster: Settings) -> None:
+def test_up_on_running_cluster_is_quick_and_starts_nothing(
+    local_cluster: Settings, cli: RunCli
+) -> None:
     pids_before = {s.name: s.pid for s in cluster.status(local_cluster)}
     started = time.monotonic()
-    result = run_cli("cluster", "up")
+    result = cli(None, "cluster", "up")
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 15
     assert {s.name: s.pid for s in cluster.status(local_cluster)} == pids_before
 
 
-def test_second_cluster_up_reuse_down_status(tmp_path: Path) -> None:
+def test_second_cluster_up_reuse_down_status(tmp_path: Path, cli: RunCli) -> None:
     """A private Kafka on free ports: up, up again (same pid), down, status says stopped."""
     env = private_kafka_env(tmp_path, DISCORECS_KAFKA_HEAP="256m")
-    first = run_cli("cluster", "up", "kafka", **env)
+    first = cli(None, "cluster", "up", "kafka", **env)
     assert first.returncode == 0, first.stderr
     pid = (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip()
     try:
         started = time.monotonic()
-        again = run_cli("cluster", "up", "kafka", **env)
+        again = cli(None, "cluster", "up", "kafka", **env)
         assert again.returncode == 0, again.stderr
         assert time.monotonic() - started < 15
         assert (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip() == pid
         assert "reuse" in again.stderr
     finally:
-        down = run_cli("cluster", "down", "kafka", **env)
+        down = cli(None, "cluster", "down", "kafka", **env)
     assert down.returncode == 0 and "kafka" in down.stdout
-    status = run_cli("cluster", "status", **env)
+    status = cli(None, "cluster", "status", **env)
     kafka_line = next(line for line in status.stdout.splitlines() if line.startswith("kafka"))
     assert "stopped" in kafka_line
     assert not alive(int(pid))
 
 
-def test_port_taken_is_a_clear_error(tmp_path: Path) -> None:
+def test_port_taken_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
         started = time.monotonic()
         env = private_kafka_env(tmp_path, DISCORECS_KAFKA_PORT=str(port))
-        result = run_cli("cluster", "up", "kafka", **env)
+        result = cli(None, "cluster", "up", "kafka", **env)
     assert result.returncode == 1
     assert f"port {port} is taken" in result.stderr
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 60
 
 
-def test_wrong_java_is_a_clear_error(tmp_path: Path) -> None:
+def test_wrong_java_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:
     java_home = tmp_path / "jdk21"
     (java_home / "bin").mkdir(parents=True)
     fake_java = java_home / "bin" / "java"
     fake_java.write_text("#!/bin/sh\necho 'openjdk version \"21.0.2\" 2024-01-16' >&2\n")
     fake_java.chmod(0o755)
     env = private_kafka_env(tmp_path, DISCORECS_JAVA_HOME=str(java_home))
-    result = run_cli("cluster", "up", "kafka", **env)
+    result = cli(None, "cluster", "up", "kafka", **env)
     assert result.returncode == 1
     assert "is Java 21, but Cassandra 5.0 needs Java 17" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,10 +15,11 @@ from discogs_parser.pipeline import run_releases
 from discorecs.cassandra import session_scope
 from discorecs.settings import REPO_ROOT, Settings
 
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
 pytestmark = pytest.mark.integration
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
 
 
 def load(settings: Settings, path: Path = SAMPLE, **options: object) -> tuple[int, int]:
@@ -45,19 +44,6 @@ def normalize(values: tuple) -> tuple:
             value = frozenset(value) or None
         out.append(value)
     return tuple(out)
-
-
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DISCORECS_KEYSPACE": settings.keyspace}
-    return subprocess.run(
-        [DISCORECS, "parse", "releases", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def test_sample_loads_and_reads_back_with_the_driver(keyspace: Settings) -> None:
@@ -111,23 +97,25 @@ def test_resume_writes_only_the_missing_releases(keyspace: Settings) -> None:
     assert len(all_rows(keyspace)) == 800
 
 
-def test_cli_loads_and_ends_with_the_summary(keyspace: Settings) -> None:
-    result = run_cli(keyspace, str(SAMPLE), "--limit", "300")
+def test_cli_loads_and_ends_with_the_summary(keyspace: Settings, cli: RunCli) -> None:
+    result = cli(keyspace, "parse", "releases", str(SAMPLE), "--limit", "300")
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(
         r"releases=300 skipped=0 unknown_genres=0 seconds=[\d.]+ rate=\d+/s\n", result.stdout
     )
     assert len(all_rows(keyspace)) == 300
-    result = run_cli(keyspace, str(SAMPLE), "--resume")
+    result = cli(keyspace, "parse", "releases", str(SAMPLE), "--resume")
     assert result.returncode == 0, result.stderr
     assert "already_loaded=300" in result.stderr
     assert len(all_rows(keyspace)) == 800
 
 
-def test_cli_truncated_file_loads_only_whole_releases(keyspace: Settings, tmp_path: Path) -> None:
+def test_cli_truncated_file_loads_only_whole_releases(
+    keyspace: Settings, tmp_path: Path, cli: RunCli
+) -> None:
     truncated = tmp_path / "truncated.xml.gz"
     truncated.write_bytes(SAMPLE.read_bytes()[:300_000])
-    result = run_cli(keyspace, str(truncated))
+    result = cli(keyspace, "parse", "releases", str(truncated))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -139,15 +127,9 @@ def test_cli_truncated_file_loads_only_whole_releases(keyspace: Settings, tmp_pa
         assert normalize(row) == normalize(release_row(expected[release_id]))
 
 
-def test_unreachable_cassandra_is_one_clear_line(keyspace: Settings) -> None:
-    env = {**os.environ, "DISCORECS_CASSANDRA_PORT": "1"}
-    result = subprocess.run(
-        [DISCORECS, "parse", "releases", str(SAMPLE)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
+def test_unreachable_cassandra_is_one_clear_line(keyspace: Settings, cli: RunCli) -> None:
+    result = cli(
+        keyspace, "parse", "releases", str(SAMPLE), timeout=120, DISCORECS_CASSANDRA_PORT="1"
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

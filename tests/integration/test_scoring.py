@@ -1,8 +1,13 @@
-"""Hourly batch on the real local Cassandra + Spark: a small world, then an hour with 1% changed."""
+"""Hourly batch on the real local cluster: the hourly script after produce and stream, then a
+small world scored twice, the second hour with 1% of its users changed."""
 
 from __future__ import annotations
 
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,13 +17,18 @@ from pyspark.sql import SparkSession
 from discorecs.cassandra import session_scope
 from discorecs.genres import GENRES
 from discorecs.settings import Settings
+from discorecs.verify import expected_state
 from spark_jobs.scoring.pipeline import run_hourly
 
 pytestmark = pytest.mark.integration
 
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+Produce = Callable[[Settings, Path, int], None]
+
 N_USERS = 300
 N_RELEASES = 120
 NOW = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
+SPARK_SUBMITS = Path(__file__).resolve().parents[2] / "deployment" / "spark_submits.sh"
 NO_MARGIN = timedelta(0)  # users are staged just before each run here, not minutes before
 
 
@@ -128,3 +138,43 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         assert not recs & owned[user]
         assert after[user].release_id not in owned[user]
         assert after[user].collection_size == len(owned[user])
+
+
+@pytest.mark.timeout(900)
+def test_produce_stream_then_the_hourly_script(
+    pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
+) -> None:
+    """produce -> spark_submits.sh (stream --once, scoring by spark-submit) -> users_scored."""
+    truth = tmp_path / "truth.jsonl"
+    load_and_produce(pipeline, truth, 6000)
+    run = subprocess.run(
+        [str(SPARK_SUBMITS)],
+        env=pipeline.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=800,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "step=score status=ok" in run.stdout
+    owned: dict[int, set[int]] = defaultdict(set)
+    for user, release in expected_state(truth).collections:
+        owned[user].add(release)
+    rows = scored_rows(pipeline)
+    assert set(owned) <= set(rows)
+    for user, row in rows.items():
+        recommended = {r.release_id for r in row.recommendations or []}
+        assert row.release_id is not None and row.release_id not in owned[user]
+        assert not recommended & owned[user]
+        if owned[user]:
+            assert row.friend_id is not None and row.friend_id != user
+
+    stats = cli(pipeline, "stats")
+    assert stats.returncode == 0, stats.stderr[-3000:]
+    figures = dict(line.split() for line in stats.stdout.splitlines())
+    assert figures["owned_share"] == "0.0000"
+    assert int(figures["scored_users"]) == len(rows)
+    user = min(owned)
+    shown = cli(pipeline, "recommend", str(user))
+    assert shown.returncode == 0 and f"user {user}" in shown.stdout

@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from discorecs.cassandra import session_scope
-from discorecs.loadtest import SAMPLE, StreamProcess
+from discorecs.loadtest import StreamProcess
 from discorecs.settings import Settings
 from discorecs.verify import cassandra_state, compare, dead_letter_state, expected_state
 from spark_jobs.stream.progress import read_metrics
 
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
-
-
-def cli(settings: Settings, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DISCORECS, *args],
-        env=settings.child_env(),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        **kwargs,
-    )
-
-
-def load_and_produce(settings: Settings, truth: Path, events: int) -> None:
-    loaded = cli(settings, "parse", "releases", str(SAMPLE), timeout=300)
-    assert loaded.returncode == 0, loaded.stderr
-    produced = cli(
-        settings,
-        "produce",
-        "--users",
-        "150",
-        "--events",
-        str(events),
-        "--rate",
-        "0",
-        "--seed",
-        "7",
-        "--bad-ratio",
-        "0.03",
-        "--truth",
-        str(truth),
-        timeout=300,
-    )
-    assert produced.returncode == 0, produced.stderr
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+Produce = Callable[[Settings, Path, int], None]
 
 
 def assert_exact(settings: Settings, truth: Path) -> None:
@@ -64,7 +30,9 @@ def assert_exact(settings: Settings, truth: Path) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_stream_once_matches_truth_exactly(pipeline: Settings, tmp_path: Path) -> None:
+def test_stream_once_matches_truth_exactly(
+    pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
+) -> None:
     truth = tmp_path / "truth.jsonl"
     load_and_produce(pipeline, truth, 6000)
     run = cli(pipeline, "stream", "--once", timeout=600)
@@ -79,7 +47,7 @@ def test_stream_once_matches_truth_exactly(pipeline: Settings, tmp_path: Path) -
 
 @pytest.mark.timeout(900)
 def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
-    pipeline: Settings, tmp_path: Path
+    pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
     truth = tmp_path / "truth.jsonl"
     load_and_produce(pipeline, truth, 8000)
@@ -101,7 +69,7 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
     assert_exact(pipeline, truth)
 
 
-def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path) -> None:
+def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path, cli: RunCli) -> None:
     """While a stream runs, a catch-up has nothing to do and a second stream is refused."""
     job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
     job.start()

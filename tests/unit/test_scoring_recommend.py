@@ -1,5 +1,6 @@
 import numpy as np
 
+from discorecs.genres import GENRE_INDEX
 from spark_jobs.scoring.compute import UserState, recommend_for, score
 from spark_jobs.scoring.friends import Neighbours
 from spark_jobs.scoring.recommend import (
@@ -103,9 +104,11 @@ def world_of(
     return c, catalogue_of(genre_weight_matrix(genres), owners=c.popularity())
 
 
-def score_all(owned, genres, n_users, k):
+def score_all(owned, genres, n_users, k, activity=None):
     c, catalogue = world_of(owned, genres, n_users)
-    return score(catalogue, UserState.unscored(n_users), np.arange(0), lambda rows: c, k=k)
+    return score(
+        catalogue, UserState.unscored(n_users), np.arange(0), lambda rows: c, k=k, activity=activity
+    )
 
 
 def test_cold_start_user_gets_popular_fallback_and_owned_never_recommended():
@@ -123,6 +126,23 @@ def test_cold_start_user_gets_popular_fallback_and_owned_never_recommended():
         assert scores.neighbours.friend[user] != user
 
 
+def test_cold_start_user_gets_the_popular_releases_of_their_activity_genre():
+    genres = [["Rock"], ["Rock"], ["Jazz"], ["Jazz"], ["Pop"]]
+    owned = {0: [0, 1], 1: [0, 1, 2], 2: [2, 3], 3: [0, 2, 3]}
+    jazz = genre_weight_matrix([["Jazz"]])[0]
+    asked = []
+
+    def activity(rows):
+        asked.append(rows.tolist())
+        return np.tile(jazz, (len(rows), 1))
+
+    scores = score_all(owned, genres, n_users=5, k=2, activity=activity)
+    assert asked == [[4]]
+    assert scores.top_genre[4] == GENRE_INDEX["Jazz"]
+    assert scores.recommendations.releases[4, :4].tolist() == [2, 3, 0, 1]
+    assert scores.counts["cold_start"] == 1
+
+
 def test_fallback_fills_short_lists_from_top_genre():
     genres = [["Rock"], ["Rock"], ["Jazz"], ["Rock"]]
     c, catalogue = world_of({0: [0], 1: [0, 1], 2: [2], 3: [3, 1]}, genres, n_users=4)
@@ -130,7 +150,9 @@ def test_fallback_fills_short_lists_from_top_genre():
     nb = Neighbours(np.array([[1], [0], [-1], [-1]]), np.array([[1.0], [1.0], [0], [0]]))
     taste = np.zeros((4, 15), dtype=np.float32)
     taste[0] = catalogue.genre_weights[0]
-    friend_release, ranked = recommend_for(c, catalogue, taste, nb, users, n=3)
+    top_genre = np.full(4, -1)
+    top_genre[0] = GENRE_INDEX["Rock"]
+    friend_release, ranked = recommend_for(c, catalogue, taste, top_genre, nb, users, n=3)
     assert friend_release[0] == 1
     assert ranked.releases[0].tolist() == [1, 3, 2]
 

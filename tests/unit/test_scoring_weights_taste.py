@@ -3,7 +3,7 @@ import pytest
 
 from discorecs.genres import GENRE_INDEX, GENRES
 from spark_jobs.scoring.ranks import NO_RANK, genre_percentiles, ranks_map
-from spark_jobs.scoring.taste import has_taste, taste_vectors, top_genres
+from spark_jobs.scoring.taste import has_taste, taste_vectors
 from spark_jobs.scoring.weights import genre_weight_matrix, genre_weights, style_weights
 
 
@@ -41,7 +41,6 @@ def test_taste_is_normalised_sum_and_empty_is_zero():
     assert taste[1, jazz] == pytest.approx(1.0)
     assert not taste[2].any()
     assert has_taste(taste).tolist() == [True, True, False]
-    assert top_genres(taste) == ["Rock", "Jazz", None]
 
 
 def test_genre_percentiles_known_ranks():

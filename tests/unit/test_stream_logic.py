@@ -1,12 +1,17 @@
 """Pure parts of the streaming job: validation batches, latency quantiles, staging batches."""
 
 import json
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from kafka_producers import events
 from spark_jobs.stream.micro_batch import latency_quantiles
+from spark_jobs.stream.progress import STUCK_EXIT_CODE
+from spark_jobs.stream.runner import BatchWatchdog
 from spark_jobs.stream.validation import validate_batches, validated_schema
 
 GOOD = {
@@ -56,3 +61,27 @@ def test_latency_quantiles_from_a_histogram() -> None:
     assert p50 == 500.0
     assert p99 == 9500.0
     assert latency_quantiles([], now=1.0) is None
+
+
+def test_a_hung_batch_ends_the_process_with_exit_75():
+    code = (
+        "import time\n"
+        "from discorecs.logs import configure\n"
+        "from spark_jobs.stream.runner import BatchWatchdog\n"
+        "configure()\n"
+        "with BatchWatchdog(0.4).batch(7):\n"
+        "    time.sleep(30)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == STUCK_EXIT_CODE
+    assert "batch_stuck" in result.stderr and "batch_id=7" in result.stderr
+
+
+def test_batches_within_the_timeout_are_left_alone():
+    watchdog = BatchWatchdog(0.4)
+    for batch_id in range(3):
+        with watchdog.batch(batch_id):
+            time.sleep(0.2)
+    time.sleep(0.6)
