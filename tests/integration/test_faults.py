@@ -6,6 +6,8 @@ cluster's services, so they do not run inside ``make test``.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from cassandra.concurrent import execute_concurrent_with_args
@@ -16,6 +18,8 @@ from discorecs.loadtest import run_load
 from discorecs.settings import Settings
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(1200)]
+
+COMMITLOG_SYNC_PERIOD_S = 10  # commitlog_sync_period in deployment/conf/cassandra.yaml
 
 
 @pytest.mark.parametrize("fault", ["kill-stream", "restart-kafka", "stop-cassandra"])
@@ -35,7 +39,8 @@ def test_cassandra_comes_back_after_a_crash_with_vector_writes_to_replay(
     """kill -9 right after concurrent writes to the vector-indexed users_scored: replay works.
 
     Cassandra 5.0.9 fails vector writes beyond availableProcessors + 1 at once, in commit log
-    replay too, which kept the node from starting (see deployment/conf/cassandra.yaml).
+    replay too, which kept the node from starting (see deployment/conf/cassandra.yaml). The kill
+    waits for the periodic commit log sync: writes of the last period are lost to a kill -9.
     """
     ks = keyspace.keyspace
     rng = np.random.default_rng(5)
@@ -43,6 +48,7 @@ def test_cassandra_comes_back_after_a_crash_with_vector_writes_to_replay(
     with session_scope(keyspace) as session:
         insert = session.prepare(f"INSERT INTO {ks}.users_scored (user_id, taste) VALUES (?, ?)")
         execute_concurrent_with_args(session, insert, rows, concurrency=32)
+    time.sleep(COMMITLOG_SYNC_PERIOD_S + 1)
     assert cluster.down(keyspace, ("cassandra",), kill=True) == ["cassandra"]
     cluster.up(keyspace, ("cassandra",))
     with session_scope(keyspace) as session:
