@@ -39,8 +39,8 @@ class BatchWatchdog:
     A batch can hang for good inside a client library, out of reach of Spark and Python: the
     connector's Java driver may never complete a schema refresh begun as Cassandra went down.
     Exiting is safe: the batch was not committed, so the next process replays it from the
-    checkpoint, and every write is idempotent. A supervisor (the compose restart policy, the
-    next cron run, ``discorecs loadtest``) starts the stream again.
+    checkpoint, and every write is idempotent. Whatever supervises the stream starts it again:
+    the next cron run for the hourly ``--once``, ``discorecs loadtest``, a service manager.
     """
 
     def __init__(self, timeout: float) -> None:
