@@ -49,7 +49,6 @@ def make_styles(rng: np.random.Generator, n_releases: int) -> Styles:
 def draw_collections(
     rng: np.random.Generator, users: np.ndarray, release_weights: np.ndarray, mean_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    n_rel = len(release_weights)
     by_genre = [np.flatnonzero(release_weights[:, g] > 0) for g in range(15)]
     taste = rng.dirichlet(np.full(15, 0.2), size=len(users))
     sizes = rng.poisson(mean_size, size=len(users))
@@ -65,7 +64,6 @@ def draw_collections(
         zipf = np.floor(len(pool) * rng.random(len(at)) ** 3).astype(np.int64)
         zipf[tiny[owner[at]]] %= 3
         releases[at] = pool[np.minimum(zipf, len(pool) - 1)]
-    del n_rel
     return users[owner], releases
 
 

@@ -22,6 +22,7 @@ from spark_jobs.scoring.recommend import (
     Catalogue,
     Collections,
     Ranked,
+    expand_rows,
     fallback,
     most_owned_unowned,
     popular_by_genre,
@@ -144,12 +145,10 @@ def user_tastes(
         ``(len(users), 15)`` unit tastes (zero rows for empty collections) and the sizes.
 
     """
-    c = collections
-    lengths = c.indptr[users + 1] - c.indptr[users]
-    owner = np.repeat(np.arange(len(users)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    releases = c.indices[c.indptr[users][owner] + offsets]
-    return taste_vectors(owner, releases, genre_weights, len(users)), lengths
+    owner, at = expand_rows(collections.indptr, users)
+    releases = collections.indices[at]
+    sizes = collections.indptr[users + 1] - collections.indptr[users]
+    return taste_vectors(owner, releases, genre_weights, len(users)), sizes
 
 
 def recommend_for(

@@ -35,7 +35,7 @@ from spark_jobs.scoring.compute import (
 from spark_jobs.scoring.friends import AnnConfig
 from spark_jobs.scoring.io import BatchRunLog, clear_staged_buckets, read_table, write_table
 from spark_jobs.scoring.ranks import NO_RANK, ranks_map
-from spark_jobs.scoring.recommend import Catalogue, Collections, Styles
+from spark_jobs.scoring.recommend import Catalogue, Collections, Styles, find_sorted
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
@@ -185,20 +185,12 @@ def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stor
             state.taste[row] = np.asarray(vector, dtype=np.float32)
         ranks[row] = [NO_RANK if r is None or pd.isna(r) else int(r) for r in rank]
     state.sizes[rows] = stored["collection_size"].fillna(0).to_numpy(np.int64)
-    friend_rows, known = _rows_of(user_ids, stored["friend_id"].fillna(-1).to_numpy(np.int64))
+    friend_rows, known = find_sorted(user_ids, stored["friend_id"].fillna(-1).to_numpy(np.int64))
     state.friend[rows[known]] = friend_rows[known]
     state.friend_similarity[rows] = stored["friend_similarity"].to_numpy(
         np.float32, na_value=np.nan
     )
     return Stored(user_ids, state, ranks, staged, read_at)
-
-
-def _rows_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``ids`` in ``sorted_ids`` and whether each id is there at all."""
-    if len(sorted_ids) == 0:
-        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-    return at, sorted_ids[at] == ids
 
 
 def read_catalogue(
@@ -284,8 +276,10 @@ def collection_loader(
             pairs = _ids_frame(spark, user_ids[rows]).join(table, "user_id").toPandas()
         else:
             pairs = pd.DataFrame({"user_id": [], "release_id": []})
-        user_rows, known_user = _rows_of(user_ids, pairs["user_id"].to_numpy(np.int64))
-        release_rows, known_release = _rows_of(release_ids, pairs["release_id"].to_numpy(np.int64))
+        user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+        release_rows, known_release = find_sorted(
+            release_ids, pairs["release_id"].to_numpy(np.int64)
+        )
         known = known_user & known_release
         if not known.all():
             log.warning("collection_pairs_dropped", pairs=int((~known).sum()))

@@ -15,6 +15,14 @@ N_RECS = 10
 FALLBACK_DEPTH = 200
 
 
+def find_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``values`` in ``sorted_values`` and whether each value is there at all."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return at, sorted_values[at] == values
+
+
 @dataclass(frozen=True)
 class Collections:
     """Who owns what, as CSR: the releases of user ``u`` are ``indices[indptr[u]:indptr[u+1]]``.
@@ -61,10 +69,8 @@ class Collections:
 
     def owns(self, users: np.ndarray, releases: np.ndarray) -> np.ndarray:
         """Whether each ``users[i]`` owns ``releases[i]``."""
-        keys = self.owned_keys()
         wanted = np.asarray(users, np.int64) * self.n_releases + np.asarray(releases, np.int64)
-        at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-        return keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+        return find_sorted(self.owned_keys(), wanted)[1]
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ class Catalogue:
         return self.owners + self.trending
 
 
-def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each entry of ``rows``: (index into ``rows``, position in CSR) of all its items."""
     lengths = indptr[rows + 1] - indptr[rows]
     owner = np.repeat(np.arange(len(rows)), lengths)
@@ -170,7 +176,7 @@ def most_owned_unowned(
     result = np.full(collections.n_users, -1, dtype=np.int64)
     if len(users) == 0:
         return result
-    owner, at = _expand(collections.indptr, friend[users])
+    owner, at = expand_rows(collections.indptr, friend[users])
     release = collections.indices[at]
     user = users[owner]
     keep = ~collections.owns(user, release)
@@ -286,11 +292,10 @@ def rank_candidates(
         ids = neighbour_ids[lo : lo + chunk]
         sims = neighbour_sims[lo : lo + chunk]
         local, slot = np.nonzero(ids >= 0)
-        owner, at = _expand(collections.indptr, ids[local, slot])
+        owner, at = expand_rows(collections.indptr, ids[local, slot])
         release = collections.indices[at]
         keys = chunk_users[local[owner]].astype(np.int64) * r + release
-        at_owned = np.minimum(np.searchsorted(owned, keys), max(len(owned) - 1, 0))
-        fresh = owned[at_owned] != keys if len(owned) else np.ones(len(keys), dtype=bool)
+        fresh = ~find_sorted(owned, keys)[1]
         keys, weight = keys[fresh], sims[local[owner], slot[owner]][fresh]
         pair, inverse = np.unique(keys, return_inverse=True)
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
@@ -367,8 +372,8 @@ def style_profiles(collections: Collections, styles: Styles, users: np.ndarray) 
 
     """
     width = max(styles.n_styles, 1)
-    owner, at = _expand(collections.indptr, users)
-    entry_of, entry = _expand(styles.indptr, collections.indices[at])
+    owner, at = expand_rows(collections.indptr, users)
+    entry_of, entry = expand_rows(styles.indptr, collections.indices[at])
     cells = owner[entry_of] * width + styles.ids[entry]
     sums = np.bincount(cells, weights=styles.weights[entry], minlength=len(users) * width)
     profile = sums.reshape(len(users), width).astype(np.float32)
@@ -380,6 +385,6 @@ def _style_match(
     profiles: np.ndarray, styles: Styles, local_user: np.ndarray, releases: np.ndarray
 ) -> np.ndarray:
     """``profiles[local_user[i]] · style weights of releases[i]`` over the releases' styles."""
-    pair_of, entry = _expand(styles.indptr, releases)
+    pair_of, entry = expand_rows(styles.indptr, releases)
     products = styles.weights[entry] * profiles[local_user[pair_of], styles.ids[entry]]
     return np.bincount(pair_of, weights=products, minlength=len(releases)).astype(np.float32)
