@@ -45,7 +45,7 @@ status: venv
 schema: cluster
 	$(BIN)/discorecs schema apply
 
-SAMPLE := tests/data/releases-sample.xml.gz
+SAMPLE := discorecs/app/data/releases-sample.xml.gz
 CQLSH := HOME=$(CURDIR)/.cluster/cqlsh-home $(BIN)/cqlsh 127.0.0.1 9042
 
 demo: schema
@@ -57,8 +57,7 @@ demo: schema
 	$(BIN)/discorecs stats
 	$(BIN)/discorecs cluster status
 
-test: venv jars
-	$(BIN)/ruff check .
+test: venv jars lint
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
 
@@ -73,6 +72,9 @@ integration: venv jars
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(JARS) .pytest_cache .ruff_cache

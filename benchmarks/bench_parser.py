@@ -93,7 +93,7 @@ def child_etree(path: Path) -> dict:
 def child_load(path: Path, count: int, keyspace: str) -> dict:
     from discogs_parser.loader import loader_scope
     from discogs_parser.pipeline import run_releases
-    from discorecs.settings import load_settings
+    from discorecs.core.settings import load_settings
 
     with loader_scope(load_settings(keyspace=keyspace)) as loader:
         clock = Clock()
@@ -104,35 +104,31 @@ def child_load(path: Path, count: int, keyspace: str) -> dict:
 def child_loader(path: Path, count: int, keyspace: str) -> dict:
     from discogs_parser import ReleaseReader
     from discogs_parser.loader import loader_scope
+    from discorecs.core.settings import load_settings
 
     releases = list(itertools.islice(ReleaseReader(path), count))
-    with loader_scope(load_settings_for(keyspace)) as loader:
+    settings = load_settings(keyspace=keyspace)
+    chunk = settings.loader.chunk_size
+    with loader_scope(settings) as loader:
         clock = Clock()
-        for i in range(0, len(releases), 2000):
-            loader.write(releases[i : i + 2000])
+        for i in range(0, len(releases), chunk):
+            loader.write(releases[i : i + chunk])
         loader.flush()
         return clock.result(loader.stats.written)
-
-
-def load_settings_for(keyspace: str):  # noqa: ANN201
-    from discorecs.settings import load_settings
-
-    return load_settings(keyspace=keyspace)
 
 
 def child_driver(path: Path, count: int, keyspace: str) -> dict:
     from cassandra.concurrent import execute_concurrent_with_args
 
     from discogs_parser import ReleaseReader
-    from discogs_parser.loader import COLUMNS, release_row
-    from discorecs.cassandra import session_scope
-    from discorecs.settings import load_settings
+    from discogs_parser.loader import release_row
+    from discorecs.core.cassandra import session_scope
+    from discorecs.core.settings import load_settings
+    from discorecs.core.tables import RELEASES
 
     rows = [release_row(r) for r in itertools.islice(ReleaseReader(path), count)]
-    columns = ", ".join(COLUMNS)
-    marks = ", ".join("?" for _ in COLUMNS)
     with session_scope(load_settings(keyspace=keyspace)) as session:
-        insert = session.prepare(f"INSERT INTO {keyspace}.releases ({columns}) VALUES ({marks})")
+        insert = session.prepare(RELEASES.insert(keyspace))
         clock = Clock()
         execute_concurrent_with_args(session, insert, rows, concurrency=64)
         return clock.result(len(rows))
@@ -206,8 +202,8 @@ def bench_parse(sizes: list[int]) -> None:
 
 
 def cassandra_up() -> bool:
-    from discorecs.cassandra import session_scope
-    from discorecs.settings import load_settings
+    from discorecs.core.cassandra import session_scope
+    from discorecs.core.settings import load_settings
 
     try:
         with session_scope(load_settings()):
@@ -217,8 +213,8 @@ def cassandra_up() -> bool:
 
 
 def fresh_keyspace(name: str) -> None:
-    from discorecs.cassandra import apply_schema, session_scope
-    from discorecs.settings import load_settings
+    from discorecs.core.cassandra import apply_schema, session_scope
+    from discorecs.core.settings import load_settings
 
     with session_scope(load_settings()) as session:
         session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
@@ -226,8 +222,8 @@ def fresh_keyspace(name: str) -> None:
 
 
 def drop_keyspace(name: str) -> None:
-    from discorecs.cassandra import session_scope
-    from discorecs.settings import load_settings
+    from discorecs.core.cassandra import session_scope
+    from discorecs.core.settings import load_settings
 
     with session_scope(load_settings()) as session:
         session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)

@@ -1,7 +1,7 @@
 """Events/s one producer process sustains into the local broker, beside the raw ceiling.
 
 Both measurements run in the same process, one after the other, against the same broker, with the
-same producer configuration (``kafka_producers.producer.producer_config``) and fresh topics:
+same producer configuration (``discorecs.core.topics.producer_config``) and fresh topics:
 
 - ``synthetic``: ``produce_stream`` end to end: generation + serialisation + produce + flush.
 - ``raw``: the confluent-kafka ceiling: pre-built payloads of the same sizes (a pool of real
@@ -21,12 +21,12 @@ import uuid
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from discorecs.settings import load_settings
-from discorecs.topics import apply_topics
-from kafka_producers import events
-from kafka_producers.catalog import load_jsonl
+from discorecs.core import events
+from discorecs.core.catalog import load_jsonl
+from discorecs.core.settings import load_settings
+from discorecs.core.topics import apply_topics, producer_config
 from kafka_producers.demo_catalog import demo_catalog
-from kafka_producers.producer import MAX_CHUNK, produce_stream, producer_config, send_chunk
+from kafka_producers.producer import MAX_CHUNK, produce_stream, send_chunk
 from kafka_producers.synthetic import EventStream
 
 

@@ -23,8 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spark_jobs.scoring.compute import Scores, UserState, score, timer
-from spark_jobs.scoring.recommend import Catalogue, Collections, Styles
+from discorecs.core.settings import ScoringSettings
+from discorecs.core.timing import StepTimer
+from spark_jobs.scoring.compute import Scores, UserState, score
+from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles
 
 N_STYLES = 300
 
@@ -69,22 +71,22 @@ def draw_collections(
 
 def build_world(
     rng: np.random.Generator, n_users: int, n_releases: int, mean_size: int
-) -> tuple[Collections, Catalogue]:
+) -> tuple[Collections, ReleaseFeatures]:
     weights = make_releases(rng, n_releases)
     users, releases = draw_collections(rng, np.arange(n_users), weights, mean_size)
     collections = Collections.from_pairs(users, releases, n_users, n_releases)
     trending = rng.poisson(0.2, size=n_releases) * (rng.random(n_releases) < 0.05)
     styles = make_styles(rng, n_releases)
-    return collections, Catalogue(weights, styles, collections.popularity(), trending)
+    return collections, ReleaseFeatures(weights, styles, collections.popularity(), trending)
 
 
 def change_users(
-    rng: np.random.Generator, c: Collections, catalogue: Catalogue, share: float
-) -> tuple[Collections, Catalogue, np.ndarray]:
+    rng: np.random.Generator, c: Collections, features: ReleaseFeatures, share: float
+) -> tuple[Collections, ReleaseFeatures, np.ndarray]:
     changed = np.sort(rng.choice(c.n_users, int(c.n_users * share), replace=False))
     users = np.repeat(np.arange(c.n_users), c.sizes())
     keep = ~np.isin(users, changed) | (rng.random(len(users)) > 0.2)
-    new_users, new_releases = draw_collections(rng, changed, catalogue.genre_weights, 3)
+    new_users, new_releases = draw_collections(rng, changed, features.genre_weights, 3)
     collections = Collections.from_pairs(
         np.concatenate([users[keep], new_users]),
         np.concatenate([c.indices[keep], new_releases]),
@@ -92,24 +94,25 @@ def change_users(
         c.n_releases,
     )
     owners = collections.popularity()
-    catalogue = Catalogue(catalogue.genre_weights, catalogue.styles, owners, catalogue.trending)
-    return collections, catalogue, changed
+    features = ReleaseFeatures(features.genre_weights, features.styles, owners, features.trending)
+    return collections, features, changed
 
 
 def run(
     collections: Collections,
-    catalogue: Catalogue,
+    features: ReleaseFeatures,
     state: UserState,
     changed: np.ndarray,
     sample: int,
 ) -> tuple[Scores, dict[str, float]]:
-    timings: dict[str, float] = {}
+    step = StepTimer()
 
     def load(rows: np.ndarray) -> Collections:
         return collections
 
-    scores = score(catalogue, state, changed, load, recall_sample=sample, step=timer(timings))
-    return scores, timings
+    tuning = ScoringSettings(recall_sample=sample)
+    scores = score(features, state, changed, load, tuning=tuning, step=step)
+    return scores, step.seconds
 
 
 def report(title: str, timings: dict[str, float], counts: dict[str, int], target: float) -> float:
@@ -135,7 +138,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     start = time.perf_counter()
-    collections, catalogue = build_world(rng, args.users, args.releases, args.mean_collection)
+    collections, features = build_world(rng, args.users, args.releases, args.mean_collection)
     print(
         f"world: {args.users:,} users, {args.releases:,} releases, "
         f"{len(collections.indices):,} owned pairs "
@@ -143,7 +146,7 @@ def main() -> None:
     )
 
     unscored = UserState.unscored(args.users)
-    full, timings = run(collections, catalogue, unscored, np.arange(0), args.sample)
+    full, timings = run(collections, features, unscored, np.arange(0), args.sample)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         path = Path(tmp) / "taste.parquet"
@@ -160,8 +163,8 @@ def main() -> None:
         f"target >= 0.99: {'OK' if full.recall >= 0.99 else 'MISSED'})"
     )
 
-    collections2, catalogue2, changed = change_users(rng, collections, catalogue, args.changed)
-    inc, timings = run(collections2, catalogue2, full.next_state(unscored), changed, args.sample)
+    collections2, features2, changed = change_users(rng, collections, features, args.changed)
+    inc, timings = run(collections2, features2, full.next_state(unscored), changed, args.sample)
     report(f"incremental hour, {len(changed):,} changed users", timings, inc.counts, 90)
     print(f"  ANN recall@1 = {inc.recall:.4f} on {inc.recall_sample} sampled users vs exact")
 

@@ -5,7 +5,7 @@
 Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the synthetic world of
 ``bench_scoring.py`` (releases with genres and styles, users, collections) is bulk-written
 through the Spark connector and every user is staged (not timed). Then
-:func:`spark_jobs.scoring.pipeline.run_hourly` runs as cron would: a first hour that scores
+:func:`spark_jobs.scoring.hourly.run_hourly` runs as cron would: a first hour that scores
 everyone, and an hour after ``--changed`` of the users changed their collections. Printed
 beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
 in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
@@ -23,43 +23,44 @@ import pandas as pd
 from bench_scoring import build_world, change_users, run
 from cassandra.concurrent import execute_concurrent_with_args
 
-from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
-from discorecs.genres import GENRES
-from discorecs.settings import Settings, load_settings
+from discorecs.app.stats import collect_stats
+from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings, load_settings
+from discorecs.core.tables import CHANGED_USERS, RELEASES, USER_COLLECTION, USERS
+from spark_jobs.connector import write_table
 from spark_jobs.scoring.compute import UserState
-from spark_jobs.scoring.io import write_table
-from spark_jobs.scoring.pipeline import HourlyResult, current_hour, run_hourly
-from spark_jobs.scoring.recommend import Catalogue, Collections
-from spark_jobs.scoring.stats import collect_stats
+from spark_jobs.scoring.hourly import HourlyResult, current_hour, run_hourly
+from spark_jobs.scoring.recommend import Collections, ReleaseFeatures
 from spark_jobs.session import spark_session
 
-NO_MARGIN = timedelta(0)  # users are staged just before each run here, not during the hour
 
-
-def write_world(spark, settings: Settings, collections: Collections, catalogue: Catalogue) -> None:
+def write_world(
+    spark, settings: Settings, collections: Collections, features: ReleaseFeatures
+) -> None:
     """Bulk-write releases, profiles and collections, and stage every user for the first hour."""
-    styles = catalogue.styles
+    styles = features.styles
     releases = pd.DataFrame(
         {
-            "release_id": np.arange(1, catalogue.n_releases + 1),
-            "title": [f"Release {r}" for r in range(1, catalogue.n_releases + 1)],
+            "release_id": np.arange(1, features.n_releases + 1),
+            "title": [f"Release {r}" for r in range(1, features.n_releases + 1)],
             "genres": [
-                [GENRES[g] for g in np.flatnonzero(row)] for row in catalogue.genre_weights > 0
+                [GENRES[g] for g in np.flatnonzero(row)] for row in features.genre_weights > 0
             ],
             "styles": [
                 [f"style {s}" for s in styles.ids[styles.indptr[r] : styles.indptr[r + 1]]]
-                for r in range(catalogue.n_releases)
+                for r in range(features.n_releases)
             ],
         }
     )
-    write_table(spark.createDataFrame(releases), settings, "releases")
+    write_table(spark.createDataFrame(releases), settings, RELEASES)
     users = np.arange(collections.n_users)
     write_table(
         spark.createDataFrame(
             pd.DataFrame({"user_id": users, "name": [f"user {u}" for u in users]})
         ),
         settings,
-        "users",
+        USERS,
     )
     write_pairs(spark, settings, np.repeat(users, collections.sizes()), collections.indices)
     stage(spark, settings, users, datetime.now(UTC))
@@ -74,14 +75,14 @@ def write_pairs(spark, settings: Settings, users: np.ndarray, releases: np.ndarr
             "added_at": pd.Timestamp.now(),
         }
     )
-    write_table(spark.createDataFrame(pairs), settings, "user_collection")
+    write_table(spark.createDataFrame(pairs), settings, USER_COLLECTION)
 
 
 def stage(spark, settings: Settings, users: np.ndarray, at: datetime) -> None:
     """Stage users as changed in the hour bucket of ``at``, as the stream does."""
     bucket = pd.Timestamp(current_hour(at).replace(tzinfo=None))
     frame = pd.DataFrame({"bucket": bucket, "user_id": users.astype(np.int64)})
-    write_table(spark.createDataFrame(frame), settings, "changed_users")
+    write_table(spark.createDataFrame(frame), settings, CHANGED_USERS)
 
 
 def apply_changes(
@@ -124,14 +125,17 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the keyspace afterwards.")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    settings = load_settings(keyspace=f"bench_scoring_{uuid.uuid4().hex[:8]}")
+    # Users are staged just before each run here, not during the hour: no staging margin.
+    settings = load_settings(keyspace=f"bench_scoring_{uuid.uuid4().hex[:8]}").with_updates(
+        scoring={"staging_margin_s": 0.0}
+    )
     with session_scope(settings) as session:
         apply_schema(session, settings.keyspace)
     spark = spark_session(settings, "bench-scoring-e2e")
     try:
-        collections, catalogue = build_world(rng, args.users, args.releases, args.mean_collection)
+        collections, features = build_world(rng, args.users, args.releases, args.mean_collection)
         start = time.perf_counter()
-        write_world(spark, settings, collections, catalogue)
+        write_world(spark, settings, collections, features)
         print(
             f"world: {args.users:,} users, {args.releases:,} releases, "
             f"{len(collections.indices):,} owned pairs written to {settings.keyspace} in "
@@ -139,20 +143,20 @@ def main() -> None:
         )
         now = datetime.now(UTC)
         start = time.perf_counter()
-        first = run_hourly(settings, spark=spark, now=now, staging_margin=NO_MARGIN)
+        first = run_hourly(settings, spark=spark, now=now)
         wall = time.perf_counter() - start
         unscored = UserState.unscored(args.users)
-        full, compute = run(collections, catalogue, unscored, np.arange(0), 1000)
+        full, compute = run(collections, features, unscored, np.arange(0), 1000)
         report(f"first hour, {args.users:,} users scored", first, wall, compute)
 
-        after, catalogue2, changed = change_users(rng, collections, catalogue, args.changed)
+        after, features2, changed = change_users(rng, collections, features, args.changed)
         later = now + timedelta(hours=1)
         apply_changes(spark, settings, collections, after, changed)
         stage(spark, settings, changed, later)
         start = time.perf_counter()
-        second = run_hourly(settings, spark=spark, now=later, staging_margin=NO_MARGIN)
+        second = run_hourly(settings, spark=spark, now=later)
         wall = time.perf_counter() - start
-        _, compute = run(after, catalogue2, full.next_state(unscored), changed, 1000)
+        _, compute = run(after, features2, full.next_state(unscored), changed, 1000)
         report(f"next hour, {len(changed):,} users changed", second, wall, compute)
 
         with session_scope(settings) as session:

@@ -2,7 +2,7 @@
 
 One run, same box, one after the other:
 
-1. ``pipeline``: ``discorecs.loadtest.run_load`` at ``--rate`` for ``--duration`` seconds, the
+1. ``pipeline``: ``discorecs.app.loadtest.run_load`` at ``--rate`` for ``--duration`` seconds, the
    producer running beside the streaming job: consumed events/s, steady-state p50/p99
    event-time-to-written latency, max lag, and the loss/duplicate check against the truth.
 2. ``ceiling``: the same kind of rows (one ``user_activity`` row per event, as most events are
@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 
 from cassandra.concurrent import execute_concurrent_with_args
 
-from discorecs.cassandra import apply_schema, session_scope
-from discorecs.loadtest import run_load
-from discorecs.settings import load_settings
+from discorecs.app.loadtest import run_load
+from discorecs.core.cassandra import apply_schema, session_scope
+from discorecs.core.settings import load_settings
 
 
 def _ceiling_worker(keyspace: str, seconds: float, worker: int, out: multiprocessing.Queue) -> None:

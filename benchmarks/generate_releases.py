@@ -22,7 +22,7 @@ import click
 from lxml import etree
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
+SAMPLE = REPO_ROOT / "discorecs" / "app" / "data" / "releases-sample.xml.gz"
 SWAPPED = ("artists", "title", "labels", "genres", "country", "released")
 _MASTER = re.compile(rb"(<master_id[^>]*>)\d+(</master_id>)")
 

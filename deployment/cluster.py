@@ -31,8 +31,8 @@ from deployment.processes import (
     stop,
     wait_port_closed,
 )
-from discorecs.logs import get_logger
-from discorecs.settings import Settings
+from discorecs.core.logs import get_logger
+from discorecs.core.settings import Settings
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
@@ -168,7 +168,7 @@ class KafkaService(LocalService):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            settings, settings.kafka_host, settings.kafka_port, settings.kafka_controller_port
+            settings, settings.kafka.host, settings.kafka.port, settings.kafka.controller_port
         )
 
     def prepare(self) -> None:
@@ -177,11 +177,11 @@ class KafkaService(LocalService):
         properties = self.render(
             "server.properties",
             self.home / "server.properties",
-            host=self.settings.kafka_host,
+            host=self.settings.kafka.host,
             port=self.port,
-            controller_port=self.settings.kafka_controller_port,
+            controller_port=self.settings.kafka.controller_port,
             data_dir=data_dir,
-            partitions=self.settings.topic_partitions,
+            partitions=self.settings.kafka.partitions,
         )
         if (data_dir / "meta.properties").exists():
             return
@@ -204,7 +204,7 @@ class KafkaService(LocalService):
             raise ClusterError(f"kafka storage format failed: {result.stderr.strip()[-2000:]}")
 
     def _java(self, log_config: Path) -> list[str]:
-        heap = self.settings.kafka_heap
+        heap = self.settings.kafka.heap
         return [
             str(self.settings.java_binary),
             f"-Xms{heap}",
@@ -249,9 +249,9 @@ class CassandraService(LocalService):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             settings,
-            settings.cassandra_host,
-            settings.cassandra_port,
-            settings.cassandra_storage_port,
+            settings.cassandra.host,
+            settings.cassandra.port,
+            settings.cassandra.storage_port,
         )
 
     @property
@@ -267,9 +267,9 @@ class CassandraService(LocalService):
         self.render(
             "cassandra.yaml",
             self.home / "cassandra.yaml",
-            host=self.settings.cassandra_host,
+            host=self.settings.cassandra.host,
             port=self.port,
-            storage_port=self.settings.cassandra_storage_port,
+            storage_port=self.settings.cassandra.storage_port,
             data_dir=data_dir,
             concurrent_writes=self.processors + 1,
         )
@@ -284,7 +284,7 @@ class CassandraService(LocalService):
             for line in (CONF_DIR / "jvm17-server.options").read_text().splitlines()
             if line.strip() and not line.startswith("#")
         ]
-        heap = self.settings.cassandra_heap
+        heap = self.settings.cassandra.heap
         return [
             str(self.settings.java_binary),
             f"-Xms{heap}",
@@ -309,7 +309,7 @@ class CassandraService(LocalService):
 
     def probe(self, timeout: float) -> str | None:
         """``SELECT release_version FROM system.local`` over CQL."""
-        from discorecs.cassandra import new_cluster
+        from discorecs.core.cassandra import new_cluster
 
         driver_log = logging.getLogger("cassandra")
         level = driver_log.level

@@ -30,31 +30,12 @@ from cassandra.cluster import NoHostAvailable, ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType
 
 from discogs_parser.model import Release
-from discorecs.cassandra import connect, existing_release_ids
-from discorecs.logs import get_logger
-from discorecs.settings import Settings
+from discorecs.core.cassandra import connect, existing_release_ids
+from discorecs.core.logs import get_logger
+from discorecs.core.settings import LoaderSettings, Settings
+from discorecs.core.tables import RELEASES
 
 log = get_logger("discogs_parser.loader")
-
-COLUMNS = (
-    "release_id",
-    "status",
-    "title",
-    "artists",
-    "artist_credit",
-    "labels",
-    "catnos",
-    "formats",
-    "genres",
-    "styles",
-    "country",
-    "released",
-    "year",
-    "master_id",
-    "is_main_release",
-    "data_quality",
-    "track_count",
-)
 
 _FIXED_WIDTH = 8
 
@@ -64,7 +45,7 @@ class LoadError(Exception):
 
 
 def release_row(release: Release) -> tuple:
-    """Return the values of one release in :data:`COLUMNS` order."""
+    """Return the values of one release in the column order of :data:`RELEASES`."""
     return (
         release.release_id,
         release.status,
@@ -113,11 +94,9 @@ class ReleaseLoader:
     Args:
         session: An open driver session.
         keyspace: Keyspace holding the ``releases`` table.
-        concurrency: Requests (batches) in flight at once.
+        tuning: Requests in flight, rows and bytes per UNLOGGED batch (1 row: single-row
+            inserts), retries of a failed batch.
         resume: Skip the releases whose id is already in the table.
-        retries: Extra attempts for rows whose write failed (timeouts, overload).
-        batch_rows: Rows per UNLOGGED batch; 1 sends single-row inserts.
-        batch_bytes: Upper bound on the estimated values of one batch.
 
     """
 
@@ -125,26 +104,17 @@ class ReleaseLoader:
         self,
         session: Session,
         keyspace: str,
+        tuning: LoaderSettings,
         *,
-        concurrency: int = 16,
         resume: bool = False,
-        retries: int = 3,
-        batch_rows: int = 25,
-        batch_bytes: int = 24_000,
     ) -> None:
         self.session = session
         self.keyspace = keyspace
-        self.concurrency = concurrency
-        self.batch_rows = batch_rows
-        self.batch_bytes = batch_bytes
+        self.tuning = tuning
         self.resume = resume
-        self.retries = retries
         self.stats = LoadStats()
         self._inflight: deque[tuple[ResponseFuture, list[tuple], int]] = deque()
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        self._insert = session.prepare(
-            f"INSERT INTO {keyspace}.releases ({', '.join(COLUMNS)}) VALUES ({placeholders})"
-        )
+        self._insert = session.prepare(RELEASES.insert(keyspace))
 
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
         """Return the ids among ``ids`` that already have a row.
@@ -157,7 +127,7 @@ class ReleaseLoader:
 
         """
         try:
-            return existing_release_ids(self.session, self.keyspace, ids, self.concurrency)
+            return existing_release_ids(self.session, self.keyspace, ids, self.tuning.concurrency)
         except DriverException as error:
             raise LoadError(f"resume lookup failed: {error}") from error
 
@@ -194,7 +164,7 @@ class ReleaseLoader:
             self._settle_oldest()
 
     def _send(self, group: list[tuple], attempt: int) -> None:
-        while len(self._inflight) >= self.concurrency:
+        while len(self._inflight) >= self.tuning.concurrency:
             self._settle_oldest()
         statement, params = self._statement(group)
         self._inflight.append((self.session.execute_async(statement, params), group, attempt))
@@ -204,9 +174,9 @@ class ReleaseLoader:
         try:
             future.result()
         except (RequestExecutionException, DriverException, NoHostAvailable) as exc:
-            if attempt >= self.retries:
+            if attempt >= self.tuning.retries:
                 raise LoadError(
-                    f"{len(group)} rows failed after {self.retries} retries: {exc}"
+                    f"{len(group)} rows failed after {self.tuning.retries} retries: {exc}"
                 ) from None
             log.warning("write_retry", attempt=attempt + 1, rows=len(group), error=str(exc))
             self._send(group, attempt + 1)
@@ -219,7 +189,9 @@ class ReleaseLoader:
         size = 0
         for row in rows:
             weight = row_bytes(row)
-            if group and (len(group) >= self.batch_rows or size + weight > self.batch_bytes):
+            if group and (
+                len(group) >= self.tuning.batch_rows or size + weight > self.tuning.batch_bytes
+            ):
                 groups.append(group)
                 group, size = [], 0
             group.append(row)
@@ -238,12 +210,12 @@ class ReleaseLoader:
 
 
 @contextmanager
-def loader_scope(settings: Settings, **options: object) -> Iterator[ReleaseLoader]:
+def loader_scope(settings: Settings, *, resume: bool = False) -> Iterator[ReleaseLoader]:
     """Connect to Cassandra and yield a :class:`ReleaseLoader`; shut the driver down on exit.
 
     Args:
-        settings: Where Cassandra listens and which keyspace to load into.
-        **options: Passed to :class:`ReleaseLoader` (``concurrency``, ``resume`` …).
+        settings: Where Cassandra listens, which keyspace to load into, the loader's tuning.
+        resume: Skip the releases already in the table.
 
     Yields:
         A loader on an open session.
@@ -252,14 +224,14 @@ def loader_scope(settings: Settings, **options: object) -> Iterator[ReleaseLoade
         LoadError: Cassandra is unreachable or the ``releases`` table is missing.
 
     """
-    where = f"{settings.cassandra_host}:{settings.cassandra_port}"
+    where = f"{settings.cassandra.host}:{settings.cassandra.port}"
     try:
         cluster, session = connect(settings)
     except (NoHostAvailable, DriverException, OSError) as exc:
         raise LoadError(f"cannot reach Cassandra at {where}: {exc}") from None
     try:
         try:
-            loader = ReleaseLoader(session, settings.keyspace, **options)  # type: ignore[arg-type]
+            loader = ReleaseLoader(session, settings.keyspace, settings.loader, resume=resume)
         except (RequestExecutionException, DriverException) as exc:
             table = f"{settings.keyspace}.releases"
             raise LoadError(f"cannot prepare writes to {table}: {exc}") from None

@@ -72,7 +72,7 @@ class Release:
         artists: Main artist credits in order.
         labels: Label credits in order.
         formats: Format entries in order.
-        genres: Genres in order; may hold strings outside :data:`discorecs.genres.GENRES`.
+        genres: Genres in order; may hold strings outside :data:`discorecs.core.genres.GENRES`.
         styles: Styles in order (open vocabulary).
         country: Country or region, None when absent or empty.
         released: The raw ``<released>`` text (not a date: ``1999-00-00`` occurs).

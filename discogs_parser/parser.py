@@ -19,8 +19,8 @@ from lxml import etree
 from discogs_parser.fields import BadField, parse_bool, parse_id, parse_year
 from discogs_parser.model import Artist, Format, Label, Release
 from discogs_parser.source import DumpSource, open_dump
-from discorecs.genres import GENRE_INDEX
-from discorecs.logs import get_logger
+from discorecs.core.genres import GENRE_INDEX
+from discorecs.core.logs import get_logger
 
 log = get_logger("discogs_parser")
 

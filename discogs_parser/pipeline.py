@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import IO, Protocol
 
 from discogs_parser.model import Release
 from discogs_parser.parser import ParseStopped, ReleaseReader
@@ -54,7 +54,7 @@ class RunStopped(Exception):
 class JsonlSink:
     """Write one JSON object per release, a line each, to an open text stream."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: IO[str]) -> None:
         self._out = out
 
     def write(self, releases: Sequence[Release]) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from discorecs.logs import get_logger
+from discorecs.core.logs import get_logger
 
 log = get_logger("discogs_parser.progress")
 

@@ -1,6 +1,6 @@
 """Malformed events injected on purpose (``--bad-ratio``), for the dead-letter path downstream.
 
-Each category matches the reason :mod:`kafka_producers.events` gives when it rejects one, so the
+Each category matches the reason :mod:`discorecs.core.events` gives when it rejects one, so the
 ground-truth file can be checked against the dead letters: ``bad_json``, ``missing_field``,
 ``wrong_type``, ``bad_value``, ``oversize`` (bigger than ``MAX_EVENT_BYTES`` but far below
 Kafka's 1 MB message limit) and ``unknown_release`` (valid JSON, but a release id that is not in
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kafka_producers import events
+from discorecs.core import events
 
 CATEGORIES: tuple[str, ...] = (
     events.BAD_JSON,

@@ -20,9 +20,10 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from discorecs.logs import get_logger
-from discorecs.settings import Settings
-from kafka_producers import events
+from discorecs.core import events
+from discorecs.core.logs import get_logger
+from discorecs.core.settings import Settings
+from discorecs.core.topics import producer_config
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
 
@@ -32,33 +33,6 @@ MAX_CHUNK = 2000
 """Largest number of events generated and handed to the producer at once."""
 CHUNK_SECONDS = 0.05
 """With a rate limit, a chunk holds about this many seconds of events."""
-
-
-def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    """Return the confluent-kafka producer configuration used for every event topic.
-
-    Args:
-        settings: Where the broker listens.
-        **overrides: librdkafka keys to replace (dots written as underscores are not accepted:
-            pass them with ``**{"linger.ms": 5}``).
-
-    Returns:
-        The configuration dict.
-
-    """
-    config: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": 20,
-        "batch.size": 1_000_000,
-        "batch.num.messages": 100_000,
-        "compression.type": "lz4",
-        "queue.buffering.max.messages": 1_000_000,
-        "delivery.report.only.error": True,
-    }
-    config.update(overrides)
-    return config
 
 
 class TokenBucket:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kafka_producers import events
-from kafka_producers.catalog import Catalog
+from discorecs.core import events
+from discorecs.core.catalog import ReleaseCatalog
 from kafka_producers.malformed import CATEGORIES, Malformer
 from kafka_producers.profiles import ProfileFactory
 from kafka_producers.sampler import ReleaseSampler
@@ -65,9 +65,40 @@ class Chunk:
         return len(self.values)
 
 
-def uuid4_strings(rng: np.random.Generator, n: int) -> list[bytes]:
-    """Return ``n`` random version-4 UUIDs as ASCII bytes, drawn from ``rng`` in one go."""
-    return uuid4_array(rng, n).tolist()
+@dataclass(frozen=True)
+class Simulation:
+    """Events of :meth:`EventStream.simulate`, in order.
+
+    Attributes:
+        users: User row of each event.
+        actions: Index into :data:`ACTIONS` of each event.
+        release_ids: Release id of each event.
+        times_ms: Epoch milliseconds of each event.
+
+    """
+
+    users: np.ndarray
+    actions: np.ndarray
+    release_ids: np.ndarray
+    times_ms: np.ndarray
+
+    def collections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What is owned at the end: (user rows, release ids, add time in ms) per owned pair.
+
+        A pair is owned when its last collection event is an add; its time is that add's.
+        """
+        changes = np.flatnonzero(self.actions <= ACTIONS.index("remove"))
+        order = changes[np.lexsort((changes, self.release_ids[changes], self.users[changes]))]
+        users, releases = self.users[order], self.release_ids[order]
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (users[1:] != users[:-1]) | (releases[1:] != releases[:-1])
+        kept = order[last][self.actions[order[last]] == ACTIONS.index("add")]
+        return self.users[kept], self.release_ids[kept], self.times_ms[kept]
+
+    def activity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views, plays and wants: (user rows, release ids, times in ms)."""
+        kept = np.flatnonzero(self.actions > ACTIONS.index("remove"))
+        return self.users[kept], self.release_ids[kept], self.times_ms[kept]
 
 
 def uuid4_array(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -95,7 +126,7 @@ class EventStream:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: ReleaseCatalog,
         *,
         n_users: int,
         seed: int,
@@ -156,6 +187,32 @@ class EventStream:
         """Return the release ids user row ``user`` owns now (in no particular order)."""
         return list(self._owned[user])
 
+    def simulate(self, n_events: int, start_ms: int, span_ms: float) -> Simulation:
+        """Run ``n_events`` collection and activity events in memory, without encoding them.
+
+        The same draws and collection bookkeeping as :meth:`next_chunk`, for evaluating
+        recommenders on the world the producer streams (no profiles, no Kafka).
+
+        Args:
+            n_events: Events to draw.
+            start_ms: Epoch milliseconds of the first event.
+            span_ms: Milliseconds the events spread over, evenly.
+
+        Returns:
+            Every event's user row, action, release id and time.
+
+        """
+        self._profiles_sent = self.n_users
+        parts: list[tuple[np.ndarray, ...]] = []
+        for first in range(0, n_events, BLOCK):
+            n = min(BLOCK, n_events - first)
+            _, users, actions, releases, picks, spoiled = self._take(n)
+            acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
+            parts.append((users, np.asarray(acts, dtype=np.int8), np.asarray(rels, np.int64)))
+        users, actions, releases = (np.concatenate(column) for column in zip(*parts, strict=True))
+        times = start_ms + (np.arange(n_events) * (span_ms / max(n_events, 1))).astype(np.int64)
+        return Simulation(users, actions, releases, times)
+
     def next_chunk(self, n: int, now_ms: int, span_ms: float = 0.0) -> Chunk:
         """Generate the next ``n`` messages.
 
@@ -187,7 +244,9 @@ class EventStream:
         users = np.minimum(users, self.n_users - 1)
         actions = rng.choice(len(ACTIONS), size=BLOCK, p=self._mix)
         buckets = self.tastes.draw_buckets(users, rng.random(BLOCK))
-        releases = self.catalog.release_ids[self.sampler.draw(buckets, rng.random(BLOCK))]
+        affinity = self.tastes.decade_affinity[users]
+        drawn = self.sampler.draw(buckets, affinity, rng.random(BLOCK), rng.random(BLOCK))
+        releases = self.catalog.release_ids[drawn]
         picks = rng.random(BLOCK)
         spoiled = self._malformer.draw(BLOCK)
         return [ids, users, actions, releases, picks, spoiled]
@@ -232,6 +291,48 @@ class EventStream:
 
     def _activity_chunk(self, draws: list[np.ndarray], stamps: list[bytes]) -> Chunk:
         ids, users, actions, releases, picks, spoiled = draws
+        acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
+        user_ids = (users + self.user_ids[0]).tolist()
+        templates = self._action_templates
+        values = [
+            templates[a] % (e, t, uid, r)
+            for a, e, t, uid, r in zip(acts, ids.tolist(), stamps, user_ids, rels, strict=True)
+        ]
+        keys_by_row = self._keys
+        chunk = Chunk(
+            [_TOPIC_OF_ACTION[a] for a in acts], [keys_by_row[u] for u in users.tolist()], values
+        )
+        for i in np.flatnonzero(spoiled >= 0).tolist():
+            good = (
+                events.SCHEMA_VERSION,
+                ids[i].decode(),
+                stamps[i].decode(),
+                user_ids[i],
+                rels[i],
+            )
+            kind = events.KINDS[chunk.topics[i]]
+            values[i] = self._malformer.spoil(int(spoiled[i]), kind, (*good, ACTIONS[acts[i]]))
+            chunk.bad[i] = CATEGORIES[spoiled[i]]
+        return chunk
+
+    def _apply_ownership(
+        self,
+        users: np.ndarray,
+        actions: np.ndarray,
+        releases: np.ndarray,
+        picks: np.ndarray,
+        spoiled: np.ndarray,
+    ) -> tuple[list[int], list[int]]:
+        """Keep each user's owned set, turning draws into consistent actions and releases.
+
+        An add of an owned release becomes a play; a remove takes an owned release (or, with
+        nothing owned, becomes an add); a play is of an owned release with
+        :data:`PLAY_OWNED_P`. Malformed events change nothing.
+
+        Returns:
+            The final action and release id of every event.
+
+        """
         plays_owned = (actions == _PLAY) & (picks < PLAY_OWNED_P)
         stateful = np.flatnonzero(
             ((actions == _ADD) | (actions == _REMOVE) | plays_owned) & (spoiled < 0)
@@ -247,17 +348,14 @@ class EventStream:
             picks[stateful].tolist(),
             strict=True,
         ):
+            owned, pos = owned_all[u], pos_all[u]
             if action == _ADD:
-                pos = pos_all[u]
                 if release in pos:
                     acts[i] = _PLAY
                 else:
-                    owned = owned_all[u]
                     pos[release] = len(owned)
                     owned.append(release)
             elif action == _REMOVE:
-                owned = owned_all[u]
-                pos = pos_all[u]
                 if not owned:
                     acts[i] = _ADD
                     pos[release] = 0
@@ -270,33 +368,6 @@ class EventStream:
                     owned[slot] = last
                     pos[last] = slot
                 del pos[release]
-            else:
-                owned = owned_all[u]
-                if owned:
-                    rels[i] = owned[int(pick / PLAY_OWNED_P * len(owned))]
-
-        version = events.SCHEMA_VERSION
-        templates, topic_of = self._action_templates, _TOPIC_OF_ACTION
-        user_ids = (users + self.user_ids[0]).tolist()
-        values = [
-            templates[a] % (e, t, uid, r)
-            for a, e, t, uid, r in zip(acts, ids.tolist(), stamps, user_ids, rels, strict=True)
-        ]
-        keys_by_row = self._keys
-        chunk = Chunk([topic_of[a] for a in acts], [keys_by_row[u] for u in users.tolist()], values)
-        for i in np.flatnonzero(spoiled >= 0).tolist():
-            topic = chunk.topics[i]
-            values[i] = self._malformer.spoil(
-                int(spoiled[i]),
-                events.KINDS[topic],
-                (
-                    version,
-                    ids[i].decode(),
-                    stamps[i].decode(),
-                    user_ids[i],
-                    rels[i],
-                    ACTIONS[acts[i]],
-                ),
-            )
-            chunk.bad[i] = CATEGORIES[spoiled[i]]
-        return chunk
+            elif owned:
+                rels[i] = owned[int(pick / PLAY_OWNED_P * len(owned))]
+        return acts, rels

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from kafka_producers import events
+from discorecs.core import events
 from kafka_producers.synthetic import Chunk, EventStream
 
 _EVENT_LINE = '{"type":"event","seq":%d,"topic":"%s","key":%s,"bad":%s,"value":%s}'

@@ -1,16 +1,17 @@
-"""The one SparkSession factory: local[2] with the Kafka and Cassandra connector jars."""
+"""The one SparkSession factory, with the Kafka and Cassandra connector jars."""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from importlib.resources import files
 
 from pyspark.sql import SparkSession
 
-from discorecs.settings import Settings
+from discorecs.core.settings import Settings
 
-LOG_CONFIG = Path(__file__).resolve().parents[1] / "deployment" / "conf" / "spark-log4j2.properties"
+LOG_CONFIG = files("spark_jobs") / "conf" / "spark-log4j2.properties"
+"""Spark's log4j2 configuration: warnings only, so jobs print no INFO lines."""
 
 
 def spark_jars(settings: Settings) -> list[str]:
@@ -37,28 +38,34 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
     """
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
     log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
     builder = (
-        SparkSession.builder.master(settings.spark_master)
+        SparkSession.builder.master(settings.spark.master)
         .appName(app_name)
         .config("spark.driver.extraJavaOptions", log_option)
         .config("spark.executor.extraJavaOptions", log_option)
         .config("spark.jars", ",".join(spark_jars(settings)))
-        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.driver.memory", settings.spark.driver_memory)
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.sql.shuffle.partitions", str(settings.spark.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-        .config("spark.cassandra.connection.host", settings.cassandra_host)
-        .config("spark.cassandra.connection.port", str(settings.cassandra_port))
+        .config("spark.cassandra.connection.host", settings.cassandra.host)
+        .config("spark.cassandra.connection.port", str(settings.cassandra.port))
         .config("spark.cassandra.output.batch.grouping.key", "partition")
-        .config("spark.cassandra.output.concurrent.writes", "16")
-        .config("spark.cassandra.output.batch.size.bytes", "16384")
+        .config(
+            "spark.cassandra.output.concurrent.writes",
+            str(settings.spark.connector_concurrent_writes),
+        )
+        .config(
+            "spark.cassandra.output.batch.size.bytes", str(settings.spark.connector_batch_bytes)
+        )
         .config("spark.cassandra.connection.reconnectionDelayMS.max", "5000")
         .config("spark.sql.extensions", "com.datastax.spark.connector.CassandraSparkExtensions")
     )

@@ -8,20 +8,19 @@ log it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from spark_jobs.scoring.friends import AnnConfig, Neighbours, TasteIndex, recall_at_1
+from discorecs.core.settings import ScoringSettings
+from discorecs.core.timing import StepTimer
+from spark_jobs.scoring.friends import Neighbours, TasteIndex, recall_at_1
 from spark_jobs.scoring.ranks import genre_percentiles
 from spark_jobs.scoring.recommend import (
-    N_RECS,
-    Catalogue,
     Collections,
     Ranked,
+    ReleaseFeatures,
     expand_rows,
     fallback,
     most_owned_unowned,
@@ -30,8 +29,6 @@ from spark_jobs.scoring.recommend import (
 )
 from spark_jobs.scoring.taste import has_taste, taste_vectors
 
-K_NEIGHBOURS = 10
-
 LoadCollections = Callable[[np.ndarray], Collections]
 """Collections of the given sorted user rows: a CSR over all user rows where at least those
 rows are filled (others may be empty)."""
@@ -39,9 +36,6 @@ rows are filled (others may be empty)."""
 LoadActivity = Callable[[np.ndarray], np.ndarray]
 """Genre weights summed over the releases the given sorted user rows recently viewed, played or
 wanted (``(len(rows), 15)``): the only hint of taste of a user with an empty collection."""
-
-Step = Callable[[str, int], AbstractContextManager[None]]
-"""Wraps one step of :func:`score`, given its name and the number of rows it works on."""
 
 
 @dataclass
@@ -119,18 +113,6 @@ class Scores:
         return UserState(self.taste, self.sizes, friend, similarity, scored)
 
 
-def timer(timings: dict[str, float]) -> Step:
-    """A :data:`Step` that records each step's seconds into ``timings``."""
-
-    @contextmanager
-    def step(name: str, rows: int) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - start
-
-    return step
-
-
 def user_tastes(
     collections: Collections, genre_weights: np.ndarray, users: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -153,12 +135,12 @@ def user_tastes(
 
 def recommend_for(
     collections: Collections,
-    catalogue: Catalogue,
+    features: ReleaseFeatures,
     taste: np.ndarray,
     top_genre: np.ndarray,
     neighbours: Neighbours,
     users: np.ndarray,
-    n: int = N_RECS,
+    tuning: ScoringSettings,
 ) -> tuple[np.ndarray, Ranked]:
     """Friend-rule release and ranked top-n (with the popularity fallback) for some users.
 
@@ -167,12 +149,12 @@ def recommend_for(
 
     Args:
         collections: Collections of (at least) ``users`` and their neighbours.
-        catalogue: Release weights, owners and trending.
+        features: Release weights, owners and trending.
         taste: ``(n_users, 15)`` taste vectors of everyone.
         top_genre: Top genre index of every user (-1 when unknown).
         neighbours: Neighbours of (at least) ``users``.
         users: Sorted user rows to recommend for.
-        n: List length.
+        tuning: List length and fallback depth.
 
     Returns:
         The friend-rule release row of every user row (-1 outside ``users`` or when none) and the
@@ -181,11 +163,18 @@ def recommend_for(
     """
     friend = np.full(collections.n_users, -1, dtype=np.int64)
     friend[users] = neighbours.friend[users]
-    friend_release = most_owned_unowned(collections, friend, catalogue.owners)
+    friend_release = most_owned_unowned(collections, friend, features.owners)
     ranked = rank_candidates(
-        collections, users, neighbours.ids[users], neighbours.sims[users], taste, catalogue, n=n
+        collections,
+        users,
+        neighbours.ids[users],
+        neighbours.sims[users],
+        taste,
+        features,
+        n=tuning.list_length,
     )
-    lists = popular_by_genre(catalogue.popularity, catalogue.genre_weights)
+    n = tuning.list_length
+    lists = popular_by_genre(features.popularity, features.genre_weights, tuning.fallback_depth)
     short = np.flatnonzero(ranked.releases[:, -1] < 0)
     for row in short.tolist():
         user = int(users[row])
@@ -230,17 +219,15 @@ def affected_users(
 
 
 def score(
-    catalogue: Catalogue,
+    features: ReleaseFeatures,
     state: UserState,
     changed: np.ndarray,
     load: LoadCollections,
     *,
-    k: int = K_NEIGHBOURS,
-    config: AnnConfig | None = None,
-    recall_sample: int = 1000,
+    tuning: ScoringSettings | None = None,
     full: bool = False,
     activity: LoadActivity | None = None,
-    step: Step | None = None,
+    step: StepTimer | None = None,
 ) -> Scores:
     """Score the users whose collections changed, and whoever that affects.
 
@@ -250,24 +237,24 @@ def score(
     who then get a new friend and recommendations; recall@1 is checked against exact search.
 
     Args:
-        catalogue: The release rows.
+        features: The release rows.
         state: What the previous run stored (:meth:`UserState.unscored` for none).
         changed: Sorted rows of the users staged as changed.
         load: Fetches collections: once for the rows whose taste is recomputed, once more
             for the affected rows and their neighbours unless the first load covered them.
-        k: Neighbours per user.
-        config: HNSW parameters.
-        recall_sample: Users sampled for the recall@1 check.
+        tuning: Neighbours per user, list length, HNSW parameters, recall sample.
         full: Rescore every user.
         activity: Reads the recent activity of rescored users with an empty collection, whose
             fallback list then comes from the top genre of that activity.
-        step: Wraps each step (by default only timed, and the timing dropped).
+        step: Times each step (and may log or record it).
 
     Returns:
         The new scores.
 
     """
-    step = step or timer({})
+    step = step or StepTimer()
+    tuning = tuning or ScoringSettings()
+    k, recall_sample = tuning.neighbours, tuning.recall_sample
     n_users = len(state.scored)
     everyone = full or not state.scored.any()
     todo = np.arange(n_users) if everyone else np.union1d(changed, np.flatnonzero(~state.scored))
@@ -275,11 +262,11 @@ def score(
         collections = load(todo)
     with step("taste", len(todo)):
         taste, sizes = state.taste.copy(), state.sizes.copy()
-        taste[todo], sizes[todo] = user_tastes(collections, catalogue.genre_weights, todo)
+        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo)
     with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
     with step("friends", n_users):
-        index = TasteIndex(taste, config)
+        index = TasteIndex(taste, tuning)
         if everyone:
             rescored = np.arange(n_users)
         else:
@@ -304,7 +291,7 @@ def score(
         top_genre[cold] = np.where(hints.any(axis=1), np.argmax(hints, axis=1), -1)
     with step("recommendations", len(rescored)):
         friend_release, ranked = recommend_for(
-            collections, catalogue, taste, top_genre, neighbours, rescored
+            collections, features, taste, top_genre, neighbours, rescored, tuning
         )
     counts = {
         "users": n_users,

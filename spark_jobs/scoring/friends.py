@@ -19,21 +19,9 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from discorecs.core.settings import ScoringSettings
+
 TIE_TOLERANCE = 1e-5
-
-
-@dataclass(frozen=True)
-class AnnConfig:
-    """HNSW parameters (inner product on L2-normalised vectors = cosine).
-
-    Measured on 1M synthetic 15-d tastes: M=16, efConstruction=40, efSearch=64 gives
-    recall@1 = 1.0 against exact search (see ``benchmarks/bench_scoring.py``).
-    """
-
-    m: int = 16
-    ef_construction: int = 40
-    ef_search: int = 64
-    threads: int = 2
 
 
 @dataclass(frozen=True)
@@ -68,13 +56,17 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
-def build_index(vectors: np.ndarray, config: AnnConfig) -> faiss.IndexHNSWFlat:
-    """Build an HNSW inner-product index over unit vectors."""
-    faiss.omp_set_num_threads(config.threads)
-    index = faiss.IndexHNSWFlat(vectors.shape[1], config.m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = config.ef_construction
+def build_index(vectors: np.ndarray, tuning: ScoringSettings) -> faiss.IndexHNSWFlat:
+    """Build an HNSW inner-product index over unit vectors (``ann_*`` settings).
+
+    Measured on 1M synthetic 15-d tastes: M=16, efConstruction=40, efSearch=64 gives
+    recall@1 = 1.0 against exact search (``benchmarks/bench_scoring.py``).
+    """
+    faiss.omp_set_num_threads(tuning.ann_threads)
+    index = faiss.IndexHNSWFlat(vectors.shape[1], tuning.ann_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = tuning.ann_ef_construction
     index.add(vectors)
-    index.hnsw.efSearch = max(config.ef_search, 1)
+    index.hnsw.efSearch = max(tuning.ann_ef_search, 1)
     return index
 
 
@@ -93,11 +85,11 @@ class TasteIndex:
     Args:
         taste: ``(n, d)`` taste vectors; all-zero rows (no taste) get no neighbours and are
             never anyone's neighbour.
-        config: HNSW parameters.
+        tuning: HNSW parameters (the ``ann_*`` scoring settings).
 
     """
 
-    def __init__(self, taste: np.ndarray, config: AnnConfig | None = None) -> None:
+    def __init__(self, taste: np.ndarray, tuning: ScoringSettings | None = None) -> None:
         self.n = taste.shape[0]
         x = l2_normalise(taste)
         self.valid = np.flatnonzero(np.any(x != 0, axis=1))
@@ -112,7 +104,7 @@ class TasteIndex:
             np.arange(len(self.valid)) - self.starts[self.group[self.members]]
         )
         many = len(self.unique) > 1
-        self.index = build_index(self.unique, config or AnnConfig()) if many else None
+        self.index = build_index(self.unique, tuning or ScoringSettings()) if many else None
 
     def _other_groups(self, query_groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         other_ids = np.full((len(self.unique), k), -1, dtype=np.int64)
@@ -163,24 +155,6 @@ class TasteIndex:
         ids[valid[wanted]] = np.where(local >= 0, valid[np.maximum(local, 0)], -1)
         sims[valid[wanted]] = np.where(local >= 0, local_sims, np.nan)
         return Neighbours(ids, sims)
-
-
-def nearest_neighbours(
-    taste: np.ndarray, k: int, config: AnnConfig | None = None, rows: np.ndarray | None = None
-) -> Neighbours:
-    """Find the k nearest other users of each user by cosine (see :class:`TasteIndex`).
-
-    Args:
-        taste: ``(n, d)`` taste vectors.
-        k: Neighbours per user.
-        config: HNSW parameters.
-        rows: Only compute the neighbours of these rows.
-
-    Returns:
-        The neighbours of every row of ``taste``.
-
-    """
-    return TasteIndex(taste, config).neighbours(k, rows)
 
 
 def exact_best_similarity(taste: np.ndarray, sample: np.ndarray) -> np.ndarray:

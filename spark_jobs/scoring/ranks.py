@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from discorecs.genres import GENRES
+from discorecs.core.genres import GENRES
 
 NO_RANK = -1
 

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_RECS = 10
-FALLBACK_DEPTH = 200
-
 
 def find_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of ``values`` in ``sorted_values`` and whether each value is there at all."""
@@ -123,7 +120,7 @@ class Styles:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class ReleaseFeatures:
     """What the rules know of each release row (rows ordered by ``release_id``).
 
     Attributes:
@@ -190,7 +187,7 @@ def most_owned_unowned(
 
 
 def popular_by_genre(
-    popularity: np.ndarray, release_weights: np.ndarray, depth: int = FALLBACK_DEPTH
+    popularity: np.ndarray, release_weights: np.ndarray, depth: int
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Fallback lists: the most popular releases overall and within each genre.
 
@@ -257,8 +254,8 @@ def rank_candidates(
     neighbour_ids: np.ndarray,
     neighbour_sims: np.ndarray,
     taste: np.ndarray,
-    catalogue: Catalogue,
-    n: int = N_RECS,
+    features: ReleaseFeatures,
+    n: int,
     chunk: int = 20_000,
 ) -> Ranked:
     """Rank the releases of the k nearest neighbours' collections for each user.
@@ -274,7 +271,7 @@ def rank_candidates(
         neighbour_ids: ``(len(users), k)`` neighbour rows (-1 for none).
         neighbour_sims: ``(len(users), k)`` their similarities.
         taste: ``(n_users, 15)`` taste vectors.
-        catalogue: Genre and style weights and trending of the release rows.
+        features: Genre and style weights and trending of the release rows.
         n: Recommendations per user.
         chunk: Users processed at once (bounds memory; at most 2**15).
 
@@ -286,7 +283,7 @@ def rank_candidates(
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
     owned = collections.owned_keys()
     r = collections.n_releases
-    sparse_genres = _sparse_rows(catalogue.genre_weights)
+    sparse_genres = _sparse_rows(features.genre_weights)
     for lo in range(0, len(users), chunk):
         chunk_users = users[lo : lo + chunk]
         ids = neighbour_ids[lo : lo + chunk]
@@ -302,9 +299,9 @@ def rank_candidates(
         pair_user, pair_release = pair // r, pair % r
         local_row = np.searchsorted(chunk_users, pair_user)
         genre = _genre_match(taste, sparse_genres, pair_user, pair_release)
-        profiles = style_profiles(collections, catalogue.styles, chunk_users)
-        style = _style_match(profiles, catalogue.styles, local_row, pair_release)
-        order = _rank_order(local_row, score, genre, style, catalogue.trending[pair_release])
+        profiles = style_profiles(collections, features.styles, chunk_users)
+        style = _style_match(profiles, features.styles, local_row, pair_release)
+        order = _rank_order(local_row, score, genre, style, features.trending[pair_release])
         local_row, pair_release, score = local_row[order], pair_release[order], score[order]
         starts = np.flatnonzero(np.r_[True, local_row[1:] != local_row[:-1]])
         rank = np.arange(len(local_row)) - np.repeat(starts, np.diff(np.r_[starts, len(local_row)]))

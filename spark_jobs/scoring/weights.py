@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
-from discorecs.genres import GENRE_INDEX, GENRES
+from discorecs.core.genres import GENRE_INDEX, GENRES
 
 N_GENRES = len(GENRES)
 
@@ -18,7 +18,7 @@ def genre_weights(genres: Iterable[str] | None) -> np.ndarray:
         genres: The release's Discogs genres; unknown names are ignored.
 
     Returns:
-        A float32 vector of length 15 in :data:`discorecs.genres.GENRES` order that sums to 1,
+        A float32 vector of length 15 in :data:`discorecs.core.genres.GENRES` order that sums to 1,
         or all zeros when the release has no known genre.
 
     """
@@ -27,14 +27,6 @@ def genre_weights(genres: Iterable[str] | None) -> np.ndarray:
     if known:
         vector[known] = 1.0 / len(known)
     return vector
-
-
-def genre_weight_matrix(releases_genres: Sequence[Iterable[str] | None]) -> np.ndarray:
-    """Stack :func:`genre_weights` for many releases into an ``(n, 15)`` float32 matrix."""
-    matrix = np.zeros((len(releases_genres), N_GENRES), dtype=np.float32)
-    for row, genres in enumerate(releases_genres):
-        matrix[row] = genre_weights(genres)
-    return matrix
 
 
 def style_weights(styles: Iterable[str] | None) -> dict[str, float]:

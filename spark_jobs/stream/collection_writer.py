@@ -18,12 +18,14 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from discorecs.cassandra import connect
-from discorecs.settings import Settings
+from discorecs.core.cassandra import connect
+from discorecs.core.settings import Settings
+from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION
 
 MAX_STATEMENTS_PER_BATCH = 50
+"""Statements per unlogged batch: a user's changes in one micro-batch rarely exceed it."""
 STAGED_ROWS_PER_BATCH = 200
-CONCURRENCY = 64
+"""Staging rows per unlogged batch (one hour bucket = one partition)."""
 
 _SESSIONS: dict[tuple[str, int], Session] = {}
 _WRITERS: dict[tuple[str, int, str], CollectionWriter] = {}
@@ -34,12 +36,14 @@ def worker_writer(settings: Settings) -> CollectionWriter:
 
     Spark reuses Python workers across tasks, so each worker connects and prepares once.
     """
-    address = (settings.cassandra_host, settings.cassandra_port)
+    address = (settings.cassandra.host, settings.cassandra.port)
     if address not in _SESSIONS:
         _SESSIONS[address] = connect(settings)[1]
     key = (*address, settings.keyspace)
     if key not in _WRITERS:
-        _WRITERS[key] = CollectionWriter(_SESSIONS[address], settings.keyspace)
+        _WRITERS[key] = CollectionWriter(
+            _SESSIONS[address], settings.keyspace, settings.streaming.collection_concurrency
+        )
     return _WRITERS[key]
 
 
@@ -54,19 +58,16 @@ year 2262; this stream is the only writer of ``user_collection``."""
 class CollectionWriter:
     """Writes the final add/remove state of each (user, release) and stages changed users."""
 
-    def __init__(self, session: Session, keyspace: str) -> None:
+    def __init__(self, session: Session, keyspace: str, concurrency: int) -> None:
         self.session = session
+        self.concurrency = concurrency
         self.insert: PreparedStatement = session.prepare(
-            f"INSERT INTO {keyspace}.user_collection (user_id, release_id, added_at) "
-            "VALUES (?, ?, ?) USING TIMESTAMP ?"
+            USER_COLLECTION.insert(keyspace, timestamp=True)
         )
         self.delete: PreparedStatement = session.prepare(
-            f"DELETE FROM {keyspace}.user_collection USING TIMESTAMP ? "
-            "WHERE user_id = ? AND release_id = ?"
+            USER_COLLECTION.delete(keyspace, ["user_id", "release_id"], timestamp=True)
         )
-        self.stage: PreparedStatement = session.prepare(
-            f"INSERT INTO {keyspace}.changed_users (bucket, user_id) VALUES (?, ?)"
-        )
+        self.stage: PreparedStatement = session.prepare(CHANGED_USERS.insert(keyspace))
 
     def batches(self, user_id: int, changes: Iterable[Any]) -> Iterator[BatchStatement]:
         """Unlogged batches (one partition each) for one user's changes.
@@ -126,11 +127,11 @@ class CollectionWriter:
                 mutations += len(batch)
             staged.extend((bucket, user.user_id) for bucket in user.buckets)
         execute_concurrent(
-            self.session, statements, concurrency=CONCURRENCY, raise_on_first_error=True
+            self.session, statements, concurrency=self.concurrency, raise_on_first_error=True
         )
         staging = [(batch, None) for batch in self.staging_batches(staged)]
         execute_concurrent(
-            self.session, staging, concurrency=CONCURRENCY, raise_on_first_error=True
+            self.session, staging, concurrency=self.concurrency, raise_on_first_error=True
         )
         return mutations, len({user_id for _, user_id in staged})
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from discorecs.settings import Settings
-from kafka_producers.events import KINDS
+from discorecs.core.events import KINDS
+from discorecs.core.settings import Settings
 
 Offsets = dict[tuple[str, int], int]
 

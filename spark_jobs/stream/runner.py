@@ -17,17 +17,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any
 
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from discorecs.logs import get_logger
-from discorecs.settings import Settings
-from kafka_producers.events import KINDS
+from discorecs.core.events import KINDS
+from discorecs.core.logs import get_logger
+from discorecs.core.settings import Settings
 from spark_jobs.session import spark_session
-from spark_jobs.stream.micro_batch import DriverState, process_batch, stats_dict
+from spark_jobs.stream.driver_state import DriverState
+from spark_jobs.stream.micro_batch import process_batch
 from spark_jobs.stream.progress import QUERY_NAME, STUCK_EXIT_CODE, checkpoint_dir, metrics_path
 
 log = get_logger("stream")
@@ -79,19 +81,15 @@ def start_query(
     watchdog: BatchWatchdog,
     *,
     once: bool,
-    max_offsets_per_trigger: int,
-    trigger_seconds: float,
 ) -> StreamingQuery:
     """Start the streaming query.
 
     Args:
         spark: The session.
-        settings: Topics, broker, checkpoint folder.
+        settings: Topics, broker, checkpoint folder, records per micro-batch and trigger.
         state: Driver-side session and known release ids, kept across micro-batches.
         watchdog: Times each micro-batch.
         once: Consume what is in the topics now, then stop (``availableNow``).
-        max_offsets_per_trigger: Upper bound of records per micro-batch.
-        trigger_seconds: Processing-time trigger interval (0: next batch as soon as one ends).
 
     Returns:
         The running query.
@@ -103,7 +101,7 @@ def start_query(
         .option("subscribe", ",".join(settings.topic(kind) for kind in KINDS))
         .option("startingOffsets", "earliest")
         .option("failOnDataLoss", "true")
-        .option("maxOffsetsPerTrigger", max_offsets_per_trigger)
+        .option("maxOffsetsPerTrigger", settings.streaming.max_offsets)
         .load()
     )
     metrics = metrics_path(settings)
@@ -113,7 +111,7 @@ def start_query(
         with watchdog.batch(batch_id):
             stats = process_batch(frame, batch_id, settings, state)
         with open(metrics, "a") as handle:
-            handle.write(json.dumps(stats_dict(stats)) + "\n")
+            handle.write(json.dumps(asdict(stats)) + "\n")
 
     writer = (
         source.writeStream.queryName(QUERY_NAME)
@@ -122,25 +120,18 @@ def start_query(
     )
     if once:
         writer = writer.trigger(availableNow=True)
-    elif trigger_seconds > 0:
-        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    elif settings.streaming.trigger_seconds > 0:
+        writer = writer.trigger(processingTime=f"{settings.streaming.trigger_seconds} seconds")
     return writer.start()
 
 
-def run(
-    settings: Settings,
-    *,
-    once: bool = False,
-    max_offsets_per_trigger: int = 200_000,
-    trigger_seconds: float = 0.0,
-    retry_seconds: float = 10.0,
-    max_failures: int | None = None,
-) -> int:
+def run(settings: Settings, *, once: bool = False, max_failures: int | None = None) -> int:
     """Run the stream until stopped (SIGTERM/SIGINT) or, with ``once``, until caught up.
 
     A failed query (e.g. Cassandra down) is restarted from its checkpoint after
-    ``retry_seconds``, so the pipeline resumes by itself when the service is back. A
-    micro-batch that hangs longer than ``settings.stream_batch_timeout_s`` ends the process
+    ``settings.streaming.retry_seconds``, so the pipeline resumes by itself when the service
+    is back. A
+    micro-batch that hangs longer than ``settings.streaming.batch_timeout_s`` ends the process
     with :data:`STUCK_EXIT_CODE` (see :class:`BatchWatchdog`). One process
     at a time owns the checkpoint: a catch-up (``once``) while a continuous stream runs has
     nothing to do and returns at once; a second continuous stream is an error.
@@ -155,14 +146,7 @@ def run(
     """
     with checkpoint_lock(settings) as owned:
         if owned:
-            return _supervise(
-                settings,
-                once=once,
-                max_offsets_per_trigger=max_offsets_per_trigger,
-                trigger_seconds=trigger_seconds,
-                retry_seconds=retry_seconds,
-                max_failures=max_failures,
-            )
+            return _supervise(settings, once=once, max_failures=max_failures)
     if once:
         log.info("catch_up_skipped", reason="a running stream owns the checkpoint")
         return 0
@@ -191,18 +175,10 @@ def checkpoint_lock(settings: Settings) -> Iterator[bool]:
         yield True
 
 
-def _supervise(
-    settings: Settings,
-    *,
-    once: bool,
-    max_offsets_per_trigger: int,
-    trigger_seconds: float,
-    retry_seconds: float,
-    max_failures: int | None,
-) -> int:
+def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> int:
     spark = spark_session(settings, "discorecs-stream")
     state = DriverState(settings)
-    watchdog = BatchWatchdog(settings.stream_batch_timeout_s)
+    watchdog = BatchWatchdog(settings.streaming.batch_timeout_s)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
@@ -213,19 +189,11 @@ def _supervise(
     failures = 0
     try:
         while not stop.is_set():
-            query = start_query(
-                spark,
-                settings,
-                state,
-                watchdog,
-                once=once,
-                max_offsets_per_trigger=max_offsets_per_trigger,
-                trigger_seconds=trigger_seconds,
-            )
+            query = start_query(spark, settings, state, watchdog, once=once)
             log.info("started", query=QUERY_NAME, once=once, checkpoint=settings.checkpoint_path)
             try:
                 while query.isActive and not stop.is_set():
-                    query.awaitTermination(0.5)
+                    query.awaitTermination(1)
             except StreamingQueryException:
                 pass  # read below through query.exception()
             if query.isActive:
@@ -237,7 +205,7 @@ def _supervise(
             log.error("query_failed", failures=failures, error=str(error).splitlines()[0][:300])
             if max_failures is not None and failures >= max_failures:
                 raise StreamError(f"stream failed {failures} times; last: {error}")
-            stop.wait(retry_seconds)
+            stop.wait(settings.streaming.retry_seconds)
         return failures
     finally:
         for sig, handler in previous.items():

@@ -1,6 +1,6 @@
 """Parse and check raw Kafka records with the shared event schema, inside Spark.
 
-Records are validated by :func:`kafka_producers.events.validate`, the same code the producer's
+Records are validated by :func:`discorecs.core.events.validate`, the same code the producer's
 truth file and tests use, through ``mapInArrow`` (Arrow record batches in and out, no pandas in
 the hot path). The output schema is derived from the event dataclasses: one column per event
 field (the union over kinds), plus the record's Kafka coordinates, original bytes and the
@@ -9,7 +9,7 @@ rejection reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 from pyspark.sql.types import (
@@ -22,7 +22,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from kafka_producers import events
+from discorecs.core import events
 
 KAFKA_COLUMNS = ("topic", "partition", "offset", "key", "value")
 
@@ -60,7 +60,7 @@ def _arrow_type(spark_type: object) -> pa.DataType:
     return pa.string()
 
 
-def validate_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def validate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: one output row per Kafka record, valid or not.
 
     Args:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from deployment import cluster
-from discorecs.cassandra import apply_schema, drop_keyspace, session_scope
-from discorecs.loadtest import SAMPLE
-from discorecs.settings import Settings, load_settings
-from discorecs.topics import apply_topics, delete_topics
+from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.core.settings import Settings, load_settings
+from discorecs.core.topics import apply_topics, delete_topics
+from tests.support import SAMPLE
 
 pytestmark = pytest.mark.integration
 
@@ -88,8 +88,8 @@ def cqlsh(local_cluster: Settings, tmp_path: Path) -> Callable[[str], str]:
         result = subprocess.run(
             [
                 str(Path(sys.executable).parent / "cqlsh"),
-                local_cluster.cassandra_host,
-                str(local_cluster.cassandra_port),
+                local_cluster.cassandra.host,
+                str(local_cluster.cassandra.port),
                 "-e",
                 statement,
             ],

@@ -1,4 +1,4 @@
-"""Issue 3, must-show 1, 2, 4, 5: the real local services, reuse, stop, and clear errors."""
+"""The real local services: round trips, reuse of a running cluster, stop, and clear errors."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from confluent_kafka import Consumer, Producer
 
 from deployment import cluster
 from deployment.processes import alive
-from discorecs.cassandra import session_scope
-from discorecs.settings import Settings
+from discorecs.core.cassandra import session_scope
+from discorecs.core.settings import Settings
+from discorecs.core.tables import USERS
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -65,12 +66,10 @@ def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
         version_query = session.prepare("SELECT release_version FROM system.local")
         version = session.execute(version_query).one().release_version
         assert version.startswith("5.0.")
-        insert = session.prepare(
-            f"INSERT INTO {keyspace.keyspace}.users (user_id, name, email) VALUES (?, ?, ?)"
-        )
+        insert = session.prepare(USERS.insert(keyspace.keyspace, ["user_id", "name", "email"]))
         session.execute(insert, (7, "Ada", "ada@example.org"))
         select = session.prepare(
-            f"SELECT name, email FROM {keyspace.keyspace}.users WHERE user_id = ?"
+            USERS.select(keyspace.keyspace, ["name", "email"], where=["user_id"])
         )
         row = session.execute(select, (7,)).one()
     assert (row.name, row.email) == ("Ada", "ada@example.org")

@@ -13,9 +13,10 @@ import pytest
 from cassandra.concurrent import execute_concurrent_with_args
 
 from deployment import cluster
-from discorecs.cassandra import session_scope
-from discorecs.loadtest import run_load
-from discorecs.settings import Settings
+from discorecs.app.loadtest import run_load
+from discorecs.core.cassandra import session_scope
+from discorecs.core.settings import Settings
+from discorecs.core.tables import USERS_SCORED
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(1200)]
 
@@ -46,11 +47,12 @@ def test_cassandra_comes_back_after_a_crash_with_vector_writes_to_replay(
     rng = np.random.default_rng(5)
     rows = [(u, rng.random(15, dtype=np.float32).tolist()) for u in range(20_000)]
     with session_scope(keyspace) as session:
-        insert = session.prepare(f"INSERT INTO {ks}.users_scored (user_id, taste) VALUES (?, ?)")
+        insert = session.prepare(USERS_SCORED.insert(ks, ["user_id", "taste"]))
         execute_concurrent_with_args(session, insert, rows, concurrency=32)
     time.sleep(COMMITLOG_SYNC_PERIOD_S + 1)
     assert cluster.down(keyspace, ("cassandra",), kill=True) == ["cassandra"]
     cluster.up(keyspace, ("cassandra",))
     with session_scope(keyspace) as session:
-        count = session.execute(f"SELECT COUNT(*) FROM {ks}.users_scored", timeout=120).one()[0]
+        count_rows = session.prepare(USERS_SCORED.count(ks))
+        count = session.execute(count_rows, timeout=120).one()[0]
     assert count == len(rows)

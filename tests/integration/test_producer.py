@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from discorecs.settings import Settings
-from kafka_producers import events
-from kafka_producers.demo_catalog import demo_catalog
+from discorecs.core import events
+from discorecs.core.cassandra import session_scope
+from discorecs.core.catalog import load_cassandra
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings
+from discorecs.core.tables import RELEASES
+from kafka_producers.demo_catalog import demo_catalog, demo_records
 from kafka_producers.producer import produce_stream
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter, read_truth
@@ -105,14 +109,9 @@ def test_produce_consume_matches_truth(topics: Settings, tmp_path: Path) -> None
 
 
 def write_catalog(path: Path) -> None:
-    catalog = demo_catalog(5_000, seed=2)
     with open(path, "w") as handle:
-        for i in range(len(catalog)):
-            row = {
-                "release_id": int(catalog.release_ids[i]),
-                "genres": catalog.genres_of(i),
-                "styles": catalog.styles_of(i),
-            }
+        for release_id, genres, styles in demo_records(5_000, seed=2):
+            row = {"release_id": release_id, "genres": genres, "styles": styles}
             handle.write(json.dumps(row) + "\n")
 
 
@@ -146,19 +145,17 @@ def test_cli_flushes_everything_on_sigterm(topics: Settings, tmp_path: Path) -> 
 
 
 def test_catalog_from_cassandra(keyspace: Settings) -> None:
-    from discorecs.cassandra import session_scope
-    from kafka_producers.catalog import load_cassandra
-
     rows = [(1, {"Rock"}, {"Punk"}), (2, {"Jazz", "Latin"}, None), (3, None, {"Noise"})]
     with session_scope(keyspace) as session:
         insert = session.prepare(
-            f"INSERT INTO {keyspace.keyspace}.releases (release_id, genres, styles)"
-            " VALUES (?, ?, ?)"
+            RELEASES.insert(keyspace.keyspace, ["release_id", "genres", "styles"])
         )
         for row in rows:
             session.execute(insert, row)
     catalog = load_cassandra(keyspace, fetch_size=1)
     by_id = {int(r): i for i, r in enumerate(catalog.release_ids)}
     assert set(by_id) == {1, 2}  # release 3 has no genre
-    assert catalog.genres_of(by_id[2]) == ["Jazz", "Latin"]
-    assert catalog.styles_of(by_id[1]) == ["Punk"]
+    jazz_latin = catalog.genre_idx[catalog.genre_ptr[by_id[2]] : catalog.genre_ptr[by_id[2] + 1]]
+    assert [GENRES[g] for g in jazz_latin] == ["Jazz", "Latin"]
+    punk = catalog.style_idx[catalog.style_ptr[by_id[1]] : catalog.style_ptr[by_id[1] + 1]]
+    assert [catalog.style_names[s] for s in punk] == ["Punk"]

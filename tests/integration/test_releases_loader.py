@@ -1,4 +1,4 @@
-"""Issue 4: the real releases sample loaded into the real local Cassandra, read back two ways."""
+"""The real releases sample loaded into the real local Cassandra, read back two ways."""
 
 from __future__ import annotations
 
@@ -10,28 +10,29 @@ from pathlib import Path
 import pytest
 
 from discogs_parser import ReleaseReader
-from discogs_parser.loader import COLUMNS, loader_scope, release_row
+from discogs_parser.loader import loader_scope, release_row
 from discogs_parser.pipeline import run_releases
-from discorecs.cassandra import session_scope
-from discorecs.settings import REPO_ROOT, Settings
+from discorecs.core.cassandra import session_scope
+from discorecs.core.settings import Settings
+from discorecs.core.tables import RELEASES
+from tests.support import SAMPLE
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = REPO_ROOT / "tests" / "data" / "releases-sample.xml.gz"
 
-
-def load(settings: Settings, path: Path = SAMPLE, **options: object) -> tuple[int, int]:
-    with loader_scope(settings, **options) as loader:
+def load(settings: Settings, path: Path = SAMPLE) -> tuple[int, int]:
+    with loader_scope(settings) as loader:
         summary = run_releases(path, [loader], chunk_size=128)
         return summary.releases, loader.stats.written
 
 
 def all_rows(settings: Settings) -> dict[int, tuple]:
     with session_scope(settings) as session:
-        rows = session.execute(f"SELECT * FROM {settings.keyspace}.releases", timeout=60)
-        return {row.release_id: tuple(getattr(row, c) for c in COLUMNS) for row in rows}
+        query = session.prepare(RELEASES.select(settings.keyspace))
+        rows = session.execute(query, timeout=60)
+        return {row.release_id: tuple(row) for row in rows}
 
 
 def normalize(values: tuple) -> tuple:
@@ -55,9 +56,8 @@ def test_sample_loads_and_reads_back_with_the_driver(keyspace: Settings) -> None
     for release_id, row in rows.items():
         assert normalize(row) == normalize(release_row(expected[release_id]))
     with session_scope(keyspace) as session:
-        row = session.execute(
-            f"SELECT * FROM {keyspace.keyspace}.releases WHERE release_id = 21"
-        ).one()
+        query = session.prepare(RELEASES.select(keyspace.keyspace, where=["release_id"]))
+        row = session.execute(query, (21,)).one()
     assert row.artists == ["E.B.E. (2)"] and row.artist_credit == "EBE"
     release = expected[21]
     assert row.title == release.title and row.year == release.year
@@ -87,10 +87,9 @@ def test_loading_twice_leaves_the_same_rows(keyspace: Settings) -> None:
 def test_resume_writes_only_the_missing_releases(keyspace: Settings) -> None:
     load(keyspace)
     with session_scope(keyspace) as session:
+        delete = session.prepare(RELEASES.delete(keyspace.keyspace, ["release_id"]))
         for release_id in (1, 2, 14220612):
-            session.execute(
-                f"DELETE FROM {keyspace.keyspace}.releases WHERE release_id = %s", (release_id,)
-            )
+            session.execute(delete, (release_id,))
     with loader_scope(keyspace, resume=True) as loader:
         run_releases(SAMPLE, [loader], chunk_size=128)
         assert (loader.stats.written, loader.stats.already_loaded) == (3, 797)

@@ -14,11 +14,20 @@ import pytest
 from cassandra.concurrent import execute_concurrent_with_args
 from pyspark.sql import SparkSession
 
-from discorecs.cassandra import session_scope
-from discorecs.genres import GENRES
-from discorecs.settings import Settings
-from discorecs.verify import expected_state
-from spark_jobs.scoring.pipeline import run_hourly
+from discorecs.app.verify import expected_state
+from discorecs.core.cassandra import session_scope
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings
+from discorecs.core.tables import (
+    BATCH_RUNS,
+    CHANGED_USERS,
+    RELEASES,
+    USER_COLLECTION,
+    USERS,
+    USERS_SCORED,
+)
+from spark_jobs.scoring.hourly import run_hourly
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -28,32 +37,35 @@ Produce = Callable[[Settings, Path, int], None]
 N_USERS = 300
 N_RELEASES = 120
 NOW = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
-SPARK_SUBMITS = Path(__file__).resolve().parents[2] / "deployment" / "spark_submits.sh"
-NO_MARGIN = timedelta(0)  # users are staged just before each run here, not minutes before
+SPARK_SUBMITS = REPO_ROOT / "deployment" / "spark_submits.sh"
+
+
+def tuned(settings: Settings) -> Settings:
+    """5 neighbours, a 200-user recall sample, and no staging margin: users are staged just
+    before each run here, not minutes before."""
+    return settings.with_updates(
+        scoring={"neighbours": 5, "recall_sample": 200, "staging_margin_s": 0.0}
+    )
 
 
 def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[int]]:
     ks = settings.keyspace
     owned: dict[int, set[int]] = {}
     with session_scope(settings) as session:
-        release = session.prepare(
-            f"INSERT INTO {ks}.releases (release_id, title, genres, styles) VALUES (?, ?, ?, ?)"
-        )
+        release = session.prepare(RELEASES.insert(ks, ["release_id", "title", "genres", "styles"]))
         releases = []
         for rid in range(1, N_RELEASES + 1):
             genres = set(rng.choice(GENRES[:6], rng.integers(1, 3), replace=False).tolist())
             releases.append((rid, f"Record {rid}", genres, {f"style{rid % 7}"}))
         execute_concurrent_with_args(session, release, releases)
-        user = session.prepare(f"INSERT INTO {ks}.users (user_id, name) VALUES (?, ?)")
+        user = session.prepare(USERS.insert(ks, ["user_id", "name"]))
         execute_concurrent_with_args(session, user, [(u, f"u{u}") for u in range(N_USERS)])
         pairs = []
         for u in range(N_USERS - 5):
             picks = rng.integers(1, N_RELEASES + 1, rng.integers(1, 12))
             owned[u] = set(picks.tolist())
             pairs += [(u, int(r), NOW) for r in owned[u]]
-        collection = session.prepare(
-            f"INSERT INTO {ks}.user_collection (user_id, release_id, added_at) VALUES (?, ?, ?)"
-        )
+        collection = session.prepare(USER_COLLECTION.insert(ks))
         execute_concurrent_with_args(session, collection, pairs)
         stage(session, ks, list(range(N_USERS)), NOW)
     return owned
@@ -61,14 +73,15 @@ def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[i
 
 def stage(session, ks: str, users: list[int], at: datetime) -> None:
     bucket = at.replace(minute=0, second=0, microsecond=0)
-    statement = session.prepare(f"INSERT INTO {ks}.changed_users (bucket, user_id) VALUES (?, ?)")
+    statement = session.prepare(CHANGED_USERS.insert(ks))
     execute_concurrent_with_args(session, statement, [(bucket, u) for u in users])
 
 
 def scored_rows(settings: Settings) -> dict[int, object]:
     with session_scope(settings) as session:
         return {
-            r.user_id: r for r in session.execute(f"SELECT * FROM {settings.keyspace}.users_scored")
+            r.user_id: r
+            for r in session.execute(session.prepare(USERS_SCORED.select(settings.keyspace)))
         }
 
 
@@ -77,9 +90,7 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     rng = np.random.default_rng(11)
     owned = write_world(keyspace, rng)
 
-    first = run_hourly(
-        keyspace, spark=spark, now=NOW, k=5, recall_sample=200, staging_margin=NO_MARGIN
-    )
+    first = run_hourly(tuned(keyspace), spark=spark, now=NOW)
     assert first.counts["release_scores_new"] == N_RELEASES
     assert first.counts["taste_recomputed"] == N_USERS
     assert first.recall >= 0.99
@@ -99,14 +110,14 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             assert row.taste is None and row.friend_id is None
             assert row.release_id == recs[0]
     with session_scope(keyspace) as session:
-        assert not list(session.execute(f"SELECT * FROM {keyspace.keyspace}.changed_users"))
-        steps = list(session.execute(f"SELECT step, status FROM {keyspace.keyspace}.batch_runs"))
+        staged = session.prepare(CHANGED_USERS.select(keyspace.keyspace))
+        assert not list(session.execute(staged))
+        runs = session.prepare(BATCH_RUNS.select(keyspace.keyspace, ["step", "status"]))
+        steps = list(session.execute(runs))
     assert {s.step for s in steps} >= {"release_scores", "taste", "friends", "write"}
     assert all(s.status == "ok" for s in steps)
 
-    again = run_hourly(
-        keyspace, spark=spark, now=NOW, k=5, recall_sample=200, staging_margin=NO_MARGIN
-    )
+    again = run_hourly(tuned(keyspace), spark=spark, now=NOW)
     assert again.counts["taste_recomputed"] == 0
     assert again.counts["release_scores_new"] == 0
 
@@ -123,10 +134,7 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             execute_concurrent_with_args(session, add, [(user, r, later) for r in new])
         stage(session, keyspace.keyspace, changed, later)
     before = scored_rows(keyspace)
-    second = run_hourly(
-        keyspace, spark=spark, now=later, k=5, recall_sample=200, staging_margin=NO_MARGIN
-    )
-    print("incremental counts:", second.counts)
+    second = run_hourly(tuned(keyspace), spark=spark, now=later)
     assert second.counts["staged"] == len(changed)
     assert second.counts["taste_recomputed"] == len(changed)
     assert len(changed) <= second.counts["rescored"] < N_USERS
@@ -157,7 +165,7 @@ def test_produce_stream_then_the_hourly_script(
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "step=score status=ok" in run.stdout
+    assert "run=ok" in run.stdout
     owned: dict[int, set[int]] = defaultdict(set)
     for user, release in expected_state(truth).collections:
         owned[user].add(release)

@@ -1,4 +1,4 @@
-"""Issue 6: Kafka -> Structured Streaming -> Cassandra, exact against the producer's truth."""
+"""Kafka -> Structured Streaming -> Cassandra, exact against the producer's truth."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from discorecs.cassandra import session_scope
-from discorecs.loadtest import StreamProcess
-from discorecs.settings import Settings
-from discorecs.verify import cassandra_state, compare, dead_letter_state, expected_state
+from discorecs.app.loadtest import StreamProcess
+from discorecs.app.verify import cassandra_state, compare, dead_letter_state, expected_state
+from discorecs.core.cassandra import session_scope
+from discorecs.core.settings import Settings
 from spark_jobs.stream.progress import read_metrics
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -51,7 +51,9 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
 ) -> None:
     truth = tmp_path / "truth.jsonl"
     load_and_produce(pipeline, truth, 8000)
-    job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
+    job = StreamProcess(
+        pipeline.with_updates(streaming={"max_offsets": 1000}), tmp_path / "stream.log"
+    )
     job.start()
     try:
         deadline = time.monotonic() + 300
@@ -71,7 +73,7 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
 
 def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path, cli: RunCli) -> None:
     """While a stream runs, a catch-up has nothing to do and a second stream is refused."""
-    job = StreamProcess(pipeline, tmp_path / "stream.log", max_offsets=1000)
+    job = StreamProcess(pipeline, tmp_path / "stream.log")
     job.start()
     try:
         job.wait_started()

@@ -1,0 +1,1 @@
+"""The application layer: the ``discorecs`` CLI, load test, verification and operations."""

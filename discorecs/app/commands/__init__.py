@@ -1,0 +1,1 @@
+"""The ``discorecs`` subcommands, one module per group; each a thin shell over a library call."""

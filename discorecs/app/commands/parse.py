@@ -1,0 +1,89 @@
+"""``discorecs parse releases``: a thin shell over :func:`discogs_parser.pipeline.run_releases`."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from discogs_parser.loader import LoadError, loader_scope
+from discogs_parser.pipeline import JsonlSink, RunStopped, Sink, run_releases
+from discogs_parser.progress import make_progress
+from discorecs.app.options import setting_option
+from discorecs.core.logs import get_logger
+from discorecs.core.settings import load_settings
+
+log = get_logger("parse")
+
+
+@click.group()
+def parse() -> None:
+    """Parse Discogs dumps (and load them into Cassandra)."""
+
+
+@parse.command("releases")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N good releases.")
+@click.option(
+    "--jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON object per release to this file ('-' for stdout); no Cassandra.",
+)
+@click.option("--no-load", is_flag=True, help="Parse and count only; no Cassandra.")
+@click.option("--resume", is_flag=True, help="Skip releases already in the releases table.")
+@setting_option("--chunk-size", setting="loader.chunk_size", type=click.IntRange(min=1))
+@setting_option("--concurrency", setting="loader.concurrency", type=click.IntRange(min=1))
+@setting_option(
+    "--batch-rows",
+    setting="loader.batch_rows",
+    type=click.IntRange(min=1),
+    help="Rows per UNLOGGED batch request (1: single-row inserts).",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
+def releases(
+    path: Path,
+    limit: int | None,
+    jsonl: Path | None,
+    no_load: bool,
+    resume: bool,
+    chunk_size: int,
+    concurrency: int,
+    batch_rows: int,
+    progress: bool,
+) -> None:
+    """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table.
+
+    Ends with one line, ``releases=N skipped=M unknown_genres=K seconds=S rate=R/s`` (on stderr
+    when the JSON lines go to stdout). A truncated or corrupt file stops with one error line
+    saying where it stopped and how many releases were loaded, and exit status 1.
+    """
+    load = not (no_load or jsonl)
+    if resume and not load:
+        raise click.UsageError("--resume only applies when loading into Cassandra")
+    settings = load_settings().with_updates(
+        loader={"chunk_size": chunk_size, "concurrency": concurrency, "batch_rows": batch_rows}
+    )
+    loader = None
+    try:
+        with ExitStack() as stack:
+            sinks: list[Sink] = []
+            if jsonl:
+                out = click.open_file(str(jsonl), "w", encoding="utf-8")
+                sinks.append(JsonlSink(stack.enter_context(out)))
+            if load:
+                loader = stack.enter_context(loader_scope(settings, resume=resume))
+                sinks.append(loader)
+            display = make_progress(path.stat().st_size, path.name, enabled=progress)
+            summary = run_releases(
+                path, sinks, limit=limit, chunk_size=chunk_size, progress=display
+            )
+    except RunStopped as exc:
+        raise click.ClickException(str(exc)) from None
+    except LoadError as exc:
+        written = loader.stats.written if loader else 0
+        message = f"{path.name}: load failed: {exc}; releases loaded={written}"
+        raise click.ClickException(message) from None
+    if loader and loader.stats.already_loaded:
+        log.info("resume", already_loaded=loader.stats.already_loaded, written=loader.stats.written)
+    click.echo(summary.line(), err=str(jsonl) == "-")

@@ -1,0 +1,90 @@
+"""``discorecs produce``: a thin shell over :func:`kafka_producers.producer.produce_stream`."""
+
+from __future__ import annotations
+
+import click
+
+from discorecs.core import events
+from discorecs.core.catalog import load_cassandra, load_jsonl
+from discorecs.core.settings import load_settings
+from kafka_producers.producer import produce_stream
+from kafka_producers.synthetic import EventStream
+from kafka_producers.truth import TruthWriter
+
+
+@click.command()
+@click.option("--users", default=1000, show_default=True, show_envvar=True, help="Users.")
+@click.option(
+    "--rate",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    show_envvar=True,
+    help="Events per second; 0 = as fast as possible.",
+)
+@click.option("--duration", type=float, show_envvar=True, help="Stop after S seconds.")
+@click.option(
+    "--events",
+    "max_events",
+    type=int,
+    envvar="DISCORECS_PRODUCE_EVENTS",
+    show_envvar=True,
+    help="Stop after N events.",
+)
+@click.option("--seed", default=42, show_default=True, show_envvar=True, help="Random seed.")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, writable=True),
+    show_envvar=True,
+    help="Write hidden tastes and every event sent (JSONL) here.",
+)
+@click.option(
+    "--bad-ratio",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    show_envvar=True,
+    help="Share of collection/activity events replaced by malformed ones.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(exists=True, dir_okay=False),
+    show_envvar=True,
+    help="Parser JSONL of releases; default: the Cassandra releases table.",
+)
+def produce(
+    users: int,
+    rate: float,
+    duration: float | None,
+    max_events: int | None,
+    seed: int,
+    truth: str | None,
+    bad_ratio: float,
+    catalog: str | None,
+) -> None:
+    """Stream synthetic users, collections and activity into Kafka.
+
+    Runs until --duration or --events is reached, or until SIGINT/SIGTERM; then flushes
+    everything produced and prints a summary line.
+    """
+    if duration is not None and max_events is not None:
+        raise click.UsageError("give --duration or --events, not both")
+    settings = load_settings()
+    releases = load_jsonl(catalog) if catalog else load_cassandra(settings)
+    if len(releases) == 0:
+        raise click.ClickException("the release catalogue is empty: load releases first")
+    stream = EventStream(releases, n_users=users, seed=seed, bad_ratio=bad_ratio)
+    writer = TruthWriter(truth) if truth else None
+    try:
+        if writer is not None:
+            topics = {kind: settings.topic(kind) for kind in events.KINDS}
+            writer.write_header(stream, seed=seed, bad_ratio=bad_ratio, topics=topics)
+        stats = produce_stream(
+            stream, settings, rate=rate, duration=duration, max_events=max_events, truth=writer
+        )
+    finally:
+        if writer is not None:
+            writer.close()
+    click.echo(stats.summary())
+    if stats.failed:
+        raise SystemExit(1)

@@ -1,0 +1,428 @@
+"""``discorecs loadtest``: drive the pipeline at a set rate, watch it, check nothing is lost.
+
+Each run gets its own keyspace and topics (the shipped Discogs sample as catalogue), starts
+``discorecs stream`` as a child process (the job under test, which a fault may kill), produces
+at the requested rate in a thread, prints one line a second, drains, and compares Cassandra and
+the dead-letter topic with the producer's ground truth.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from confluent_kafka import KafkaException
+
+from deployment import cluster
+from discorecs.app.sample import sample_releases
+from discorecs.app.verify import (
+    Discrepancy,
+    cassandra_state,
+    compare,
+    dead_letter_state,
+    expected_state,
+)
+from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.core.catalog import load_cassandra
+from discorecs.core.settings import Settings
+from discorecs.core.topics import apply_topics, delete_topics
+from kafka_producers.producer import ProduceStats, produce_stream
+from kafka_producers.synthetic import EventStream
+from kafka_producers.truth import TruthWriter
+from spark_jobs.stream.progress import (
+    STUCK_EXIT_CODE,
+    checkpoint_dir,
+    committed_offsets,
+    end_offsets,
+    lag,
+    metrics_path,
+    read_metrics,
+)
+
+DISCORECS = str(Path(sys.executable).parent / "discorecs")
+FAULTS = ("kill-stream", "restart-kafka", "stop-cassandra")
+
+
+@dataclass
+class Tick:
+    """One second of the run."""
+
+    at: float
+    produced: int
+    consumed: int
+    lag: int
+    latency_p99_ms: float | None
+
+
+@dataclass
+class FaultResult:
+    """One row of the fault table."""
+
+    fault: str
+    events_during: int
+    lost: int
+    duplicated: int
+    recovery_seconds: float | None
+
+
+@dataclass
+class LoadReport:
+    """What a load run measured.
+
+    Latencies are the median of the steady-state batches' p50 and the 99th percentile of their
+    p99 (event time to written), over batches written from a third of the run to its end.
+    """
+
+    rate: float
+    duration: float
+    produced: int
+    produce_failed: int
+    produced_rate: float
+    consumed_rate: float
+    max_lag: int
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    dead_letters: int
+    discrepancies: list[Discrepancy]
+    fault: FaultResult | None = None
+    ticks: list[Tick] = field(default_factory=list)
+
+    @property
+    def lost(self) -> int:
+        """Expected items missing from the outputs."""
+        return sum(d.lost for d in self.discrepancies)
+
+    @property
+    def duplicated(self) -> int:
+        """Items present more often than produced (double-applied)."""
+        return sum(d.extra for d in self.discrepancies)
+
+    def held(self, p99_limit_ms: float = 5000.0) -> bool:
+        """True when p99 stayed under the limit and the lag did not grow over the run."""
+        if self.latency_p99_ms is None or self.latency_p99_ms > p99_limit_ms:
+            return False
+        produce = [t for t in self.ticks if t.at <= self.duration]
+        third = max(1, len(produce) // 3)
+        early = max((t.lag for t in produce[third : 2 * third]), default=0)
+        late = max((t.lag for t in produce[-third:]), default=0)
+        return late <= max(1.5 * early, self.rate * 5)
+
+
+class StreamProcess:
+    """``discorecs stream`` as a child process in its own process group."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start (or restart) the job."""
+        env = self.settings.child_env()
+        with open(self.log_path, "ab") as handle:
+            self.process = subprocess.Popen(
+                [DISCORECS, "stream", "--retry", "5"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=handle,
+                stderr=handle,
+                start_new_session=True,
+            )
+
+    def wait_started(self, timeout: float = 300.0) -> None:
+        """Block until the job's query runs (its Spark session is up), so start-up is not load.
+
+        Raises:
+            click.ClickException: The job exited or did not start in time.
+
+        """
+        deadline = time.monotonic() + timeout
+        while "started query=events" not in self.log_path.read_text(errors="replace"):
+            if self.process is None or self.process.poll() is not None:
+                raise click.ClickException(f"the stream job exited; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"the stream job did not start; see {self.log_path}")
+            time.sleep(0.2)
+
+    def restart_if_stuck(self) -> bool:
+        """Start the job again if it ended itself on a hung batch, as a supervisor would."""
+        if self.process is None or self.process.poll() != STUCK_EXIT_CODE:
+            return False
+        self.start()
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the job's whole process group (driver JVM and Python workers)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Ask the job to stop (SIGTERM) and wait; kill it if it does not."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def prepare(settings: Settings, name: str) -> Settings:
+    """A fresh keyspace and topic set for one run, with the Discogs sample loaded."""
+    run = settings.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
+    with session_scope(run) as session:
+        apply_schema(session, run.keyspace)
+    apply_topics(run)
+    with sample_releases() as sample:
+        loaded = subprocess.run(
+            [DISCORECS, "parse", "releases", str(sample)],
+            env=run.child_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if loaded.returncode != 0:
+        raise click.ClickException(f"loading the sample failed: {loaded.stderr[-500:]}")
+    return run
+
+
+@dataclass
+class FaultPlan:
+    """A fault to inject: what breaks it, what repairs it, and when."""
+
+    name: str
+    breaks: Callable[[], object]
+    repairs: Callable[[], object]
+    outage_seconds: float
+    at_seconds: float
+    window: list[float] = field(default_factory=list)
+
+    @property
+    def broken(self) -> bool:
+        """True between the break and the repair."""
+        return len(self.window) == 1
+
+
+def fault_plan(name: str, settings: Settings, stream: StreamProcess, at: float) -> FaultPlan:
+    """The plan for a named fault (one of :data:`FAULTS`), injected ``at`` seconds in."""
+    if name == "kill-stream":
+        return FaultPlan(name, stream.kill, stream.start, 5.0, at)
+    outages = {"restart-kafka": ("kafka", 10.0), "stop-cassandra": ("cassandra", 60.0)}
+    if name in outages:
+        service, seconds = outages[name]
+        return FaultPlan(
+            name,
+            lambda: cluster.down(settings, (service,)),
+            lambda: cluster.up(settings, (service,)),
+            seconds,
+            at,
+        )
+    raise click.BadParameter(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+
+
+def run_load(
+    settings: Settings,
+    *,
+    rate: float,
+    duration: float,
+    users: int,
+    fault: str | None = None,
+    bad_ratio: float = 0.01,
+    drain_timeout: float = 600.0,
+    echo: Callable[[str], None] = click.echo,
+) -> LoadReport:
+    """Run one load (optionally with a fault) and check the result against the truth.
+
+    Args:
+        settings: Cluster addresses; a fresh keyspace/topic set is derived from them.
+        rate: Events per second to produce.
+        duration: Seconds to produce for.
+        users: Synthetic users.
+        fault: One of :data:`FAULTS`, injected at a third of the duration.
+        bad_ratio: Share of malformed events.
+        drain_timeout: Seconds to wait for the stream to catch up after producing.
+        echo: Where the per-second lines go.
+
+    Returns:
+        The report; ``report.lost`` and ``report.duplicated`` must both be 0.
+
+    """
+    name = f"lt_{time.strftime('%H%M%S')}_{uuid.uuid4().hex[:6]}"
+    run = prepare(settings, name)
+    workdir = settings.cluster_path / "loadtest" / name
+    workdir.mkdir(parents=True, exist_ok=True)
+    truth_path = workdir / "truth.jsonl"
+    stream = StreamProcess(run, workdir / "stream.log")
+    plan = fault_plan(fault, settings, stream, duration / 3) if fault else None
+    try:
+        stream.start()
+        stream.wait_started()
+        catalog = load_cassandra(run)
+        events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
+        with closing(TruthWriter(truth_path)) as writer:
+            producer = ProducerThread(events, run, rate, duration, writer)
+            started = time.time()
+            producer.start()
+            ticks = _watch(run, stream, producer, started, duration + drain_timeout, echo, plan)
+            producer.join()
+        stream.stop()
+        if producer.error is not None:
+            raise producer.error
+        if producer.stats is None:
+            raise click.ClickException("the producer ended without stats")
+        steady = (started + duration / 3, started + duration)
+        return _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
+    finally:
+        if plan and plan.broken:
+            plan.repairs()
+        stream.stop()
+        cleanup(run)
+
+
+class ProducerThread(threading.Thread):
+    """``produce_stream`` in a thread, keeping its stats or its exception."""
+
+    def __init__(
+        self, events: EventStream, run: Settings, rate: float, duration: float, truth: TruthWriter
+    ) -> None:
+        super().__init__(name="producer")
+        self.args_ = (events, run, rate, duration, truth)
+        self.stats: ProduceStats | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        """Produce; remember the outcome."""
+        events, run, rate, duration, truth = self.args_
+        try:
+            self.stats = produce_stream(events, run, rate=rate, duration=duration, truth=truth)
+        except BaseException as error:  # noqa: BLE001 - re-raised by run_load
+            self.error = error
+
+
+def _watch(
+    run: Settings,
+    stream: StreamProcess,
+    producer: ProducerThread,
+    started: float,
+    deadline: float,
+    echo: Callable[[str], None],
+    plan: FaultPlan | None,
+) -> list[Tick]:
+    """Print one line a second until the stream has drained; break and repair the fault."""
+    ticks: list[Tick] = []
+    previous: tuple[float, int, int] | None = None
+    while True:
+        time.sleep(1.0)
+        now = time.time() - started
+        if stream.restart_if_stuck():
+            echo(f"t={now:6.1f}s stream ended on a hung batch (exit {STUCK_EXIT_CODE}); restarted")
+        if not producer.is_alive() and now > deadline:
+            echo("drain timed out")
+            return ticks
+        if plan and not plan.window and now >= plan.at_seconds:
+            echo(f"fault {plan.name}: breaking")
+            plan.breaks()
+            plan.window.append(time.time())
+        if plan and plan.broken and now >= plan.window[0] - started + plan.outage_seconds:
+            echo(f"fault {plan.name}: repairing")
+            plan.repairs()
+            plan.window.append(time.time())
+        try:
+            ends, done = end_offsets(run, timeout=2.0), committed_offsets(checkpoint_dir(run))
+        except (KafkaException, OSError) as error:
+            echo(f"t={now:6.1f}s offsets unavailable: {error}")
+            continue
+        produced, consumed = sum(ends.values()), sum(done.values())
+        batches = read_metrics(run)
+        p99 = batches[-1]["latency_p99_ms"] if batches else None
+        tick = Tick(now, produced, consumed, lag(done, ends), p99)
+        ticks.append(tick)
+        if previous:
+            dt = now - previous[0]
+            echo(
+                f"t={now:6.1f}s produced/s={(produced - previous[1]) / dt:8.0f} "
+                f"consumed/s={(consumed - previous[2]) / dt:8.0f} lag={tick.lag:8d} "
+                f"batch_p99_ms={p99 if p99 is None else round(p99)}"
+            )
+        previous = (now, produced, consumed)
+        if not producer.is_alive() and tick.lag == 0:
+            return ticks
+
+
+def cleanup(run: Settings) -> None:
+    """Drop a run's keyspace, topics, checkpoint and metrics (truth and stream log stay)."""
+    with session_scope(run) as session:
+        drop_keyspace(session, run.keyspace)
+    delete_topics(run)
+    shutil.rmtree(checkpoint_dir(run), ignore_errors=True)
+    metrics_path(run).unlink(missing_ok=True)
+
+
+def _report(
+    run: Settings,
+    rate: float,
+    duration: float,
+    ticks: list[Tick],
+    truth_path: Path,
+    produced: ProduceStats,
+    plan: FaultPlan | None,
+    steady: tuple[float, float],
+) -> LoadReport:
+    """Compare the outputs with the truth and summarise the batches' rates and latencies."""
+    expected = expected_state(truth_path)
+    with session_scope(run) as session:
+        actual = cassandra_state(session, run.keyspace)
+    actual.dead_letters = dead_letter_state(run)
+    batches = [b for b in read_metrics(run) if b["rows_in"]]
+    # Latency is judged on steady state: batches written after the first third of the run
+    # (start-up, Spark's included, is excluded) and before production ends.
+    timed = [b for b in batches if b["latency_p99_ms"] is not None]
+    timed = [b for b in timed if steady[0] <= b["written_at_ms"] / 1000 <= steady[1]] or timed
+    p50s = sorted(b["latency_p50_ms"] for b in timed)
+    p99s = sorted(b["latency_p99_ms"] for b in timed)
+    consumed_seconds = (
+        (batches[-1]["written_at_ms"] - batches[0]["written_at_ms"]) / 1000 + batches[0]["seconds"]
+        if batches
+        else 0.0
+    )
+    report = LoadReport(
+        rate=rate,
+        duration=duration,
+        produced=produced.events,
+        produce_failed=produced.failed,
+        produced_rate=produced.rate,
+        consumed_rate=(
+            sum(b["rows_in"] for b in batches) / consumed_seconds if consumed_seconds else 0.0
+        ),
+        max_lag=max((t.lag for t in ticks), default=0),
+        latency_p50_ms=p50s[len(p50s) // 2] if p50s else None,
+        latency_p99_ms=p99s[min(len(p99s) - 1, int(len(p99s) * 0.99))] if p99s else None,
+        dead_letters=sum(actual.dead_letters.values()),
+        discrepancies=compare(expected, actual),
+        ticks=ticks,
+    )
+    if plan and len(plan.window) == 2:
+        broken, repaired = plan.window
+        resumed = next(
+            (b["written_at_ms"] / 1000 for b in batches if b["written_at_ms"] / 1000 > repaired),
+            None,
+        )
+        report.fault = FaultResult(
+            plan.name,
+            events_during=int(rate * (repaired - broken)),
+            lost=report.lost,
+            duplicated=report.duplicated,
+            recovery_seconds=None if resumed is None else resumed - repaired,
+        )
+    return report

@@ -1,0 +1,33 @@
+"""Click options backed by :class:`~discorecs.core.settings.Settings`: one name, one default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from discorecs.core.settings import env_name, setting_default
+
+
+def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """A click option whose default and environment variable are those of a setting.
+
+    ``--max-offsets`` backed by ``"streaming.max_offsets"`` reads
+    ``DISCORECS_STREAMING_MAX_OFFSETS``, the variable :class:`Settings` reads, and defaults to
+    the setting's own default, so the CLI and the settings can never disagree.
+
+    Args:
+        *decls: The option's names.
+        setting: ``"group.field"`` of the setting.
+        **kwargs: Passed to :func:`click.option` (``help`` …).
+
+    """
+    return click.option(
+        *decls,
+        default=setting_default(setting),
+        envvar=env_name(setting),
+        show_default=True,
+        show_envvar=True,
+        **kwargs,
+    )

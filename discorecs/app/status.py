@@ -1,0 +1,100 @@
+"""What ``discorecs status`` reports: cluster health, stream progress, the last hourly run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployment import cluster
+from discorecs.core.cassandra import session_scope
+from discorecs.core.settings import Settings
+from discorecs.core.tables import BATCH_RUNS
+from spark_jobs.stream.progress import (
+    checkpoint_dir,
+    committed_offsets,
+    end_offsets,
+    lag,
+    read_metrics,
+)
+
+HOURLY = "hourly"
+RECENT_STEPS = 50
+
+
+@dataclass(frozen=True)
+class RunStep:
+    """One recorded step of an hourly run."""
+
+    run_id: str
+    step: str
+    status: str
+    rows: int
+    seconds: float
+
+
+@dataclass
+class StreamProgress:
+    """The stream's lag, committed records and its last micro-batch (``None`` before any)."""
+
+    lag: int
+    committed: int
+    last_batch: dict[str, Any] | None
+    dead_letters: int
+
+    @property
+    def last_batch_age_s(self) -> float | None:
+        """Seconds since the last micro-batch was written."""
+        if self.last_batch is None:
+            return None
+        return time.time() - self.last_batch["written_at_ms"] / 1000
+
+
+@dataclass
+class HourlyRun:
+    """The steps of one hourly run, newest run first in :func:`recent_runs`."""
+
+    run_id: str
+    steps: list[RunStep] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every recorded step succeeded."""
+        return all(s.status == "ok" for s in self.steps)
+
+
+def stream_progress(settings: Settings) -> StreamProgress:
+    """Committed offsets from the checkpoint against the broker's ends, and the batch log."""
+    committed = committed_offsets(checkpoint_dir(settings))
+    batches = read_metrics(settings)
+    return StreamProgress(
+        lag=lag(committed, end_offsets(settings)),
+        committed=sum(committed.values()),
+        last_batch=batches[-1] if batches else None,
+        dead_letters=sum(b["dead_letters"] for b in batches),
+    )
+
+
+def recent_runs(settings: Settings, limit: int = RECENT_STEPS) -> list[HourlyRun]:
+    """The hourly runs among the last ``limit`` recorded steps, newest first."""
+    query = BATCH_RUNS.select(
+        settings.keyspace,
+        ["run_id", "step", "status", "rows", "seconds"],
+        where=["pipeline"],
+        limit=limit,
+    )
+    with session_scope(settings) as session:
+        rows = list(session.execute(session.prepare(query), (HOURLY,)))
+    runs: dict[str, HourlyRun] = {}
+    for row in rows:
+        run_id = str(row.run_id)
+        runs.setdefault(run_id, HourlyRun(run_id)).steps.append(
+            RunStep(run_id, row.step, row.status, row.rows or 0, row.seconds or 0.0)
+        )
+    return list(runs.values())
+
+
+def cluster_healthy(settings: Settings) -> tuple[bool, list[cluster.ServiceStatus]]:
+    """Every service's status, and whether all of them are healthy."""
+    statuses = cluster.status(settings)
+    return all(s.healthy for s in statuses), statuses

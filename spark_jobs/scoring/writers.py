@@ -1,0 +1,184 @@
+"""What the hourly run writes: release scores, ``users_scored``, cleared staging, step records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from cassandra.cluster import Session
+from cassandra.concurrent import execute_concurrent_with_args
+from pyspark.sql import SparkSession
+
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings
+from discorecs.core.tables import BATCH_RUNS, CHANGED_USERS, RELEASE_SCORES, RELEASES, USERS_SCORED
+from spark_jobs.connector import read_table, write_table
+from spark_jobs.scoring.compute import Scores
+from spark_jobs.scoring.ranks import ranks_map
+from spark_jobs.scoring.readers import Stored, read_titles
+from spark_jobs.scoring.taste import has_taste
+from spark_jobs.scoring.weights import genre_weights, style_weights
+
+
+def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> int:
+    """Compute and write genre/style weights of the releases not yet in ``release_scores``.
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        now: ``scored_at`` written.
+
+    Returns:
+        Number of releases newly scored.
+
+    """
+    releases = read_table(spark, settings, RELEASES).select("release_id", "genres", "styles")
+    done = read_table(spark, settings, RELEASE_SCORES).select("release_id")
+    fresh = releases.join(done, "release_id", "left_anti")
+    scored_at = pd.Timestamp(now.replace(tzinfo=None))
+
+    def weigh(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            yield pd.DataFrame(
+                {
+                    "release_id": batch["release_id"],
+                    "genre_weights": [genre_weights(g).tolist() for g in batch["genres"]],
+                    "style_weights": [style_weights(s) for s in batch["styles"]],
+                    "scored_at": scored_at,
+                }
+            )
+
+    out = fresh.mapInPandas(weigh, RELEASE_SCORES.spark_schema()).cache()
+    rows = out.count()
+    if rows:
+        write_table(out, settings, RELEASE_SCORES)
+    out.unpersist()
+    return rows
+
+
+def scored_records(
+    stored: Stored,
+    release_ids: np.ndarray,
+    scores: Scores,
+    titles: dict[int, str],
+    scored_at: datetime,
+) -> list[tuple[Any, ...]]:
+    """One ``users_scored`` row (all columns, in declaration order) per rescored user."""
+    recs = scores.recommendations
+    picked = scores.friend_release[scores.rescored]
+    valid = has_taste(scores.taste)
+    friend = scores.neighbours.friend
+    similarity = scores.neighbours.friend_similarity
+    records = []
+    for i, row in enumerate(scores.rescored.tolist()):
+        release = int(release_ids[picked[i]]) if picked[i] >= 0 else None
+        listed = [
+            (int(release_ids[r]), titles.get(int(release_ids[r])), float(s))
+            for r, s in zip(recs.releases[i].tolist(), recs.scores[i].tolist(), strict=True)
+            if r >= 0
+        ]
+        records.append(
+            (
+                int(stored.user_ids[row]),
+                scores.taste[row].tolist() if valid[row] else None,
+                GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
+                ranks_map(scores.ranks[row]),
+                int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
+                float(similarity[row]) if friend[row] >= 0 else None,
+                release,
+                titles.get(release) if release is not None else None,
+                listed,
+                int(scores.sizes[row]),
+                scored_at,
+            )
+        )
+    return records
+
+
+def write_scores(
+    spark: SparkSession,
+    settings: Settings,
+    stored: Stored,
+    release_ids: np.ndarray,
+    scores: Scores,
+    now: datetime,
+) -> int:
+    """Upsert the ``users_scored`` rows of the rescored users.
+
+    Returns:
+        Rows written.
+
+    """
+    picked = scores.friend_release[scores.rescored]
+    used = np.unique(np.concatenate([picked, scores.recommendations.releases.reshape(-1)]))
+    titles = read_titles(spark, settings, release_ids[used[used >= 0]])
+    records = scored_records(stored, release_ids, scores, titles, now.replace(tzinfo=None))
+    if records:
+        frame = spark.createDataFrame(records, USERS_SCORED.spark_schema())
+        write_table(frame, settings, USERS_SCORED)
+    return len(records)
+
+
+def write_rank_updates(
+    spark: SparkSession, settings: Settings, stored: Stored, scores: Scores
+) -> int:
+    """Write ``genre_ranks`` (only that column) of the other stored users whose ranks moved.
+
+    Returns:
+        Rows written.
+
+    """
+    moved = np.any(scores.ranks != stored.ranks, axis=1) & stored.state.scored
+    moved[scores.rescored] = False
+    rows = np.flatnonzero(moved)
+    records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
+    if records:
+        schema = USERS_SCORED.spark_schema(["user_id", "genre_ranks"])
+        write_table(spark.createDataFrame(records, schema), settings, USERS_SCORED)
+    return len(records)
+
+
+def clear_staged_buckets(
+    session: Session, keyspace: str, buckets: Iterable[datetime], written_before: int
+) -> int:
+    """Clear the staged users of the given hour buckets that were written before a moment.
+
+    One partition deletion per bucket, ``USING TIMESTAMP written_before``: it hides exactly the
+    rows staged up to then and leaves one tombstone per bucket, not one per user (a million row
+    tombstones would make the next scan fail). Users staged later, into the same buckets or
+    again, stay staged for the next run.
+
+    Args:
+        session: Driver session.
+        keyspace: Keyspace of ``changed_users``.
+        buckets: Buckets read at the start of the run.
+        written_before: Write timestamp bound (microseconds since the epoch).
+
+    Returns:
+        Number of buckets cleared.
+
+    """
+    statement = session.prepare(CHANGED_USERS.delete(keyspace, ["bucket"], timestamp=True))
+    args = [(written_before, bucket) for bucket in sorted(set(buckets))]
+    execute_concurrent_with_args(session, statement, args, raise_on_first_error=True)
+    return len(args)
+
+
+class BatchRunLog:
+    """Records each step of one run in ``batch_runs`` (pipeline, run_id, step)."""
+
+    def __init__(self, session: Session, keyspace: str, pipeline: str = "hourly") -> None:
+        self.run_id = uuid.uuid1()
+        self.pipeline = pipeline
+        self._session = session
+        self._insert = session.prepare(BATCH_RUNS.insert(keyspace))
+
+    def record(self, step: str, status: str, rows: int, seconds: float, message: str = "") -> None:
+        """Write one step's outcome."""
+        self._session.execute(
+            self._insert, (self.pipeline, self.run_id, step, status, rows, seconds, message)
+        )

@@ -1,0 +1,119 @@
+"""One writer per output of a micro-batch; each can be replayed without changing the result.
+
+Profiles and activity are upserts on their primary key; collection changes carry a logical
+write timestamp (:data:`WRITE_TIMESTAMP`); trending counts are keyed by ``batch_id``, so a
+replayed batch overwrites its own rows; staging rows are a set; dead letters are keyed by their
+source coordinates on a compacted topic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from confluent_kafka import KafkaError, KafkaException, Message
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from discorecs.core import events
+from discorecs.core.settings import Settings
+from discorecs.core.tables import USER_ACTIVITY, USERS
+from spark_jobs.connector import write_table
+from spark_jobs.stream.collection_writer import WRITE_TIMESTAMP, write_partition
+from spark_jobs.stream.driver_state import DriverState
+
+DEAD_LETTER_FLUSH_S = 60.0
+
+
+def _latest(frame: DataFrame, keys: list[str], value_columns: list[str]) -> DataFrame:
+    """The last row per key by (event_time, offset): Kafka order within a user's partition."""
+    order = F.struct("event_time", "offset")
+    picked = F.max_by(F.struct(*value_columns), order).alias("last")
+    return frame.groupBy(*keys).agg(picked).select(*keys, "last.*")
+
+
+def write_users(good: DataFrame, settings: Settings) -> None:
+    """Upsert the latest profile of each user in the batch."""
+    profiles = good.where(F.col("event_kind") == "users")
+    write_table(_latest(profiles, ["user_id"], list(USERS.value_columns)), settings, USERS)
+
+
+def write_activity(
+    good: DataFrame,
+    settings: Settings,
+    state: DriverState,
+    batch_id: int,
+    trending: dict[tuple[datetime, int], int],
+) -> None:
+    """Upsert activity rows, then this batch's trending counts.
+
+    One user's rows go side by side, so the connector batches them per partition.
+    """
+    rows = good.where(F.col("event_kind") == "activity").select(*USER_ACTIVITY.column_names)
+    write_table(rows.sortWithinPartitions("user_id"), settings, USER_ACTIVITY)
+    state.write_trending(batch_id, trending)
+
+
+def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
+    """Write each (user, release)'s last action of the batch and stage the changed users.
+
+    Returns:
+        (row mutations written, users staged).
+
+    """
+    changes = good.where(F.col("event_kind") == "collections")
+    stamped = changes.withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
+    final = stamped.groupBy("user_id", "release_id").agg(
+        F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last")
+    )
+    per_user = final.groupBy("user_id").agg(
+        F.collect_list(F.struct("release_id", "last.*")).alias("changes"),
+        F.collect_set(F.date_trunc("hour", "last.event_time")).alias("buckets"),
+    )
+    written = per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
+    return sum(m for m, _ in written), sum(u for _, u in written)
+
+
+def write_dead_letters(bad: DataFrame, settings: Settings, state: DriverState) -> int:
+    """Send bad records to ``dead_letters``: original bytes, source coordinates and reason.
+
+    The few bad records are collected to the driver and produced there, the reason of an
+    unknown release formatted by :func:`discorecs.core.events.unknown_release_reason`. The key
+    is ``topic/partition/offset``, unique per source record; the topic is compacted, so a
+    replayed batch adds no second copy once compaction runs, and readers deduplicate by key.
+    The producer is flushed before returning, so the batch commits only what Kafka has.
+
+    Returns:
+        Records sent.
+
+    Raises:
+        KafkaException: Some were still unacknowledged after the flush timeout.
+
+    """
+    rows = bad.select("topic", "partition", "offset", "value", "reason", "release_id").collect()
+    topic = settings.topic("dead_letters")
+    producer = state.producer
+    failed: list[str] = []
+
+    def on_delivery(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failed.append(str(error))
+
+    for row in rows:
+        headers = {
+            "reason": row.reason or events.unknown_release_reason(row.release_id),
+            "topic": row.topic,
+            "partition": str(row.partition),
+            "offset": str(row.offset),
+        }
+        producer.produce(
+            topic,
+            key=f"{row.topic}/{row.partition}/{row.offset}".encode(),
+            value=None if row.value is None else bytes(row.value),
+            headers=[(name, value.encode()) for name, value in headers.items()],
+            on_delivery=on_delivery,
+        )
+        producer.poll(0)
+    unsent = producer.flush(DEAD_LETTER_FLUSH_S)
+    if unsent or failed:
+        raise KafkaException(f"{unsent + len(failed)} dead letters to {topic} not delivered")
+    return len(rows)

@@ -1,0 +1,143 @@
+"""The shared event schema: validation reasons, wire JSON, row templates, Spark schemas."""
+
+import json
+
+import pytest
+
+from discorecs.core import events
+
+EVENT_ID = "6f1c2a3e-1111-4222-8333-123456789abc"
+TIME = "2026-01-31T12:00:00.123Z"
+
+
+def good(kind: str) -> dict:
+    base = {"schema_version": 1, "event_id": EVENT_ID, "event_time": TIME, "user_id": 7}
+    extra = {
+        "users": {
+            "name": 'Ann "DJ" Lee',
+            "username": "annlee7",
+            "email": "annlee7@example.org",
+            "location": "Zürich, Switzerland",
+            "joined_at": "2019-05-01T00:00:00.000Z",
+        },
+        "collections": {"release_id": 42, "action": "add"},
+        "activity": {"release_id": 42, "kind": "play"},
+    }[kind]
+    return {**base, **extra}
+
+
+def raw(obj: dict) -> bytes:
+    return json.dumps(obj).encode()
+
+
+@pytest.mark.parametrize("kind", events.KINDS)
+def test_good_event_round_trips(kind: str) -> None:
+    event, reason = events.validate(kind, raw(good(kind)))
+    assert reason is None
+    assert events.to_dict(event) == good(kind)
+    assert json.loads(events.to_json(event)) == good(kind)
+    assert events.validate(kind, events.to_json(event)) == (event, None)
+
+
+@pytest.mark.parametrize("kind", events.KINDS)
+def test_row_template_matches_to_json(kind: str) -> None:
+    event, _ = events.validate(kind, raw(good(kind)))
+    values = tuple(
+        json.dumps(getattr(event, s.name), ensure_ascii=False)
+        if s.format == "text"
+        else getattr(event, s.name)
+        for s in events.field_specs(kind)
+    )
+    assert (events.row_template(kind) % values).encode() == events.to_json(event)
+
+
+def test_prefixed_topic_names_resolve() -> None:
+    assert events.kind_of_topic("t_abc.collections") == "collections"
+    assert events.validate("t_abc.activity", raw(good("activity")))[1] is None
+    with pytest.raises(ValueError):
+        events.kind_of_topic("t_abc.dead_letters")
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        ("collections", b'{"schema_version":1,', "bad_json"),
+        ("collections", b"\xff\xfe", "bad_json"),
+        ("collections", b"[1, 2]", "bad_json:not an object"),
+        ("collections", None, "missing_field:user_id"),
+        ("activity", None, "wrong_type:release_id"),
+        ("activity", None, "wrong_type:user_id(bool)"),
+        ("collections", None, "bad_value:action"),
+        ("activity", None, "bad_value:kind"),
+        ("users", None, "bad_value:joined_at"),
+        ("collections", None, "bad_value:event_id"),
+        ("collections", None, "bad_value:schema_version"),
+        ("collections", None, "oversize"),
+    ],
+)
+def test_validator_reasons(kind: str, payload: bytes | None, expected: str) -> None:
+    if payload is None:
+        obj = good(kind)
+        if expected == "missing_field:user_id":
+            del obj["user_id"]
+        elif expected == "wrong_type:release_id":
+            obj["release_id"] = "42"
+        elif expected.startswith("wrong_type:user_id"):
+            obj["user_id"] = True
+            expected = "wrong_type:user_id"
+        elif expected == "bad_value:action":
+            obj["action"] = "steal"
+        elif expected == "bad_value:kind":
+            obj["kind"] = "lick"
+        elif expected == "bad_value:joined_at":
+            obj["joined_at"] = "yesterday"
+        elif expected == "bad_value:event_id":
+            obj["event_id"] = "not-a-uuid"
+        elif expected == "bad_value:schema_version":
+            obj["schema_version"] = 2
+        else:
+            obj["padding"] = "x" * events.MAX_EVENT_BYTES
+        payload = raw(obj)
+    event, reason = events.validate(kind, payload)
+    assert event is None
+    assert reason == expected
+    assert events.reason_category(reason) in events.REASON_CATEGORIES
+
+
+def test_unknown_release_is_a_separate_check() -> None:
+    event, reason = events.validate("collections", raw(good("collections")))
+    assert reason is None
+    assert events.check_release(event, {42}) is None
+    assert events.check_release(event, {1, 2}) == "unknown_release:42"
+    user, _ = events.validate("users", raw(good("users")))
+    assert events.check_release(user, set()) is None
+
+
+def test_unknown_release_reason_is_in_the_unknown_release_category() -> None:
+    reason = events.unknown_release_reason(123456789)
+    assert reason == "unknown_release:123456789"
+    assert events.reason_category(reason) == events.UNKNOWN_RELEASE
+    assert events.UNKNOWN_RELEASE in events.REASON_CATEGORIES
+
+
+@pytest.mark.parametrize("kind", events.KINDS)
+def test_spark_schema_fields_match(kind: str) -> None:
+    from pyspark.sql.types import LongType, StringType, TimestampType
+
+    schema = events.spark_schema(kind)
+    assert tuple(f.name for f in schema.fields) == events.field_names(kind)
+    for spec, spark_field in zip(events.field_specs(kind), schema.fields, strict=True):
+        if spec.type is int:
+            assert spark_field.dataType == LongType()
+        elif spec.format == events.TIMESTAMP:
+            assert spark_field.dataType == TimestampType()
+        else:
+            assert spark_field.dataType == StringType()
+    assert all(f.nullable for f in schema.fields)
+
+
+def test_row_template_with_constants() -> None:
+    template = events.row_template("activity", {"schema_version": 1, "kind": "want"})
+    value = (template % (EVENT_ID, TIME, 7, 42)).encode()
+    event, reason = events.validate("activity", value)
+    assert reason is None and event.kind == "want" and event.release_id == 42

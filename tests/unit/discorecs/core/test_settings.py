@@ -1,0 +1,127 @@
+"""Settings: nested DISCORECS_<GROUP>_<FIELD> variables, typos rejected, env round trip."""
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from discorecs.core.settings import Settings, env_name, setting_default
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No DISCORECS_* or JAVA_HOME variable of the calling shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("DISCORECS_") or name == "JAVA_HOME":
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_nested_variables_reach_their_group(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("DISCORECS_KAFKA_PORT", "19092")
+    clean_environment.setenv("DISCORECS_STREAMING_MAX_OFFSETS", "5000")
+    clean_environment.setenv("DISCORECS_TOPIC_PREFIX", "x.")
+    settings = Settings()
+    assert settings.kafka.port == 19092
+    assert settings.streaming.max_offsets == 5000
+    assert settings.kafka_bootstrap == "127.0.0.1:19092"
+    assert settings.topic("collections") == "x.collections"
+    assert settings.cassandra.port == 9042
+
+
+def test_a_typo_in_a_nested_variable_is_an_error(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("DISCORECS_KAFKA_PROT", "19092")
+    with pytest.raises(ValidationError, match=r"kafka\.prot"):
+        Settings()
+
+
+def test_settings_reject_typos_bad_values_and_unknown_topics() -> None:
+    with pytest.raises(ValidationError):
+        Settings(kafka_prot=1)
+    with pytest.raises(ValidationError):
+        Settings(kafka={"prot": 1})
+    with pytest.raises(ValidationError):
+        Settings(keyspace="drop table;")
+    with pytest.raises(ValidationError):
+        Settings(streaming={"max_offsets": "many"})
+    with pytest.raises(ValueError):
+        Settings().topic("nope")
+
+
+def test_as_env_round_trips(clean_environment: pytest.MonkeyPatch) -> None:
+    original = Settings(
+        keyspace="ks_round_trip",
+        topic_prefix="t1.",
+        java_home=Path("/opt/jdk-17"),
+        cluster_dir=Path("/tmp/cluster"),
+        kafka={"port": 19092, "heap": "256m"},
+        streaming={"max_offsets": 7, "trigger_seconds": 0.5},
+        scoring={"neighbours": 3},
+    )
+    env = original.as_env()
+    assert env["DISCORECS_KAFKA_PORT"] == "19092"
+    assert env["DISCORECS_STREAMING_MAX_OFFSETS"] == "7"
+    assert env["DISCORECS_JAVA_HOME"] == "/opt/jdk-17"
+    assert "DISCORECS_JARS_DIR" not in env
+    for name, value in env.items():
+        clean_environment.setenv(name, value)
+    assert Settings() == original
+
+
+def test_child_env_keeps_the_environment_and_adds_the_settings(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("UNRELATED_VARIABLE", "kept")
+    env = Settings(keyspace="ks_child").child_env()
+    assert env["UNRELATED_VARIABLE"] == "kept"
+    assert env["DISCORECS_KEYSPACE"] == "ks_child"
+
+
+def test_with_updates_changes_one_group_field_and_keeps_the_rest() -> None:
+    settings = Settings()
+    updated = settings.with_updates(keyspace="x", streaming={"max_offsets": 5})
+    assert updated.keyspace == "x"
+    assert updated.streaming.max_offsets == 5
+    assert updated.streaming.retry_seconds == settings.streaming.retry_seconds
+    assert updated.kafka == settings.kafka
+    assert settings.keyspace == "discorecs" and settings.streaming.max_offsets == 200_000
+
+
+def test_with_updates_validates_like_the_constructor() -> None:
+    settings = Settings()
+    with pytest.raises(ValidationError):
+        settings.with_updates(keyspace="drop table;")
+    with pytest.raises(ValidationError):
+        settings.with_updates(streaming={"max_offset": 5})
+    assert settings.with_updates(streaming={"max_offsets": "7"}).streaming.max_offsets == 7
+
+
+def test_derived_paths_follow_root_and_keyspace() -> None:
+    settings = Settings(root=Path("/srv/discorecs"), keyspace="ks")
+    assert settings.cluster_path == Path("/srv/discorecs/.cluster")
+    assert settings.jars_path == Path("/srv/discorecs/.jars")
+    assert settings.checkpoint_path == Path("/srv/discorecs/.cluster/checkpoints/ks")
+    assert Settings(java_home=Path("/opt/jdk")).java_binary == Path("/opt/jdk/bin/java")
+
+
+def test_java_home_falls_back_to_java_home(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("JAVA_HOME", "/opt/from-java-home")
+    assert Settings().java_home == Path("/opt/from-java-home")
+    clean_environment.setenv("DISCORECS_JAVA_HOME", "/opt/from-discorecs")
+    assert Settings().java_home == Path("/opt/from-discorecs")
+
+
+def test_env_name_of_a_setting() -> None:
+    assert env_name("streaming.max_offsets") == "DISCORECS_STREAMING_MAX_OFFSETS"
+    assert env_name("kafka.port") == "DISCORECS_KAFKA_PORT"
+    assert env_name("keyspace") == "DISCORECS_KEYSPACE"
+    with pytest.raises(KeyError):
+        env_name("nope.x")
+    with pytest.raises(KeyError):
+        env_name("kafka.nope")
+
+
+def test_setting_default_is_the_group_default() -> None:
+    assert setting_default("streaming.max_offsets") == 200_000
+    assert setting_default("loader.batch_rows") == Settings().loader.batch_rows

@@ -1,0 +1,101 @@
+"""Nearest neighbours by cosine (HNSW over distinct tastes) and the recall@1 check."""
+
+import numpy as np
+import pytest
+
+from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.friends import (
+    TasteIndex,
+    exact_best_similarity,
+    l2_normalise,
+    recall_at_1,
+)
+
+
+def unit(*rows):
+    x = np.array(rows, dtype=np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_known_nearest_neighbours_never_self() -> None:
+    taste = unit([1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0.95, 0.05], [0, 0, 1])
+    nb = TasteIndex(taste).neighbours(2)
+    assert nb.friend.tolist() == [1, 0, 3, 2, 3]
+    assert (nb.ids != np.arange(5)[:, None]).all()
+    assert nb.friend_similarity[0] == pytest.approx(float(taste[0] @ taste[1]), abs=1e-6)
+
+
+def test_identical_vectors_are_friends_in_rotation() -> None:
+    taste = unit([1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0.9, 0.1])
+    nb = TasteIndex(taste).neighbours(3)
+    assert nb.friend[:3].tolist() == [1, 2, 0]
+    assert np.allclose(nb.friend_similarity[:3], 1.0)
+    assert nb.ids[0].tolist()[:2] == [1, 2]
+    assert nb.friend[3] == 4
+
+
+def test_one_distinct_taste_has_only_its_mates() -> None:
+    taste = unit([1, 1, 0], [2, 2, 0], [1, 1, 0])
+    nb = TasteIndex(taste).neighbours(3)
+    assert nb.ids.tolist() == [[1, 2, -1], [2, 0, -1], [0, 1, -1]]
+    assert np.isnan(nb.sims[:, 2]).all()
+
+
+def test_no_taste_means_no_friend_and_never_a_friend() -> None:
+    taste = np.zeros((4, 3), dtype=np.float32)
+    taste[0], taste[1], taste[3] = [1, 0, 0], [0.8, 0.2, 0], [0, 0, 1]
+    nb = TasteIndex(taste).neighbours(2)
+    assert nb.friend[2] == -1
+    assert 2 not in nb.ids[[0, 1, 3]]
+    alone = TasteIndex(np.array([[1, 0, 0], [0, 0, 0]], dtype=np.float32)).neighbours(2)
+    assert (alone.ids == -1).all()
+
+
+def test_only_requested_rows_are_searched() -> None:
+    taste = unit([1, 0, 0], [0.9, 0.1, 0], [0, 1, 0])
+    nb = TasteIndex(taste, ScoringSettings(ann_m=8, ann_ef_search=16)).neighbours(
+        1, rows=np.array([2])
+    )
+    assert nb.friend.tolist() == [-1, -1, 1]
+
+
+def test_l2_normalise_keeps_zero_rows() -> None:
+    x = l2_normalise(np.array([[3, 4], [0, 0]]))
+    assert x.dtype == np.float32
+    np.testing.assert_allclose(x, [[0.6, 0.8], [0, 0]])
+
+
+def test_recall_check_counts_ties_as_correct() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.random((50, 8)).astype(np.float32)
+    taste = np.repeat(base, 4, axis=0)
+    nb = TasteIndex(taste).neighbours(1)
+    recall, sample = recall_at_1(taste, nb.friend, sample_size=100)
+    assert recall == 1.0 and sample == 100
+    wrong = (nb.friend + 17) % len(taste)
+    assert recall_at_1(taste, wrong, sample_size=100)[0] < 0.2
+
+
+def test_recall_of_fewer_than_two_tastes_is_one_over_an_empty_sample() -> None:
+    taste = np.array([[1, 0], [0, 0]], dtype=np.float32)
+    assert recall_at_1(taste, np.array([-1, -1])) == (1.0, 0)
+
+
+def test_exact_best_similarity_excludes_self() -> None:
+    taste = unit([1, 0], [0.6, 0.8], [0, 1])
+    best = exact_best_similarity(taste, np.array([0, 2]))
+    np.testing.assert_allclose(best, [0.6, 0.8], rtol=1e-6)
+
+
+def test_ann_matches_exact_on_random_data() -> None:
+    rng = np.random.default_rng(2)
+    taste = rng.dirichlet(np.full(15, 0.3), size=5000).astype(np.float32)
+    nb = TasteIndex(taste).neighbours(5)
+    sample = np.arange(0, 5000, 10)
+    best = exact_best_similarity(taste, sample)
+    assert recall_at_1(taste, nb.friend, sample_size=1000)[0] >= 0.99
+    assert best.shape == (500,)
+    found = np.einsum(
+        "ij,ij->i", l2_normalise(taste)[sample], l2_normalise(taste)[nb.friend[sample]]
+    )
+    assert (found <= best + 1e-5).all()

@@ -1,0 +1,29 @@
+"""Taste vectors: the L2-normalised sum of a user's owned releases' genre weights."""
+
+import numpy as np
+import pytest
+
+from discorecs.core.genres import GENRE_INDEX
+from spark_jobs.scoring.taste import has_taste, taste_vectors
+from spark_jobs.scoring.weights import genre_weights
+
+ROCK, JAZZ = GENRE_INDEX["Rock"], GENRE_INDEX["Jazz"]
+
+
+def test_taste_is_normalised_sum_and_empty_is_zero() -> None:
+    weights = np.stack([genre_weights(g) for g in (["Rock"], ["Rock", "Jazz"], ["Jazz"])])
+    taste = taste_vectors(np.array([0, 0, 1]), np.array([0, 1, 2]), weights, n_users=3)
+    expected = np.zeros(15)
+    expected[ROCK], expected[JAZZ] = 1.5, 0.5
+    assert taste.dtype == np.float32 and taste.shape == (3, 15)
+    np.testing.assert_allclose(taste[0], expected / np.linalg.norm(expected), rtol=1e-6)
+    assert taste[1, JAZZ] == pytest.approx(1.0)
+    assert not taste[2].any()
+    assert has_taste(taste).tolist() == [True, True, False]
+
+
+def test_releases_without_a_known_genre_give_no_taste() -> None:
+    weights = np.stack([genre_weights([]), genre_weights(["Rock"])])
+    taste = taste_vectors(np.array([0, 1, 1]), np.array([0, 0, 1]), weights, n_users=2)
+    assert not taste[0].any()
+    assert taste[1, ROCK] == pytest.approx(1.0)

@@ -1,0 +1,83 @@
+"""How far the stream got: committed offsets from its checkpoint, lag, logged batch metrics."""
+
+import json
+from pathlib import Path
+
+from discorecs.core.settings import Settings
+from spark_jobs.stream.progress import (
+    checkpoint_dir,
+    committed_offsets,
+    lag,
+    metrics_path,
+    read_metrics,
+)
+
+
+def write_offsets(checkpoint: Path, batch_id: int, *sources: dict) -> None:
+    """An ``offsets/<id>`` file: version, batch metadata, then one JSON line per source."""
+    lines = ["v1", json.dumps({"batchWatermarkMs": 0, "batchTimestampMs": 1, "conf": {}})]
+    lines += [json.dumps(source) for source in sources]
+    (checkpoint / "offsets").mkdir(parents=True, exist_ok=True)
+    (checkpoint / "offsets" / str(batch_id)).write_text("\n".join(lines))
+
+
+def write_commit(checkpoint: Path, batch_id: int) -> None:
+    (checkpoint / "commits").mkdir(parents=True, exist_ok=True)
+    (checkpoint / "commits" / str(batch_id)).write_text('v1\n{"nextBatchWatermarkMs":0}')
+    (checkpoint / "commits" / f".{batch_id}.crc").write_bytes(b"\0")
+
+
+def test_no_commit_means_no_offsets(tmp_path: Path) -> None:
+    assert committed_offsets(tmp_path) == {}
+    write_offsets(tmp_path, 0, {"p.users": {"0": 5}})
+    (tmp_path / "commits").mkdir()
+    assert committed_offsets(tmp_path) == {}
+
+
+def test_the_newest_committed_batch_wins(tmp_path: Path) -> None:
+    write_offsets(tmp_path, 9, {"p.users": {"0": 1}})
+    write_offsets(tmp_path, 10, {"p.users": {"0": 5}, "p.collections": {"0": 7, "1": 3}})
+    write_offsets(tmp_path, 11, {"p.users": {"0": 99}})
+    write_commit(tmp_path, 9)
+    write_commit(tmp_path, 10)
+    assert committed_offsets(tmp_path) == {
+        ("p.users", 0): 5,
+        ("p.collections", 0): 7,
+        ("p.collections", 1): 3,
+    }
+
+
+def test_every_source_line_is_read(tmp_path: Path) -> None:
+    write_offsets(tmp_path, 0, {"a": {"0": 1}}, {"b": {"2": 4}})
+    write_commit(tmp_path, 0)
+    assert committed_offsets(tmp_path) == {("a", 0): 1, ("b", 2): 4}
+
+
+def test_lag_counts_uncommitted_records() -> None:
+    committed = {("t", 0): 5, ("t", 1): 10, ("t", 3): 9}
+    ends = {("t", 0): 8, ("t", 1): 10, ("t", 2): 4, ("t", 3): 7}
+    assert lag(committed, ends) == 3 + 0 + 4 + 0
+    assert lag({}, {}) == 0
+
+
+def test_read_metrics_keeps_the_last_line_of_each_batch(tmp_path: Path) -> None:
+    settings = Settings(cluster_dir=tmp_path, keyspace="ks")
+    assert read_metrics(settings) == []
+    path = metrics_path(settings)
+    assert path == tmp_path / "metrics" / "stream-ks.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '{"batch_id": 1, "rows_in": 10}\n'
+        '{"batch_id": 0, "rows_in": 5}\n'
+        '{"batch_id": 1, "rows_in": 12}\n'
+        '{"batch_id": 2, "rows_'
+    )
+    assert read_metrics(settings) == [
+        {"batch_id": 0, "rows_in": 5},
+        {"batch_id": 1, "rows_in": 12},
+    ]
+
+
+def test_checkpoint_dir_is_per_keyspace() -> None:
+    settings = Settings(cluster_dir=Path("/c"), keyspace="ks")
+    assert checkpoint_dir(settings) == Path("/c/checkpoints/ks/events")
