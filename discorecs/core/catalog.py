@@ -154,18 +154,6 @@ class ReleaseCatalog:
             years=np.asarray(years, dtype=np.int32),
         )
 
-    def records(self) -> Iterable[Record]:
-        """The releases back as :class:`Record` tuples (names, not numbers)."""
-        for i, release_id in enumerate(self.release_ids.tolist()):
-            yield Record(
-                release_id,
-                *(
-                    [tags.names[j] for j in tags.idx[tags.ptr[i] : tags.ptr[i + 1]]]
-                    for tags in (self.genres, self.styles, self.artists, self.labels)
-                ),
-                int(self.years[i]) or None,
-            )
-
 
 def _json_record(obj: dict[str, Any]) -> Record:
     """A :class:`Record` from one parser JSONL object (artists and labels are credit dicts)."""

@@ -1,9 +1,13 @@
-"""The release catalogue: known genres only, names numbered per release, read back as records."""
+"""The release catalogue: known genres only, names numbered per release."""
 
 import json
 from pathlib import Path
 
-from discorecs.core.catalog import Record, ReleaseCatalog, load_jsonl
+from discorecs.core.catalog import ReleaseCatalog, Tags, load_jsonl
+
+
+def names(tags: Tags, release: int) -> list[str]:
+    return [tags.names[j] for j in tags.idx[tags.ptr[release] : tags.ptr[release + 1]]]
 
 
 def test_catalog_from_jsonl(tmp_path: Path) -> None:
@@ -24,9 +28,10 @@ def test_catalog_from_jsonl(tmp_path: Path) -> None:
     catalog = load_jsonl(path)
     assert len(catalog) == 2
     assert catalog.release_ids.tolist() == [5, 7]
-    assert list(catalog.records()) == [
-        Record(5, ["Pop", "Rock"], ["Punk"], ["The Band"], ["Label One"], 1999),
-        Record(7, ["Jazz"], [], [], [], None),
+    tags = (catalog.genres, catalog.styles, catalog.artists, catalog.labels)
+    assert [[names(t, 0) for t in tags], [names(t, 1) for t in tags]] == [
+        [["Pop", "Rock"], ["Punk"], ["The Band"], ["Label One"]],
+        [["Jazz"], [], [], []],
     ]
     assert catalog.years.tolist() == [1999, 0]
 
@@ -41,6 +46,6 @@ def test_names_are_numbered_once_and_kept_in_credit_order() -> None:
     assert catalog.styles.names == ("Punk", "Dub")
     assert catalog.styles.counts().tolist() == [1, 2]
     assert catalog.artists.names == ("B", "A")
-    assert [r.artists for r in catalog.records()] == [["B", "A"], ["A"]]
-    assert [r.genres for r in catalog.records()] == [["Rock"], ["Rock"]]
+    assert [names(catalog.artists, r) for r in (0, 1)] == [["B", "A"], ["A"]]
+    assert [names(catalog.genres, r) for r in (0, 1)] == [["Rock"], ["Rock"]]
     assert len(ReleaseCatalog.from_records([])) == 0
