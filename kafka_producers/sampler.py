@@ -9,7 +9,7 @@ A draw for one event picks a decade cell of its bucket with probability proporti
 cell's popularity mass times the user's affinity for that decade, then a release of the cell by
 popularity. So the probability of release ``r`` from bucket ``b`` for a user with decade
 affinity ``d`` is ``pop(r) d(slot(r)) / sum_s mass(b, s) d(s)``: the closed form the oracle
-ranks by (:meth:`ReleaseSampler.bucket_probabilities`). All cells are laid out in one array
+ranks by (:mod:`kafka_producers.oracle`). All cells are laid out in one array
 whose cumulative weights run from ``c`` to ``c + 1`` inside cell ``c``, so drawing a million
 releases is one ``searchsorted``.
 """

@@ -110,9 +110,8 @@ def test_produce_consume_matches_truth(topics: Settings, tmp_path: Path) -> None
 
 def write_catalog(path: Path) -> None:
     with open(path, "w") as handle:
-        for release_id, genres, styles in demo_records(5_000, seed=2):
-            row = {"release_id": release_id, "genres": genres, "styles": styles}
-            handle.write(json.dumps(row) + "\n")
+        for record in demo_records(5_000, seed=2):
+            handle.write(json.dumps(record._asdict()) + "\n")
 
 
 def cli(settings: Settings, *args: str) -> subprocess.Popen:
@@ -155,7 +154,8 @@ def test_catalog_from_cassandra(keyspace: Settings) -> None:
     catalog = load_cassandra(keyspace, fetch_size=1)
     by_id = {int(r): i for i, r in enumerate(catalog.release_ids)}
     assert set(by_id) == {1, 2}  # release 3 has no genre
-    jazz_latin = catalog.genre_idx[catalog.genre_ptr[by_id[2]] : catalog.genre_ptr[by_id[2] + 1]]
+    genres, styles = catalog.genres, catalog.styles
+    jazz_latin = genres.idx[genres.ptr[by_id[2]] : genres.ptr[by_id[2] + 1]]
     assert [GENRES[g] for g in jazz_latin] == ["Jazz", "Latin"]
-    punk = catalog.style_idx[catalog.style_ptr[by_id[1]] : catalog.style_ptr[by_id[1] + 1]]
-    assert [catalog.style_names[s] for s in punk] == ["Punk"]
+    punk = styles.idx[styles.ptr[by_id[1]] : styles.ptr[by_id[1] + 1]]
+    assert [styles.names[s] for s in punk] == ["Punk"]
