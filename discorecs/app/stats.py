@@ -9,6 +9,7 @@ import numpy as np
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
+from discorecs.app.evaluation.metrics import gini
 from discorecs.core.tables import RELEASES, USER_COLLECTION, USERS, USERS_SCORED
 
 
@@ -26,15 +27,6 @@ class Stats:
     item_coverage: float
     gini_recommended: float
     owned_share: float
-
-
-def gini(counts: np.ndarray) -> float:
-    """Gini coefficient of non-negative counts (0 = even, towards 1 = concentrated)."""
-    values = np.sort(np.asarray(counts, dtype=np.float64))
-    if len(values) == 0 or values.sum() == 0:
-        return 0.0
-    ranks = np.arange(1, len(values) + 1)
-    return float((2 * ranks - len(values) - 1) @ values / (len(values) * values.sum()))
 
 
 def collect_stats(session: Session, keyspace: str) -> Stats:

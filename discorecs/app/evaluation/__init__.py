@@ -1,0 +1,1 @@
+"""``discorecs evaluate``: every recommender side by side on one temporal split."""

@@ -1,0 +1,376 @@
+"""What every ranker is fitted on, the interface they share and the top-n selection they reuse.
+
+Item rows are columns of the user-item matrix; user rows are its rows. A ranker never returns
+an item the user already has (the user's row of the training matrix, or of the ``user_items``
+passed to :meth:`Ranker.recommend`), and pads lists with -1 (item) and nan (score).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from discorecs.core.genres import GENRES
+from spark_jobs.scoring.recommend import find_sorted
+
+if TYPE_CHECKING:
+    from discorecs.core.catalog import ReleaseCatalog, Tags
+
+CHUNK_CELLS = 1 << 23
+"""Cells (users x items) of the largest dense score block: 32 MiB of float32."""
+
+SPARSE_SHARE = 0.04
+"""Sparse score blocks with more stored entries than this share of their cells are ranked as
+dense blocks: sorting entries costs about 20 times a partition per cell (break-even ~5 %)."""
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """Content of each item row (None of it for interaction-only data).
+
+    Attributes:
+        genres: ``(n_items, 15)`` genre weights (a release with k genres: 1/k each).
+        styles: ``(n_items, n_styles)`` style weights (1/k each).
+        decades: ``(n_items,)`` int decade index (``year // 10``), -1 when unknown.
+        artists: ``(n_items, n_artists)`` 0/1.
+        labels: ``(n_items, n_labels)`` 0/1.
+
+    """
+
+    genres: sp.csr_matrix
+    styles: sp.csr_matrix
+    decades: np.ndarray
+    artists: sp.csr_matrix
+    labels: sp.csr_matrix
+
+    @classmethod
+    def from_catalog(cls, catalog: ReleaseCatalog) -> ItemContent:
+        """The content of a catalogue's releases, in catalogue order."""
+        return cls(
+            genres=_tag_matrix(catalog.genres, len(GENRES), weighted=True),
+            styles=_tag_matrix(catalog.styles, len(catalog.styles.names), weighted=True),
+            decades=np.where(catalog.years > 0, catalog.years // 10, -1).astype(np.int64),
+            artists=_tag_matrix(catalog.artists, len(catalog.artists.names), weighted=False),
+            labels=_tag_matrix(catalog.labels, len(catalog.labels.names), weighted=False),
+        )
+
+
+def _tag_matrix(tags: Tags, width: int, weighted: bool) -> sp.csr_matrix:
+    """Tags as a ``(n_items, width)`` CSR: 1/k for each of an item's k tags, or 1."""
+    counts = tags.counts()
+    values = 1.0 / np.repeat(counts, counts) if weighted else np.ones(len(tags.idx))
+    return sp.csr_matrix(
+        (values.astype(np.float32), tags.idx.astype(np.int64), tags.ptr.astype(np.int64)),
+        shape=(len(counts), max(width, 1)),
+    )
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """What a ranker may learn from.
+
+    Attributes:
+        user_items: ``(n_users, n_items)`` float32 weights (1.0 = owned), sorted indices.
+        added_at: Same sparsity: the add time of each pair, seconds since the epoch (float64).
+        now: The split time in seconds: nothing after it is known.
+        content: Item content (None for interaction-only data).
+        activity: ``(n_users, n_items)`` counts of views, plays and wants before ``now``.
+
+    """
+
+    user_items: sp.csr_matrix
+    added_at: sp.csr_matrix
+    now: float
+    content: ItemContent | None = None
+    activity: sp.csr_matrix | None = None
+
+    @property
+    def n_users(self) -> int:
+        """Number of user rows."""
+        return int(self.user_items.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        """Number of item rows."""
+        return int(self.user_items.shape[1])
+
+    def require_content(self, ranker: str) -> ItemContent:
+        """The item content, which ``ranker`` needs.
+
+        Raises:
+            ValueError: There is none.
+
+        """
+        if self.content is None:
+            raise ValueError(f"{ranker} needs item content, the training data has none")
+        return self.content
+
+    def owners(self) -> np.ndarray:
+        """Users owning each item (positive entries per column), int64."""
+        owned = self.user_items.data > 0
+        return np.bincount(self.user_items.indices[owned], minlength=self.n_items)
+
+
+def binarise(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The positive entries of ``matrix`` as 1.0 (float32 CSR, sorted indices)."""
+    ones = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    ones.data = (ones.data > 0).astype(np.float32)
+    ones.eliminate_zeros()
+    ones.sort_indices()
+    return ones
+
+
+def with_rows(matrix: sp.csr_matrix, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` with the rows of the distinct ``users`` replaced by ``rows`` (in that order)."""
+    n_users = matrix.shape[0]
+    keep = np.ones(n_users, dtype=np.float32)
+    keep[users] = 0.0
+    place = sp.csr_matrix(
+        (np.ones(len(users), dtype=np.float32), (users, np.arange(len(users)))),
+        shape=(n_users, len(users)),
+    )
+    replaced = sp.csr_matrix(sp.diags(keep) @ matrix + place @ rows, dtype=matrix.dtype)
+    replaced.sort_indices()
+    return replaced
+
+
+def chunk_rows(n_items: int) -> int:
+    """Users per dense score block so that a block holds at most :data:`CHUNK_CELLS` cells."""
+    return max(1, min(1024, CHUNK_CELLS // max(n_items, 1)))
+
+
+def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` best items of each row of a dense score block, best first.
+
+    Only items with a finite positive score are returned: an item scored zero has no evidence
+    for it, and ``-inf`` marks an item the ranker cannot score. Rows with fewer such items are
+    padded with -1 / nan; filling them (say with popular items) is the caller's choice. Ties
+    go to the lower item row.
+
+    Args:
+        scores: ``(m, n_items)`` float scores; overwritten (excluded items become ``-inf``).
+        exclude: ``(m, n_items)`` CSR: the items of each row that must not be returned.
+        n: List length.
+
+    Returns:
+        ``(m, n)`` int64 item rows and float32 scores.
+
+    """
+    m, n_items = scores.shape
+    ids = np.full((m, n), -1, dtype=np.int64)
+    values = np.full((m, n), np.nan, dtype=np.float32)
+    k = min(n, n_items)
+    if m == 0 or k == 0:
+        return ids, values
+    scores[np.repeat(np.arange(m), np.diff(exclude.indptr)), exclude.indices] = -np.inf
+    scores[~((scores > 0) & (scores < np.inf))] = -np.inf
+    best = np.argpartition(scores, n_items - k, axis=1)[:, n_items - k :]
+    top = np.take_along_axis(scores, best, axis=1)
+    order = np.lexsort((best, -top), axis=1)
+    best, top = np.take_along_axis(best, order, axis=1), np.take_along_axis(top, order, axis=1)
+    kth = top[:, -1]
+    crowded = np.isfinite(kth) & ((scores >= kth[:, None]).sum(axis=1) > k)
+    for row in np.flatnonzero(crowded).tolist():
+        candidates = np.flatnonzero(scores[row] >= kth[row])
+        picked = candidates[np.lexsort((candidates, -scores[row, candidates]))[:k]]
+        best[row], top[row] = picked, scores[row, picked]
+    found = top > -np.inf
+    ids[:, :k] = np.where(found, best, -1)
+    values[:, :k] = np.where(found, top, np.nan)
+    return ids, values
+
+
+def ranked_entries(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sparse entries with a finite positive value, ranked within their row.
+
+    Args:
+        rows: Row of each entry.
+        columns: Column of each entry (distinct within a row).
+        values: Value of each entry.
+        n_rows: Number of rows.
+
+    Returns:
+        ``(rows, ranks, columns, values)`` of the kept entries, by row then rank: the largest
+        value has rank 0, ties go to the lower column.
+
+    """
+    usable = (values > 0) & (values < np.inf)
+    rows, columns, values = rows[usable], columns[usable], values[usable]
+    order = np.lexsort((columns, -values, rows))
+    rows, columns, values = rows[order], columns[order], values[order]
+    starts = np.searchsorted(rows, np.arange(n_rows))
+    return rows, np.arange(len(rows)) - starts[rows], columns, values
+
+
+def top_n_sparse(
+    scores: sp.csr_matrix, exclude: sp.csr_matrix, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_n` for a sparse score block, by the same rule (unstored items score 0).
+
+    Args:
+        scores: ``(m, n_items)`` CSR scores.
+        exclude: ``(m, n_items)`` CSR with sorted indices: the items each row must not get.
+        n: List length.
+
+    Returns:
+        ``(m, n)`` int64 item rows and float32 scores, -1 / nan padded.
+
+    """
+    m, n_items = scores.shape
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(scores.indptr))
+    banned = np.repeat(np.arange(m, dtype=np.int64), np.diff(exclude.indptr)) * n_items
+    banned += exclude.indices
+    allowed = ~find_sorted(banned, rows * n_items + scores.indices)[1]
+    rows, rank, columns, values = ranked_entries(
+        rows[allowed], scores.indices[allowed], scores.data[allowed], m
+    )
+    top = rank < n
+    ids = np.full((m, n), -1, dtype=np.int64)
+    best = np.full((m, n), np.nan, dtype=np.float32)
+    ids[rows[top], rank[top]] = columns[top]
+    best[rows[top], rank[top]] = values[top]
+    return ids, best
+
+
+def top_of_ranking(ranking: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.ndarray:
+    """The first ``n`` items of one global ranking that are not in each row of ``exclude``.
+
+    Args:
+        ranking: Item rows, best first (items left out are never returned).
+        exclude: ``(m, n_items)`` CSR with sorted indices: the items each row must not get.
+        n: List length.
+
+    Returns:
+        ``(m, n)`` int64 item rows, -1 padded.
+
+    """
+    m, n_items = exclude.shape
+    ids = np.full((m, n), -1, dtype=np.int64)
+    sizes = np.diff(exclude.indptr)
+    head = ranking[: n + int(sizes.max(initial=0))]
+    step = max(1, CHUNK_CELLS // max(len(head), 1))
+    for lo in range(0, m, step):
+        hi = min(lo + step, m)
+        local = np.arange(hi - lo, dtype=np.int64)
+        owned = np.repeat(local, sizes[lo:hi]) * n_items
+        owned += exclude.indices[exclude.indptr[lo] : exclude.indptr[hi]]
+        wanted = local[:, None] * n_items + head[None, :]
+        fresh = ~find_sorted(owned, wanted.reshape(-1))[1].reshape(wanted.shape)
+        order = np.argsort(~fresh, axis=1, kind="stable")[:, :n]
+        picked = np.where(np.take_along_axis(fresh, order, axis=1), head[order], -1)
+        ids[lo:hi, : picked.shape[1]] = picked
+    return ids
+
+
+def top_n_blocks(
+    score: Callable[[int, int], np.ndarray | sp.csr_matrix], exclude: sp.csr_matrix, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_n` over blocks of :func:`chunk_rows` users, never one dense users x items.
+
+    Args:
+        score: ``score(lo, hi)`` is the score block of rows ``lo:hi``, dense or CSR (ranked
+            by :func:`top_n_sparse` when sparse enough, see :data:`SPARSE_SHARE`).
+        exclude: ``(m, n_items)`` CSR: the items of each row that must not be returned.
+        n: List length.
+
+    Returns:
+        ``(m, n)`` int64 item rows and float32 scores, -1 / nan padded.
+
+    """
+    m, n_items = exclude.shape
+    ids = np.full((m, n), -1, dtype=np.int64)
+    values = np.full((m, n), np.nan, dtype=np.float32)
+    step = chunk_rows(n_items)
+    for lo in range(0, m, step):
+        hi = min(lo + step, m)
+        block = score(lo, hi)
+        if isinstance(block, np.ndarray):
+            ids[lo:hi], values[lo:hi] = top_n(block, exclude[lo:hi], n)
+        elif block.nnz <= SPARSE_SHARE * (hi - lo) * n_items:
+            ids[lo:hi], values[lo:hi] = top_n_sparse(sp.csr_matrix(block), exclude[lo:hi], n)
+        else:
+            ids[lo:hi], values[lo:hi] = top_n(block.toarray(), exclude[lo:hi], n)
+    return ids, values
+
+
+class Ranker(ABC):
+    """A recommender: fitted once on :class:`TrainData`, then asked for top-n lists.
+
+    Attributes:
+        name: Short name in reports.
+        needs_content: Whether :meth:`fit` needs ``train.content``.
+
+    """
+
+    name: str = ""
+    needs_content: bool = False
+    train: TrainData
+
+    def fit(self, train: TrainData) -> None:
+        """Learn from the training data (replacing anything learnt before).
+
+        Raises:
+            ValueError: The ranker needs item content and ``train`` has none.
+
+        """
+        self.train = train
+        self._fit(train)
+
+    @abstractmethod
+    def _fit(self, train: TrainData) -> None:
+        """Learn from ``train`` (already stored as ``self.train``)."""
+
+    @abstractmethod
+    def recommend(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-n item rows and scores for each user row, ``(len(users), n)``, -1 / nan padded.
+
+        Items in the user's row of ``user_items`` (default: the training rows of ``users``) are
+        never returned. Passing ``user_items`` folds a user's newest items in without refitting,
+        where the ranker allows it (each ranker says how).
+
+        Args:
+            users: User rows of the training data.
+            n: List length.
+            user_items: ``(len(users), n_items)`` CSR, row ``i`` for ``users[i]``.
+
+        Returns:
+            Item rows (int64) and scores (float32), best first.
+
+        """
+
+    def rows(self, users: np.ndarray, user_items: sp.csr_matrix | None) -> sp.csr_matrix:
+        """The item rows of ``users``: ``user_items`` if given, else their training rows."""
+        if user_items is None:
+            chosen = sp.csr_matrix(self.train.user_items[np.asarray(users, dtype=np.int64)])
+        else:
+            chosen = sp.csr_matrix(user_items, copy=True)
+            expected = (len(users), self.train.n_items)
+            if chosen.shape != expected:
+                raise ValueError(f"user_items has shape {chosen.shape}, expected {expected}")
+        chosen.sort_indices()
+        return chosen
+
+
+class ScoreRanker(Ranker):
+    """A ranker that scores every item for a block of users; :func:`top_n` picks the lists."""
+
+    @abstractmethod
+    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
+        """``(len(users), n_items)`` scores of the users given their item rows, dense or CSR."""
+
+    def recommend(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-n items by :meth:`scores` (see :meth:`Ranker.recommend`)."""
+        users = np.asarray(users, dtype=np.int64)
+        rows = self.rows(users, user_items)
+        return top_n_blocks(lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), rows, n)

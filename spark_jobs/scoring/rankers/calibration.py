@@ -1,0 +1,129 @@
+"""Calibrated re-ranking (Steck 2018, "Calibrated Recommendations") over genre distributions.
+
+A user's genre distribution ``p`` comes from their items, a list's ``q`` from the listed
+items (each item's genre weights sum to 1, every item counts the same). Miscalibration is
+``KL(p || q~)`` with ``q~ = (1 - alpha) q + alpha p``, so that it stays finite when the list
+misses a genre of the user.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+CHUNK_USERS = 2048
+"""Users re-ranked at once (bounds the users x candidates x genres array)."""
+
+
+def distribution(sums: np.ndarray) -> np.ndarray:
+    """Genre sums scaled to sum 1 along the last axis (all-zero rows stay zero)."""
+    total = sums.sum(axis=-1, keepdims=True)
+    return np.divide(sums, total, out=np.zeros(sums.shape, dtype=np.float64), where=total > 0)
+
+
+def genre_distribution(rows: sp.csr_matrix, item_genres: sp.csr_matrix | np.ndarray) -> np.ndarray:
+    """``p(genre | user)`` of each row's items (binarised), ``(n_rows, n_genres)`` float64."""
+    owned = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+    owned.data = (owned.data > 0).astype(np.float64)
+    sums = owned @ item_genres
+    return distribution(sums.toarray() if sp.issparse(sums) else np.asarray(sums))
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """``KL(p || (1 - alpha) q + alpha p)`` along the last axis (terms with ``p = 0`` are 0)."""
+    q_tilde = (1.0 - alpha) * q + alpha * p
+    with np.errstate(divide="ignore"):
+        ratio = np.divide(p, q_tilde, out=np.ones(np.broadcast(p, q_tilde).shape), where=p > 0)
+        return np.sum(p * np.log(ratio), axis=-1)
+
+
+def genres_of(item_genres: sp.csr_matrix | np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Genre rows of ``items`` (any shape, -1 gives zeros), shape ``items.shape + (genres,)``."""
+    flat = np.maximum(items.reshape(-1), 0)
+    rows = item_genres[flat]
+    dense = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+    dense = dense.astype(np.float64) * (items.reshape(-1, 1) >= 0)
+    return dense.reshape(*items.shape, -1)
+
+
+def calibrate(
+    candidates: np.ndarray,
+    candidate_scores: np.ndarray,
+    user_genre_dist: np.ndarray,
+    item_genres: sp.csr_matrix | np.ndarray,
+    n: int,
+    lam: float,
+    alpha: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``n`` of each user's candidates greedily, trading score for calibration.
+
+    Each step adds the candidate maximising ``(1 - lam) * sum of the list's scores
+    - lam * KL(p || q~(list))``. Scores are first divided by the user's largest absolute
+    candidate score, so that ``lam`` means the same for every ranker. With ``lam = 0`` and
+    candidates sorted best first (as rankers return them), the first ``n`` come back unchanged.
+
+    Args:
+        candidates: ``(n_users, c)`` item rows, best first, -1 padded.
+        candidate_scores: Their scores (nan where there is no candidate).
+        user_genre_dist: ``(n_users, n_genres)`` ``p`` of each user (:func:`genre_distribution`).
+        item_genres: ``(n_items, n_genres)`` genre weights, CSR or dense.
+        n: List length.
+        lam: Weight of calibration, 0 (scores only) to 1 (calibration only).
+        alpha: Share of ``p`` mixed into ``q``.
+
+    Returns:
+        ``(n_users, n)`` item rows and their original scores, -1 / nan padded.
+
+    """
+    ids = np.full((len(candidates), n), -1, dtype=np.int64)
+    values = np.full((len(candidates), n), np.nan, dtype=np.float32)
+    for lo in range(0, len(candidates), CHUNK_USERS):
+        hi = min(lo + CHUNK_USERS, len(candidates))
+        picked = _greedy(
+            candidates[lo:hi],
+            candidate_scores[lo:hi],
+            user_genre_dist[lo:hi],
+            genres_of(item_genres, candidates[lo:hi]),
+            n,
+            lam,
+            alpha,
+        )
+        found = picked >= 0
+        at = np.maximum(picked, 0)
+        ids[lo:hi] = np.where(found, np.take_along_axis(candidates[lo:hi], at, axis=1), -1)
+        values[lo:hi] = np.where(
+            found, np.take_along_axis(candidate_scores[lo:hi], at, axis=1), np.nan
+        )
+    return ids, values
+
+
+def _greedy(
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    p: np.ndarray,
+    genres: np.ndarray,
+    n: int,
+    lam: float,
+    alpha: float,
+) -> np.ndarray:
+    """Positions (in the candidate lists) of the picked items, ``(users, n)``, -1 padded."""
+    users = np.arange(len(candidates))
+    taken = (candidates < 0) | ~np.isfinite(scores)
+    score = np.where(taken, 0.0, scores).astype(np.float64)
+    top = np.abs(score).max(axis=1, keepdims=True, initial=0.0)
+    score = np.divide(score, top, out=np.zeros_like(score), where=top > 0)
+    genre_sum = np.zeros(p.shape, dtype=np.float64)
+    score_sum = np.zeros(len(candidates), dtype=np.float64)
+    picked = np.full((len(candidates), n), -1, dtype=np.int64)
+    for step in range(min(n, candidates.shape[1])):
+        q = distribution(genre_sum[:, None, :] + genres)
+        miscalibration = kl_divergence(p[:, None, :], q, alpha)
+        objective = (1.0 - lam) * (score_sum[:, None] + score) - lam * miscalibration
+        objective[taken] = -np.inf
+        best = np.argmax(objective, axis=1)
+        ok = objective[users, best] > -np.inf
+        picked[ok, step] = best[ok]
+        taken[users[ok], best[ok]] = True
+        genre_sum[ok] += genres[users[ok], best[ok]]
+        score_sum[ok] += score[users[ok], best[ok]]
+    return picked

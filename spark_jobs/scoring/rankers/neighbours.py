@@ -1,0 +1,108 @@
+"""Today's production top-n: the releases of the k nearest users by taste, then popular ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.compute import recommend_for, user_tastes
+from spark_jobs.scoring.friends import Neighbours, TasteIndex
+from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise, with_rows
+from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles
+from spark_jobs.scoring.taste import has_taste
+
+
+@dataclass(frozen=True)
+class _Tastes:
+    """Collections, tastes, top genres and neighbours of every user."""
+
+    collections: Collections
+    taste: np.ndarray
+    top_genre: np.ndarray
+    neighbours: Neighbours
+
+
+class NeighbourTopN(Ranker):
+    """The hourly job's ranked list, through the same code (:func:`.compute.recommend_for`).
+
+    Candidates are the items of the k nearest users by genre taste, scored by the summed
+    similarity of the neighbours owning them, ties broken by genre match, style match,
+    trending, then the lower row (:func:`.recommend.rank_candidates`). Short lists are filled
+    with the most popular items of the user's top genre, then overall (score 0). Owners come
+    from training; trending is the activity per item (zeros without activity), which also gives
+    users with no items a top genre, as in production. Folding in ``user_items`` recomputes
+    those users' tastes and the neighbours, as the next hourly run would.
+
+    Args:
+        tuning: ``neighbours`` (k), ``fallback_depth`` and the HNSW parameters; the list
+            length is the ``n`` asked for.
+
+    """
+
+    name = "neighbour_topn"
+    needs_content = True
+
+    def __init__(self, tuning: ScoringSettings | None = None) -> None:
+        self.tuning = tuning or ScoringSettings()
+
+    def _fit(self, train: TrainData) -> None:
+        content = train.require_content(self.name)
+        styles = content.styles
+        trending = np.zeros(train.n_items, dtype=np.int64)
+        self.hints = np.zeros((train.n_users, content.genres.shape[1]), dtype=np.float32)
+        if train.activity is not None:
+            trending = np.bincount(
+                train.activity.indices, weights=train.activity.data, minlength=train.n_items
+            ).astype(np.int64)
+            self.hints = sp.csr_matrix(binarise(train.activity) @ content.genres).toarray()
+        self.features = ReleaseFeatures(
+            content.genres.toarray().astype(np.float32),
+            Styles(
+                styles.indptr.astype(np.int64),
+                styles.indices.astype(np.int64),
+                styles.data.astype(np.float32),
+                styles.shape[1],
+            ),
+            train.owners(),
+            trending,
+        )
+        self.owned = binarise(train.user_items)
+        self.tastes = self.tastes_of(self.owned)
+
+    def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
+        """Tastes, top genres (from activity for users with no items) and neighbours."""
+        n_users, n_items = owned.shape
+        collections = Collections(
+            owned.indptr.astype(np.int64), owned.indices.astype(np.int64), n_items
+        )
+        taste, _ = user_tastes(collections, self.features.genre_weights, np.arange(n_users))
+        valid = has_taste(taste)
+        hinted = np.where(self.hints.any(axis=1), np.argmax(self.hints, axis=1), -1)
+        top_genre = np.where(valid, np.argmax(taste, axis=1), hinted)
+        neighbours = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
+        return _Tastes(collections, taste, top_genre, neighbours)
+
+    def recommend(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The production ranked lists (see :meth:`Ranker.recommend`)."""
+        users = np.asarray(users, dtype=np.int64)
+        distinct, first, inverse = np.unique(users, return_index=True, return_inverse=True)
+        tastes = self.tastes
+        if user_items is not None:
+            rows = binarise(self.rows(users, user_items)[first])
+            tastes = self.tastes_of(with_rows(self.owned, distinct, rows))
+        _, ranked = recommend_for(
+            tastes.collections,
+            self.features,
+            tastes.taste,
+            tastes.top_genre,
+            tastes.neighbours,
+            distinct,
+            self.tuning.model_copy(update={"list_length": n}),
+        )
+        inverse = inverse.reshape(-1)
+        return ranked.releases[inverse], ranked.scores[inverse]

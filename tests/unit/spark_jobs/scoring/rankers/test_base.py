@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from discorecs.core.catalog import ReleaseCatalog
+from spark_jobs.scoring.rankers import base
+from spark_jobs.scoring.rankers.base import (
+    ItemContent,
+    binarise,
+    top_n,
+    top_n_blocks,
+    top_n_sparse,
+    top_of_ranking,
+    with_rows,
+)
+from tests.unit.spark_jobs.scoring.rankers.worlds import matrix, train_data
+
+
+def test_top_n_best_first_without_excluded_or_non_positive_items():
+    scores = np.array(
+        [[0.5, 0.9, -1.0, 0.0, 0.7], [np.nan, np.inf, 0.2, 0.1, 0.3]], dtype=np.float32
+    )
+    exclude = matrix({0: [1]}, (2, 5))
+    ids, values = top_n(scores, exclude, 4)
+    assert ids.tolist() == [[4, 0, -1, -1], [4, 2, 3, -1]]
+    np.testing.assert_allclose(values, [[0.7, 0.5, np.nan, np.nan], [0.3, 0.2, 0.1, np.nan]])
+
+
+def test_top_n_ties_go_to_the_lower_item_row():
+    scores = np.array([[1.0, 2.0, 1.0, 1.0, 1.0, 2.0]], dtype=np.float32)
+    ids, _ = top_n(scores, sp.csr_matrix((1, 6)), 3)
+    assert ids.tolist() == [[1, 5, 0]]
+
+
+def test_top_n_longer_than_the_catalogue_pads():
+    ids, values = top_n(np.array([[3.0, 1.0]]), sp.csr_matrix((1, 2)), 4)
+    assert ids.tolist() == [[0, 1, -1, -1]]
+    assert np.isnan(values[0, 2:]).all()
+
+
+def test_top_n_blocks_matches_one_block(monkeypatch):
+    rng = np.random.default_rng(1)
+    scores = rng.random((7, 9)).astype(np.float32)
+    exclude = sp.csr_matrix(rng.random((7, 9)) < 0.3)
+    whole = top_n(scores.copy(), exclude, 4)
+    monkeypatch.setattr(base, "CHUNK_CELLS", 20)
+    assert base.chunk_rows(9) == 2
+    blocked = top_n_blocks(lambda lo, hi: scores[lo:hi].copy(), exclude, 4)
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    np.testing.assert_array_equal(blocked[1], whole[1])
+
+
+def test_top_of_ranking_skips_each_rows_items():
+    exclude = matrix({0: [3], 1: [0, 1, 3]}, (3, 5))
+    ids = top_of_ranking(np.array([3, 1, 0, 2]), exclude, 3)
+    assert ids.tolist() == [[1, 0, 2], [2, -1, -1], [3, 1, 0]]
+
+
+def test_with_rows_replaces_only_the_given_users():
+    m = matrix({0: [0], 1: [1], 2: [2]}, (3, 3))
+    out = with_rows(m, np.array([2, 0]), matrix({0: [1], 1: [0, 1]}, (2, 3)))
+    assert out.toarray().tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_binarise_keeps_positive_entries_as_ones():
+    m = sp.csr_matrix(np.array([[2.0, 0.0, -1.0], [0.5, 0.0, 0.0]]))
+    assert binarise(m).toarray().tolist() == [[1, 0, 0], [1, 0, 0]]
+
+
+def test_train_data_owners_and_content():
+    train = train_data({0: [0, 2], 1: [2]}, (2, 4))
+    assert train.owners().tolist() == [1, 0, 2, 0]
+    assert train.now == 3 * 86_400.0
+    with pytest.raises(ValueError, match="x needs item content"):
+        train.require_content("x")
+
+
+def test_item_content_from_catalog():
+    catalog = ReleaseCatalog.from_records(
+        [
+            (7, ["Rock", "Jazz"], ["Punk"], ["A", "B"], ["L"], 1977),
+            (9, ["Rock"], [], ["A"], [], None),
+        ]
+    )
+    content = ItemContent.from_catalog(catalog)
+    assert content.genres.shape == (2, 15)
+    assert content.genres.toarray()[0, [8, 13]].tolist() == [0.5, 0.5]
+    assert content.decades.tolist() == [197, -1]
+    assert content.artists.toarray().tolist() == [[1, 1], [1, 0]]
+    assert content.styles.toarray().tolist() == [[1.0], [0.0]]
+    assert content.labels.shape == (2, 1)
+
+
+def test_top_n_sparse_follows_the_dense_rule():
+    rng = np.random.default_rng(3)
+    dense = np.round(rng.random((6, 12)) * 3) - 1  # ties, zeros and negatives
+    dense[dense < 0.5] = 0
+    dense[0, 4] = np.inf
+    exclude = sp.csr_matrix(rng.random((6, 12)) < 0.2)
+    exclude.sort_indices()
+    expected = top_n(dense.astype(np.float32), exclude, 5)
+    got = top_n_sparse(sp.csr_matrix(dense), exclude, 5)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_top_n_blocks_ranks_sparse_blocks_either_way(monkeypatch, share):
+    rng = np.random.default_rng(4)
+    scores = sp.csr_matrix(np.where(rng.random((5, 8)) < 0.4, rng.random((5, 8)), 0.0))
+    exclude = sp.csr_matrix(rng.random((5, 8)) < 0.2)
+    exclude.sort_indices()
+    expected = top_n(scores.toarray(), exclude, 3)
+    monkeypatch.setattr(base, "SPARSE_SHARE", share)
+    got = top_n_blocks(lambda lo, hi: scores[lo:hi], exclude, 3)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1])

@@ -1,0 +1,33 @@
+import numpy as np
+import scipy.sparse as sp
+
+from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
+from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
+
+OWNED = {0: [0], 1: [0, 1, 2], 2: [1, 2], 3: [2, 4], 4: [4, 5], 5: [5]}
+GENRES = [[0], [0], [0], [0], [1], [1]]
+
+
+def fitted(activity=None) -> NeighbourTopN:
+    ranker = NeighbourTopN(ScoringSettings(neighbours=2))
+    ranker.fit(train_data(OWNED, (7, 6), item_content=content(GENRES), activity=activity))
+    return ranker
+
+
+def test_neighbours_items_by_summed_similarity_then_top_genre_then_overall():
+    ids, scores = fitted().recommend(np.array([0]), 5)
+    # neighbours 1 and 2 (same taste, similarity 1) both own items 1 and 2: score 2 each,
+    # the lower row first; then genre 0's popular items (3 has no owner but is genre 0),
+    # then the overall ones.
+    assert ids.tolist() == [[1, 2, 3, 4, 5]]
+    np.testing.assert_allclose(scores, [[2, 2, 0, 0, 0]])
+
+
+def test_a_user_without_items_gets_the_popular_items_of_their_activitys_genre():
+    activity = sp.csr_matrix(([1.0], ([6], [4])), shape=(7, 6))
+    ids, _ = fitted(activity).recommend(np.array([6]), 4)
+    # genre 1 (from the activity) first; overall popularity counts the activity as trending
+    assert ids.tolist() == [[4, 5, 2, 0]]
+    without, _ = fitted().recommend(np.array([6]), 2)
+    assert without.tolist() == [[2, 0]]

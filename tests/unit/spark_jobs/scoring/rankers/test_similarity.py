@@ -1,0 +1,33 @@
+import numpy as np
+import scipy.sparse as sp
+
+from spark_jobs.scoring.rankers.similarity import keep_top_k, row_blocks, top_k_product
+
+
+def test_keep_top_k_keeps_the_largest_positive_entries_ties_to_lower_column():
+    block = sp.csr_matrix(np.array([[0.0, 2.0, 1.0, 2.0], [0.0, -1.0, 0.5, 0.0]]))
+    kept = keep_top_k(block, 2).toarray()
+    assert kept.tolist() == [[0, 2, 0, 2], [0, 0, 0.5, 0]]
+    assert keep_top_k(block, 1).toarray().tolist() == [[0, 2, 0, 0], [0, 0, 0.5, 0]]
+
+
+def test_row_blocks_cover_every_row_once():
+    assert row_blocks(np.array([3.0, 3.0, 10.0, 1.0, 1.0]), 5) == [(0, 1), (1, 2), (2, 5)]
+    assert row_blocks(np.array([1.0, 1.0]), 100) == [(0, 2)]
+
+
+def test_top_k_product_is_independent_of_the_block_size():
+    rng = np.random.default_rng(0)
+    x = sp.csr_matrix((rng.random((30, 12)) < 0.3).astype(np.float32))
+    left, right = x.T.tocsr(), x
+
+    def same(values, rows, columns):
+        return values
+
+    dense = (x.T @ x).toarray()
+    np.fill_diagonal(dense, 0)
+    whole = top_k_product(left, right, same, k=12).toarray()
+    np.testing.assert_allclose(whole, dense)
+    small = top_k_product(left, right, same, k=3, budget=4).toarray()
+    np.testing.assert_allclose(small, top_k_product(left, right, same, k=3).toarray())
+    assert ((small > 0).sum(axis=1) <= 3).all()
