@@ -7,6 +7,7 @@ import logging
 import click
 
 from discorecs.app.commands.cluster import cluster_group, schema_group
+from discorecs.app.commands.evaluate import evaluate
 from discorecs.app.commands.ops import loadtest, status
 from discorecs.app.commands.parse import parse
 from discorecs.app.commands.produce import produce
@@ -35,5 +36,6 @@ for command in (
     stats,
     loadtest,
     status,
+    evaluate,
 ):
     main.add_command(command)

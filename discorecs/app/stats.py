@@ -9,8 +9,8 @@ import numpy as np
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
-from discorecs.app.evaluation.metrics import gini
 from discorecs.core.tables import RELEASES, USER_COLLECTION, USERS, USERS_SCORED
+from spark_jobs.scoring.rankers.metrics import gini
 
 
 @dataclass(frozen=True)

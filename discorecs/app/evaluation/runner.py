@@ -16,15 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from discorecs.app.evaluation import metrics
 from discorecs.app.evaluation.interactions import Interactions
 from discorecs.app.evaluation.report import RankerResult
-from discorecs.app.evaluation.split import Split, temporal_split
 from discorecs.app.evaluation.world import SyntheticWorld
+from spark_jobs.scoring.rankers import metrics
 from spark_jobs.scoring.rankers.base import Ranker, TrainData
+from spark_jobs.scoring.rankers.split import Split, temporal_split
 
 LIST_LENGTH = 10
 ORACLE = "oracle"
+FRIEND = "friend"
 Echo = Callable[[str], None]
 RankerFactory = Callable[[int], Sequence[Ranker]]
 """Builds the rankers to compare, given the seed."""
@@ -32,10 +33,11 @@ RankerFactory = Callable[[int], Sequence[Ranker]]
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What one seed produced: each ranker's metrics and seconds, and the friend quality."""
+    """What one seed produced: each ranker's metrics and seconds, skips, the friend quality."""
 
     metrics: dict[str, dict[str, float]]
     seconds: dict[str, float]
+    skipped: dict[str, str]
     friend_quality: float | None
 
 
@@ -123,9 +125,12 @@ def evaluate_once(
     )
     scored: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
+    skipped: dict[str, str] = {}
     friend_quality = None
     for ranker in rankers:
         if ranker.needs_content and data.content is None:
+            skipped[ranker.name] = "needs item content; these interactions have none"
+            echo(f"  {ranker.name:<16} skipped: {skipped[ranker.name]}")
             continue
         started = time.perf_counter()
         ranker.fit(train)
@@ -145,15 +150,21 @@ def evaluate_once(
         seconds[ORACLE] = time.perf_counter() - started
         scored[ORACLE] = list_metrics(recs, cold, split, train)
         echo(f"  {ORACLE:<16} recall@10={scored[ORACLE]['recall@10']:.4f}")
-    return Evaluation(scored, seconds, friend_quality)
+    return Evaluation(scored, seconds, skipped, friend_quality)
 
 
 def collect(evaluations: Sequence[Evaluation]) -> list[RankerResult]:
     """One :class:`RankerResult` per ranker, its metrics gathered over the seeds."""
     results: dict[str, RankerResult] = {}
     for evaluation in evaluations:
+        for name, reason in evaluation.skipped.items():
+            results.setdefault(name, RankerResult(name)).skipped = reason
         for name, scored in evaluation.metrics.items():
             results.setdefault(name, RankerResult(name)).add(
                 scored, evaluation.seconds.get(name, float("nan"))
+            )
+        if evaluation.friend_quality is not None:
+            results.setdefault(FRIEND, RankerResult(FRIEND)).add(
+                {"friend_quality": evaluation.friend_quality}, float("nan")
             )
     return list(results.values())

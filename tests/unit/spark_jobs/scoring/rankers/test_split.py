@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from discorecs.app.evaluation.split import temporal_split, validation_split
+from spark_jobs.scoring.rankers.split import temporal_split, validation_split
 
 
 def world():

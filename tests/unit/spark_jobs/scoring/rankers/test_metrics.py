@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from discorecs.app.evaluation.metrics import (
+from spark_jobs.scoring.rankers.metrics import (
     calibration_ckl,
     calibration_per_user,
     gini,
