@@ -9,6 +9,7 @@ configs and the Discogs sample must come from the installed package.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,9 +34,29 @@ def run(argv: list[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[st
     return result
 
 
+def source_copy(target: Path) -> Path:
+    """A copy of the checkout's files but the ignored ones, symlinks kept.
+
+    Building from the copy leaves no ``build/`` behind in the checkout.
+    """
+    listed = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    files = run(["git", "-C", REPO_ROOT, *listed]).stdout.split("\0")
+    for name in filter(None, files):
+        source, copy = REPO_ROOT / name, target / name
+        if not source.exists() and not source.is_symlink():
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(source.readlink())
+        else:
+            shutil.copy2(source, copy)
+    return target
+
+
 def installed_venv(tmp_path: Path) -> Path:
     wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), REPO_ROOT])
+    source = source_copy(tmp_path / "source")
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), source])
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
     python = venv / "bin" / "python"
