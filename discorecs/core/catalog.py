@@ -66,10 +66,11 @@ class _TagsBuilder:
 
     def known(self, names: Iterable[str] | None) -> list[int]:
         """The numbers of the names (unknown ones dropped when the vocabulary is fixed)."""
+        listed = () if names is None else names
         if self.fixed:
-            return sorted({self.vocabulary[n] for n in names or () if n in self.vocabulary})
+            return sorted({self.vocabulary[n] for n in listed if n in self.vocabulary})
         numbers: dict[int, None] = {}
-        for name in names or ():
+        for name in listed:
             if name:
                 numbers.setdefault(self.vocabulary.setdefault(name, len(self.vocabulary)))
         return list(numbers)
@@ -137,7 +138,8 @@ class ReleaseCatalog:
             if not known:
                 continue
             ids.append(int(record.release_id))
-            years.append(int(record.year or 0))
+            year = record.year
+            years.append(int(year) if year and year == year else 0)  # None, 0 or NaN: unknown
             genres.add(known)
             for builder, names in (
                 (styles, record.styles),

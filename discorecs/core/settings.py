@@ -10,6 +10,7 @@ loudly instead of falling back to a default. The defaults fit the local cluster 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -98,6 +99,32 @@ class ScoringSettings(Group):
     ann_ef_construction: int = 40
     ann_ef_search: int = 64
     ann_threads: int = 2
+    fusion_warm: dict[str, float] = Field(
+        default_factory=lambda: {
+            "neighbour_topn": 0.5,
+            "itemknn": 0.5,
+            "ease": 1.0,
+            "ials": 0.125,
+            "content": 2.0,
+            "trending": 1.0,
+        },
+        description="The hybrid's source weights for users with more than fusion_cold_items "
+        "items (chosen by `discorecs evaluate` on a validation split).",
+    )
+    fusion_cold: dict[str, float] = Field(
+        default_factory=lambda: {
+            "neighbour_topn": 0.125,
+            "itemknn": 0.25,
+            "ease": 0.5,
+            "ials": 0.25,
+            "content": 1.0,
+            "trending": 1.0,
+        },
+        description="The hybrid's source weights for users with few items.",
+    )
+    fusion_cold_items: int = Field(3, description="Users with this many items or fewer are cold.")
+    calibration: float = Field(0.2, description="Strength of the calibrated re-rank (0: none).")
+    fusion_depth: int = Field(100, description="Items per source, and fused candidates kept.")
 
 
 class LoaderSettings(Group):
@@ -118,6 +145,29 @@ class ProducerSettings(Group):
     batch_messages: int = 100_000
     compression: str = "lz4"
     queue_messages: int = 1_000_000
+
+
+class ApiSettings(Group):
+    """The HTTP API and web app (``discorecs serve``)."""
+
+    host: str = Field("127.0.0.1", description="Address to bind (loopback by default).")
+    port: int = 8000
+    key: str | None = Field(
+        None, description="When set, every route but /health/* and the page shell needs X-API-Key."
+    )
+    kafka_timeout_s: float = Field(
+        10.0, description="An event not acknowledged by Kafka within this answers 503."
+    )
+    health_timeout_s: float = Field(2.0, description="Timeout of each readiness probe.")
+    ready_max_lag: int = Field(
+        100_000, description="Records the stream may lag behind and still be ready."
+    )
+    trending_cache_s: float = Field(
+        30.0, description="Seconds the summed trending counts are reused (never collections)."
+    )
+    freshness_timeout_s: float = Field(
+        60.0, description="How long the freshness benchmark waits for an add to show."
+    )
 
 
 class Settings(BaseSettings):
@@ -153,6 +203,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = ScoringSettings()
     loader: LoaderSettings = LoaderSettings()
     producer: ProducerSettings = ProducerSettings()
+    api: ApiSettings = ApiSettings()
 
     @field_validator("keyspace")
     @classmethod
@@ -212,12 +263,12 @@ class Settings(BaseSettings):
     def as_env(self) -> dict[str, str]:
         """These settings as ``DISCORECS_*`` variables (groups as ``DISCORECS_<GROUP>_<FIELD>``)."""
         env: dict[str, str] = {}
-        for name, value in self.model_dump(exclude_none=True).items():
+        for name, value in self.model_dump(mode="json", exclude_none=True).items():
             if isinstance(value, dict):
                 for field, inner in value.items():
-                    env[f"{ENV_PREFIX}{name}_{field}".upper()] = str(inner)
+                    env[f"{ENV_PREFIX}{name}_{field}".upper()] = _env_text(inner)
             else:
-                env[f"{ENV_PREFIX}{name}".upper()] = str(value)
+                env[f"{ENV_PREFIX}{name}".upper()] = _env_text(value)
         return env
 
     def child_env(self) -> dict[str, str]:
@@ -226,6 +277,11 @@ class Settings(BaseSettings):
         A ``discorecs`` child process started with it sees the same settings.
         """
         return {**os.environ, **self.as_env()}
+
+
+def _env_text(value: Any) -> str:
+    """A setting's value as the environment carries it (JSON for mappings and lists)."""
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
 def env_name(path: str) -> str:

@@ -129,6 +129,18 @@ class Table:
         cql = f"SELECT {', '.join(chosen)} FROM {keyspace}.{self.name}{self._where(where)}"
         return cql + (f" LIMIT {int(limit)}" if limit is not None else "")
 
+    def ann(self, keyspace: str, vector: str, columns: Sequence[str] | None = None) -> str:
+        """``SELECT ... FROM ks.t ORDER BY vector ANN OF ? LIMIT ?``: nearest rows by a vector.
+
+        Needs the storage-attached vector index on ``vector`` (``schema/03_indexes.cql``).
+        """
+        self._checked([vector])
+        chosen = self._checked(columns)
+        return (
+            f"SELECT {', '.join(chosen)} FROM {keyspace}.{self.name} "
+            f"ORDER BY {vector} ANN OF ? LIMIT ?"
+        )
+
     def delete(self, keyspace: str, where: Sequence[str], *, timestamp: bool = False) -> str:
         """``DELETE FROM ks.t [USING TIMESTAMP ?] WHERE ...`` (the timestamp is bound first)."""
         using = " USING TIMESTAMP ?" if timestamp else ""
@@ -248,6 +260,13 @@ BATCH_RUNS = Table(
     ("run_id", "step"),
 )
 
+QUALITY_RUNS = Table(
+    "quality_runs",
+    (("pipeline", "text"), ("run_id", "timeuuid"), ("metric", "text"), ("value", "double")),
+    ("pipeline",),
+    ("run_id", "metric"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -260,5 +279,6 @@ TABLES: dict[str, Table] = {
         RELEASE_SCORES,
         USERS_SCORED,
         BATCH_RUNS,
+        QUALITY_RUNS,
     )
 }

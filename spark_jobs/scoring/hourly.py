@@ -1,27 +1,46 @@
-"""The hourly run on Spark + Cassandra: read, score with :mod:`.compute`, write, clear staging."""
+"""The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
+
+Steps, each timed, logged and recorded in ``batch_runs``: ``release_scores`` (weights of new
+releases) → ``read_state`` (staged users, stored scores, every release, every collection) →
+the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
+staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
+the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`) →
+``online_check`` (the adds since each staged user's last list, against it and against the most
+popular) → ``write`` (``users_scored``, moved genre ranks, ``quality_runs``) → ``clear_staged``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import scipy.sparse as sp
 from pyspark.sql import SparkSession
 
 from discorecs.core.cassandra import session_scope
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.timing import StepHook, StepTimer
-from spark_jobs.scoring.compute import score
+from spark_jobs.scoring.compute import Scores, score
+from spark_jobs.scoring.quality import OnlineCheck, online_check
+from spark_jobs.scoring.rankers.base import TrainData
+from spark_jobs.scoring.rankers.production import production_hybrid
 from spark_jobs.scoring.readers import (
-    activity_loader,
-    collection_loader,
-    read_release_features,
+    Owned,
+    Releases,
+    Stored,
+    read_activity,
+    read_owned,
+    read_releases,
     read_stored,
 )
+from spark_jobs.scoring.recommend import Ranked
 from spark_jobs.scoring.writers import (
     BatchRunLog,
     clear_staged_buckets,
     score_releases,
+    write_quality,
     write_rank_updates,
     write_scores,
 )
@@ -31,12 +50,13 @@ log = get_logger("scoring")
 
 @dataclass
 class HourlyResult:
-    """What one run did: per-step seconds and the counts that matter."""
+    """What one run did: per-step seconds, the counts that matter, the online check."""
 
     run_id: str
     seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     recall: float = 1.0
+    check: OnlineCheck | None = None
 
 
 def current_hour(now: datetime | None = None) -> datetime:
@@ -60,6 +80,37 @@ def recording_hook(runs: BatchRunLog) -> StepHook:
     return hook
 
 
+def hybrid_lists(
+    spark: SparkSession,
+    settings: Settings,
+    stored: Stored,
+    releases: Releases,
+    owned: Owned,
+    scores: Scores,
+    step: StepTimer,
+) -> Ranked:
+    """Fit the production hybrid on every collection and list the rescored users' top-n."""
+    rescored = scores.rescored
+    cold = rescored[
+        np.diff(owned.user_items.indptr)[rescored] <= settings.scoring.fusion_cold_items
+    ]
+    with step("read_cold_activity", len(cold)):
+        activity = read_activity(spark, settings, stored.user_ids, releases.ids, cold)
+    train = TrainData(
+        owned.user_items,
+        owned.added_at,
+        float(owned.added_at.data.max(initial=0.0)),
+        releases.content,
+        activity,
+    )
+    hybrid = production_hybrid(settings.scoring)
+    with step("hybrid_fit", owned.user_items.nnz):
+        hybrid.fit(train)
+    with step("hybrid_recommend", len(rescored)):
+        ids, values = hybrid.recommend(rescored, settings.scoring.list_length)
+    return Ranked(ids, values)
+
+
 def run_hourly(
     settings: Settings,
     *,
@@ -67,15 +118,10 @@ def run_hourly(
     now: datetime | None = None,
     full: bool = False,
 ) -> HourlyResult:
-    """Run the hourly steps in order, stopping at the first failure.
+    """Run the hourly steps in order (module docstring), stopping at the first failure.
 
-    Steps: ``release_scores`` → ``read_state`` (staged users, stored scores, release features)
-    → the steps of :func:`compute.score` (collections of the staged and never-scored users,
-    their tastes, ranks, HNSW friends of the affected users with the recall@1 check,
-    recommendations) → ``write`` → ``clear_staged``. Each step is logged and recorded in
-    ``batch_runs`` (pipeline ``hourly``). Re-running the same hour is idempotent: the staged
-    rows read were cleared, but for those written within ``scoring.staging_margin_s`` of the
-    read, which are scored again next run.
+    Re-running the same hour is idempotent: the staged rows read were cleared, but for those
+    written within ``scoring.staging_margin_s`` of the read, which are scored again next run.
 
     Args:
         settings: Cluster, keyspace and the scoring settings.
@@ -84,7 +130,7 @@ def run_hourly(
         full: Rescore every user, not only the staged and affected ones.
 
     Returns:
-        Per-step seconds and counts.
+        Per-step seconds, counts and the online check.
 
     """
     from spark_jobs.session import spark_session
@@ -101,17 +147,22 @@ def run_hourly(
             counts["release_scores_new"] = score_releases(spark, settings, now)
         with step("read_state", lambda: counts["users"] + counts["releases"]):
             stored = read_stored(spark, settings, current_hour(now))
-            release_ids, features = read_release_features(spark, settings, now)
-            counts["users"], counts["releases"] = len(stored.user_ids), len(release_ids)
+            releases = read_releases(spark, settings, now)
+            owned = read_owned(spark, settings, stored.user_ids, releases.ids)
+            counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
         counts["staged"] = len(stored.staged)
+        collections = owned.collections()
         scores = score(
-            features,
+            releases.features(owned.owners()),
             stored.state,
             stored.changed_rows,
-            collection_loader(spark, settings, stored.user_ids, release_ids),
+            lambda _rows: collections,
             tuning=settings.scoring,
             full=full,
-            activity=activity_loader(spark, settings, stored.user_ids),
+            activity=lambda rows: sp.csr_matrix(
+                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[rows]
+                @ releases.content.genres
+            ).toarray(),
             step=step,
         )
         counts.update(scores.counts)
@@ -122,14 +173,35 @@ def run_hourly(
             recall_at_1=scores.recall,
             sample=scores.recall_sample,
         )
+        scores.recommendations = hybrid_lists(
+            spark, settings, stored, releases, owned, scores, step
+        )
+        with step("online_check", len(stored.changed_rows)):
+            result.check = online_check(
+                owned.user_items,
+                owned.added_at,
+                stored.changed_rows,
+                stored.scored_at,
+                stored.recommended,
+                releases.ids,
+                settings.scoring.list_length,
+            )
         with step("write", len(scores.rescored)):
-            counts["written"] = write_scores(spark, settings, stored, release_ids, scores, now)
+            counts["written"] = write_scores(spark, settings, stored, releases.ids, scores, now)
             counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores)
+            write_quality(session, settings.keyspace, runs.run_id, result.check.figures())
         with step("clear_staged", len(stored.staged)):
             margin = timedelta(seconds=settings.scoring.staging_margin_s)
             written_before = stored.read_at - int(margin.total_seconds() * 1e6)
             counts["staged_buckets_cleared"] = clear_staged_buckets(
                 session, settings.keyspace, {bucket for bucket, _ in stored.staged}, written_before
             )
-        log.info("hourly_done", run_id=result.run_id, recall_at_1=result.recall, **counts)
+        log.info(
+            "hourly_done",
+            run_id=result.run_id,
+            recall_at_1=result.recall,
+            hit_share=result.check.share,
+            hit_share_most_popular=result.check.popular_share,
+            **counts,
+        )
     return result

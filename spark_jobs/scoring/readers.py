@@ -1,8 +1,8 @@
 """What the hourly run reads from Cassandra, through Spark, into the arrays the rules work on.
 
-Spark aggregates what is big (owners of every release over all collections, recent trending,
-the collections of just the users a run needs, through the connector's direct join on the
-partition key); only one row per user or release reaches the driver.
+Spark reads the tables and aggregates what is big (recent trending; the activity of just the
+users a run needs, through the connector's direct join on the partition key); collections are
+read whole, once a run, for the hybrid's models and the scoring rules alike.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from discorecs.core.catalog import CATALOG_COLUMNS, ReleaseCatalog
 from discorecs.core.genres import GENRES
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     CHANGED_USERS,
-    RELEASE_SCORES,
     RELEASE_TRENDING,
     RELEASES,
     USER_ACTIVITY,
@@ -31,7 +32,8 @@ from discorecs.core.tables import (
     USERS_SCORED,
 )
 from spark_jobs.connector import read_table
-from spark_jobs.scoring.compute import LoadActivity, LoadCollections, UserState
+from spark_jobs.scoring.compute import UserState
+from spark_jobs.scoring.rankers.base import ItemContent
 from spark_jobs.scoring.ranks import NO_RANK
 from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles, find_sorted
 
@@ -48,6 +50,8 @@ class Stored:
         ranks: The stored genre percentiles per user row.
         staged: The ``(bucket, user_id)`` rows staged as changed.
         read_at: When they were read (microseconds since the epoch, the unit of write times).
+        scored_at: When each user row was last scored (seconds since the epoch, nan if never).
+        recommended: The release ids each user row was last recommended (empty if never).
 
     """
 
@@ -56,6 +60,8 @@ class Stored:
     ranks: np.ndarray
     staged: list[tuple[datetime, int]]
     read_at: int
+    scored_at: np.ndarray
+    recommended: list[np.ndarray]
 
     @property
     def changed_rows(self) -> np.ndarray:
@@ -80,7 +86,10 @@ def read_staged(spark: SparkSession, settings: Settings, hour: datetime) -> list
 
 
 def read_scored(spark: SparkSession, settings: Settings) -> pd.DataFrame:
-    """The stored taste, friend, size and genre ranks (in genre order) of every scored user."""
+    """The stored scores of every scored user.
+
+    Taste, friend, size, genre ranks (in genre order), scoring time and listed release ids.
+    """
     return (
         read_table(spark, settings, USERS_SCORED)
         .select(
@@ -89,6 +98,8 @@ def read_scored(spark: SparkSession, settings: Settings) -> pd.DataFrame:
             "friend_id",
             "friend_similarity",
             "collection_size",
+            "scored_at",
+            F.col("recommendations.release_id").alias("recommended"),
             F.array(*[F.col("genre_ranks")[g] for g in GENRES]).alias("ranks"),
         )
         .toPandas()
@@ -140,16 +151,53 @@ def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stor
         )
     )
     state, ranks = stored_state(user_ids, scored)
-    return Stored(user_ids, state, ranks, staged, read_at)
+    rows = np.searchsorted(user_ids, scored["user_id"].to_numpy(np.int64))
+    scored_at = np.full(len(user_ids), np.nan)
+    stamps = pd.to_datetime(scored["scored_at"], utc=True)
+    scored_at[rows] = np.where(stamps.isna(), np.nan, stamps.astype("int64") / 1e9)
+    recommended = [np.zeros(0, dtype=np.int64) for _ in range(len(user_ids))]
+    for row, listed in zip(rows.tolist(), scored["recommended"], strict=True):
+        if listed is not None:
+            recommended[row] = np.asarray(listed, dtype=np.int64)
+    return Stored(user_ids, state, ranks, staged, read_at, scored_at, recommended)
 
 
-def read_release_features(
-    spark: SparkSession, settings: Settings, now: datetime
-) -> tuple[np.ndarray, ReleaseFeatures]:
-    """Read every release that someone owns or that trended, with what the rules need of it.
+@dataclass(frozen=True)
+class Releases:
+    """Every release with a known genre, as the run's release rows (sorted by id).
 
-    Owners are counted over all of ``user_collection`` and trending events summed over the
-    trending window, both in Spark; only one row per release reaches the driver.
+    Attributes:
+        ids: Release id of each row, ascending.
+        catalog: Their genres, styles, artists, labels and years.
+        content: The same as the rankers' content matrices.
+        trending: Activity events per row over the trending window.
+
+    """
+
+    ids: np.ndarray
+    catalog: ReleaseCatalog
+    content: ItemContent
+    trending: np.ndarray
+
+    def features(self, owners: np.ndarray) -> ReleaseFeatures:
+        """What the scoring rules know of each row, given the owners per row."""
+        styles = self.catalog.styles
+        counts = styles.counts()
+        return ReleaseFeatures(
+            self.content.genres.toarray().astype(np.float32),
+            Styles(
+                styles.ptr,
+                styles.idx.astype(np.int64),
+                (1.0 / np.repeat(counts, counts)).astype(np.float32),
+                len(styles.names),
+            ),
+            owners,
+            self.trending,
+        )
+
+
+def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Releases:
+    """Read every release's content and its trending count over the trending window.
 
     Args:
         spark: Session.
@@ -157,14 +205,9 @@ def read_release_features(
         now: End of the trending window.
 
     Returns:
-        The sorted release ids (positions in it are the release rows) and their features.
+        The releases with a known genre, sorted by id.
 
     """
-    owners = (
-        read_table(spark, settings, USER_COLLECTION)
-        .groupBy("release_id")
-        .agg(F.count("*").alias("owners"))
-    )
     since = (now - timedelta(hours=settings.scoring.trending_hours)).replace(tzinfo=None)
     trending = (
         read_table(spark, settings, RELEASE_TRENDING)
@@ -172,106 +215,104 @@ def read_release_features(
         .groupBy("release_id")
         .agg(F.sum("events").alias("trending"))
     )
-    weights = read_table(spark, settings, RELEASE_SCORES).select(
-        "release_id",
-        "genre_weights",
-        F.map_keys("style_weights").alias("style_names"),
-        F.map_values("style_weights").alias("style_values"),
-    )
     rows = (
-        owners.join(trending, "release_id", "full")
-        .join(weights, "release_id", "left")
+        read_table(spark, settings, RELEASES)
+        .select(*CATALOG_COLUMNS)
+        .join(trending, "release_id", "left")
         .toPandas()
         .sort_values("release_id", ignore_index=True)
     )
-    genre_matrix = np.zeros((len(rows), len(GENRES)), dtype=np.float32)
-    weighted = rows["genre_weights"].notna().to_numpy()
-    if weighted.any():
-        genre_matrix[weighted] = np.stack(rows["genre_weights"][weighted].to_list())
-    features = ReleaseFeatures(
-        genre_matrix,
-        Styles.from_lists(rows["style_names"].to_list(), rows["style_values"].to_list()),
-        rows["owners"].fillna(0).to_numpy(np.int64),
-        rows["trending"].fillna(0).to_numpy(np.int64),
+    catalog = ReleaseCatalog.from_records(
+        zip(*(rows[column] for column in CATALOG_COLUMNS), strict=True)
     )
-    return rows["release_id"].to_numpy(np.int64), features
+    counts = pd.Series(rows["trending"].fillna(0).to_numpy(np.int64), index=rows["release_id"])
+    return Releases(
+        catalog.release_ids,
+        catalog,
+        ItemContent.from_catalog(catalog),
+        counts.reindex(catalog.release_ids).to_numpy(np.int64),
+    )
 
 
-def collection_loader(
+@dataclass(frozen=True)
+class Owned:
+    """Every collection as rows of the run: who owns what since when.
+
+    Attributes:
+        user_items: ``(users, releases)`` 1.0 per owned pair.
+        added_at: Same sparsity: when it was added (seconds since the epoch).
+
+    """
+
+    user_items: sp.csr_matrix
+    added_at: sp.csr_matrix
+
+    def collections(self) -> Collections:
+        """The same pairs as the scoring rules' :class:`Collections`."""
+        matrix = self.user_items
+        return Collections(
+            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.shape[1]
+        )
+
+    def owners(self) -> np.ndarray:
+        """Owners per release row."""
+        return np.bincount(self.user_items.indices, minlength=self.user_items.shape[1])
+
+
+def read_owned(
     spark: SparkSession, settings: Settings, user_ids: np.ndarray, release_ids: np.ndarray
-) -> LoadCollections:
-    """A loader of collections from ``user_collection`` for :func:`compute.score`.
+) -> Owned:
+    """Read all of ``user_collection`` (one scan) as rows of the run.
 
-    All rows are read with one table scan; fewer with a join of their ids to the table's
-    partition key (the connector's direct join), so the cost follows those users only.
+    Pairs of users or releases outside the given ids (added after they were read) are dropped
+    and logged.
+    """
+    pairs = (
+        read_table(spark, settings, USER_COLLECTION)
+        .select("user_id", "release_id", F.unix_micros("added_at").alias("added_us"))
+        .toPandas()
+    )
+    user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
+    known = known_user & known_release
+    if not known.all():
+        log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
+    shape = (len(user_ids), len(release_ids))
+    where = (user_rows[known], release_rows[known])
+    added = pairs["added_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
+    user_items = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), where), shape)
+    added_at = sp.csr_matrix((added, where), shape)
+    user_items.sort_indices()
+    added_at.sort_indices()
+    return Owned(user_items, added_at)
 
-    Args:
-        spark: Session.
-        settings: Keyspace.
-        user_ids: Sorted ids of the user rows.
-        release_ids: Sorted ids of the release rows.
+
+def read_activity(
+    spark: SparkSession,
+    settings: Settings,
+    user_ids: np.ndarray,
+    release_ids: np.ndarray,
+    rows: np.ndarray,
+) -> sp.csr_matrix:
+    """Views, plays and wants of the given user rows (``user_activity`` keeps 30 days).
+
+    The users' ids are joined to the partition key of ``user_activity`` (a direct join), so
+    the cost follows those users only.
 
     Returns:
-        The loader. Pairs of releases outside ``release_ids`` (added after the features were
-        read) are dropped and logged.
+        ``(users, releases)`` event counts, non-zero only in the given rows.
 
     """
-    table = read_table(spark, settings, USER_COLLECTION).select("user_id", "release_id")
-
-    def load(rows: np.ndarray) -> Collections:
-        if len(rows) == len(user_ids):
-            pairs = table.toPandas()
-        elif len(rows):
-            pairs = ids_frame(spark, "user_id", user_ids[rows]).join(table, "user_id").toPandas()
-        else:
-            pairs = pd.DataFrame({"user_id": [], "release_id": []})
-        user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
-        release_rows, known_release = find_sorted(
-            release_ids, pairs["release_id"].to_numpy(np.int64)
-        )
-        known = known_user & known_release
-        if not known.all():
-            log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
-        return Collections.from_pairs(
-            user_rows[known], release_rows[known], len(user_ids), len(release_ids)
-        )
-
-    return load
-
-
-def activity_loader(spark: SparkSession, settings: Settings, user_ids: np.ndarray) -> LoadActivity:
-    """A reader of genre sums over users' recent activity (``user_activity``, with a TTL).
-
-    Args:
-        spark: Session.
-        settings: Keyspace.
-        user_ids: Sorted ids of the user rows.
-
-    Returns:
-        The loader: the given users' ids are joined to the partition key of ``user_activity``
-        (a direct join), their releases to ``release_scores``, and the weights summed.
-
-    """
+    shape = (len(user_ids), len(release_ids))
+    if len(rows) == 0:
+        return sp.csr_matrix(shape, dtype=np.float32)
     activity = read_table(spark, settings, USER_ACTIVITY).select("user_id", "release_id")
-    weights = read_table(spark, settings, RELEASE_SCORES).select("release_id", "genre_weights")
-    genre_columns = [f"g{i}" for i in range(len(GENRES))]
-
-    def load(rows: np.ndarray) -> np.ndarray:
-        ids = user_ids[rows]
-        sums = (
-            ids_frame(spark, "user_id", ids)
-            .join(activity, "user_id")
-            .join(weights, "release_id")
-            .groupBy("user_id")
-            .agg(*[F.sum(F.col("genre_weights")[i]).alias(c) for i, c in enumerate(genre_columns)])
-            .toPandas()
-        )
-        hints = np.zeros((len(rows), len(GENRES)), dtype=np.float32)
-        at = np.searchsorted(ids, sums["user_id"].to_numpy(np.int64))
-        hints[at] = sums[genre_columns].to_numpy(np.float32)
-        return hints
-
-    return load
+    pairs = ids_frame(spark, "user_id", user_ids[rows]).join(activity, "user_id").toPandas()
+    user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
+    known = known_user & known_release
+    counts = np.ones(int(known.sum()), dtype=np.float32)
+    return sp.csr_matrix((counts, (user_rows[known], release_rows[known])), shape)
 
 
 def read_titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:

@@ -15,7 +15,14 @@ from pyspark.sql import SparkSession
 
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
-from discorecs.core.tables import BATCH_RUNS, CHANGED_USERS, RELEASE_SCORES, RELEASES, USERS_SCORED
+from discorecs.core.tables import (
+    BATCH_RUNS,
+    CHANGED_USERS,
+    QUALITY_RUNS,
+    RELEASE_SCORES,
+    RELEASES,
+    USERS_SCORED,
+)
 from spark_jobs.connector import read_table, write_table
 from spark_jobs.scoring.compute import Scores
 from spark_jobs.scoring.ranks import ranks_map
@@ -166,6 +173,15 @@ def clear_staged_buckets(
     args = [(written_before, bucket) for bucket in sorted(set(buckets))]
     execute_concurrent_with_args(session, statement, args, raise_on_first_error=True)
     return len(args)
+
+
+def write_quality(
+    session: Session, keyspace: str, run_id: uuid.UUID, figures: dict[str, float]
+) -> None:
+    """Append the run's online-check figures to ``quality_runs`` (nan figures are left out)."""
+    insert = session.prepare(QUALITY_RUNS.insert(keyspace))
+    rows = [("hourly", run_id, name, value) for name, value in figures.items() if value == value]
+    execute_concurrent_with_args(session, insert, rows, raise_on_first_error=True)
 
 
 class BatchRunLog:

@@ -3,6 +3,7 @@ small world scored twice, the second hour with 1% of its users changed."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     BATCH_RUNS,
     CHANGED_USERS,
+    QUALITY_RUNS,
     RELEASES,
     USER_COLLECTION,
     USERS,
@@ -186,3 +188,27 @@ def test_produce_stream_then_the_hourly_script(
     user = min(owned)
     shown = cli(pipeline, "recommend", str(user))
     assert shown.returncode == 0 and f"user {user}" in shown.stdout
+    with session_scope(pipeline) as session:
+        quality = session.prepare(QUALITY_RUNS.select(pipeline.keyspace, ["metric", "value"]))
+        figures = {r.metric: r.value for r in session.execute(quality)}
+        steps = session.prepare(BATCH_RUNS.select(pipeline.keyspace, ["step"]))
+        recorded = {r.step for r in session.execute(steps)}
+    assert figures["users"] == 0 and figures["adds"] == 0  # nobody was scored before this run
+    assert {"hybrid_fit", "hybrid_recommend", "online_check"} <= recorded
+
+    report = tmp_path / "evaluation.json"
+    evaluated = cli(
+        pipeline,
+        "evaluate",
+        "--world",
+        "cassandra",
+        "--seeds",
+        "1",
+        "--json",
+        str(report),
+        timeout=600,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    document = json.loads(report.read_text())
+    names = {r["name"] for r in document["rankers"]}
+    assert document["production"] == "hybrid" and {"hybrid", "most_popular", "ease"} <= names

@@ -10,6 +10,7 @@ from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers.base import Ranker
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
+from spark_jobs.scoring.rankers.hybrid import FusionParameters, Hybrid
 from spark_jobs.scoring.rankers.implicit_mf import IALS
 from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
@@ -26,3 +27,14 @@ def production_sources(tuning: ScoringSettings, seed: int = 0) -> list[Ranker]:
         ContentBased(),
         Trending(),
     ]
+
+
+def production_hybrid(tuning: ScoringSettings, seed: int = 0) -> Hybrid:
+    """The hybrid the hourly job serves, with the fusion weights of the scoring settings."""
+    parameters = FusionParameters(
+        warm=tuning.fusion_warm,
+        cold=tuning.fusion_cold,
+        calibration=tuning.calibration,
+        cold_items=tuning.fusion_cold_items,
+    )
+    return Hybrid(production_sources(tuning, seed), parameters, tuning.fusion_depth)
