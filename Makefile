@@ -9,7 +9,7 @@ MVN := mvn -q -B -f deployment/pom.xml
 SERVICES := kafka cassandra spark
 PYTEST_ARGS ?=
 
-.PHONY: help venv jars cluster down status schema demo test test-faults unit integration lint clean
+.PHONY: help venv jars browser cluster down status schema demo test test-faults unit integration lint clean
 
 help:
 	@echo "make demo   - venv, jars, local cluster, the whole pipeline on the shipped sample"
@@ -32,6 +32,13 @@ $(JARS)/%/.resolved: deployment/pom.xml
 	rm -rf $(JARS)/$*
 	$(MVN) -P $* dependency:copy-dependencies
 	@touch $@
+
+# Debian's chromium for the browser tests (Playwright drives it; its own downloads are not used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 cluster: venv jars
 	$(BIN)/discorecs cluster up
@@ -57,7 +64,7 @@ demo: schema
 	$(BIN)/discorecs stats
 	$(BIN)/discorecs cluster status
 
-test: venv jars lint
+test: venv jars browser lint
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
 
@@ -67,7 +74,7 @@ test-faults: venv jars
 unit: venv
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
-integration: venv jars
+integration: venv jars browser
 	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
 
 lint: venv

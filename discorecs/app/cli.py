@@ -12,6 +12,7 @@ from discorecs.app.commands.ops import loadtest, status
 from discorecs.app.commands.parse import parse
 from discorecs.app.commands.produce import produce
 from discorecs.app.commands.scoring import hourly, recommend, stats
+from discorecs.app.commands.serve import serve
 from discorecs.app.commands.stream import stream
 from discorecs.core import logs
 
@@ -37,5 +38,6 @@ for command in (
     loadtest,
     status,
     evaluate,
+    serve,
 ):
     main.add_command(command)

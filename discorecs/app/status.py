@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,16 +76,22 @@ def stream_progress(settings: Settings) -> StreamProgress:
     )
 
 
+def runs_query(keyspace: str, limit: int = RECENT_STEPS) -> str:
+    """CQL of the last ``limit`` recorded steps of a pipeline (bind the pipeline name)."""
+    return BATCH_RUNS.select(
+        keyspace, ["run_id", "step", "status", "rows", "seconds"], where=["pipeline"], limit=limit
+    )
+
+
 def recent_runs(settings: Settings, limit: int = RECENT_STEPS) -> list[HourlyRun]:
     """The hourly runs among the last ``limit`` recorded steps, newest first."""
-    query = BATCH_RUNS.select(
-        settings.keyspace,
-        ["run_id", "step", "status", "rows", "seconds"],
-        where=["pipeline"],
-        limit=limit,
-    )
     with session_scope(settings) as session:
-        rows = list(session.execute(session.prepare(query), (HOURLY,)))
+        query = session.prepare(runs_query(settings.keyspace, limit))
+        return group_runs(session.execute(query, (HOURLY,)))
+
+
+def group_runs(rows: Iterable[Any]) -> list[HourlyRun]:
+    """Rows of :func:`runs_query` (newest run first) grouped into runs, newest first."""
     runs: dict[str, HourlyRun] = {}
     for row in rows:
         run_id = str(row.run_id)

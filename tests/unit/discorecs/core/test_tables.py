@@ -189,6 +189,14 @@ def test_select_statements() -> None:
     )
 
 
+def test_ann_statement() -> None:
+    assert USERS_SCORED.ann(KEYSPACE, "taste", ["user_id", "taste"]) == (
+        "SELECT user_id, taste FROM ks.users_scored ORDER BY taste ANN OF ? LIMIT ?"
+    )
+    with pytest.raises(ValueError, match="no column vibe"):
+        USERS_SCORED.ann(KEYSPACE, "vibe")
+
+
 def test_delete_and_count_statements() -> None:
     assert USER_COLLECTION.delete(KEYSPACE, ["user_id", "release_id"], timestamp=True) == (
         "DELETE FROM ks.user_collection USING TIMESTAMP ? WHERE user_id = ? AND release_id = ?"

@@ -1,0 +1,1 @@
+"""The HTTP API and web app over the pipeline's Cassandra tables and Kafka topics."""

@@ -1,0 +1,110 @@
+"""The pipeline as the API sees it: readiness, stream lag and batches, runs, dead letters.
+
+Shared by ``/health/ready``, ``/metrics`` and the operations dashboard. The stream's figures
+come from :mod:`spark_jobs.stream.progress` (checkpoint offsets against the broker's ends, the
+per-batch metrics file), the hourly runs from ``batch_runs``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from discorecs.app.api.deadletters import DeadLetterTally
+from discorecs.app.api.events import EventSender
+from discorecs.app.api.reads import Reads
+from discorecs.core.settings import Settings
+from spark_jobs.stream.progress import (
+    checkpoint_dir,
+    committed_offsets,
+    end_offsets,
+    lag,
+    metrics_path,
+    read_metrics,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One readiness check: passed or not, a one-line detail and the figure it judged."""
+
+    ok: bool
+    detail: str
+    value: float | None = None
+
+
+class Pipeline:
+    """Read-only views of the pipeline for one API process.
+
+    Args:
+        settings: Keyspace, topics, checkpoint folder and the ``api`` thresholds.
+        reads: The process's Cassandra reads.
+        sender: The process's producer (its metadata requests check Kafka).
+
+    """
+
+    def __init__(self, settings: Settings, reads: Reads, sender: EventSender) -> None:
+        self.settings = settings
+        self.reads = reads
+        self.sender = sender
+        self.dead_letters = DeadLetterTally(settings)
+        self._batches: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        self._batches_lock = threading.Lock()
+
+    def stream_lag(self) -> int:
+        """Records on the broker the stream has not committed (raises when Kafka is down)."""
+        ends = end_offsets(self.settings, timeout=self.settings.api.health_timeout_s)
+        return lag(committed_offsets(checkpoint_dir(self.settings)), ends)
+
+    def batches(self) -> list[dict[str, Any]]:
+        """The stream's logged micro-batches, re-read only when the metrics file changed."""
+        path = metrics_path(self.settings)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return []
+        version = (stat.st_mtime_ns, stat.st_size)
+        with self._batches_lock:
+            if self._batches is None or self._batches[0] != version:
+                self._batches = (version, read_metrics(self.settings))
+            return self._batches[1]
+
+    def _kafka(self) -> Check:
+        missing = self.sender.missing_topics(self.settings.api.health_timeout_s)
+        if missing:
+            return Check(False, f"missing topics: {', '.join(missing)}")
+        return Check(True, "broker answers, event topics exist")
+
+    def _cassandra(self) -> Check:
+        self.reads.probe()
+        return Check(True, f"keyspace {self.settings.keyspace} answers")
+
+    def _stream(self) -> Check:
+        behind, limit = self.stream_lag(), self.settings.api.ready_max_lag
+        return Check(behind <= limit, f"lag {behind} records (ready up to {limit})", behind)
+
+    def readiness(self) -> dict[str, Check]:
+        """Kafka, Cassandra and the stream's lag, checked concurrently."""
+        checks: dict[str, Callable[[], Check]] = {
+            "kafka": self._kafka,
+            "cassandra": self._cassandra,
+            "stream": self._stream,
+        }
+
+        def run(check: Callable[[], Check]) -> Check:
+            try:
+                return check()
+            except Exception as error:  # noqa: BLE001 - any failure makes the part not ready
+                first_line = (str(error) or type(error).__name__).splitlines()[0]
+                return Check(False, f"{type(error).__name__}: {first_line}")
+
+        with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="ready") as pool:
+            futures = {name: pool.submit(run, check) for name, check in checks.items()}
+            return {name: future.result() for name, future in futures.items()}
+
+    def close(self) -> None:
+        """Close the dead-letter consumer."""
+        self.dead_letters.close()

@@ -1,0 +1,302 @@
+"""Every Cassandra read of the API, prepared once per session from the table declarations.
+
+One :class:`Reads` per (session, keyspace), shared by the routes and
+:func:`discorecs.app.api.fresh.fresh_recommendations`. Collections and profiles are read on every
+call; only the summed trending counts are kept for ``api.trending_cache_s`` seconds (they change
+by the hour, and summing them means reading every micro-batch's rows of the last 24 hours).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from cassandra import InvalidRequest
+from cassandra.cluster import Session
+from cassandra.concurrent import execute_concurrent_with_args
+
+from discorecs.app.status import HOURLY, HourlyRun, group_runs, runs_query
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings
+from discorecs.core.tables import (
+    RELEASE_SCORES,
+    RELEASE_TRENDING,
+    RELEASES,
+    TABLES,
+    USER_COLLECTION,
+    USERS,
+    USERS_SCORED,
+)
+from spark_jobs.scoring.weights import genre_weights, style_weights
+
+ID_CHUNK = 100
+"""Ids per ``IN ?`` lookup."""
+CONCURRENCY = 16
+SEARCH_LIMIT = 20
+"""Users returned by a name search."""
+BY_CREDIT_LIMIT = 50
+"""Releases read per artist or label when looking for similar releases."""
+QUALITY_ROWS = 5000
+"""``quality_runs`` rows read for the dashboard and ``/metrics``."""
+RELEASE_COLUMNS = (
+    "release_id",
+    "title",
+    "artists",
+    "artist_credit",
+    "labels",
+    "formats",
+    "genres",
+    "styles",
+    "country",
+    "year",
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the ranking knows of one release: its genre weights (15, GENRES order) and styles."""
+
+    genres: np.ndarray
+    styles: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Trending:
+    """Activity events per release over the trending window, summed over micro-batches.
+
+    Attributes:
+        events: ``{release_id: events}``.
+        ranked: Release ids, most events first (ties: lower id first).
+        by_genre: The same order restricted to releases of each genre.
+        read_at: When the counts were read (``time.monotonic()``).
+
+    """
+
+    events: dict[int, int]
+    ranked: tuple[int, ...]
+    by_genre: dict[str, tuple[int, ...]]
+    read_at: float
+
+
+def trending_hours(now: datetime, hours: int) -> list[datetime]:
+    """The ``hours`` hour buckets up to ``now``'s (the partitions of ``release_trending``)."""
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return [current - timedelta(hours=i) for i in range(hours)]
+
+
+def rank_trending(events: dict[int, int], features: dict[int, Features]) -> Trending:
+    """Order trending releases by events, overall and within each genre."""
+    ranked = tuple(sorted(events, key=lambda release: (-events[release], release)))
+    by_genre = {
+        genre: tuple(r for r in ranked if r in features and features[r].genres[i] > 0)
+        for i, genre in enumerate(GENRES)
+    }
+    return Trending(events, ranked, by_genre, time.monotonic())
+
+
+class Reads:
+    """Prepared statements and the reads built on them, for one session and keyspace.
+
+    Args:
+        session: The process's Cassandra session.
+        settings: Keyspace, trending window and cache time.
+
+    """
+
+    _instances: weakref.WeakKeyDictionary[Session, dict[str, Reads]] = weakref.WeakKeyDictionary()
+    _instances_lock = threading.Lock()
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self._session = weakref.ref(session)
+        self.settings = settings
+        ks, prepare = settings.keyspace, session.prepare
+        self._user = prepare(USERS.select(ks, where=["user_id"]))
+        self._users = prepare(USERS.select(ks, where=["user_id IN"]))
+        self._by_name = prepare(USERS.select(ks, where=["name"], limit=SEARCH_LIMIT))
+        self._by_username = prepare(USERS.select(ks, where=["username"], limit=SEARCH_LIMIT))
+        self._probe = prepare(USERS.select(ks, ["user_id"], limit=1))
+        self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
+        self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
+        self._collection = prepare(USER_COLLECTION.select(ks, ["release_id"], where=["user_id"]))
+        self._release = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id"]))
+        self._releases = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id IN"]))
+        self._by_artist = prepare(
+            RELEASES.select(ks, RELEASE_COLUMNS, where=["artists CONTAINS"], limit=BY_CREDIT_LIMIT)
+        )
+        self._by_label = prepare(
+            RELEASES.select(ks, RELEASE_COLUMNS, where=["labels CONTAINS"], limit=BY_CREDIT_LIMIT)
+        )
+        self._scores = prepare(
+            RELEASE_SCORES.select(
+                ks, ["release_id", "genre_weights", "style_weights"], where=["release_id IN"]
+            )
+        )
+        self._trending = prepare(
+            RELEASE_TRENDING.select(ks, ["release_id", "events"], where=["hour IN"])
+        )
+        self._release_trending = prepare(
+            RELEASE_TRENDING.select(ks, ["events"], where=["hour IN", "release_id"])
+        )
+        self._runs = prepare(runs_query(ks))
+        self._quality: Any = None
+        self._cached_trending: Trending | None = None
+        self._trending_lock = threading.Lock()
+
+    @property
+    def session(self) -> Session:
+        """The session the statements were prepared on (held weakly: it is the cache key)."""
+        session = self._session()
+        if session is None:
+            raise RuntimeError("the Cassandra session of these reads is gone")
+        return session
+
+    @classmethod
+    def of(cls, session: Session, settings: Settings) -> Reads:
+        """The one :class:`Reads` of this session and keyspace (prepared on first use)."""
+        with cls._instances_lock:
+            per_keyspace = cls._instances.setdefault(session, {})
+            if settings.keyspace not in per_keyspace:
+                per_keyspace[settings.keyspace] = cls(session, settings)
+            return per_keyspace[settings.keyspace]
+
+    def _one(self, statement: Any, params: Sequence[Any]) -> Any:
+        return self.session.execute(statement, params).one()
+
+    def _chunked(self, statement: Any, ids: Iterable[int]) -> list[Any]:
+        """Rows of ``WHERE key IN ?`` lookups of :data:`ID_CHUNK` ids each, run concurrently."""
+        unique = sorted(set(ids))
+        chunks = [(unique[i : i + ID_CHUNK],) for i in range(0, len(unique), ID_CHUNK)]
+        rows: list[Any] = []
+        for _, result in execute_concurrent_with_args(
+            self.session, statement, chunks, concurrency=CONCURRENCY, raise_on_first_error=True
+        ):
+            rows.extend(result)
+        return rows
+
+    def probe(self) -> None:
+        """One cheap query (readiness); raises what the driver raises."""
+        self.session.execute(self._probe, timeout=self.settings.api.health_timeout_s)
+
+    def user(self, user_id: int) -> Any:
+        """The ``users`` row (profile), or ``None``."""
+        return self._one(self._user, (user_id,))
+
+    def users(self, user_ids: Iterable[int]) -> dict[int, Any]:
+        """Profiles by id (unknown ids are absent)."""
+        return {row.user_id: row for row in self._chunked(self._users, user_ids)}
+
+    def search(self, name: str) -> list[Any]:
+        """Users whose whole name or username equals ``name``, ignoring case (SAI indexes)."""
+        found = {row.user_id: row for row in self.session.execute(self._by_name, (name,))}
+        for row in self.session.execute(self._by_username, (name,)):
+            found.setdefault(row.user_id, row)
+        return [found[user_id] for user_id in sorted(found)][:SEARCH_LIMIT]
+
+    def scored(self, user_id: int) -> Any:
+        """The ``users_scored`` row, or ``None``."""
+        return self._one(self._scored, (user_id,))
+
+    def collection(self, user_id: int) -> list[int]:
+        """The user's releases as Cassandra holds them now, ascending."""
+        return [row.release_id for row in self.session.execute(self._collection, (user_id,))]
+
+    def collections(self, user_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Several users' collections, read concurrently."""
+        results = execute_concurrent_with_args(
+            self.session,
+            self._collection,
+            [(user_id,) for user_id in user_ids],
+            concurrency=CONCURRENCY,
+            raise_on_first_error=True,
+        )
+        return {
+            user_id: [row.release_id for row in rows]
+            for user_id, (_, rows) in zip(user_ids, results, strict=True)
+        }
+
+    def nearest(self, taste: np.ndarray, limit: int) -> list[Any]:
+        """``users_scored`` rows nearest to ``taste`` by cosine (Cassandra's ANN over the index)."""
+        return list(self.session.execute(self._nearest, ([float(x) for x in taste], limit)))
+
+    def release(self, release_id: int) -> Any:
+        """The ``releases`` row, or ``None``."""
+        return self._one(self._release, (release_id,))
+
+    def releases(self, release_ids: Iterable[int]) -> dict[int, Any]:
+        """Release rows by id (unknown ids are absent)."""
+        return {row.release_id: row for row in self._chunked(self._releases, release_ids)}
+
+    def by_artist(self, artist: str) -> list[Any]:
+        """Releases crediting ``artist`` (at most :data:`BY_CREDIT_LIMIT`)."""
+        return list(self.session.execute(self._by_artist, (artist,)))
+
+    def by_label(self, label: str) -> list[Any]:
+        """Releases on ``label`` (at most :data:`BY_CREDIT_LIMIT`)."""
+        return list(self.session.execute(self._by_label, (label,)))
+
+    def features(self, release_ids: Iterable[int]) -> dict[int, Features]:
+        """Genre and style weights from ``release_scores``.
+
+        A release loaded after the last hourly run has no row there yet; its weights are
+        computed from its genres and styles with the hourly job's own functions.
+        """
+        wanted = set(release_ids)
+        found = {
+            row.release_id: Features(
+                np.asarray(row.genre_weights, dtype=np.float32),
+                dict(row.style_weights or {}),
+            )
+            for row in self._chunked(self._scores, wanted)
+            if row.genre_weights is not None
+        }
+        for release_id, row in self.releases(wanted - set(found)).items():
+            found[release_id] = Features(genre_weights(row.genres), style_weights(row.styles))
+        return found
+
+    def trending(self) -> Trending:
+        """Events per release over the trending window, reused for ``api.trending_cache_s``."""
+        with self._trending_lock:
+            cached = self._cached_trending
+            if cached and time.monotonic() - cached.read_at < self.settings.api.trending_cache_s:
+                return cached
+            hours = trending_hours(datetime.now(UTC), self.settings.scoring.trending_hours)
+            events: dict[int, int] = {}
+            for row in self.session.execute(self._trending, (hours,)):
+                events[row.release_id] = events.get(row.release_id, 0) + (row.events or 0)
+            self._cached_trending = rank_trending(events, self.features(events))
+            return self._cached_trending
+
+    def release_trending(self, release_id: int) -> int:
+        """Activity events of one release over the trending window."""
+        hours = trending_hours(datetime.now(UTC), self.settings.scoring.trending_hours)
+        rows = self.session.execute(self._release_trending, (hours, release_id))
+        return sum(row.events or 0 for row in rows)
+
+    def hourly_runs(self) -> list[HourlyRun]:
+        """The recent hourly runs and their steps, newest first."""
+        return group_runs(self.session.execute(self._runs, (HOURLY,)))
+
+    def quality_rows(self) -> list[Any] | None:
+        """The newest ``(run_id, metric, value)`` rows of ``quality_runs``.
+
+        ``None`` when the code declares no such table, or the keyspace does not have it yet
+        (a schema applied before the table was added).
+        """
+        table = TABLES.get("quality_runs")
+        if table is None:
+            return None
+        if self._quality is None:
+            query = table.select(
+                self.settings.keyspace, ["run_id", "metric", "value"], limit=QUALITY_ROWS
+            )
+            try:
+                self._quality = self.session.prepare(query)
+            except InvalidRequest:
+                return None
+        return list(self.session.execute(self._quality))

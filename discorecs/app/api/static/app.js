@@ -1,0 +1,366 @@
+// The discorecs web app: search, a user page and the operations dashboard, over the JSON API.
+// Plain JavaScript; the page shell is static/index.html, the charts static/charts.js.
+"use strict";
+
+const view = document.getElementById("view");
+const KEY = "discorecs-api-key";
+const POLL_MS = 1000;
+const POLL_LIMIT_MS = 120000;
+const OPS_REFRESH_MS = 15000;
+let opsTimer = null;
+
+// --- DOM and API helpers ---------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}, retried = false) {
+  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  const key = sessionStorage.getItem(KEY);
+  if (key) headers["X-API-Key"] = key;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401 && !retried) {
+    const given = window.prompt("This API needs a key (X-API-Key):");
+    if (given) {
+      sessionStorage.setItem(KEY, given);
+      return api(path, options, true);
+    }
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.detail || response.statusText);
+  return body;
+}
+
+async function optional(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+function link(href, ...children) {
+  return h("a", { href, "data-link": true }, ...children);
+}
+
+function navigate(href) {
+  history.pushState({}, "", href);
+  route();
+}
+
+function setStatus(text, kind = "info") {
+  const line = document.getElementById("status");
+  if (!line) return;
+  line.textContent = text;
+  line.className = `status ${kind}`;
+}
+
+function showError(error) {
+  view.replaceChildren(h("p", { class: "status error" }, `Error: ${error.message}`));
+}
+
+function artist(release) {
+  if (!release) return "";
+  return release.artist_credit || (release.artists || []).join(", ");
+}
+
+function genresAndStyles(release) {
+  if (!release) return "";
+  const genres = release.genres.join(", ");
+  return release.styles.length ? `${genres} · ${release.styles.join(", ")}` : genres;
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+}
+
+// --- search and home -----------------------------------------------------------------
+
+document.getElementById("search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = document.getElementById("q").value.trim();
+  if (!text) return;
+  navigate(/^\d+$/.test(text) ? `/ui/users/${text}` : `/ui/search?name=${encodeURIComponent(text)}`);
+});
+
+async function searchPage(params) {
+  const name = params.get("name") || "";
+  view.replaceChildren(h("h1", {}, `Users named “${name}”`), h("p", {}, "Searching…"));
+  const users = await api(`/users?name=${encodeURIComponent(name)}`);
+  const list = users.length
+    ? h("ul", { class: "plain", id: "results" }, users.map((u) =>
+        h("li", {}, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`), ` @${u.username || "?"} · #${u.user_id}`)))
+    : h("p", {}, "Nobody. The search matches a whole name or username (any case), or an id.");
+  view.replaceChildren(h("h1", {}, `Users named “${name}”`), list);
+}
+
+async function homePage() {
+  view.replaceChildren(
+    h("h1", {}, "discorecs"),
+    h("p", {}, "Find a collector by id, name or username above, or open the ",
+      link("/ui/ops", "operations dashboard"), "."),
+    h("h2", {}, "Trending now"),
+    h("p", { id: "trending" }, "Loading…"),
+  );
+  const trending = await api("/trending?n=10");
+  const rows = trending.items.map((item) =>
+    h("li", {}, h("strong", {}, item.release ? item.release.title : `#${item.release_id}`),
+      ` — ${artist(item.release)} (${item.events} events in ${trending.hours} h)`));
+  document.getElementById("trending").replaceWith(
+    rows.length ? h("ol", {}, rows) : h("p", {}, "Nothing trending in the window."));
+}
+
+// --- user page -----------------------------------------------------------------------
+
+function profileSection(user) {
+  const facts = [
+    user.username ? `@${user.username}` : null,
+    user.location,
+    user.joined_at ? `joined ${user.joined_at.slice(0, 10)}` : null,
+    `${user.collection_size} releases`,
+    user.top_genre ? `top genre ${user.top_genre}` : null,
+    user.scored_at ? `scored ${user.scored_at.replace("T", " ").slice(0, 16)}` : "not scored yet",
+  ].filter(Boolean);
+  return h("section", { class: "profile" },
+    h("h1", { id: "user-name" }, user.name || `User ${user.user_id}`),
+    h("p", { class: "muted" }, facts.join(" · ")));
+}
+
+function tasteCard(taste, ranks) {
+  const top = Object.entries(ranks || {}).filter(([, r]) => r > 0).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  return h("section", { class: "card", id: "taste" },
+    h("h2", {}, "Taste"),
+    taste ? Charts.radar(taste, { label: "taste over the 15 genres" }) : h("p", {}, "No taste yet: the collection is empty."),
+    top.length ? h("p", { class: "muted" }, "Percentile among collectors: ",
+      top.map(([g, r]) => `${g} ${r}`).join(" · ")) : null);
+}
+
+function friendCard(friend) {
+  if (!friend) {
+    return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
+      h("p", {}, "No friend yet (the next hourly run finds one once the collection has a taste)."));
+  }
+  const who = friend.friend;
+  return h("section", { class: "card", id: "friend" },
+    h("h2", {}, "Friend"),
+    h("p", {}, link(`/ui/users/${who.user_id}`, who.name || `user ${who.user_id}`),
+      ` · similarity ${percent(friend.similarity)}`),
+    h("p", {}, h("strong", {}, "You share: "),
+      friend.shared_genres.length ? friend.shared_genres.slice(0, 5).join(", ") : "no genre",
+      ` and ${friend.shared_release_count} release${friend.shared_release_count === 1 ? "" : "s"}`),
+    friend.shared_releases.length
+      ? h("ul", { class: "plain small" }, friend.shared_releases.slice(0, 5).map((r) =>
+          h("li", {}, `${r.title} — ${artist(r)}`)))
+      : null,
+    h("p", {}, h("strong", {}, "Their pick for you: "),
+      friend.pick ? `${friend.pick.title} — ${artist(friend.pick)}` : friend.pick_title || "none",
+      friend.pick_owned ? " (you have it now)" : ""));
+}
+
+function topReleaseCard(item) {
+  const body = item && item.release
+    ? [h("p", { class: "big" }, item.release.title),
+       h("p", {}, artist(item.release), item.release.year ? ` · ${item.release.year}` : ""),
+       h("p", { class: "muted" }, genresAndStyles(item.release)),
+       h("p", { class: "why" }, item.reason)]
+    : [h("p", {}, "Nothing to recommend yet.")];
+  return h("section", { class: "card", id: "top-release" }, h("h2", {}, "Top release"), ...body);
+}
+
+function recommendationsTable(userId, recs, onAction) {
+  const rows = recs.items.map((item) => {
+    const r = item.release;
+    return h("tr", { "data-release-id": item.release_id },
+      h("td", {}, item.rank),
+      h("td", {}, h("strong", {}, r ? r.title : `release ${item.release_id}`)),
+      h("td", {}, artist(r)),
+      h("td", {}, r && r.year ? r.year : ""),
+      h("td", { class: "small" }, genresAndStyles(r)),
+      h("td", { class: "why small" }, item.reason),
+      h("td", { class: "actions" },
+        h("button", { type: "button", "data-action": "add", onclick: () => onAction("add", item.release_id) }, "Add"),
+        h("button", { type: "button", "data-action": "want", class: "secondary", onclick: () => onAction("want", item.release_id) }, "Want")));
+  });
+  const mode = recs.fresh ? "live: recomputed now from your collection" : "stored by the last hourly run";
+  return h("section", { class: "card wide", id: "recommendations" },
+    h("h2", {}, "Top 10 ", h("span", { class: "muted", id: "list-mode" }, `(${mode})`)),
+    rows.length
+      ? h("table", { id: "recs" },
+          h("thead", {}, h("tr", {}, ["#", "Release", "Artist", "Year", "Genres · styles", "Why", ""].map((t) => h("th", {}, t)))),
+          h("tbody", {}, rows))
+      : h("p", {}, "Nothing to recommend yet."));
+}
+
+async function loadUser(userId, fresh) {
+  const [user, recs, friend] = await Promise.all([
+    api(`/users/${userId}`),
+    optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
+    optional(api(`/users/${userId}/friend`)),
+  ]);
+  const list = recs || (await api(`/users/${userId}/recommendations?n=10&fresh=true`));
+  return { user, recs: list, friend };
+}
+
+function renderUser(userId, data, onAction) {
+  const taste = data.recs.fresh ? data.recs.taste : data.user.taste;
+  view.replaceChildren(
+    profileSection(data.user),
+    h("div", { class: "grid" },
+      tasteCard(taste, data.user.genre_ranks),
+      friendCard(data.friend),
+      topReleaseCard(data.recs.items[0])),
+    h("p", { id: "status", class: "status", role: "status" }),
+    recommendationsTable(userId, data.recs, onAction),
+  );
+}
+
+async function userPage(userId) {
+  view.replaceChildren(h("p", {}, "Loading…"));
+  let busy = false;
+  const onAction = async (kind, releaseId) => {
+    if (busy) return;
+    busy = true;
+    try {
+      setStatus(`Sending ${kind} of release ${releaseId}…`);
+      const sent = await api(`/users/${userId}/events`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kind, release_id: releaseId }),
+      });
+      const started = performance.now();
+      setStatus(`${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)}); waiting for the stream…`);
+      for (;;) {
+        const data = await loadUser(userId, true);
+        const still = data.recs.items.some((item) => item.release_id === releaseId);
+        const done = kind !== "add" || !still;
+        if (done || performance.now() - started > POLL_LIMIT_MS) {
+          renderUser(userId, data, onAction);
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          setStatus(done
+            ? `${kind} of release ${releaseId} applied; list recomputed (${seconds} s).`
+            : `The stream has not applied the ${kind} yet (${seconds} s); the list will catch up.`,
+            done ? "ok" : "warn");
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    } catch (error) {
+      setStatus(`Failed: ${error.message}`, "error");
+    } finally {
+      busy = false;
+    }
+  };
+  const data = await loadUser(userId, false);
+  renderUser(userId, data, onAction);
+}
+
+// --- operations dashboard --------------------------------------------------------------
+
+function healthCards(health) {
+  return h("section", { class: "health", id: "health" },
+    Object.entries(health.checks).map(([name, check]) =>
+      h("div", { class: `check ${check.ok ? "ok" : "fail"}`, "data-check": name },
+        h("strong", {}, `${name}: ${check.ok ? "ok" : "NOT READY"}`), h("p", { class: "small" }, check.detail))));
+}
+
+function opsView(data) {
+  const batches = data.stream.batches;
+  const hours = (data.window_s / 3600).toFixed(data.window_s % 3600 ? 1 : 0);
+  const throughput = Charts.lines(
+    [{ name: "records/s", points: batches.map((b) => [b.at_ms, b.input_rate]) },
+     { name: "records/batch", points: batches.map((b) => [b.at_ms, b.rows_in]) }],
+    { name: "throughput", label: "stream throughput per micro-batch" });
+  const latency = Charts.lines(
+    [{ name: "p50", points: batches.map((b) => [b.at_ms, b.latency_p50_ms === null ? null : b.latency_p50_ms / 1000]) },
+     { name: "p99", points: batches.map((b) => [b.at_ms, b.latency_p99_ms === null ? null : b.latency_p99_ms / 1000]) },
+     { name: "batch seconds", points: batches.map((b) => [b.at_ms, b.seconds]) }],
+    { name: "latency", label: "event time to written, per micro-batch", unit: " s" });
+  const reasons = Object.entries(data.dead_letters.by_reason).map(([label, value]) => ({ label, value }));
+  const runs = [...data.runs].reverse().map((run) => ({
+    label: run.at ? run.at.replace("T", " ").slice(5, 16) : run.run_id.slice(0, 8),
+    parts: run.steps.map((s) => ({ name: s.step, value: s.seconds })),
+  }));
+  const quality = data.quality === null
+    ? h("p", { class: "muted" }, "No quality_runs table in this schema yet.")
+    : Charts.lines(
+        [...new Set(data.quality.flatMap((q) => Object.keys(q.metrics)))].map((metric) => ({
+          name: metric,
+          points: data.quality.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
+        })),
+        { name: "quality", label: "quality figures per evaluation run" });
+  const lag = data.stream.lag === null ? `unknown (${data.stream.lag_error})` : `${data.stream.lag} records`;
+  view.replaceChildren(
+    h("h1", {}, "Operations"),
+    healthCards(data.health),
+    h("div", { class: "grid two" },
+      h("section", { class: "card" }, h("h2", {}, `Stream throughput, last ${hours} h`),
+        h("p", { class: "muted", id: "lag" }, `Lag now: ${lag} · ${batches.length} micro-batches in the window, ${data.stream.batches_total} logged`),
+        throughput),
+      h("section", { class: "card" }, h("h2", {}, "Stream latency"), latency),
+      h("section", { class: "card" }, h("h2", {}, "Dead letters by reason"),
+        h("p", { class: "muted" }, `${data.dead_letters.total} in the batch log`,
+          data.dead_letters.error ? ` · topic unreadable: ${data.dead_letters.error}` : ""),
+        Charts.bars(reasons, { name: "dead-letters", label: "dead letters by reason" })),
+      h("section", { class: "card" }, h("h2", {}, "Hourly runs: step durations"),
+        Charts.stacked(runs, { name: "runs", label: "hourly runs, seconds per step", unit: " s" })),
+      h("section", { class: "card" }, h("h2", {}, "Recommendation quality"), quality)),
+    h("p", { class: "muted small" }, `Refreshed ${new Date().toLocaleTimeString()}, every ${OPS_REFRESH_MS / 1000} s.`));
+}
+
+async function opsPage() {
+  view.replaceChildren(h("h1", {}, "Operations"), h("p", {}, "Loading…"));
+  const refresh = async () => {
+    try {
+      opsView(await api("/ops/dashboard"));
+    } catch (error) {
+      showError(error);
+    }
+  };
+  await refresh();
+  opsTimer = setInterval(refresh, OPS_REFRESH_MS);
+}
+
+// --- routing ---------------------------------------------------------------------------
+
+async function route() {
+  if (opsTimer) clearInterval(opsTimer);
+  opsTimer = null;
+  const path = location.pathname;
+  const user = path.match(/^\/ui\/users\/(\d+)\/?$/);
+  try {
+    if (user) await userPage(user[1]);
+    else if (path.startsWith("/ui/ops")) await opsPage();
+    else if (path.startsWith("/ui/search")) await searchPage(new URLSearchParams(location.search));
+    else await homePage();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const anchor = event.target.closest("a[data-link]");
+  if (!anchor || event.metaKey || event.ctrlKey) return;
+  event.preventDefault();
+  navigate(anchor.getAttribute("href"));
+});
+window.addEventListener("popstate", route);
+route();

@@ -1,0 +1,198 @@
+"""User routes: search, profile, recommendations (stored or fresh), friend, look-alikes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query
+
+from discorecs.app.api.context import Svc
+from discorecs.app.api.errors import not_found
+from discorecs.app.api.explain import explain_stored
+from discorecs.app.api.fresh import fresh_recommendations, read_live_user
+from discorecs.app.api.models import (
+    MAX_ID,
+    Friend,
+    Recommendations,
+    RecommendedRelease,
+    SimilarUser,
+    UserId,
+    UserProfile,
+    UserSummary,
+    release_summary,
+    taste_map,
+    user_summary,
+    utc,
+)
+from discorecs.app.api.reads import Reads
+from discorecs.core.genres import GENRES
+
+SHARED_SHOWN = 10
+
+router = APIRouter(tags=["users"])
+
+
+def known_user(reads: Reads, user_id: int) -> tuple[Any, Any]:
+    """The user's profile and scored rows; 404 when Cassandra has neither."""
+    profile, scored = reads.user(user_id), reads.scored(user_id)
+    if profile is None and scored is None:
+        raise not_found(f"unknown user {user_id}")
+    return profile, scored
+
+
+@router.get("/users", response_model=list[UserSummary])
+def search_users(
+    svc: Svc,
+    name: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A user id, or a whole name or username (case-insensitive; no partial "
+            "match: Cassandra 5.0's SAI has no LIKE on text).",
+        ),
+    ],
+) -> list[UserSummary]:
+    """Find users by id, or by whole name or username."""
+    text = name.strip()
+    if text.isdigit() and 0 < int(text) <= MAX_ID:
+        row = svc.reads.user(int(text))
+        return [user_summary(row.user_id, row)] if row is not None else []
+    return [user_summary(row.user_id, row) for row in svc.reads.search(text)]
+
+
+@router.get("/users/{user_id}", response_model=UserProfile)
+def get_user(user_id: UserId, svc: Svc) -> UserProfile:
+    """Profile, collection size now, and taste, genre ranks and top genre of the last run."""
+    profile, scored = known_user(svc.reads, user_id)
+    summary = user_summary(user_id, profile)
+    return UserProfile(
+        **summary.model_dump(),
+        location=profile.location if profile is not None else None,
+        joined_at=utc(profile.joined_at) if profile is not None else None,
+        collection_size=len(svc.reads.collection(user_id)),
+        scored=scored is not None,
+        scored_at=utc(scored.scored_at) if scored is not None else None,
+        taste=taste_map(scored.taste) if scored is not None else None,
+        genre_ranks=dict(scored.genre_ranks or {}) if scored is not None else {},
+        top_genre=scored.top_genre if scored is not None else None,
+        friend_id=scored.friend_id if scored is not None else None,
+    )
+
+
+@router.get("/users/{user_id}/recommendations", response_model=Recommendations)
+def get_recommendations(
+    user_id: UserId,
+    svc: Svc,
+    n: Annotated[int, Query(ge=1, le=50, description="List length.")] = 10,
+    fresh: Annotated[
+        bool, Query(description="Recompute now from the collection in Cassandra.")
+    ] = False,
+) -> Recommendations:
+    """The stored top-n of the last hourly run, or (``fresh=true``) one recomputed now."""
+    _, scored = known_user(svc.reads, user_id)
+    if fresh:
+        live = read_live_user(svc.session, svc.settings, user_id)
+        entries = fresh_recommendations(svc.session, svc.settings, user_id, n, live=live)
+        releases = svc.reads.releases(e.release_id for e in entries)
+        as_of: datetime | None = datetime.now(UTC)
+        size: int | None = len(live.owned)
+        taste = taste_map(live.taste.tolist()) if live.has_taste else None
+        top_genre = live.top_genre
+    else:
+        if scored is None:
+            raise not_found(f"user {user_id} has not been scored yet; ask with fresh=true")
+        listed = [rec.release_id for rec in (scored.recommendations or [])[:n]]
+        releases = svc.reads.releases(listed)
+        friend_owned = set(svc.reads.collection(scored.friend_id)) if scored.friend_id else set()
+        genres = {r: set(row.genres or ()) for r, row in releases.items()}
+        entries = explain_stored(scored, friend_owned, svc.reads.trending(), genres)[:n]
+        as_of, size = utc(scored.scored_at), scored.collection_size
+        taste, top_genre = taste_map(scored.taste), scored.top_genre
+    items = [
+        RecommendedRelease(
+            rank=rank,
+            release_id=e.release_id,
+            score=round(e.score, 6),
+            source=e.source,
+            reason=e.reason,
+            release=release_summary(releases[e.release_id]) if e.release_id in releases else None,
+        )
+        for rank, e in enumerate(entries, start=1)
+    ]
+    return Recommendations(
+        user_id=user_id,
+        fresh=fresh,
+        as_of=as_of,
+        collection_size=size,
+        taste=taste,
+        top_genre=top_genre,
+        items=items,
+    )
+
+
+def shared_genres(mine: Any, theirs: Any) -> list[str]:
+    """Genres both tastes weigh, strongest shared weight first."""
+    if mine is None or theirs is None:
+        return []
+    both = np.minimum(np.asarray(mine, dtype=np.float32), np.asarray(theirs, dtype=np.float32))
+    return [GENRES[i] for i in np.argsort(-both, kind="stable") if both[i] > 0]
+
+
+@router.get("/users/{user_id}/friend", response_model=Friend)
+def get_friend(user_id: UserId, svc: Svc) -> Friend:
+    """The friend of the last run, the releases and genres you share, and the friend's pick."""
+    _, scored = known_user(svc.reads, user_id)
+    if scored is None or scored.friend_id is None:
+        raise not_found(f"user {user_id} has no friend yet (not scored, or empty collection)")
+    friend_id = scored.friend_id
+    friend_scored = svc.reads.scored(friend_id)
+    collections = svc.reads.collections([user_id, friend_id])
+    mine = set(collections[user_id])
+    shared = sorted(mine & set(collections[friend_id]))
+    pick = scored.release_id
+    releases = svc.reads.releases([*shared[:SHARED_SHOWN], *([pick] if pick else [])])
+    return Friend(
+        user_id=user_id,
+        friend=user_summary(friend_id, svc.reads.user(friend_id)),
+        similarity=scored.friend_similarity,
+        shared_release_count=len(shared),
+        shared_releases=[release_summary(releases[r]) for r in shared[:SHARED_SHOWN]],
+        shared_genres=shared_genres(
+            scored.taste, friend_scored.taste if friend_scored is not None else None
+        ),
+        pick=release_summary(releases[pick]) if pick in releases else None,
+        pick_title=scored.release_title,
+        pick_owned=pick in mine,
+    )
+
+
+@router.get("/users/{user_id}/similar", response_model=list[SimilarUser])
+def get_similar_users(
+    user_id: UserId,
+    svc: Svc,
+    n: Annotated[int, Query(ge=1, le=50, description="How many.")] = 10,
+) -> list[SimilarUser]:
+    """Look-alike users by Cassandra's ANN over ``users_scored.taste``.
+
+    The user's stored taste is the query (their live one when no run scored them yet).
+    """
+    _, scored = known_user(svc.reads, user_id)
+    if scored is not None and scored.taste is not None:
+        taste = np.asarray(scored.taste, dtype=np.float32)
+    else:
+        taste = read_live_user(svc.session, svc.settings, user_id).taste
+    if not np.any(taste):
+        return []
+    rows = [r for r in svc.reads.nearest(taste, n + 1) if r.user_id != user_id][:n]
+    profiles = svc.reads.users(r.user_id for r in rows)
+    return [
+        SimilarUser(
+            **user_summary(r.user_id, profiles.get(r.user_id)).model_dump(),
+            similarity=round(float(np.dot(taste, np.asarray(r.taste, dtype=np.float32))), 6),
+            top_genre=r.top_genre,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,286 @@
+"""The API against the real local Cassandra and Kafka, over one small scored world.
+
+One app (one Cassandra session, one producer) serves every test of the module through FastAPI's
+TestClient; the world is written straight into a fresh keyspace (``scored_world``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from fastapi.testclient import TestClient
+
+from discorecs.app.api.app import create_app
+from discorecs.core import events
+from discorecs.core.cassandra import session_scope
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import Settings
+from discorecs.core.tables import TABLES, USER_COLLECTION
+from tests.integration.scored_world import SEARCH_NAME, World, scored_world
+
+
+@pytest.fixture(scope="module")
+def world(local_cluster: Settings) -> Iterator[World]:
+    with scored_world(local_cluster, f"api_{uuid.uuid4().hex[:10]}") as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(world.settings)) as running:
+        yield running
+
+
+def one_line_error(answer: object, code: int) -> str:
+    assert answer.status_code == code, answer.text  # type: ignore[attr-defined]
+    detail = answer.json()["detail"]  # type: ignore[attr-defined]
+    assert isinstance(detail, str) and detail and "\n" not in detail
+    return detail
+
+
+def test_profile(client: TestClient, world: World) -> None:
+    user = client.get(f"/users/{world.main_user}").json()
+    assert user["name"] == SEARCH_NAME
+    assert user["collection_size"] == len(world.collections[world.main_user])
+    assert list(user["taste"]) == list(GENRES)
+    assert user["top_genre"] == "Rock" and user["scored"]
+    assert user["genre_ranks"]["Rock"] >= 0
+    assert user["joined_at"].endswith("Z")
+    assert one_line_error(client.get("/users/999999"), 404) == "unknown user 999999"
+    unscored = client.get(f"/users/{world.unscored_user}").json()
+    assert not unscored["scored"] and unscored["taste"] is None
+
+
+def test_search_by_name_username_or_id(client: TestClient, world: World) -> None:
+    found = client.get("/users", params={"name": SEARCH_NAME.upper()}).json()
+    assert [u["user_id"] for u in found] == [world.main_user]
+    by_username = client.get("/users", params={"name": f"Collector{world.cold_user}"}).json()
+    assert [u["user_id"] for u in by_username] == [world.cold_user]
+    by_id = client.get("/users", params={"name": str(world.cold_user)}).json()
+    assert [u["user_id"] for u in by_id] == [world.cold_user]
+    assert client.get("/users", params={"name": "Ada"}).json() == []
+
+
+def test_stored_recommendations_carry_release_details_and_reasons(
+    client: TestClient, world: World
+) -> None:
+    recs = client.get(f"/users/{world.main_user}/recommendations").json()
+    assert not recs["fresh"] and len(recs["items"]) == 10
+    owned = set(world.collections[world.main_user])
+    for rank, item in enumerate(recs["items"], start=1):
+        assert item["rank"] == rank and item["release_id"] not in owned
+        assert item["release"]["title"] == world.titles[item["release_id"]]
+        assert item["release"]["artists"] and item["release"]["year"]
+        assert item["release"]["genres"] and item["reason"]
+    friend = client.get(f"/users/{world.main_user}/friend").json()
+    friend_owned = set(world.collections[friend["friend"]["user_id"]])
+    for item in recs["items"]:
+        if item["release_id"] == friend["pick"]["release_id"]:
+            assert item["source"] == "friend_pick"
+        elif item["release_id"] in friend_owned:
+            assert item["source"] == "friend" and "friend's collection" in item["reason"]
+    assert len(client.get(f"/users/{world.main_user}/recommendations?n=3").json()["items"]) == 3
+    detail = one_line_error(client.get(f"/users/{world.unscored_user}/recommendations"), 404)
+    assert "fresh=true" in detail
+
+
+def test_fresh_recommendations_follow_the_collection_now(client: TestClient, world: World) -> None:
+    user = world.unscored_user
+    before = client.get(f"/users/{user}/recommendations?fresh=true&n=10").json()
+    assert before["fresh"] and before["collection_size"] == len(world.collections[user])
+    ids = [item["release_id"] for item in before["items"]]
+    assert len(ids) == 10 and len(set(ids)) == 10
+    assert not set(ids) & set(world.collections[user])
+    assert before["items"][0]["source"] == "neighbours"
+    added = next(i for i in ids if world.release_genres[i] != ("Rock",))
+    with session_scope(world.settings) as session:
+        insert = session.prepare(USER_COLLECTION.insert(world.settings.keyspace))
+        session.execute(insert, (user, added, datetime.now(UTC)))
+    after = client.get(f"/users/{user}/recommendations?fresh=true&n=10").json()
+    assert added not in [item["release_id"] for item in after["items"]]
+    assert after["collection_size"] == before["collection_size"] + 1
+    assert after["taste"] != before["taste"]
+
+
+def test_a_cold_user_gets_trending_releases(client: TestClient, world: World) -> None:
+    recs = client.get(f"/users/{world.cold_user}/recommendations?fresh=true&n=5").json()
+    assert recs["collection_size"] == 0 and recs["taste"] is None
+    expected = sorted(world.trending, key=lambda r: (-world.trending[r], r))[:5]
+    assert [item["release_id"] for item in recs["items"]] == expected
+    assert {item["source"] for item in recs["items"]} == {"trending"}
+
+
+def test_friend_and_what_they_share(client: TestClient, world: World) -> None:
+    friend = client.get(f"/users/{world.main_user}/friend").json()
+    friend_id = friend["friend"]["user_id"]
+    shared = set(world.collections[world.main_user]) & set(world.collections[friend_id])
+    assert friend["shared_release_count"] == len(shared)
+    assert {r["release_id"] for r in friend["shared_releases"]} == shared
+    assert friend["similarity"] == pytest.approx(1.0, abs=1e-5)
+    assert "Rock" in friend["shared_genres"]
+    assert friend["pick"]["release_id"] in world.collections[friend_id]
+    assert not friend["pick_owned"]
+    assert one_line_error(client.get(f"/users/{world.cold_user}/friend"), 404)
+
+
+def test_look_alikes_come_from_the_ann_index(client: TestClient, world: World) -> None:
+    similar = client.get(f"/users/{world.main_user}/similar?n=3").json()
+    assert len(similar) == 3 and world.main_user not in [u["user_id"] for u in similar]
+    assert all(u["similarity"] == pytest.approx(1.0, abs=1e-5) for u in similar)
+    assert all(u["top_genre"] == "Rock" and u["name"] for u in similar)
+    assert client.get(f"/users/{world.cold_user}/similar").json() == []
+
+
+def test_release_and_similar_releases(client: TestClient, world: World) -> None:
+    release = client.get("/releases/1000").json()
+    assert release["title"] == world.titles[1000]
+    assert release["genre_weights"]["Rock"] == 1.0
+    assert release["trending_events"] == world.trending[1000]
+    similar = client.get("/releases/1000/similar?n=4").json()
+    # 1300 shares the artist and the label; 1003, 1006, 1009 the artist, styles and genre.
+    assert [s["release"]["release_id"] for s in similar] == [1300, 1003, 1006, 1009]
+    assert similar[0]["reason"] == "same artist: Rock Artist 0"
+    assert similar[0]["score"] == pytest.approx(5.25)
+    assert 1000 not in [s["release"]["release_id"] for s in similar]
+    assert one_line_error(client.get("/releases/77/similar"), 404) == "unknown release 77"
+
+
+def test_trending_overall_and_per_genre(client: TestClient, world: World) -> None:
+    overall = client.get("/trending?n=4").json()
+    expected = sorted(world.trending, key=lambda r: (-world.trending[r], r))[:4]
+    assert [i["release_id"] for i in overall["items"]] == expected
+    assert [i["events"] for i in overall["items"]] == [world.trending[r] for r in expected]
+    jazz = client.get("/trending", params={"genre": "Jazz"}).json()
+    assert jazz["items"] and all("Jazz" in i["release"]["genres"] for i in jazz["items"])
+    assert "unknown genre 'Jaz'" in one_line_error(client.get("/trending?genre=Jaz"), 422)
+
+
+def read_event(settings: Settings, topic_kind: str, event_id: str) -> tuple[bytes, bytes]:
+    """The key and value of one event on a topic, searched from its start."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"test-api-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        consumer.subscribe([settings.topic(topic_kind)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error() is not None:
+                continue
+            value = message.value()
+            if isinstance(value, bytes) and json.loads(value)["event_id"] == event_id:
+                key = message.key()
+                assert isinstance(key, bytes)
+                return key, value
+    finally:
+        consumer.close()
+    raise AssertionError(f"event {event_id} not on {topic_kind}")
+
+
+@pytest.mark.parametrize(("kind", "topic_kind"), [("add", "collections"), ("want", "activity")])
+def test_posted_events_reach_kafka_valid_and_keyed_by_user(
+    client: TestClient, world: World, kind: str, topic_kind: str
+) -> None:
+    answer = client.post(
+        f"/users/{world.main_user}/events", json={"kind": kind, "release_id": 1200}
+    )
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["topic"] == world.settings.topic(topic_kind) and body["kind"] == kind
+    key, value = read_event(world.settings, topic_kind, body["event_id"])
+    assert key == str(world.main_user).encode()
+    event, reason = events.validate(topic_kind, value)
+    assert reason is None and event is not None
+    assert (event.user_id, event.release_id) == (world.main_user, 1200)
+
+
+def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) -> None:
+    path = f"/users/{world.main_user}/events"
+    assert "kind" in one_line_error(client.post(path, json={"kind": "x", "release_id": 1}), 422)
+    zero = one_line_error(client.post(path, json={"kind": "add", "release_id": 0}), 422)
+    assert zero == "invalid event: bad_value:release_id"
+    assert one_line_error(client.post(path, json={"kind": "add", "release_id": 5}), 404) == (
+        "unknown release 5"
+    )
+    unknown = client.post("/users/424242/events", json={"kind": "add", "release_id": 1000})
+    assert one_line_error(unknown, 404) == "unknown user 424242"
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/health/live").json() == {"status": "live"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200, ready.text
+    assert {name: c["ok"] for name, c in ready.json()["checks"].items()} == {
+        "kafka": True,
+        "cassandra": True,
+        "stream": True,
+    }
+
+
+def test_kafka_down_is_a_503_with_a_reason(world: World) -> None:
+    closed = world.settings.with_updates(
+        kafka={"port": 1}, api={"kafka_timeout_s": 1.0, "health_timeout_s": 1.0}
+    )
+    with TestClient(create_app(closed)) as down:
+        answer = down.post(
+            f"/users/{world.main_user}/events", json={"kind": "add", "release_id": 1000}
+        )
+        assert "kafka" in one_line_error(answer, 503)
+        ready = down.get("/health/ready")
+        assert ready.status_code == 503
+        checks = ready.json()["checks"]
+        assert not checks["kafka"]["ok"] and checks["cassandra"]["ok"]
+        assert ready.json()["status"] == "not ready"
+
+
+def test_metrics(client: TestClient, world: World) -> None:
+    client.get(f"/users/{world.main_user}")
+    text = client.get("/metrics").text
+    bucket = 'le="+Inf",method="GET",route="/users/{user_id}",status="200"'
+    assert f"discorecs_api_request_seconds_bucket{{{bucket}}}" in text
+    assert f'route="/users/{world.main_user}"' not in text
+    assert 'discorecs_hourly_step_seconds{step="write"} 2.2' in text
+    assert "discorecs_hourly_last_run_ok 1.0" in text
+    assert "discorecs_stream_lag_records" in text
+    assert 'discorecs_metrics_source_up{source="stream_lag"} 1.0' in text
+    if "quality_runs" in TABLES:
+        assert 'discorecs_quality{metric="hit_rate_top10"} 0.12' in text
+
+
+def test_dashboard_data(client: TestClient) -> None:
+    data = client.get("/ops/dashboard").json()
+    assert data["health"]["status"] == "ready"
+    assert data["stream"]["lag"] is not None
+    assert [s["step"] for s in data["runs"][0]["steps"]] == ["friends", "release_scores", "write"]
+    assert data["dead_letters"]["error"] is None
+    if "quality_runs" in TABLES:
+        assert data["quality"][0]["metrics"]["hit_rate_top10"] == 0.12
+
+
+def test_a_dead_letter_is_counted_by_reason(client: TestClient, world: World) -> None:
+    producer = Producer({"bootstrap.servers": world.settings.kafka_bootstrap})
+    producer.produce(
+        world.settings.topic("dead_letters"),
+        key=b"collections/0/0",
+        value=b"{",
+        headers=[("reason", b"bad_json")],
+    )
+    producer.flush(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        reasons = client.get("/ops/dashboard").json()["dead_letters"]["by_reason"]
+        if reasons.get("bad_json") == 1:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"dead letter not counted: {reasons}")

@@ -1,0 +1,185 @@
+"""The web app in a real browser (Debian's chromium through Playwright), end to end.
+
+One ``discorecs serve`` process on a free port and one ``discorecs stream`` process serve the
+module, over a small scored world in a fresh keyspace and topic set. Clicking Add sends the
+event through the API to Kafka; the stream writes it to Cassandra; the page's fresh list drops
+the release. ``make browser`` installs chromium when it is missing.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from discorecs.app.loadtest import StreamProcess
+from discorecs.core.settings import Settings
+from discorecs.core.tables import TABLES
+from spark_jobs.stream.progress import read_metrics
+from tests.integration.scored_world import World, scored_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DISCORECS = str(Path(sys.executable).parent / "discorecs")
+STREAM_APPLIES_WITHIN_MS = 120_000
+
+
+@dataclass(frozen=True)
+class Site:
+    """The running server and the world behind it."""
+
+    url: str
+    world: World
+    logs: Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_live(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"{url}/health/live", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"discorecs serve did not come up; see {log}")
+
+
+def wait_for_dead_letter_batch(settings: Settings, stream: StreamProcess, log: Path) -> None:
+    """Send one malformed record and wait until the stream logged a batch with it."""
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer.produce(settings.topic("collections"), key=b"1", value=b"{not json")
+    producer.flush(10)
+    deadline = time.monotonic() + 300
+    while not any(b["dead_letters"] for b in read_metrics(settings)):
+        assert stream.process is not None and stream.process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"the stream wrote no batch; see {log}"
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def site(local_cluster: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    logs = tmp_path_factory.mktemp("web")
+    with scored_world(local_cluster, f"web_{uuid.uuid4().hex[:10]}") as world:
+        stream = StreamProcess(world.settings, logs / "stream.log")
+        stream.start()
+        url = f"http://127.0.0.1:{free_port()}"
+        with open(logs / "serve.log", "wb") as log:
+            server = subprocess.Popen(
+                [DISCORECS, "serve", "--port", url.rsplit(":", 1)[1]],
+                env=world.settings.child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        try:
+            wait_until_live(url, server, logs / "serve.log")
+            stream.wait_started()
+            wait_for_dead_letter_batch(world.settings, stream, logs / "stream.log")
+            yield Site(url, world, logs)
+        finally:
+            server.terminate()
+            server.wait(30)
+            stream.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 1300, "height": 1000})
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    opened.close()
+    assert not errors, errors
+
+
+def test_user_page_renders_and_an_add_leaves_the_list(
+    site: Site, page: Page, tmp_path: Path
+) -> None:
+    user = site.world.main_user
+    page.goto(f"{site.url}/ui/users/{user}")
+    expect(page.locator("#user-name")).to_have_text("Ada Lovelace")
+    expect(page.locator('svg[data-chart="radar"] polygon.radar-shape')).to_have_count(1)
+    expect(page.locator('svg[data-chart="radar"] text.axis-label')).to_have_count(15)
+    rows = page.locator("#recs tbody tr")
+    expect(rows).to_have_count(10)
+    first = rows.first
+    expect(first.locator("td").nth(1)).not_to_be_empty()
+    expect(first.locator("td.why")).not_to_be_empty()
+    expect(page.locator("#friend")).to_contain_text("similarity")
+    expect(page.locator("#top-release .why")).not_to_be_empty()
+    page.screenshot(path=str(tmp_path / "user-before.png"), full_page=True)
+
+    release_id = first.get_attribute("data-release-id")
+    assert release_id is not None and int(release_id) not in site.world.collections[user]
+    first.locator('button[data-action="add"]').click()
+    expect(page.locator("#status")).to_contain_text("applied", timeout=STREAM_APPLIES_WITHIN_MS)
+    expect(page.locator(f'#recs tbody tr[data-release-id="{release_id}"]')).to_have_count(0)
+    expect(page.locator("#list-mode")).to_contain_text("live")
+    expect(page.locator("#recs tbody tr")).to_have_count(10)
+    expect(page.locator("#user-name")).to_have_text("Ada Lovelace")
+    size = len(site.world.collections[user]) + 1
+    expect(page.locator(".profile")).to_contain_text(f"{size} releases")
+    page.screenshot(path=str(tmp_path / "user-after-add.png"), full_page=True)
+
+
+def test_search_finds_a_user_by_name(site: Site, page: Page) -> None:
+    page.goto(site.url)
+    page.fill("#q", "ada lovelace")
+    page.press("#q", "Enter")
+    result = page.locator("#results a")
+    expect(result).to_have_text("Ada Lovelace")
+    result.click()
+    expect(page).to_have_url(f"{site.url}/ui/users/{site.world.main_user}")
+    expect(page.locator("#recs tbody tr")).to_have_count(10)
+
+
+def test_dashboard_renders_its_charts(site: Site, page: Page, tmp_path: Path) -> None:
+    page.goto(f"{site.url}/ui/ops")
+    expect(page.locator("#health .check.ok")).to_have_count(3)
+    expect(page.locator('svg[data-chart="throughput"] path.line')).to_have_count(2)
+    expect(page.locator('svg[data-chart="latency"] path.line').first).to_be_attached()
+    bad_json = page.locator('svg[data-chart="dead-letters"] rect.bar[data-label="bad_json"]')
+    expect(bad_json).to_have_count(1)
+    expect(page.locator('svg[data-chart="runs"] rect.segment')).to_have_count(3)
+    if "quality_runs" in TABLES:
+        expect(page.locator('svg[data-chart="quality"] path.line')).to_have_count(2)
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)

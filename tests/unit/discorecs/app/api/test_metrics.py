@@ -1,0 +1,64 @@
+"""Request latencies are labelled by route template; pipeline figures of the batch log."""
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry, generate_latest
+
+from discorecs.app.api.metrics import RequestTimer, request_histogram, stream_metrics
+
+
+def test_requests_are_timed_per_route_template_not_raw_path() -> None:
+    registry = CollectorRegistry()
+    app = FastAPI()
+
+    @app.get("/users/{user_id}")
+    def user(user_id: int) -> dict[str, int]:
+        return {"user_id": user_id}
+
+    app.add_middleware(RequestTimer, histogram=request_histogram(registry))
+    client = TestClient(app)
+    for path in ("/users/1", "/users/2", "/users/x", "/nowhere"):
+        client.get(path)
+    text = generate_latest(registry).decode()
+    assert (
+        'discorecs_api_request_seconds_count{method="GET",route="/users/{user_id}",status="200"}'
+        " 2.0"
+    ) in text
+    assert 'route="/users/{user_id}",status="422"' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "/users/1" not in text
+
+
+def test_the_batch_log_gives_the_last_batch_and_the_dead_letter_total() -> None:
+    batches = [
+        {
+            "batch_id": 4,
+            "dead_letters": 2,
+            "rows_in": 5,
+            "seconds": 1.0,
+            "input_rate": 5.0,
+            "written_at_ms": 1_000,
+            "latency_p50_ms": 100.0,
+            "latency_p99_ms": None,
+        },
+        {
+            "batch_id": 5,
+            "dead_letters": 3,
+            "rows_in": 7,
+            "seconds": 2.0,
+            "input_rate": 3.5,
+            "written_at_ms": 9_000,
+            "latency_p50_ms": 1500.0,
+            "latency_p99_ms": 2500.0,
+        },
+    ]
+    values = {
+        sample.name: sample.value
+        for family in stream_metrics(batches, now=10.0)
+        for sample in family.samples
+    }
+    assert values["discorecs_stream_dead_letters_total"] == 5
+    assert values["discorecs_stream_last_batch_id"] == 5
+    assert values["discorecs_stream_last_batch_age_seconds"] == 1.0
+    assert values["discorecs_stream_last_batch_latency_p99_seconds"] == 2.5
+    assert list(stream_metrics([], now=0.0))[0].samples[0].value == 0

@@ -1,0 +1,35 @@
+"""The trending window's hour buckets and the trending order, overall and per genre."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+
+from discorecs.app.api.reads import Features, rank_trending, trending_hours
+from discorecs.core.genres import GENRE_INDEX, GENRES
+
+
+def test_the_window_is_the_last_n_hour_buckets_in_utc() -> None:
+    now = datetime(2026, 3, 1, 14, 35, 10, tzinfo=timezone(timedelta(hours=2)))
+    hours = trending_hours(now, 3)
+    assert hours == [
+        datetime(2026, 3, 1, 12, tzinfo=UTC),
+        datetime(2026, 3, 1, 11, tzinfo=UTC),
+        datetime(2026, 3, 1, 10, tzinfo=UTC),
+    ]
+
+
+def test_trending_is_ordered_by_events_then_id_and_split_by_genre() -> None:
+    def of(*genres: str) -> Features:
+        vector = np.zeros(len(GENRES), dtype=np.float32)
+        vector[[GENRE_INDEX[g] for g in genres]] = 1 / len(genres)
+        return Features(vector, {})
+
+    trending = rank_trending(
+        {5: 10, 3: 10, 9: 40, 7: 1},
+        {5: of("Rock"), 3: of("Jazz", "Rock"), 9: of("Jazz")},
+    )
+    assert trending.ranked == (9, 3, 5, 7)
+    assert trending.by_genre["Rock"] == (3, 5)
+    assert trending.by_genre["Jazz"] == (9, 3)
+    assert trending.by_genre["Blues"] == ()
+    assert set(trending.by_genre) == set(GENRES)
