@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployment import cluster
+from discorecs.app.api.quality import QualityRun, group_quality
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
-from discorecs.core.tables import BATCH_RUNS
+from discorecs.core.tables import BATCH_RUNS, QUALITY_RUNS
 from spark_jobs.stream.progress import (
     checkpoint_dir,
     committed_offsets,
@@ -99,6 +100,16 @@ def group_runs(rows: Iterable[Any]) -> list[HourlyRun]:
             RunStep(run_id, row.step, row.status, row.rows or 0, row.seconds or 0.0)
         )
     return list(runs.values())
+
+
+def recent_quality(settings: Settings, max_runs: int = 5) -> list[QualityRun]:
+    """The online-check figures of the last hourly runs (``quality_runs``), oldest first."""
+    query = QUALITY_RUNS.select(
+        settings.keyspace, ["run_id", "metric", "value"], where=["pipeline"], limit=50
+    )
+    with session_scope(settings) as session:
+        rows = session.execute(session.prepare(query), (HOURLY,))
+        return group_quality(rows, max_runs)
 
 
 def cluster_healthy(settings: Settings) -> tuple[bool, list[cluster.ServiceStatus]]:

@@ -98,7 +98,7 @@ def loadtest(
 def status() -> None:
     """Cluster health, stream lag and last micro-batch, dead letters, last hourly run."""
     from discorecs.app.commands.cluster import print_status
-    from discorecs.app.status import cluster_healthy, recent_runs, stream_progress
+    from discorecs.app.status import cluster_healthy, recent_quality, recent_runs, stream_progress
 
     settings = load_settings()
     healthy, statuses = cluster_healthy(settings)
@@ -114,6 +114,13 @@ def status() -> None:
             f"seconds={last['seconds']:.1f} rate={last['input_rate']:.0f}/s "
             f"p99_ms={last['latency_p99_ms'] or 0:.0f} age_s={progress.last_batch_age_s:.0f} "
             f"dead_letters_total={progress.dead_letters}"
+        )
+    for quality in recent_quality(settings)[-1:]:
+        figures = quality.metrics
+        click.echo(
+            f"online check {quality.run_id}: adds={figures.get('adds', 0):.0f} "
+            f"in_last_top10={figures.get('hit_share', float('nan')):.4f} "
+            f"most_popular={figures.get('hit_share_most_popular', float('nan')):.4f}"
         )
     runs = recent_runs(settings)
     if not runs:

@@ -39,6 +39,7 @@ class Evaluation:
     seconds: dict[str, float]
     skipped: dict[str, str]
     friend_quality: float | None
+    order: list[str]
 
 
 def train_data(data: Interactions, split: Split) -> TrainData:
@@ -150,13 +151,16 @@ def evaluate_once(
         seconds[ORACLE] = time.perf_counter() - started
         scored[ORACLE] = list_metrics(recs, cold, split, train)
         echo(f"  {ORACLE:<16} recall@10={scored[ORACLE]['recall@10']:.4f}")
-    return Evaluation(scored, seconds, skipped, friend_quality)
+    order = [r.name for r in rankers] + ([ORACLE] if world is not None else [])
+    return Evaluation(scored, seconds, skipped, friend_quality, order)
 
 
 def collect(evaluations: Sequence[Evaluation]) -> list[RankerResult]:
     """One :class:`RankerResult` per ranker, its metrics gathered over the seeds."""
     results: dict[str, RankerResult] = {}
     for evaluation in evaluations:
+        for name in evaluation.order:
+            results.setdefault(name, RankerResult(name))
         for name, reason in evaluation.skipped.items():
             results.setdefault(name, RankerResult(name)).skipped = reason
         for name, scored in evaluation.metrics.items():
