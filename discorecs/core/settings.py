@@ -89,6 +89,11 @@ class ScoringSettings(Group):
     neighbours: int = Field(10, description="k nearest neighbours per user.")
     list_length: int = Field(10, description="Recommendations per user.")
     recall_sample: int = Field(1000, description="Users in the ANN recall@1 check.")
+    friend_prior: float = Field(
+        1.0,
+        description="The friend is the one of the k nearest with the best similarity * n / "
+        "(n + friend_prior), n its collection size (0: simply the nearest).",
+    )
     trending_hours: int = Field(24, description="Window of the trending counts.")
     activity_days: int = Field(30, description="Activity kept (and read for cold start).")
     fallback_depth: int = Field(200, description="Length of the popular fallback lists.")

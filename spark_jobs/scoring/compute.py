@@ -15,7 +15,7 @@ import numpy as np
 
 from discorecs.core.settings import ScoringSettings
 from discorecs.core.timing import StepTimer
-from spark_jobs.scoring.friends import Neighbours, TasteIndex, recall_at_1
+from spark_jobs.scoring.friends import Neighbours, TasteIndex, recall_at_1, reliable_first
 from spark_jobs.scoring.ranks import genre_percentiles
 from spark_jobs.scoring.recommend import (
     Collections,
@@ -272,11 +272,10 @@ def score(
         else:
             near = index.neighbours(k, rows=todo)
             rescored = affected_users(state.friend, state.friend_similarity, todo, near)
-        neighbours = index.neighbours(k, rows=rescored)
-    with step("recall_check", min(recall_sample, n_users)):
-        friend = state.friend.copy()
-        friend[rescored] = neighbours.friend[rescored]
-        recall, sample = recall_at_1(taste, friend, recall_sample)
+        nearest = index.neighbours(k, rows=rescored)
+        neighbours = reliable_first(nearest, sizes, tuning.friend_prior)
+    with step("recall_check", min(recall_sample, len(rescored))):
+        recall, sample = recall_at_1(taste, nearest.friend, recall_sample, rows=rescored)
     if not everyone:
         nbrs = neighbours.ids[rescored]
         needed = np.union1d(rescored, nbrs[nbrs >= 0])

@@ -181,7 +181,11 @@ def exact_best_similarity(taste: np.ndarray, sample: np.ndarray) -> np.ndarray:
 
 
 def recall_at_1(
-    taste: np.ndarray, friend: np.ndarray, sample_size: int = 1000, seed: int = 0
+    taste: np.ndarray,
+    friend: np.ndarray,
+    sample_size: int = 1000,
+    seed: int = 0,
+    rows: np.ndarray | None = None,
 ) -> tuple[float, int]:
     """Share of sampled users whose ANN friend is as similar as the exact best (ties count).
 
@@ -190,6 +194,7 @@ def recall_at_1(
         friend: ANN friend row of each user (-1 when none).
         sample_size: Users sampled among those with a taste.
         seed: Sampling seed.
+        rows: Sample among these rows only (default: every row).
 
     Returns:
         ``(recall, sample size used)``; recall is 1.0 for an empty sample.
@@ -197,6 +202,8 @@ def recall_at_1(
     """
     x = l2_normalise(taste)
     candidates = np.flatnonzero(np.any(x != 0, axis=1))
+    if rows is not None:
+        candidates = np.intersect1d(candidates, rows)
     if len(candidates) < 2:
         return 1.0, 0
     rng = np.random.default_rng(seed)
@@ -206,3 +213,31 @@ def recall_at_1(
     ann = np.where(found >= 0, np.einsum("ij,ij->i", x[sample], x[np.maximum(found, 0)]), -np.inf)
     correct = (ann >= best - TIE_TOLERANCE) & (found != sample)
     return float(np.mean(correct)), len(sample)
+
+
+def reliable_first(neighbours: Neighbours, sizes: np.ndarray, prior: float) -> Neighbours:
+    """The same neighbours, each row reordered by ``similarity * n / (n + prior)``.
+
+    ``n`` is the neighbour's collection size. A neighbour with a handful of releases looks
+    close by chance (its taste is a noisy estimate), so among the k nearest the friend (the
+    first) is the one that is both similar and well known: on the synthetic world this raises
+    friend quality (hidden-taste cosine of the friend over the true nearest neighbour's) from
+    0.90 to 0.92 (``discorecs evaluate``). ``prior = 0`` keeps the ANN order.
+
+    Args:
+        neighbours: The k nearest users by cosine.
+        sizes: Collection size of every user row.
+        prior: Pseudo-count of the reliability weight.
+
+    Returns:
+        The reordered neighbours (ties keep the ANN order).
+
+    """
+    if prior <= 0:
+        return neighbours
+    ids, sims = neighbours.ids, neighbours.sims
+    known = ids >= 0
+    counts = sizes[np.maximum(ids, 0)].astype(np.float64)
+    score = np.where(known, np.nan_to_num(sims, nan=-1.0) * counts / (counts + prior), -np.inf)
+    order = np.argsort(-score, axis=1, kind="stable")
+    return Neighbours(np.take_along_axis(ids, order, 1), np.take_along_axis(sims, order, 1))

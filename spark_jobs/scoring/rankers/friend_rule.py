@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.friends import TasteIndex, l2_normalise
+from spark_jobs.scoring.friends import TasteIndex, l2_normalise, reliable_first
 from spark_jobs.scoring.rankers.base import (
     Ranker,
     TrainData,
@@ -48,9 +48,15 @@ class FriendRule(Ranker):
         self.friend = self.friends(self.owned)
 
     def friends(self, owned: sp.csr_matrix) -> np.ndarray:
-        """Each user's nearest other user by genre taste (-1 for none)."""
+        """Each user's friend by genre taste, as production picks it (-1 for none).
+
+        The most similar of the k nearest, weighted by how well each is known
+        (:func:`~spark_jobs.scoring.friends.reliable_first`).
+        """
         taste = l2_normalise(sp.csr_matrix(owned @ self.genres).toarray())
-        return TasteIndex(taste, self.tuning).neighbours(1).friend
+        nearest = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
+        sizes = np.diff(owned.indptr)
+        return reliable_first(nearest, sizes, self.tuning.friend_prior).friend
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None

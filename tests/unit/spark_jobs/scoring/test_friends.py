@@ -1,14 +1,17 @@
-"""Nearest neighbours by cosine (HNSW over distinct tastes) and the recall@1 check."""
+"""Nearest neighbours by cosine (HNSW over distinct tastes), the recall@1 check, and the friend
+chosen among the nearest by similarity weighted by how well each neighbour is known."""
 
 import numpy as np
 import pytest
 
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.friends import (
+    Neighbours,
     TasteIndex,
     exact_best_similarity,
     l2_normalise,
     recall_at_1,
+    reliable_first,
 )
 
 
@@ -99,3 +102,17 @@ def test_ann_matches_exact_on_random_data() -> None:
         "ij,ij->i", l2_normalise(taste)[sample], l2_normalise(taste)[nb.friend[sample]]
     )
     assert (found <= best + 1e-5).all()
+
+
+def test_a_well_known_neighbour_beats_a_slightly_closer_stranger() -> None:
+    nearest = Neighbours(np.array([[1, 2, -1]]), np.array([[0.99, 0.95, np.nan]], np.float32))
+    sizes = np.array([5, 1, 40])
+    chosen = reliable_first(nearest, sizes, prior=1.0)
+    # 0.99 * 1/2 = 0.495 against 0.95 * 40/41 = 0.927
+    assert chosen.ids.tolist() == [[2, 1, -1]]
+    assert chosen.friend_similarity[0] == np.float32(0.95)
+
+
+def test_no_prior_keeps_the_ann_order() -> None:
+    nearest = Neighbours(np.array([[1, 2]]), np.array([[0.99, 0.95]], np.float32))
+    assert reliable_first(nearest, np.array([0, 1, 40]), prior=0.0) is nearest
