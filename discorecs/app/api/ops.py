@@ -25,7 +25,7 @@ from discorecs.app.status import HourlyRun
 
 MAX_POINTS = 2000
 """Micro-batches drawn at most (the newest)."""
-DEAD_LETTER_BUDGET_S = 1.0
+DEAD_LETTER_BUDGET_S = 3.0
 """Time a dashboard request spends reading new dead letters."""
 RUNS_SHOWN = 12
 
