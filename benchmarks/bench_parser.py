@@ -1,20 +1,26 @@
 """Benchmark the releases parser and loader against plain references, in one run.
 
-Parse: each run is a child process pinned to one CPU; it reports its wall and CPU time
-(``time.process_time``) and the parent reads its peak RSS (``ru_maxrss`` from ``os.wait4``).
-Three children per file:
-  - ``discogs_parser``: ReleaseReader, full typed Release per record (what the CLI does);
-  - ``lxml bare``: lxml iterparse + clear only, no field extraction (the floor for lxml);
-  - ``etree ref``: a plain ``xml.etree.ElementTree.iterparse`` loop (count + clear) — the reference.
-``rel/cpu-s`` (releases per CPU-second) is the per-core rate and holds on a busy shared box;
-``rel/s`` is wall-clock.
+Each measurement is a child process; it reports wall and CPU time (``time.process_time``, its own
+threads) and the parent reads its peak RSS (``ru_maxrss`` from ``os.wait4``); a child that starts
+parser processes also reports their CPU time and the largest peak RSS among them
+(``RUSAGE_CHILDREN``). Per file:
 
-Load (when Cassandra answers), each into a fresh keyspace, first N releases of the biggest file:
-  - ``parse+load``: ReleaseReader -> ReleaseLoader, what ``discorecs parse releases`` does;
-  - ``loader only``: ReleaseLoader on releases parsed before the clock starts;
-  - ``driver ref``: the raw driver ceiling, the same rows (built before the clock starts) written
-    with single-row prepared INSERTs via ``execute_concurrent_with_args`` (concurrency 64).
-For load runs ``rel/cpu-s`` counts the client process only (Cassandra's CPU is not in it).
+  per core, each child pinned to one CPU, releases per CPU-second:
+  - ``discogs_parser``: ``run_releases`` in one process, a typed Release per record;
+  - ``lxml fields ref``: a plain lxml ``iterparse(tag="release")`` loop reading the same fields
+    (findtext/iterfind, no conversion or checks) into plain tuples, clearing each element and
+    its previous siblings: the reference the parser must match per core;
+  - ``lxml bare``: the same loop without reading any field: the upper reference.
+  all CPUs, wall clock: ``run_releases`` with 1 and with N worker processes, and their ratio.
+
+Load (when Cassandra answers), each into a fresh keyspace, the file of ``--load-count`` releases,
+with the schema's secondary (SAI) indexes on ``releases`` and without them:
+  - ``parse+load xN``: ``run_releases`` with the Cassandra sink and N workers, what
+    ``discorecs parse releases`` does;
+  - ``loader only``: one ReleaseLoader on releases parsed before the clock starts;
+  - ``driver ref``: the raw driver, the same rows (built before the clock starts) written with
+    single-row prepared INSERTs via ``execute_concurrent_with_args`` (concurrency 64).
+For load runs ``rel/cpu-s`` counts the client processes only (Cassandra's CPU is not in it).
 
     .venv/bin/python benchmarks/bench_parser.py --sizes 100000,500000 --load-count 100000
 
@@ -25,9 +31,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import itertools
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -35,33 +41,85 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO_ROOT / "benchmarks" / "out"
-BENCH_KEYSPACE = "bench_releases"
+BENCH_KEYSPACE = "bench_parser_releases"
 
 
 class Clock:
-    """Wall and CPU time (all threads of this process) since creation."""
+    """Wall and CPU time (this process, and its waited-for children) since creation."""
 
     def __init__(self) -> None:
         self.wall = time.perf_counter()
         self.cpu = time.process_time()
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def result(self, releases: int) -> dict:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
             "releases": releases,
             "seconds": time.perf_counter() - self.wall,
             "cpu_seconds": time.process_time() - self.cpu,
+            "workers_cpu_seconds": children.ru_utime
+            + children.ru_stime
+            - self.children.ru_utime
+            - self.children.ru_stime,
+            "workers_peak_rss_mb": children.ru_maxrss / 1024,
         }
 
 
-def child_parse(path: Path) -> dict:
-    from discogs_parser import ReleaseReader
+def child_parse(path: Path, workers: int) -> dict:
+    from discogs_parser.pipeline import run_releases
 
     clock = Clock()
-    count = sum(1 for _ in ReleaseReader(path))
+    summary = run_releases(path, [], workers=workers)
+    return clock.result(summary.releases)
+
+
+def child_lxml_fields(path: Path) -> dict:
+    from lxml import etree
+
+    clock = Clock()
+    count = 0
+    with gzip.open(path, "rb") as handle:
+        for _, elem in etree.iterparse(handle, events=("end",), tag="release"):
+            master = elem.find("master_id")
+            tracklist = elem.find("tracklist")
+            row = (
+                elem.get("id"),
+                elem.get("status"),
+                elem.findtext("title"),
+                tuple(
+                    (a.findtext("id"), a.findtext("name"), a.findtext("anv"), a.findtext("join"))
+                    for a in elem.iterfind("artists/artist")
+                ),
+                tuple(
+                    (node.get("name"), node.get("catno"), node.get("id"))
+                    for node in elem.iterfind("labels/label")
+                ),
+                tuple(
+                    (
+                        f.get("name"),
+                        f.get("qty"),
+                        f.get("text"),
+                        tuple(d.text for d in f.iterfind("descriptions/description")),
+                    )
+                    for f in elem.iterfind("formats/format")
+                ),
+                tuple(g.text for g in elem.iterfind("genres/genre")),
+                tuple(s.text for s in elem.iterfind("styles/style")),
+                elem.findtext("country"),
+                elem.findtext("released"),
+                elem.findtext("data_quality"),
+                None if master is None else (master.text, master.get("is_main_release")),
+                0 if tracklist is None else len(tracklist),
+            )
+            count += row is not None
+            elem.clear(keep_tail=True)
+            while elem.getprevious() is not None:
+                del elem.getparent()[0]
     return clock.result(count)
 
 
-def child_lxml(path: Path) -> dict:
+def child_lxml_bare(path: Path) -> dict:
     from lxml import etree
 
     clock = Clock()
@@ -75,49 +133,35 @@ def child_lxml(path: Path) -> dict:
     return clock.result(count)
 
 
-def child_etree(path: Path) -> dict:
-    import xml.etree.ElementTree as ET
-
-    clock = Clock()
-    count = 0
-    with gzip.open(path, "rb") as handle:
-        events = ET.iterparse(handle, events=("start", "end"))
-        _, root = next(events)
-        for event, elem in events:
-            if event == "end" and elem.tag == "release":
-                count += 1
-                root.clear()
-    return clock.result(count)
-
-
-def child_load(path: Path, count: int, keyspace: str) -> dict:
-    from discogs_parser.loader import loader_scope
+def child_load(path: Path, workers: int, keyspace: str) -> dict:
+    from discogs_parser.loader import LoaderSink
     from discogs_parser.pipeline import run_releases
     from discorecs.core.settings import load_settings
 
-    with loader_scope(load_settings(keyspace=keyspace)) as loader:
-        clock = Clock()
-        run_releases(path, [loader], limit=count)
-        return clock.result(loader.stats.written)
+    sink = LoaderSink(load_settings(keyspace=keyspace))
+    clock = Clock()
+    run_releases(path, [sink], workers=workers)
+    return clock.result(sink.stats.written)
 
 
-def child_loader(path: Path, count: int, keyspace: str) -> dict:
+def child_loader(path: Path, keyspace: str) -> dict:
     from discogs_parser import ReleaseReader
-    from discogs_parser.loader import loader_scope
+    from discogs_parser.loader import open_loader
     from discorecs.core.settings import load_settings
 
-    releases = list(itertools.islice(ReleaseReader(path), count))
-    settings = load_settings(keyspace=keyspace)
-    chunk = settings.loader.chunk_size
-    with loader_scope(settings) as loader:
+    releases = list(ReleaseReader(path))
+    cluster, loader = open_loader(load_settings(keyspace=keyspace))
+    try:
         clock = Clock()
-        for i in range(0, len(releases), chunk):
-            loader.write(releases[i : i + chunk])
+        for i in range(0, len(releases), 250):
+            loader.write(releases[i : i + 250])
         loader.flush()
         return clock.result(loader.stats.written)
+    finally:
+        cluster.shutdown()
 
 
-def child_driver(path: Path, count: int, keyspace: str) -> dict:
+def child_driver(path: Path, keyspace: str) -> dict:
     from cassandra.concurrent import execute_concurrent_with_args
 
     from discogs_parser import ReleaseReader
@@ -126,7 +170,7 @@ def child_driver(path: Path, count: int, keyspace: str) -> dict:
     from discorecs.core.settings import load_settings
     from discorecs.core.tables import RELEASES
 
-    rows = [release_row(r) for r in itertools.islice(ReleaseReader(path), count)]
+    rows = [release_row(r) for r in ReleaseReader(path)]
     with session_scope(load_settings(keyspace=keyspace)) as session:
         insert = session.prepare(RELEASES.insert(keyspace))
         clock = Clock()
@@ -136,10 +180,10 @@ def child_driver(path: Path, count: int, keyspace: str) -> dict:
 
 CHILDREN = {
     "parse": child_parse,
-    "loader": child_loader,
-    "lxml": child_lxml,
-    "etree": child_etree,
+    "lxml_fields": child_lxml_fields,
+    "lxml_bare": child_lxml_bare,
     "load": child_load,
+    "loader": child_loader,
     "driver": child_driver,
 }
 
@@ -159,9 +203,8 @@ def run_child(mode: str, *args: str, cpu: int | None = None) -> dict:
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"child {mode} failed with exit {proc.returncode}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"child {mode} failed with exit {os.waitstatus_to_exitcode(status)}")
     result = json.loads(output.decode().strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
     return result
@@ -180,25 +223,47 @@ def ensure_file(size: int) -> Path:
 
 def line(label: str, r: dict) -> str:
     rate = r["releases"] / r["seconds"]
-    per_cpu = r["releases"] / r["cpu_seconds"] if r["cpu_seconds"] else 0.0
+    cpu = r["cpu_seconds"] + r["workers_cpu_seconds"]
+    per_cpu = r["releases"] / cpu if cpu else 0.0
+    workers = (
+        f" workers_peak_rss={r['workers_peak_rss_mb']:4.0f}MB" if r["workers_cpu_seconds"] else ""
+    )
     return (
-        f"  {label:<16} releases={r['releases']:>7} seconds={r['seconds']:7.1f} "
-        f"rel/s={rate:8,.0f} rel/cpu-s={per_cpu:8,.0f} peak_rss={r['peak_rss_mb']:6.0f}MB"
+        f"  {label:<18} releases={r['releases']:>7} seconds={r['seconds']:6.1f} "
+        f"rel/s={rate:7,.0f} rel/cpu-s={per_cpu:7,.0f} peak_rss={r['peak_rss_mb']:4.0f}MB{workers}"
     )
 
 
-def bench_parse(sizes: list[int]) -> None:
+def best(mode: str, args: list[str], repeat: int, cpu: int | None = None) -> dict:
+    """The fastest of ``repeat`` runs (the box is shared: slower runs were interrupted more)."""
+    runs = [run_child(mode, *args, cpu=cpu) for _ in range(repeat)]
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def bench_parse(sizes: list[int], workers: int, repeat: int) -> None:
     cpu = sorted(os.sched_getaffinity(0))[-1]
     for size in sizes:
         path = ensure_file(size)
         mb = path.stat().st_size / 1e6
-        print(f"parse {path.name} ({mb:.0f} MB gz), one child per line, pinned to CPU {cpu}:")
-        for label, mode in (
-            ("discogs_parser", "parse"),
-            ("lxml bare", "lxml"),
-            ("etree ref", "etree"),
-        ):
-            print(line(label, run_child(mode, str(path), cpu=cpu)), flush=True)
+        print(f"parse {path.name} ({mb:.0f} MB gz), per core: pinned to CPU {cpu}", flush=True)
+        own = best("parse", [str(path), "1"], repeat, cpu)
+        print(line("discogs_parser", own), flush=True)
+        ref = best("lxml_fields", [str(path)], repeat, cpu)
+        print(line("lxml fields ref", ref), flush=True)
+        bare = best("lxml_bare", [str(path)], repeat, cpu)
+        print(line("lxml bare", bare), flush=True)
+        own_cpu = own["releases"] / own["cpu_seconds"]
+        print(
+            f"  per core: discogs_parser / lxml fields ref = "
+            f"{own_cpu / (ref['releases'] / ref['cpu_seconds']):.2f}, "
+            f"/ lxml bare = {own_cpu / (bare['releases'] / bare['cpu_seconds']):.2f}"
+        )
+        print(f"parse {path.name}, all CPUs, 1 process vs {workers} workers:", flush=True)
+        one = best("parse", [str(path), "1"], repeat)
+        print(line("1 process", one), flush=True)
+        many = best("parse", [str(path), str(workers)], repeat)
+        print(line(f"{workers} workers", many), flush=True)
+        print(f"  speed-up x{workers}: {one['seconds'] / many['seconds']:.2f}", flush=True)
 
 
 def cassandra_up() -> bool:
@@ -212,13 +277,24 @@ def cassandra_up() -> bool:
         return False
 
 
-def fresh_keyspace(name: str) -> None:
+def fresh_keyspace(name: str, *, indexes: bool) -> list[str]:
+    """Create the keyspace with the schema; without ``indexes``, drop those on ``releases``."""
     from discorecs.core.cassandra import apply_schema, session_scope
     from discorecs.core.settings import load_settings
 
     with session_scope(load_settings()) as session:
         session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
         apply_schema(session, name)
+        rows = session.execute(
+            "SELECT index_name FROM system_schema.indexes "
+            "WHERE keyspace_name = %s AND table_name = 'releases'",
+            (name,),
+        )
+        found = [row.index_name for row in rows]
+        if not indexes:
+            for index in found:
+                session.execute(f"DROP INDEX {name}.{index}", timeout=120)
+        return found
 
 
 def drop_keyspace(name: str) -> None:
@@ -229,38 +305,52 @@ def drop_keyspace(name: str) -> None:
         session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
 
 
-def bench_load(size: int, count: int) -> None:
+def bench_load(count: int, workers: int, sai: list[str]) -> None:
     if not cassandra_up():
         print("load: Cassandra is not answering on the configured host; skipped")
         return
-    path = ensure_file(size)
-    print(f"load first {count} releases of {path.name} into the local Cassandra:")
-    runs = (("parse+load", "load"), ("loader only", "loader"), ("driver ref", "driver"))
-    for label, mode in runs:
-        fresh_keyspace(BENCH_KEYSPACE)
-        print(line(label, run_child(mode, str(path), str(count), BENCH_KEYSPACE)), flush=True)
-    drop_keyspace(BENCH_KEYSPACE)
+    path = ensure_file(count)
+    try:
+        for variant in sai:
+            indexes = variant == "with"
+            found = fresh_keyspace(BENCH_KEYSPACE, indexes=indexes)
+            names = ", ".join(found) or "none in the schema"
+            state = f"with the SAI indexes on releases ({names})" if indexes else "without"
+            print(f"load {path.name} into the local Cassandra, {state}:", flush=True)
+            runs = (
+                (f"parse+load x{workers}", "load", [str(workers)]),
+                ("parse+load x1", "load", ["1"]),
+                ("loader only", "loader", []),
+                ("driver ref", "driver", []),
+            )
+            for label, mode, args in runs:
+                fresh_keyspace(BENCH_KEYSPACE, indexes=indexes)
+                print(line(label, run_child(mode, str(path), *args, BENCH_KEYSPACE)), flush=True)
+    finally:
+        drop_keyspace(BENCH_KEYSPACE)
 
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_child":
         mode, args = sys.argv[2], sys.argv[3:]
-        fn = CHILDREN[mode]
         typed = [Path(args[0]), *(int(a) if a.isdigit() else a for a in args[1:])]
-        print(json.dumps(fn(*typed)))
+        print(json.dumps(CHILDREN[mode](*typed)))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,500000", help="comma-separated release counts")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per parse line (best kept)")
     parser.add_argument("--load-count", type=int, default=100_000)
+    parser.add_argument("--sai", default="with,without", help="load with and/or without SAI")
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--no-parse", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if not args.no_parse:
-        bench_parse(sizes)
+        bench_parse(sizes, args.workers, args.repeat)
     if not args.no_load:
-        bench_load(max(sizes), args.load_count)
+        bench_load(args.load_count, args.workers, args.sai.split(","))
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

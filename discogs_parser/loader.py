@@ -11,6 +11,9 @@ atomicity across its rows, and none is needed: each row is still applied whole, 
 batch is simply sent again (upserts are idempotent). The byte cap keeps batches well under
 Cassandra's ``batch_size_fail_threshold`` (50 KiB by default).
 
+Loading runs in the parser processes (:class:`LoaderSink`), each with its own driver session,
+so parsing, the driver's encoding and Cassandra share every core.
+
 Resume: before a chunk is written, the ids of the chunk are looked up with
 ``SELECT release_id ... WHERE release_id IN ?`` (partition-key reads, answered from the bloom
 filters when absent) and the ones already present are dropped. Unlike "max loaded id", this
@@ -21,12 +24,11 @@ writes finish out of order), and it costs no full-table scan.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cassandra import DriverException, RequestExecutionException
-from cassandra.cluster import NoHostAvailable, ResponseFuture, Session
+from cassandra.cluster import Cluster, NoHostAvailable, ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType
 
 from discogs_parser.model import Release
@@ -41,7 +43,14 @@ _FIXED_WIDTH = 8
 
 
 class LoadError(Exception):
-    """Rows that still failed after the retries."""
+    """Rows that still failed after the retries (or Cassandra could not be reached).
+
+    Attributes:
+        written: Rows the failing loader had written before.
+
+    """
+
+    written: int = 0
 
 
 def release_row(release: Release) -> tuple:
@@ -209,16 +218,15 @@ class ReleaseLoader:
         return (batch, ())
 
 
-@contextmanager
-def loader_scope(settings: Settings, *, resume: bool = False) -> Iterator[ReleaseLoader]:
-    """Connect to Cassandra and yield a :class:`ReleaseLoader`; shut the driver down on exit.
+def open_loader(settings: Settings, *, resume: bool = False) -> tuple[Cluster, ReleaseLoader]:
+    """Connect to Cassandra and return a :class:`ReleaseLoader`; shut the cluster down when done.
 
     Args:
         settings: Where Cassandra listens, which keyspace to load into, the loader's tuning.
         resume: Skip the releases already in the table.
 
-    Yields:
-        A loader on an open session.
+    Returns:
+        The driver cluster and a loader on a session of it.
 
     Raises:
         LoadError: Cassandra is unreachable or the ``releases`` table is missing.
@@ -230,11 +238,79 @@ def loader_scope(settings: Settings, *, resume: bool = False) -> Iterator[Releas
     except (NoHostAvailable, DriverException, OSError) as exc:
         raise LoadError(f"cannot reach Cassandra at {where}: {exc}") from None
     try:
-        try:
-            loader = ReleaseLoader(session, settings.keyspace, settings.loader, resume=resume)
-        except (RequestExecutionException, DriverException) as exc:
-            table = f"{settings.keyspace}.releases"
-            raise LoadError(f"cannot prepare writes to {table}: {exc}") from None
-        yield loader
-    finally:
+        return cluster, ReleaseLoader(session, settings.keyspace, settings.loader, resume=resume)
+    except (RequestExecutionException, DriverException) as exc:
         cluster.shutdown()
+        table = f"{settings.keyspace}.releases"
+        raise LoadError(f"cannot prepare writes to {table}: {exc}") from None
+
+
+class _LoaderPart:
+    """A loader in one parser process: blocks wait here until committed, then are written."""
+
+    def __init__(self, settings: Settings, resume: bool) -> None:
+        self._cluster, self._loader = open_loader(settings, resume=resume)
+        self._pending: deque[tuple[int, list[Release]]] = deque()
+
+    def write(self, index: int, releases: list[Release]) -> None:
+        """Keep the block's releases until the block is committed."""
+        self._pending.append((index, releases))
+
+    def commit(self, through: int) -> None:
+        """Send the committed blocks' releases (without waiting for the last answers)."""
+        pending = self._pending
+        try:
+            while pending and pending[0][0] <= through:
+                self._loader.write(pending.popleft()[1])
+        except LoadError as exc:
+            exc.written = self._loader.stats.written
+            raise
+
+    def close(self) -> LoadStats:
+        """Wait for every write, drop uncommitted blocks, shut the driver down."""
+        self._pending.clear()
+        try:
+            self._loader.flush()
+        except LoadError as exc:
+            exc.written = self._loader.stats.written
+            raise
+        finally:
+            self._cluster.shutdown()
+        return self._loader.stats
+
+
+class LoaderSink:
+    """Load releases into Cassandra from the processes that parse them, one session each.
+
+    Args:
+        settings: Where Cassandra listens, which keyspace to load into, the loader's tuning.
+        resume: Skip the releases already in the table.
+
+    Attributes:
+        stats: Rows written and rows skipped as already loaded, over every part (set when the
+            run ends).
+
+    """
+
+    def __init__(self, settings: Settings, *, resume: bool = False) -> None:
+        self.settings = settings
+        self.resume = resume
+        self.stats = LoadStats()
+
+    def open(self) -> _LoaderPart:
+        """Connect and prepare the insert (in a parser process).
+
+        Raises:
+            LoadError: Cassandra is unreachable or the ``releases`` table is missing.
+
+        """
+        return _LoaderPart(self.settings, self.resume)
+
+    def accept(self, receipt: None) -> None:
+        """Nothing comes back: the parts write."""
+
+    def finish(self, closings: list[LoadStats]) -> None:
+        """Add up the parts' figures."""
+        for stats in closings:
+            self.stats.written += stats.written
+            self.stats.already_loaded += stats.already_loaded

@@ -1,27 +1,23 @@
-"""Parse a releases dump and hand complete releases, chunk by chunk, to the sinks."""
+"""Parse a releases dump, in one process or several, and hand the releases to the sinks in order.
+
+The dump is cut into blocks of whole records; an engine parses them (here, or in a pool of
+parser processes while this process reads the file) and the blocks' results are merged here in
+file order. Counts, logged bad records, the one-line error of a bad file and the order of what
+reaches the sinks are therefore the same for any number of workers.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
 
-from discogs_parser.model import Release
-from discogs_parser.parser import ParseStopped, ReleaseReader
+from discogs_parser.engines import Engine, InlineEngine, PoolEngine
+from discogs_parser.parser import BLOCK_BYTES, ParseStats, StopPoint
 from discogs_parser.progress import Progress
-
-
-class Sink(Protocol):
-    """Somewhere releases go: collect chunks with ``write``, wait for them with ``flush``."""
-
-    def write(self, releases: Sequence[Release]) -> None:
-        """Take one chunk of complete releases (may return before they are stored)."""
-
-    def flush(self) -> None:
-        """Return once every chunk written so far is stored."""
+from discogs_parser.sinks import Sink
+from discogs_parser.source import InputFailed, cut_blocks, open_dump
 
 
 @dataclass(frozen=True)
@@ -51,50 +47,23 @@ class RunStopped(Exception):
     """The input stopped early; everything parsed before the stop was handed to the sinks."""
 
 
-class JsonlSink:
-    """Write one JSON object per release, a line each, to an open text stream."""
-
-    def __init__(self, out: IO[str]) -> None:
-        self._out = out
-
-    def write(self, releases: Sequence[Release]) -> None:
-        """Write the chunk's releases as JSON lines."""
-        self._out.writelines(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in releases)
-
-    def flush(self) -> None:
-        """Flush the stream."""
-        self._out.flush()
-
-
-class ListSink:
-    """Keep the releases in memory (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self.releases: list[Release] = []
-
-    def write(self, releases: Sequence[Release]) -> None:
-        """Append the chunk."""
-        self.releases.extend(releases)
-
-    def flush(self) -> None:
-        """Nothing to wait for."""
-
-
 def run_releases(
     path: Path,
     sinks: Sequence[Sink],
     *,
+    workers: int = 1,
+    block_bytes: int = BLOCK_BYTES,
     limit: int | None = None,
-    chunk_size: int = 2000,
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Parse ``path`` and pass every complete release to each sink, in chunks.
+    """Parse ``path`` and pass every complete release to each sink, in file order.
 
     Args:
         path: A ``.xml`` or ``.xml.gz`` releases dump.
-        sinks: Where chunks go (Cassandra loader, JSONL writer …); flushed before returning.
+        sinks: Where releases go (Cassandra loader, JSONL writer …); finished before returning.
+        workers: Parser processes; 1 parses in this process. ``limit`` parses in this process.
+        block_bytes: Decompressed bytes per block.
         limit: Stop after this many good releases.
-        chunk_size: Releases per chunk handed to the sinks.
         progress: Where to report bytes read and releases done.
 
     Returns:
@@ -105,42 +74,43 @@ def run_releases(
             releases were handed to the sinks before the stop.
 
     """
-    reader = ReleaseReader(path)
-    releases = iter(reader)
     start = time.monotonic()
+    stats = ParseStats()
     done = 0
-    chunk: list[Release] = []
-
-    def hand_over(*, wait: bool = False) -> None:
-        nonlocal done
-        if chunk:
-            for sink in sinks:
-                sink.write(chunk)
-            done += len(chunk)
-            chunk.clear()
-        if wait:
-            for sink in sinks:
-                sink.flush()
-        if progress:
-            progress.update(reader.bytes_read, done)
-
+    stop: StopPoint | None = None
+    engine: Engine
+    if workers > 1 and limit is None:
+        engine = PoolEngine(sinks, workers)
+    else:
+        engine = InlineEngine(sinks, limit)
     try:
-        for release in releases:
-            chunk.append(release)
-            if len(chunk) >= chunk_size:
-                hand_over()
-            if limit is not None and done + len(chunk) >= limit:
-                break
-        hand_over(wait=True)
-    except ParseStopped as exc:
-        hand_over(wait=True)
-        skipped = reader.stats.skipped
-        raise RunStopped(f"{exc}; releases loaded={done} skipped={skipped}") from None
+        with open_dump(path) as source:
+            try:
+                for outcome in engine.outcomes(cut_blocks(source, block_bytes)):
+                    result = outcome.result
+                    stats.add(result)
+                    for sink, receipt in zip(sinks, outcome.receipts, strict=True):
+                        sink.accept(receipt)
+                    engine.commit(result.index)
+                    done += result.good
+                    if progress:
+                        progress.update(outcome.raw_position, done)
+                    if result.error is not None:
+                        stop = StopPoint.of_block(
+                            result, outcome.raw_position, outcome.xml_position
+                        )
+                        break
+            except InputFailed as failure:
+                stop = StopPoint.of_input(failure)
+            message = stop.message(path, source, stats) if stop else ""
     finally:
-        releases.close()  # type: ignore[attr-defined]
+        closings = engine.close()
+        for sink, parts in zip(sinks, closings, strict=True):
+            sink.finish(parts)
         if progress:
             progress.close()
-    stats = reader.stats
+    if stop is not None:
+        raise RunStopped(f"{message}; releases loaded={done} skipped={stats.skipped}")
     return RunSummary(
         releases=done,
         skipped=stats.skipped,

@@ -1,9 +1,19 @@
-"""Open ``.xml`` and ``.xml.gz`` dumps through one path, counting the bytes read of the total."""
+"""Open ``.xml`` and ``.xml.gz`` dumps through one path and cut them into blocks of whole records.
+
+The bytes read of the total are counted for progress. A block is a run of complete
+``<release>`` records that parses on its own inside the document's head (XML declaration, root
+start tag) and the root's closing tag, so blocks can be parsed one by one, in any process, and
+the records come out as a streaming parse of the whole file gives them. Cutting relies on
+``</release>`` closing a record wherever it appears, as in the Discogs dumps (no CDATA sections
+or comments holding that text).
+"""
 
 from __future__ import annotations
 
 import gzip
 import io
+import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,11 +24,17 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class CountingReader(io.RawIOBase):
-    """A read-only stream that counts the bytes handed out by the stream it wraps."""
+    """A read-only stream that counts the bytes handed out by the stream it wraps.
+
+    It reads with the wrapped stream's ``read1`` when it has one: one read of what lies
+    beneath, so a decompressor that fails on a truncated file loses nothing it had already
+    decompressed.
+    """
 
     def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self._inner = inner
+        self._read = getattr(inner, "read1", inner.read)
         self.position = 0
 
     def readable(self) -> bool:
@@ -27,7 +43,7 @@ class CountingReader(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         """Fill ``buffer`` from the wrapped stream and count the bytes."""
-        data = self._inner.read(len(buffer))
+        data = self._read(len(buffer))
         size = len(data)
         buffer[:size] = data
         self.position += size
@@ -35,7 +51,7 @@ class CountingReader(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes from the wrapped stream and count them."""
-        data = self._inner.read(size)
+        data = self._read(size)
         self.position += len(data)
         return data
 
@@ -89,3 +105,137 @@ def open_dump(path: Path) -> Iterator[DumpSource]:
             raw=raw,
             xml=xml,
         )
+
+
+_RECORD_START = re.compile(rb"<release[\s>/]")
+_RECORD_END = b"</release>"
+_START_TAG = re.compile(rb"<([^\s/>!?]+)")
+
+
+class InputFailed(Exception):
+    """The file could not be read (or decompressed) to its end.
+
+    Attributes:
+        raw_position: Bytes of the file read when it failed.
+        xml_position: Decompressed bytes read when it failed.
+
+    """
+
+    def __init__(self, reason: str, raw_position: int, xml_position: int) -> None:
+        super().__init__(reason)
+        self.raw_position = raw_position
+        self.xml_position = xml_position
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of whole ``<release>`` records, parsed on its own inside the document's frame.
+
+    Attributes:
+        index: Position of the block in the file, from 0.
+        head: The document's bytes before its first record (XML declaration, root start tag).
+        tail: The root's closing tag, appended unless the block is the last.
+        data: The records, from the start of one to the end of another.
+        first_line: Line of the file on which ``data`` starts.
+        last: The block runs to the end of the file (the root's own closing tag included).
+        raw_position: Bytes of the file read when the block was cut.
+        xml_position: Decompressed bytes read when the block was cut.
+
+    """
+
+    index: int
+    head: bytes
+    tail: bytes
+    data: bytes
+    first_line: int
+    last: bool
+    raw_position: int
+    xml_position: int
+
+    def file_line(self, line: int) -> int:
+        """Map a line of the parsed ``head + data + tail`` to the line of the file."""
+        head_lines = self.head.count(b"\n")
+        return line if line <= head_lines else line - head_lines - 1 + self.first_line
+
+
+def cut_blocks(source: DumpSource, block_bytes: int) -> Iterator[Block]:
+    """Cut the dump into blocks of about ``block_bytes`` bytes of whole records, in order.
+
+    Each round reads ``block_bytes`` more and cuts right after the last ``</release>`` read; a
+    record longer than that makes a longer block. The last block holds the rest of the file,
+    whatever it is, so a truncated or malformed ending is found by the XML parser where a plain
+    parse would find it. A file with no record at all is one last block without a head.
+
+    Args:
+        source: An opened dump.
+        block_bytes: Decompressed bytes read at a time.
+
+    Yields:
+        The blocks; together their heads-less ``data`` is the whole decompressed file.
+
+    Raises:
+        InputFailed: Reading or decompressing failed; the whole records read before the
+            failure were yielded first.
+
+    """
+    read = source.stream.read
+    head: bytes | None = None
+    tail = b""
+    pending = b""
+    line = 1
+    index = 0
+    while True:
+        failure: Exception | None = None
+        parts = [pending]
+        size = len(pending)
+        goal = size + block_bytes
+        while size < goal:
+            try:
+                chunk = read(goal - size)
+            except (EOFError, OSError, zlib.error) as exc:
+                failure = exc
+                break
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        pending = b"".join(parts)
+        ended = failure is not None or size < goal
+        if head is None:
+            start = _RECORD_START.search(pending)
+            if start is None and not ended:
+                continue
+            if start is not None:
+                head, pending = pending[: start.start()], pending[start.start() :]
+                tags = _START_TAG.findall(head)
+                tail = b"</" + tags[-1] + b">" if tags else b""
+                line += head.count(b"\n")
+        if failure is not None:
+            cut = pending.rfind(_RECORD_END)
+            if head is not None and cut >= 0:
+                yield _block(source, index, head, tail, pending[: cut + len(_RECORD_END)], line)
+            raise InputFailed(str(failure), source.raw.position, source.xml.position)
+        if ended:
+            yield _block(source, index, head or b"", tail, pending, line, last=True)
+            return
+        cut = pending.rfind(_RECORD_END)
+        if cut < 0:
+            continue
+        cut += len(_RECORD_END)
+        data, pending = pending[:cut], pending[cut:]
+        yield _block(source, index, head or b"", tail, data, line)
+        index += 1
+        line += data.count(b"\n")
+
+
+def _block(
+    source: DumpSource,
+    index: int,
+    head: bytes,
+    tail: bytes,
+    data: bytes,
+    line: int,
+    *,
+    last: bool = False,
+) -> Block:
+    return Block(index, head, tail, data, line, last, source.raw.position, source.xml.position)

@@ -10,12 +10,13 @@ loudly instead of falling back to a default. The defaults fit the local cluster 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,12 @@ from discorecs.core.topics import TOPIC_NAMES
 ENV_PREFIX = "DISCORECS_"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+Consistency = Literal[
+    "ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"
+]
+"""A Cassandra consistency level, by the name both the driver and the connector use."""
 
 
 def _default_root() -> Path:
@@ -39,29 +46,96 @@ class Group(BaseModel):
 
 
 class KafkaSettings(Group):
-    """Where the broker listens and how topics are laid out."""
+    """Where the brokers listen and how topics are laid out.
 
-    host: str = "127.0.0.1"
+    With several nodes, broker ``i`` (from 1) listens on ``host`` plus ``i - 1`` (127.0.0.1,
+    127.0.0.2, ...: on Linux the whole of 127/8 is loopback), on the same ports.
+    """
+
+    host: str = Field("127.0.0.1", description="Address of the first broker.")
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
     partitions: int = Field(4, description="Partitions of each pipeline topic.")
+    bootstrap_servers: str | None = Field(
+        None,
+        description="host:port of each broker, comma-separated, in node order (default: "
+        "every node's host:port); the launcher starts broker i on the i-th host.",
+    )
+    cluster_id: str | None = Field(
+        None, description="KRaft cluster id (default: generated once per cluster folder)."
+    )
+    session_timeout_ms: int = Field(
+        9000, description="broker.session.timeout.ms: a silent broker is fenced after this."
+    )
 
 
 class CassandraSettings(Group):
-    """Where the Cassandra node listens."""
+    """Where the Cassandra nodes listen and how the application reads and writes.
 
-    host: str = "127.0.0.1"
+    With several nodes, node ``i`` (from 1) listens on ``host`` plus ``i - 1``, on the same ports;
+    the first node is the seed.
+    """
+
+    host: str = Field("127.0.0.1", description="Address of the first node (the seed).")
     port: int = 9042
     storage_port: int = 7000
     heap: str = "1g"
     request_timeout_s: float = 60.0
+    contact_points: str | None = Field(
+        None,
+        description="Host of each node, comma-separated, in node order (default: every "
+        "node's host); the driver starts from them, the launcher starts node i on the i-th.",
+    )
+    consistency: Consistency = Field(
+        "QUORUM", description="Consistency level of every driver read and write."
+    )
+    commitlog_sync_period_ms: int = Field(
+        100,
+        description="commitlog_sync_period of the launched nodes: the commit log is synced this "
+        "often; the stream's durability barrier waits 1.2 x 1.5 periods a micro-batch.",
+    )
 
 
 class SparkSettings(Group):
-    """The Spark session of the stream and the hourly job."""
+    """The Spark session of the stream and the hourly job, and the standalone cluster's layout.
 
-    master: str = "local[2]"
+    With one node the jobs run in ``local[2]``; with more, ``cluster up`` starts a standalone
+    master and ``workers`` workers (pyspark's own ``bin/spark-class``) and the jobs are submitted
+    to it, each taking ``cores_max`` cores in executors of ``executor_cores``.
+    """
+
+    master: str | None = Field(
+        None, description="Spark master URL (default: local[2], or the standalone master)."
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Address the master (and, unless spark.master says "
+        "otherwise, the workers' master URL) and the workers bind.",
+    )
+    driver_host: str = Field("127.0.0.1", description="Address executors reach the driver at.")
+    driver_bind_address: str = Field("127.0.0.1", description="Address the driver binds.")
+    master_port: int = 7077
+    master_ui_port: int = Field(8080, description="Master web UI (its /json is the health check).")
+    worker_ui_port: int = Field(8081, description="Web UI of worker 1; worker i uses + i - 1.")
+    workers: int = Field(2, description="Standalone workers (with more than one node).")
+    worker_cores: int = Field(2, description="Cores each worker offers (SPARK_WORKER_CORES).")
+    worker_memory: str = Field("1g", description="Memory each worker offers to executors.")
+    daemon_heap: str = Field("256m", description="Heap of the master and worker daemons.")
+    worker_timeout_s: int = Field(
+        10, description="spark.worker.timeout: the master drops a silent worker after this."
+    )
+    executor_memory: str = Field("512m", description="spark.executor.memory (standalone).")
+    executor_cores: int = Field(1, description="spark.executor.cores (standalone).")
+    cores_max: int = Field(
+        2, description="spark.cores.max: cores one job takes, so the stream and hourly share."
+    )
+    input_consistency: Consistency = Field(
+        "QUORUM", description="spark.cassandra.input.consistency.level"
+    )
+    output_consistency: Consistency = Field(
+        "QUORUM", description="spark.cassandra.output.consistency.level"
+    )
     driver_memory: str = "2g"
     shuffle_partitions: int = 4
     connector_concurrent_writes: int = Field(
@@ -135,7 +209,13 @@ class ScoringSettings(Group):
 class LoaderSettings(Group):
     """The Discogs release loader (``discorecs parse releases``)."""
 
-    chunk_size: int = Field(2000, description="Releases handed to the sinks at once.")
+    workers: int = Field(
+        default_factory=lambda: len(os.sched_getaffinity(0)),
+        description="Parser processes (default: the CPUs available to this process).",
+    )
+    block_bytes: int = Field(
+        1 << 20, description="Decompressed XML bytes a parser process takes at a time."
+    )
     concurrency: int = Field(16, description="Write requests in flight.")
     batch_rows: int = Field(25, description="Rows per UNLOGGED batch (1: single-row inserts).")
     batch_bytes: int = Field(24_000, description="Upper bound of one batch's values.")
@@ -200,6 +280,12 @@ class Settings(BaseSettings):
     keyspace: str = "discorecs"
     topic_prefix: str = Field("", description="Prefix of every topic name (tests isolate with it).")
     startup_timeout_s: float = 180.0
+    nodes: int = Field(
+        1,
+        ge=1,
+        description="Cassandra and Kafka nodes (replication min(3, nodes)); more than one adds "
+        "a Spark standalone master and workers.",
+    )
 
     kafka: KafkaSettings = KafkaSettings()
     cassandra: CassandraSettings = CassandraSettings()
@@ -233,9 +319,63 @@ class Settings(BaseSettings):
         return self.checkpoint_dir or self.cluster_path / "checkpoints" / self.keyspace
 
     @property
+    def replication_factor(self) -> int:
+        """Copies of each Cassandra row and Kafka record: ``min(3, nodes)``."""
+        return min(3, self.nodes)
+
+    def _node_host(self, listed: str | None, first: str, index: int) -> str:
+        """Host of node ``index`` (from 1): the i-th of ``listed``, else ``first`` + i - 1.
+
+        Raises:
+            ValueError: ``first`` is not an IP address and there is more than one node.
+
+        """
+        if listed:
+            return listed.split(",")[index - 1].strip()
+        if index == 1:
+            return first
+        try:
+            return str(ipaddress.ip_address(first) + index - 1)
+        except ValueError as error:
+            raise ValueError(
+                f"{first!r} is not an IP address: with {self.nodes} nodes set the host to one "
+                "or list the nodes (kafka.bootstrap_servers, cassandra.contact_points)"
+            ) from error
+
+    def kafka_host(self, index: int) -> str:
+        """Host of Kafka node ``index`` (from 1)."""
+        servers = self.kafka.bootstrap_servers
+        listed = (
+            ",".join(s.strip().rsplit(":", 1)[0] for s in servers.split(",")) if servers else None
+        )
+        return self._node_host(listed, self.kafka.host, index)
+
+    def cassandra_host(self, index: int) -> str:
+        """Host of Cassandra node ``index`` (from 1); node 1 is the seed."""
+        return self._node_host(self.cassandra.contact_points, self.cassandra.host, index)
+
+    @property
     def kafka_bootstrap(self) -> str:
-        """``host:port`` of the Kafka broker's client listener."""
-        return f"{self.kafka.host}:{self.kafka.port}"
+        """``host:port,...`` of every Kafka broker's client listener."""
+        if self.kafka.bootstrap_servers:
+            return self.kafka.bootstrap_servers
+        return ",".join(f"{self.kafka_host(i)}:{self.kafka.port}" for i in range(1, self.nodes + 1))
+
+    @property
+    def cassandra_hosts(self) -> list[str]:
+        """The addresses the Cassandra driver and the connector start from."""
+        if self.cassandra.contact_points:
+            return [h.strip() for h in self.cassandra.contact_points.split(",") if h.strip()]
+        return [self.cassandra_host(i) for i in range(1, self.nodes + 1)]
+
+    @property
+    def spark_master_url(self) -> str:
+        """``spark.master``: the setting, else the standalone master with more than one node."""
+        if self.spark.master:
+            return self.spark.master
+        if self.nodes > 1:
+            return f"spark://{self.spark.host}:{self.spark.master_port}"
+        return "local[2]"
 
     def topic(self, name: str) -> str:
         """Full topic name for one of :data:`TOPIC_NAMES`, with the configured prefix."""

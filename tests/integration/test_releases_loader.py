@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from discogs_parser import ReleaseReader
-from discogs_parser.loader import loader_scope, release_row
+from discogs_parser.loader import LoaderSink, release_row
 from discogs_parser.pipeline import run_releases
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
@@ -22,10 +22,10 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 pytestmark = pytest.mark.integration
 
 
-def load(settings: Settings, path: Path = SAMPLE) -> tuple[int, int]:
-    with loader_scope(settings) as loader:
-        summary = run_releases(path, [loader], chunk_size=128)
-        return summary.releases, loader.stats.written
+def load(settings: Settings, path: Path = SAMPLE, workers: int = 1) -> tuple[int, int]:
+    loader = LoaderSink(settings)
+    summary = run_releases(path, [loader], workers=workers, block_bytes=64 * 1024)
+    return summary.releases, loader.stats.written
 
 
 def all_rows(settings: Settings) -> dict[int, tuple]:
@@ -80,7 +80,7 @@ def test_sample_reads_back_with_cqlsh(keyspace: Settings, cqlsh: Callable[[str],
 def test_loading_twice_leaves_the_same_rows(keyspace: Settings) -> None:
     load(keyspace)
     first = all_rows(keyspace)
-    load(keyspace)
+    assert load(keyspace, workers=2) == (800, 800)
     assert all_rows(keyspace) == first
 
 
@@ -90,9 +90,9 @@ def test_resume_writes_only_the_missing_releases(keyspace: Settings) -> None:
         delete = session.prepare(RELEASES.delete(keyspace.keyspace, ["release_id"]))
         for release_id in (1, 2, 14220612):
             session.execute(delete, (release_id,))
-    with loader_scope(keyspace, resume=True) as loader:
-        run_releases(SAMPLE, [loader], chunk_size=128)
-        assert (loader.stats.written, loader.stats.already_loaded) == (3, 797)
+    loader = LoaderSink(keyspace, resume=True)
+    run_releases(SAMPLE, [loader], workers=2, block_bytes=64 * 1024)
+    assert (loader.stats.written, loader.stats.already_loaded) == (3, 797)
     assert len(all_rows(keyspace)) == 800
 
 

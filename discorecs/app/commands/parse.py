@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from discogs_parser.loader import LoadError, loader_scope
-from discogs_parser.pipeline import JsonlSink, RunStopped, Sink, run_releases
+from discogs_parser.loader import LoadError, LoaderSink
+from discogs_parser.pipeline import RunStopped, run_releases
 from discogs_parser.progress import make_progress
+from discogs_parser.sinks import JsonlSink, Sink
 from discorecs.app.options import setting_option
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import load_settings
@@ -32,7 +33,13 @@ def parse() -> None:
 )
 @click.option("--no-load", is_flag=True, help="Parse and count only; no Cassandra.")
 @click.option("--resume", is_flag=True, help="Skip releases already in the releases table.")
-@setting_option("--chunk-size", setting="loader.chunk_size", type=click.IntRange(min=1))
+@setting_option(
+    "--workers",
+    setting="loader.workers",
+    type=click.IntRange(min=1),
+    help="Parser processes (each loads what it parses); 1: parse in this process.",
+)
+@setting_option("--block-bytes", setting="loader.block_bytes", type=click.IntRange(min=1024))
 @setting_option("--concurrency", setting="loader.concurrency", type=click.IntRange(min=1))
 @setting_option(
     "--batch-rows",
@@ -47,7 +54,8 @@ def releases(
     jsonl: Path | None,
     no_load: bool,
     resume: bool,
-    chunk_size: int,
+    workers: int,
+    block_bytes: int,
     concurrency: int,
     batch_rows: int,
     progress: bool,
@@ -56,32 +64,42 @@ def releases(
 
     Ends with one line, ``releases=N skipped=M unknown_genres=K seconds=S rate=R/s`` (on stderr
     when the JSON lines go to stdout). A truncated or corrupt file stops with one error line
-    saying where it stopped and how many releases were loaded, and exit status 1.
+    saying where it stopped and how many releases were loaded, and exit status 1. With
+    ``--workers N`` the file is read here and parsed (and loaded) by N processes; the output is
+    the same releases in the same order. ``--limit`` parses in this process.
     """
     load = not (no_load or jsonl)
     if resume and not load:
         raise click.UsageError("--resume only applies when loading into Cassandra")
     settings = load_settings().with_updates(
-        loader={"chunk_size": chunk_size, "concurrency": concurrency, "batch_rows": batch_rows}
+        loader={
+            "workers": workers,
+            "block_bytes": block_bytes,
+            "concurrency": concurrency,
+            "batch_rows": batch_rows,
+        }
     )
-    loader = None
+    loader = LoaderSink(settings, resume=resume) if load else None
     try:
         with ExitStack() as stack:
             sinks: list[Sink] = []
             if jsonl:
                 out = click.open_file(str(jsonl), "w", encoding="utf-8")
                 sinks.append(JsonlSink(stack.enter_context(out)))
-            if load:
-                loader = stack.enter_context(loader_scope(settings, resume=resume))
+            if loader:
                 sinks.append(loader)
-            display = make_progress(path.stat().st_size, path.name, enabled=progress)
             summary = run_releases(
-                path, sinks, limit=limit, chunk_size=chunk_size, progress=display
+                path,
+                sinks,
+                workers=workers,
+                block_bytes=block_bytes,
+                limit=limit,
+                progress=make_progress(path.stat().st_size, path.name, enabled=progress),
             )
     except RunStopped as exc:
         raise click.ClickException(str(exc)) from None
     except LoadError as exc:
-        written = loader.stats.written if loader else 0
+        written = (loader.stats.written if loader else 0) + exc.written
         message = f"{path.name}: load failed: {exc}; releases loaded={written}"
         raise click.ClickException(message) from None
     if loader and loader.stats.already_loaded:

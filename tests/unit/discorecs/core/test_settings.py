@@ -125,3 +125,54 @@ def test_env_name_of_a_setting() -> None:
 def test_setting_default_is_the_group_default() -> None:
     assert setting_default("streaming.max_offsets") == 200_000
     assert setting_default("loader.batch_rows") == Settings().loader.batch_rows
+
+
+def test_one_node_by_default_addresses_unchanged() -> None:
+    settings = Settings()
+    assert settings.nodes == 1 and settings.replication_factor == 1
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.cassandra_hosts == ["127.0.0.1"]
+    assert settings.spark_master_url == "local[2]"
+
+
+def test_node_i_listens_on_the_ith_loopback_address(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("DISCORECS_NODES", "3")
+    clean_environment.setenv("DISCORECS_KAFKA_PORT", "19092")
+    clean_environment.setenv("DISCORECS_SPARK_MASTER_PORT", "17077")
+    settings = Settings()
+    assert settings.replication_factor == 3
+    assert settings.kafka_bootstrap == "127.0.0.1:19092,127.0.0.2:19092,127.0.0.3:19092"
+    assert settings.cassandra_hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert settings.spark_master_url == "spark://127.0.0.1:17077"
+    assert Settings(nodes=5).replication_factor == 3
+    assert Settings(nodes=3, spark={"master": "local[1]"}).spark_master_url == "local[1]"
+
+
+def test_listed_nodes_win_over_derived_addresses() -> None:
+    settings = Settings(
+        nodes=3,
+        kafka={"host": "kafka-1", "bootstrap_servers": "kafka-1:9092,kafka-2:9092,kafka-3:9092"},
+        cassandra={"host": "cassandra-1", "contact_points": "cassandra-1, cassandra-2,cassandra-3"},
+    )
+    assert settings.kafka_bootstrap == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
+    assert [settings.kafka_host(i) for i in (1, 2, 3)] == ["kafka-1", "kafka-2", "kafka-3"]
+    assert settings.cassandra_hosts == ["cassandra-1", "cassandra-2", "cassandra-3"]
+    assert settings.cassandra_host(2) == "cassandra-2"
+
+
+def test_several_nodes_need_addresses_they_can_count_from() -> None:
+    settings = Settings(nodes=3, cassandra={"host": "db.example"})
+    assert settings.cassandra_host(1) == "db.example"
+    with pytest.raises(ValueError, match="not an IP address"):
+        settings.cassandra_host(2)
+
+
+def test_nodes_and_consistency_levels_are_validated() -> None:
+    with pytest.raises(ValidationError):
+        Settings(nodes=0)
+    with pytest.raises(ValidationError):
+        Settings(cassandra={"consistency": "MOST"})
+    assert Settings(spark={"output_consistency": "ALL"}).spark.output_consistency == "ALL"
+    assert env_name("nodes") == "DISCORECS_NODES"

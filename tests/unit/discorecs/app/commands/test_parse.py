@@ -27,10 +27,21 @@ def test_cli_summary_line(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 800
 
 
+def test_cli_workers_write_the_same_lines(tmp_path: Path) -> None:
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.jsonl"
+        args = ["releases", str(SAMPLE), "--jsonl", str(out), "--block-bytes", "20000"]
+        result = CliRunner().invoke(parse, [*args, "--workers", workers])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 800
+
+
 def test_cli_truncated_file_is_one_line_and_nonzero(tmp_path: Path) -> None:
     path = tmp_path / "truncated.xml.gz"
     path.write_bytes(SAMPLE.read_bytes()[:300_000])
-    result = CliRunner().invoke(parse, ["releases", str(path), "--no-load"])
+    result = CliRunner().invoke(parse, ["releases", str(path), "--no-load", "--workers", "2"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     errors = result.stderr.strip().splitlines()
@@ -48,5 +59,6 @@ def test_help_names_the_loader_settings() -> None:
     result = CliRunner().invoke(parse, ["releases", "--help"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "env var: DISCORECS_LOADER_CHUNK_SIZE; default: 2000" in text
+    assert "env var: DISCORECS_LOADER_WORKERS; default: " in text
+    assert "env var: DISCORECS_LOADER_BLOCK_BYTES; default: 1048576" in text
     assert "env var: DISCORECS_LOADER_BATCH_ROWS; default: 25" in text

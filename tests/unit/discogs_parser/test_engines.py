@@ -1,0 +1,71 @@
+"""Engines: a failure in a parser process reaches the caller, the other processes stop cleanly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from discogs_parser.engines import InlineEngine, PoolEngine
+from discogs_parser.model import Release
+from discogs_parser.pipeline import run_releases
+from discogs_parser.sinks import ListSink
+from discogs_parser.source import cut_blocks, open_dump
+from tests.support import SAMPLE
+
+
+class Broken(Exception):
+    pass
+
+
+class FailingSink(ListSink):
+    """Its parts fail on the block ``fail_at`` (-1: when opened)."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+
+    def open(self) -> Any:
+        if self.fail_at < 0:
+            raise Broken("cannot open")
+        part = super().open()
+        fail_at = self.fail_at
+
+        class Part:
+            def write(self, index: int, releases: list[Release]) -> Any:
+                if index == fail_at:
+                    raise Broken(f"block {index}")
+                return part.write(index, releases)
+
+            def commit(self, through: int) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+
+        return Part()
+
+
+@pytest.mark.parametrize(("fail_at", "message"), [(-1, "cannot open"), (5, "block 5")])
+def test_a_part_failure_is_raised_by_the_pool(fail_at: int, message: str) -> None:
+    sink = FailingSink(fail_at)
+    with pytest.raises(Broken, match=message):
+        run_releases(SAMPLE, [sink], workers=2, block_bytes=20_000)
+    assert len(sink.releases) < 800
+
+
+def test_pool_and_inline_engines_yield_the_same_outcomes() -> None:
+    def outcomes(engine: Any) -> list[tuple[int, int, list[Release]]]:
+        with open_dump(SAMPLE) as source:
+            got = [
+                (o.result.index, o.result.good, o.receipts[0])
+                for o in engine.outcomes(cut_blocks(source, 30_000))
+            ]
+        assert engine.close() == [[None] * workers]
+        return got
+
+    workers = 1
+    inline = outcomes(InlineEngine([ListSink()]))
+    workers = 3
+    pooled = outcomes(PoolEngine([ListSink()], workers, depth=1))
+    assert pooled == inline and len(inline) > 20
