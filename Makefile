@@ -9,7 +9,7 @@ MVN := mvn -q -B -f deployment/pom.xml
 SERVICES := kafka cassandra spark
 PYTEST_ARGS ?=
 
-.PHONY: help venv jars browser cluster down status schema demo test test-faults unit integration lint clean
+.PHONY: help venv jars browser cluster down status schema demo test test-faults test-multinode unit integration lint clean
 
 help:
 	@echo "make demo   - venv, jars, local cluster, the whole pipeline on the shipped sample"
@@ -66,16 +66,20 @@ demo: schema
 
 test: venv jars browser lint
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
-	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -q -m "integration and not fault and not multinode" $(PYTEST_ARGS)
 
 test-faults: venv jars
-	$(BIN)/pytest tests/integration -q -m fault $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -q -m "fault and not multinode" $(PYTEST_ARGS)
+
+# A three-node cluster of its own (.cluster/multinode, private ports), node faults under load.
+test-multinode: venv jars
+	$(BIN)/pytest tests/integration -q -m multinode $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
 integration: venv jars browser
-	$(BIN)/pytest tests/integration -q -m "integration and not fault" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -q -m "integration and not fault and not multinode" $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

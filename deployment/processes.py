@@ -113,18 +113,26 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def spawn(argv: list[str], log_path: Path, cwd: Path) -> int:
+def spawn(argv: list[str], log_path: Path, cwd: Path, env: dict[str, str] | None = None) -> int:
     """Start ``argv`` detached in its own session, stdout and stderr appended to ``log_path``.
+
+    Args:
+        argv: The command line.
+        log_path: Where its output goes.
+        cwd: Its working folder (created if missing).
+        env: Its environment (None: this process's).
 
     Returns:
         The new process id.
 
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    cwd.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             argv,
             cwd=cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

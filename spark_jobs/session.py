@@ -22,14 +22,33 @@ def spark_jars(settings: Settings) -> list[str]:
     return jars
 
 
+def standalone_config(settings: Settings) -> dict[str, str]:
+    """Executor sizing for a standalone master (``spark://``); nothing for ``local[...]``.
+
+    Each job takes at most ``cores_max`` cores, so the stream and the hourly job both get
+    executors; a job's executors are spread over the workers, so losing one worker leaves it
+    running on the others while Spark reruns the lost tasks.
+    """
+    if not settings.spark_master_url.startswith("spark://"):
+        return {}
+    spark = settings.spark
+    return {
+        "spark.executor.memory": spark.executor_memory,
+        "spark.executor.cores": str(spark.executor_cores),
+        "spark.cores.max": str(spark.cores_max),
+    }
+
+
 def spark_session(settings: Settings, app_name: str) -> SparkSession:
     """Build (or return the running) SparkSession configured for the local cluster.
 
     The connector jars come from ``spark.jars`` (never ``spark.jars.packages``, which would need
-    Ivy and the network at run time). Workers run the same Python as the driver.
+    Ivy and the network at run time). Executors run the same Python as the driver
+    (``spark.pyspark.python``: this venv's, on every worker of the same machine or image).
+    The master is ``settings.spark_master_url``: ``local[2]``, or the standalone master.
 
     Args:
-        settings: Spark master/memory, Cassandra address and jar folder.
+        settings: Spark master/memory, Cassandra addresses and consistency, jar folder.
         app_name: Name shown in logs and the Spark UI.
 
     Returns:
@@ -38,26 +57,31 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
     """
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["SPARK_LOCAL_IP"] = settings.spark.driver_bind_address
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
     log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+    builder = SparkSession.builder.master(settings.spark_master_url)
+    for key, value in standalone_config(settings).items():
+        builder = builder.config(key, value)
     builder = (
-        SparkSession.builder.master(settings.spark.master)
-        .appName(app_name)
+        builder.appName(app_name)
+        .config("spark.pyspark.python", sys.executable)
         .config("spark.driver.extraJavaOptions", log_option)
         .config("spark.executor.extraJavaOptions", log_option)
         .config("spark.jars", ",".join(spark_jars(settings)))
         .config("spark.driver.memory", settings.spark.driver_memory)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", settings.spark.driver_bind_address)
+        .config("spark.driver.host", settings.spark.driver_host)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(settings.spark.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-        .config("spark.cassandra.connection.host", settings.cassandra.host)
+        .config("spark.cassandra.connection.host", ",".join(settings.cassandra_hosts))
         .config("spark.cassandra.connection.port", str(settings.cassandra.port))
+        .config("spark.cassandra.input.consistency.level", settings.spark.input_consistency)
+        .config("spark.cassandra.output.consistency.level", settings.spark.output_consistency)
         .config("spark.cassandra.output.batch.grouping.key", "partition")
         .config(
             "spark.cassandra.output.concurrent.writes",

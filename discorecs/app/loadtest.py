@@ -4,6 +4,13 @@ Each run gets its own keyspace and topics (the shipped Discogs sample as catalog
 ``discorecs stream`` as a child process (the job under test, which a fault may kill), produces
 at the requested rate in a thread, prints one line a second, drains, and compares Cassandra and
 the dead-letter topic with the producer's ground truth.
+
+Faults (:data:`FAULTS`) break one thing a third of the way in and repair it later, with no
+other step: the stream job (``kill-stream``), Kafka or Cassandra as a whole
+(``restart-kafka``, ``stop-cassandra``), one process with ``kill -9`` (``kill-cassandra``: a
+Cassandra node; ``kill-kafka-leader``: the broker leading a partition of the busiest topic;
+``kill-spark-worker``: a Spark standalone worker and its executors), or a Spark worker while the
+hourly job runs after the load (``kill-spark-worker-hourly``, whose output is checked too).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from confluent_kafka import KafkaException
@@ -28,6 +36,7 @@ from deployment import cluster
 from discorecs.app.sample import sample_releases
 from discorecs.app.verify import (
     Discrepancy,
+    PipelineState,
     cassandra_state,
     compare,
     dead_letter_state,
@@ -36,6 +45,7 @@ from discorecs.app.verify import (
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.catalog import load_cassandra
 from discorecs.core.settings import Settings
+from discorecs.core.tables import USERS_SCORED
 from discorecs.core.topics import apply_topics, delete_topics
 from kafka_producers.producer import ProduceStats, produce_stream
 from kafka_producers.synthetic import EventStream
@@ -51,7 +61,16 @@ from spark_jobs.stream.progress import (
 )
 
 DISCORECS = str(Path(sys.executable).parent / "discorecs")
-FAULTS = ("kill-stream", "restart-kafka", "stop-cassandra")
+FAULTS = (
+    "kill-stream",
+    "restart-kafka",
+    "stop-cassandra",
+    "kill-cassandra",
+    "kill-kafka-leader",
+    "kill-spark-worker",
+    "kill-spark-worker-hourly",
+)
+HOURLY_FAULT = "kill-spark-worker-hourly"
 
 
 @dataclass
@@ -67,7 +86,13 @@ class Tick:
 
 @dataclass
 class FaultResult:
-    """One row of the fault table."""
+    """One row of the fault table.
+
+    ``recovery_seconds`` runs from the repair (the service back) to the first micro-batch
+    written after it when the pipeline cannot go on without the broken part; from the break to
+    the first micro-batch started and written after it when the cluster tolerates the loss
+    (one node of three, a worker); for the hourly job, from the break to its next step done.
+    """
 
     fault: str
     events_during: int
@@ -182,7 +207,7 @@ def prepare(settings: Settings, name: str) -> Settings:
     """A fresh keyspace and topic set for one run, with the Discogs sample loaded."""
     run = settings.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
     with session_scope(run) as session:
-        apply_schema(session, run.keyspace)
+        apply_schema(session, run.keyspace, replication_factor=run.replication_factor)
     apply_topics(run)
     with sample_releases() as sample:
         loaded = subprocess.run(
@@ -199,13 +224,20 @@ def prepare(settings: Settings, name: str) -> Settings:
 
 @dataclass
 class FaultPlan:
-    """A fault to inject: what breaks it, what repairs it, and when."""
+    """A fault to inject: what breaks it, what repairs it, and when.
+
+    Attributes:
+        tolerated: The pipeline should go on while it is broken (recovery is timed from the
+            break, not the repair).
+
+    """
 
     name: str
     breaks: Callable[[], object]
     repairs: Callable[[], object]
     outage_seconds: float
     at_seconds: float
+    tolerated: bool = False
     window: list[float] = field(default_factory=list)
 
     @property
@@ -214,21 +246,78 @@ class FaultPlan:
         return len(self.window) == 1
 
 
-def fault_plan(name: str, settings: Settings, stream: StreamProcess, at: float) -> FaultPlan:
-    """The plan for a named fault (one of :data:`FAULTS`), injected ``at`` seconds in."""
+def service_nodes(settings: Settings, service: str) -> tuple[str, ...]:
+    """Names of every node of one service (``kafka`` or ``cassandra``) of the local cluster."""
+    return tuple(
+        name
+        for name in cluster.service_names(settings)
+        if name == service or name.startswith(f"{service}-")
+    )
+
+
+def partition_leader(run: Settings, kind: str = "activity") -> str:
+    """The Kafka node leading partition 0 of a run's topic (activity: most of the events)."""
+    from confluent_kafka.admin import AdminClient
+
+    topic = run.topic(kind)
+    metadata = AdminClient({"bootstrap.servers": run.kafka_bootstrap}).list_topics(topic, 10)
+    leader = metadata.topics[topic].partitions[0].leader
+    return cluster.node_name(run, "kafka", leader)
+
+
+class Outage:
+    """Stop services (gracefully, or with ``kill -9``) and start them again."""
+
+    def __init__(self, settings: Settings, names: Callable[[], tuple[str, ...]], kill: bool):
+        self.settings = settings
+        self.names = names
+        self.kill = kill
+        self.stopped: tuple[str, ...] = ()
+
+    def breaks(self) -> None:
+        """Stop the services (chosen now: the leader of a partition changes)."""
+        self.stopped = self.names()
+        cluster.down(self.settings, self.stopped, kill=self.kill)
+
+    def repairs(self) -> None:
+        """Start the stopped services and wait until they answer."""
+        cluster.up(self.settings, self.stopped)
+
+
+def fault_plan(
+    name: str, settings: Settings, run: Settings, stream: StreamProcess, at: float
+) -> FaultPlan:
+    """The plan for a named fault (one of :data:`FAULTS`), injected ``at`` seconds in.
+
+    Args:
+        name: The fault.
+        settings: The cluster.
+        run: The run's settings (its topics).
+        stream: The stream job.
+        at: Seconds into the run.
+
+    Raises:
+        click.BadParameter: An unknown fault, or a Spark worker fault with one node.
+
+    """
     if name == "kill-stream":
         return FaultPlan(name, stream.kill, stream.start, 5.0, at)
-    outages = {"restart-kafka": ("kafka", 10.0), "stop-cassandra": ("cassandra", 60.0)}
-    if name in outages:
-        service, seconds = outages[name]
-        return FaultPlan(
-            name,
-            lambda: cluster.down(settings, (service,)),
-            lambda: cluster.up(settings, (service,)),
-            seconds,
-            at,
-        )
-    raise click.BadParameter(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+    several = settings.nodes > 1
+    outages: dict[str, tuple[Callable[[], tuple[str, ...]], bool, float]] = {
+        "restart-kafka": (lambda: service_nodes(settings, "kafka"), False, 10.0),
+        "stop-cassandra": (lambda: service_nodes(settings, "cassandra"), False, 60.0),
+        "kill-cassandra": (lambda: service_nodes(settings, "cassandra")[:1], True, 20.0),
+        "kill-kafka-leader": (lambda: (partition_leader(run),), True, 20.0),
+        "kill-spark-worker": (lambda: ("spark-worker-1",), True, 20.0),
+    }
+    if name not in outages:
+        raise click.BadParameter(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+    if name == "kill-spark-worker" and not several:
+        raise click.BadParameter(f"{name} needs a Spark standalone cluster (--nodes 3)")
+    names, kill, seconds = outages[name]
+    outage = Outage(settings, names, kill)
+    tolerated = several and name.startswith("kill-")
+    return FaultPlan(name, outage.breaks, outage.repairs, seconds, at, tolerated)
 
 
 def run_load(
@@ -249,7 +338,8 @@ def run_load(
         rate: Events per second to produce.
         duration: Seconds to produce for.
         users: Synthetic users.
-        fault: One of :data:`FAULTS`, injected at a third of the duration.
+        fault: One of :data:`FAULTS`, injected at a third of the duration (the hourly one
+            after the load, see :func:`hourly_under_fault`).
         bad_ratio: Share of malformed events.
         drain_timeout: Seconds to wait for the stream to catch up after producing.
         echo: Where the per-second lines go.
@@ -264,7 +354,10 @@ def run_load(
     workdir.mkdir(parents=True, exist_ok=True)
     truth_path = workdir / "truth.jsonl"
     stream = StreamProcess(run, workdir / "stream.log")
-    plan = fault_plan(fault, settings, stream, duration / 3) if fault else None
+    stream_fault = fault if fault != HOURLY_FAULT else None
+    plan = fault_plan(stream_fault, settings, run, stream, duration / 3) if stream_fault else None
+    if fault == HOURLY_FAULT and settings.nodes == 1:
+        raise click.BadParameter(f"{fault} needs a Spark standalone cluster (--nodes 3)")
     try:
         stream.start()
         stream.wait_started()
@@ -276,13 +369,16 @@ def run_load(
             producer.start()
             ticks = _watch(run, stream, producer, started, duration + drain_timeout, echo, plan)
             producer.join()
-        stream.stop()
         if producer.error is not None:
             raise producer.error
         if producer.stats is None:
             raise click.ClickException("the producer ended without stats")
         steady = (started + duration / 3, started + duration)
-        return _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
+        report = _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
+        if fault == HOURLY_FAULT:
+            hourly_under_fault(settings, run, report, expected_state(truth_path), workdir, echo)
+        stream.stop()
+        return report
     finally:
         if plan and plan.broken:
             plan.repairs()
@@ -414,15 +510,135 @@ def _report(
     )
     if plan and len(plan.window) == 2:
         broken, repaired = plan.window
-        resumed = next(
-            (b["written_at_ms"] / 1000 for b in batches if b["written_at_ms"] / 1000 > repaired),
-            None,
-        )
         report.fault = FaultResult(
             plan.name,
             events_during=int(rate * (repaired - broken)),
             lost=report.lost,
             duplicated=report.duplicated,
-            recovery_seconds=None if resumed is None else resumed - repaired,
+            recovery_seconds=recovery_seconds(batches, broken, repaired, plan.tolerated),
         )
     return report
+
+
+def recovery_seconds(
+    batches: list[dict[str, Any]], broken: float, repaired: float, tolerated: bool
+) -> float | None:
+    """Seconds until the stream wrote again (see :class:`FaultResult`); None if it never did.
+
+    Args:
+        batches: The micro-batches' stats (``written_at_ms``, ``seconds``).
+        broken: When the fault was injected (epoch seconds).
+        repaired: When it was repaired.
+        tolerated: Time from the break, to the first batch begun after it.
+
+    """
+    for batch in batches:
+        written = batch["written_at_ms"] / 1000
+        if tolerated and written - batch["seconds"] > broken:
+            return written - broken
+        if not tolerated and written > repaired:
+            return written - repaired
+    return None
+
+
+class HourlyProcess:
+    """``discorecs hourly`` as a child process, its output in a log file."""
+
+    def __init__(self, run: Settings, log_path: Path) -> None:
+        self.log_path = log_path
+        with open(log_path, "ab") as handle:
+            self.process = subprocess.Popen(
+                [DISCORECS, "hourly"],
+                env=run.child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=handle,
+                stderr=handle,
+                start_new_session=True,
+            )
+
+    def steps_done(self) -> int:
+        """Steps the run has finished so far."""
+        return self.log_path.read_text(errors="replace").count("step_done")
+
+    def wait_steps(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` steps are done; False if the run ended or time ran out first."""
+        deadline = time.monotonic() + timeout
+        while self.steps_done() < count:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+
+def hourly_under_fault(
+    settings: Settings,
+    run: Settings,
+    report: LoadReport,
+    expected: PipelineState,
+    workdir: Path,
+    echo: Callable[[str], None],
+    outage_seconds: float = 20.0,
+    timeout: float = 900.0,
+) -> None:
+    """Run the hourly job on the loaded run, ``kill -9`` a Spark worker during its reads.
+
+    The worker is killed once the first step (release scores) is done, so the executors die
+    in the middle of the reads; it is started again ``outage_seconds`` later. The run must
+    finish by itself, and then every user the stream staged must be scored with the collection
+    size of the truth: the ``users_scored`` discrepancy of ``report`` (a missing user or a wrong
+    size is lost, a scored user unknown to the truth is extra).
+
+    Raises:
+        click.ClickException: The hourly job failed or did not finish in time.
+
+    """
+    hourly = HourlyProcess(run, workdir / "hourly.log")
+    outage = Outage(settings, lambda: ("spark-worker-1",), kill=True)
+    broken = resumed = repaired = None
+    try:
+        if not hourly.wait_steps(1, timeout):
+            raise click.ClickException(f"the hourly job ended early; see {hourly.log_path}")
+        echo("fault kill-spark-worker-hourly: breaking")
+        done = hourly.steps_done()
+        broken = time.time()
+        outage.breaks()
+        while hourly.process.poll() is None and time.time() - broken < timeout:
+            if resumed is None and hourly.steps_done() > done:
+                resumed = time.time()
+            if repaired is None and time.time() - broken >= outage_seconds:
+                echo("fault kill-spark-worker-hourly: repairing")
+                outage.repairs()
+                repaired = time.time()
+            time.sleep(0.5)
+        if hourly.process.poll() != 0:
+            raise click.ClickException(f"the hourly job failed or hung; see {hourly.log_path}")
+    finally:
+        if hourly.process.poll() is None:
+            os.killpg(hourly.process.pid, signal.SIGKILL)
+        if broken is not None and repaired is None:
+            outage.repairs()
+    report.discrepancies.append(scored_discrepancy(run, expected))
+    report.fault = FaultResult(
+        HOURLY_FAULT,
+        events_during=0,
+        lost=report.lost,
+        duplicated=report.duplicated,
+        recovery_seconds=None if resumed is None or broken is None else resumed - broken,
+    )
+
+
+def scored_discrepancy(run: Settings, expected: PipelineState) -> Discrepancy:
+    """Users the hourly job should have scored (every staged user, its collection size)."""
+    sizes: dict[int, int] = {user: 0 for user in expected.changed_users}
+    for user, _release in expected.collections:
+        sizes[user] = sizes.get(user, 0) + 1
+    with session_scope(run) as session:
+        query = session.prepare(USERS_SCORED.select(run.keyspace, ["user_id", "collection_size"]))
+        scored = {r.user_id: r.collection_size for r in session.execute(query, timeout=120)}
+    lost = sum(
+        1
+        for user in expected.changed_users
+        if user not in scored or (scored[user] or 0) != sizes[user]
+    )
+    known = expected.users | expected.changed_users
+    return Discrepancy("users_scored", lost, sum(1 for user in scored if user not in known))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import (
     ConstantReconnectionPolicy,
     DCAwareRoundRobinPolicy,
+    LoadBalancingPolicy,
     TokenAwarePolicy,
+    WhiteListRoundRobinPolicy,
 )
 
 from discorecs.core.settings import Settings
@@ -22,25 +26,40 @@ SCHEMA = files("discorecs.core") / "schema"
 """The CQL files of ``schema/``, shipped inside the package (``discorecs/core/schema`` links
 to them)."""
 ID_LOOKUP_CHUNK = 100
+SYNC_LAG_BLOCK_PERIODS = 1.5
+"""Cassandra's ``periodic_commitlog_sync_lag_block`` when unset: 1.5 sync periods."""
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d)$")
+_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def new_cluster(settings: Settings, *, connect_timeout: float = 10.0) -> Cluster:
-    """A driver ``Cluster`` for the configured node (token-aware, protocol v5).
+def new_cluster(
+    settings: Settings, *, connect_timeout: float = 10.0, only_host: str | None = None
+) -> Cluster:
+    """A driver ``Cluster`` for the configured nodes (token-aware, protocol v5).
 
-    A node that went away is retried every 2 s (the driver's default backs off to minutes,
-    which would keep a restarted stream failing long after Cassandra is back).
+    Every statement runs at ``settings.cassandra.consistency`` (QUORUM: with one node that is
+    the one replica; with three, two of them, so one node may be down). A node that went away
+    is retried every 2 s (the driver's default backs off to minutes, which would keep a
+    restarted stream failing long after Cassandra is back).
 
     Args:
-        settings: Where Cassandra listens.
+        settings: Where Cassandra listens and the consistency level.
         connect_timeout: Seconds to wait for a connection (also for the control connection).
+        only_host: Talk to this node alone (a health check of one node).
 
     """
+    policy: LoadBalancingPolicy = (
+        WhiteListRoundRobinPolicy([only_host])
+        if only_host
+        else TokenAwarePolicy(DCAwareRoundRobinPolicy())
+    )
     profile = ExecutionProfile(
-        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        load_balancing_policy=policy,
         request_timeout=settings.cassandra.request_timeout_s,
+        consistency_level=ConsistencyLevel.name_to_value[settings.cassandra.consistency],
     )
     return Cluster(
-        [settings.cassandra.host],
+        [only_host] if only_host else settings.cassandra_hosts,
         port=settings.cassandra.port,
         protocol_version=5,
         connect_timeout=connect_timeout,
@@ -79,12 +98,15 @@ def session_scope(settings: Settings) -> Iterator[Session]:
         cluster.shutdown()
 
 
-def schema_statements(keyspace: str, schema_dir: Traversable = SCHEMA) -> list[str]:
+def schema_statements(
+    keyspace: str, schema_dir: Traversable = SCHEMA, *, replication_factor: int = 1
+) -> list[str]:
     """The DDL statements of ``schema/*.cql`` in file order, for the given keyspace.
 
     Args:
         keyspace: Keyspace name substituted for ``{keyspace}``.
         schema_dir: Folder of ``.cql`` files.
+        replication_factor: Substituted for ``{replication_factor}`` (the keyspace's copies).
 
     Returns:
         One statement per entry, comments stripped.
@@ -101,25 +123,71 @@ def schema_statements(keyspace: str, schema_dir: Traversable = SCHEMA) -> list[s
         ]
         for chunk in "\n".join(lines).split(";"):
             if chunk.strip():
-                statements.append(chunk.strip().replace("{keyspace}", keyspace))
+                statement = chunk.strip().replace("{keyspace}", keyspace)
+                statements.append(
+                    statement.replace("{replication_factor}", str(replication_factor))
+                )
     return statements
 
 
-def apply_schema(session: Session, keyspace: str) -> int:
+def apply_schema(session: Session, keyspace: str, *, replication_factor: int = 1) -> int:
     """Create the keyspace, tables and indexes if missing (idempotent).
+
+    An existing keyspace keeps its replication (``CREATE KEYSPACE IF NOT EXISTS``).
 
     Args:
         session: An open driver session.
         keyspace: Keyspace to create the tables in.
+        replication_factor: Copies of each row (``Settings.replication_factor``: min(3, nodes)).
 
     Returns:
         The number of statements run.
 
     """
-    statements = schema_statements(keyspace)
+    statements = schema_statements(keyspace, replication_factor=replication_factor)
     for statement in statements:
         session.execute(statement, timeout=60)
     return len(statements)
+
+
+def duration_s(text: str) -> float:
+    """Seconds of a Cassandra duration setting as ``system_views.settings`` shows it (``10000ms``).
+
+    Raises:
+        ValueError: Not a duration.
+
+    """
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"not a Cassandra duration: {text!r}")
+    return float(match.group(1)) * _SECONDS.get(match.group(2), 86400.0)
+
+
+def commitlog_lag_block_s(session: Session) -> float:
+    """The longest any node acknowledges a write whose commit log sync is not done (seconds).
+
+    Read from each live node's ``system_views.settings``. ``batch`` and ``group`` sync before
+    acknowledging (0). ``periodic`` acknowledges at once, but blocks writes while the last
+    completed sync began more than ``periodic_commitlog_sync_lag_block`` ago (1.5 periods when
+    unset): a write acknowledged that long after another proves the other is synced.
+    """
+    query = session.prepare("SELECT name, value FROM system_views.settings WHERE name IN ?")
+    names = ["commitlog_sync", "commitlog_sync_period", "periodic_commitlog_sync_lag_block"]
+    block = 0.0
+    for host in session.cluster.metadata.all_hosts():
+        if not host.is_up:
+            continue
+        values = {row.name: row.value for row in session.execute(query, (names,), host=host)}
+        if values.get("commitlog_sync") != "periodic":
+            continue
+        explicit = values.get("periodic_commitlog_sync_lag_block")
+        node_block = (
+            duration_s(explicit)
+            if explicit
+            else SYNC_LAG_BLOCK_PERIODS * duration_s(values["commitlog_sync_period"])
+        )
+        block = max(block, node_block)
+    return block
 
 
 def drop_keyspace(session: Session, keyspace: str) -> None:

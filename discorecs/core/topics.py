@@ -28,12 +28,32 @@ DEAD_LETTER_CONFIG = {
 compaction drops the copy a replayed micro-batch may add; kept for 30 days."""
 
 
+def min_insync_replicas(replication_factor: int) -> int:
+    """Replicas that must have a record before ``acks=all`` succeeds: one fewer than all.
+
+    With three copies a record is on two brokers before it is acknowledged, and one broker may
+    be down without stopping the producers; with one copy it is that one.
+    """
+    return max(1, replication_factor - 1)
+
+
+def topic_config(settings: Settings, name: str) -> dict[str, str]:
+    """The topic-level configuration of one pipeline topic (by unprefixed name)."""
+    config = dict(DEAD_LETTER_CONFIG) if name == DEAD_LETTERS else {}
+    if settings.replication_factor > 1:
+        config["min.insync.replicas"] = str(min_insync_replicas(settings.replication_factor))
+    return config
+
+
 def apply_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
     """Create the pipeline's topics that do not exist yet.
 
+    Each has ``settings.kafka.partitions`` partitions, ``min(3, nodes)`` replicas and, with
+    more than one, ``min.insync.replicas`` one fewer (:func:`topic_config`).
+
     Args:
-        settings: Broker address, topic prefix and partition count.
-        timeout: Seconds to wait for the broker.
+        settings: Broker addresses, topic prefix, partition and node counts.
+        timeout: Seconds to wait for the brokers.
 
     Returns:
         The names of the topics that were created (existing ones are left alone).
@@ -45,8 +65,8 @@ def apply_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
         NewTopic(
             settings.topic(name),
             num_partitions=settings.kafka.partitions,
-            replication_factor=1,
-            config=DEAD_LETTER_CONFIG if name == DEAD_LETTERS else {},
+            replication_factor=settings.replication_factor,
+            config=topic_config(settings, name),
         )
         for name in TOPIC_NAMES
         if settings.topic(name) not in existing

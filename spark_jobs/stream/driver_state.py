@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import datetime
 
 from cassandra.cluster import Cluster, Session
@@ -9,12 +11,22 @@ from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import PreparedStatement
 from confluent_kafka import Producer
 
-from discorecs.core.cassandra import connect, existing_release_ids
+from discorecs.core.cassandra import commitlog_lag_block_s, connect, existing_release_ids
 from discorecs.core.settings import Settings
-from discorecs.core.tables import RELEASE_TRENDING
+from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING
 from discorecs.core.topics import producer_config
 
 TRENDING_CONCURRENCY = 32
+PIPELINE = "stream"
+"""The stream's partition of ``batch_runs``: one row per stream process, the last durable batch."""
+
+
+def barrier_wait_s(lag_block_s: float) -> float:
+    """How long after its last write a batch waits before its barrier write (see make_durable).
+
+    A fifth more than the nodes' commit log lag block, and at least 10 ms more.
+    """
+    return max(1.2 * lag_block_s, lag_block_s + 0.01)
 
 
 class DriverState:
@@ -32,6 +44,9 @@ class DriverState:
         self._session: Session | None = None
         self._producer: Producer | None = None
         self._trending: PreparedStatement | None = None
+        self._durable: PreparedStatement | None = None
+        self._lag_block_s: float | None = None
+        self.run_id = uuid.uuid1()
 
     @property
     def session(self) -> Session:
@@ -67,6 +82,37 @@ class DriverState:
             concurrency=TRENDING_CONCURRENCY,
             raise_on_first_error=True,
         )
+
+    def make_durable(self, batch_id: int) -> float:
+        """Return once every Cassandra write acknowledged before the call is on disk.
+
+        With ``commitlog_sync: periodic`` Cassandra acknowledges a write before its commit log
+        is synced, and a ``kill -9`` loses what was not synced yet (replay stops at the last
+        sync marker). But it does not acknowledge a write while the last completed sync began
+        more than the lag block before it (:func:`commitlog_lag_block_s`, read from the nodes
+        once). So: wait longer than that after the batch's last acknowledged write, then write
+        one row (this batch's id in ``batch_runs``, pipeline ``stream``); once that is
+        acknowledged, a sync that began after every write of the batch has completed. With
+        three replicas the barrier and every write are QUORUM, so each write is synced on at
+        least one node that acknowledged it. Nodes that sync before acknowledging (``batch``,
+        ``group``) need no barrier. The stream commits the batch only after this returns.
+
+        Returns:
+            Seconds waited before the barrier write.
+
+        """
+        if self._lag_block_s is None:
+            self._lag_block_s = commitlog_lag_block_s(self.session)
+        if not self._lag_block_s:
+            return 0.0
+        wait = barrier_wait_s(self._lag_block_s)
+        time.sleep(wait)
+        if self._durable is None:
+            self._durable = self.session.prepare(BATCH_RUNS.insert(self.settings.keyspace))
+        self.session.execute(
+            self._durable, (PIPELINE, self.run_id, "durable", "ok", batch_id, wait, "")
+        )
+        return wait
 
     def close(self) -> None:
         """Flush the producer and close the Cassandra connection, if they were opened."""

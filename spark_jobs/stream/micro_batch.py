@@ -3,7 +3,9 @@
 Every write can be replayed (see :mod:`.writers`), so Spark's at-least-once replay of a batch
 after a crash gives effectively-once results. Spark jobs cost a fixed ~0.2-0.5 s each on two
 cores, so a batch runs as few as it can: one summary job (:mod:`.summary`), then one write per
-non-empty output, run concurrently.
+non-empty output, run concurrently. A batch that wrote to Cassandra ends with a durability
+barrier (:meth:`DriverState.make_durable`), so Spark never commits a batch a Cassandra crash
+could still take back.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ def process_batch(
             unknown = state.unknown_releases(set(summary.release_events))
         writes = planned_writes(checked, summary, unknown, batch_id, settings, state)
         results = run_concurrently(writes, step)
+        if set(writes) - {"dead_letters"}:
+            with step("durable"):
+                state.make_durable(batch_id)
     finally:
         checked.unpersist()
     mutations, staged = results.get("collections", (0, 0))

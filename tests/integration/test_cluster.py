@@ -117,7 +117,7 @@ def test_port_taken_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:
         env = private_kafka_env(tmp_path, DISCORECS_KAFKA_PORT=str(port))
         result = cli(None, "cluster", "up", "kafka", **env)
     assert result.returncode == 1
-    assert f"port {port} is taken" in result.stderr
+    assert f"port 127.0.0.1:{port} is taken" in result.stderr
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 60
 

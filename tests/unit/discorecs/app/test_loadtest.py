@@ -1,7 +1,17 @@
-"""When a load run counts as held: p99 under the limit and a lag that does not grow."""
+"""When a load run counts as held (p99 under the limit, a lag that does not grow); faults."""
 
-from discorecs.app.loadtest import LoadReport, Tick
+import click
+import pytest
+
+from discorecs.app.loadtest import (
+    LoadReport,
+    Tick,
+    fault_plan,
+    recovery_seconds,
+    service_nodes,
+)
 from discorecs.app.verify import Discrepancy
+from discorecs.core.settings import Settings
 
 RATE = 100.0
 DURATION = 30.0
@@ -57,3 +67,34 @@ def test_the_drain_after_the_produce_phase_does_not_count() -> None:
 def test_lost_and_duplicated_sum_the_discrepancies() -> None:
     run = report([0] * 30)
     assert (run.lost, run.duplicated) == (2, 4)
+
+
+def batch(written: float, seconds: float) -> dict[str, float]:
+    return {"written_at_ms": written * 1000, "seconds": seconds}
+
+
+def test_recovery_after_an_outage_runs_from_the_repair() -> None:
+    batches = [batch(95, 1), batch(112, 3), batch(130, 2)]
+    assert recovery_seconds(batches, 100.0, 110.0, tolerated=False) == 2.0
+    assert recovery_seconds(batches[:1], 100.0, 110.0, tolerated=False) is None
+
+
+def test_recovery_from_a_tolerated_fault_runs_from_the_break() -> None:
+    """A batch begun before the break (112 - 15 < 100) does not count as recovered."""
+    batches = [batch(112, 15), batch(118, 4)]
+    assert recovery_seconds(batches, 100.0, 120.0, tolerated=True) == 18.0
+
+
+def test_nodes_of_a_service_in_both_topologies() -> None:
+    assert service_nodes(Settings(), "kafka") == ("kafka",)
+    three = Settings(nodes=3)
+    assert service_nodes(three, "cassandra") == ("cassandra-1", "cassandra-2", "cassandra-3")
+    assert service_nodes(three, "spark-worker") == ("spark-worker-1", "spark-worker-2")
+
+
+def test_worker_faults_need_a_standalone_cluster() -> None:
+    with pytest.raises(click.BadParameter, match="--nodes 3"):
+        fault_plan("kill-spark-worker", Settings(), Settings(), None, 10.0)  # type: ignore[arg-type]
+    plan = fault_plan("kill-cassandra", Settings(nodes=3), Settings(), None, 10.0)  # type: ignore[arg-type]
+    assert plan.tolerated and plan.outage_seconds == 20.0
+    assert not fault_plan("kill-cassandra", Settings(), Settings(), None, 10.0).tolerated  # type: ignore[arg-type]

@@ -1,6 +1,12 @@
-"""The DDL statements of schema/*.cql, read through the package, for any keyspace."""
+"""The DDL statements of schema/*.cql, read through the package, for any keyspace; the nodes'
+commit log settings the stream's durability barrier waits on."""
 
-from discorecs.core.cassandra import SCHEMA, schema_statements
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+
+from discorecs.core.cassandra import SCHEMA, commitlog_lag_block_s, duration_s, schema_statements
 from tests.support import REPO_ROOT
 
 
@@ -25,3 +31,70 @@ def test_one_statement_per_create() -> None:
     creates = sum(line.lstrip().startswith("CREATE ") for line in text.splitlines())
     assert len(statements) == creates
     assert all(s.startswith("CREATE ") for s in statements)
+
+
+def test_the_keyspace_gets_the_replication_factor() -> None:
+    assert "'replication_factor': 1}" in schema_statements("ks")[0]
+    keyspace = schema_statements("ks", replication_factor=3)[0]
+    assert "'class': 'SimpleStrategy', 'replication_factor': 3}" in keyspace
+    assert all("{replication_factor}" not in s for s in schema_statements("ks"))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10000ms", 10.0), ("100ms", 0.1), ("2s", 2.0), ("1.5m", 90.0)]
+)
+def test_cassandra_durations_in_seconds(text: str, seconds: float) -> None:
+    assert duration_s(text) == pytest.approx(seconds)
+
+
+def test_a_bad_duration_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not a Cassandra duration"):
+        duration_s("soon")
+
+
+@dataclass
+class FakeHost:
+    address: str
+    is_up: bool = True
+
+
+@dataclass
+class FakeSession:
+    """Answers the settings query per host, as each node's system_views.settings would."""
+
+    settings: dict[str, dict[str, str | None]]
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def cluster(self) -> SimpleNamespace:
+        hosts = [FakeHost(a) for a in self.settings] + [FakeHost("down", is_up=False)]
+        return SimpleNamespace(metadata=SimpleNamespace(all_hosts=lambda: hosts))
+
+    def prepare(self, query: str) -> str:
+        return query
+
+    def execute(self, _query: str, params: tuple[list[str]], host: FakeHost) -> list[object]:
+        self.asked.append(host.address)
+        values = self.settings[host.address]
+        return [SimpleNamespace(name=n, value=values.get(n)) for n in params[0] if n in values]
+
+
+def periodic(period: str, block: str | None = None) -> dict[str, str | None]:
+    return {
+        "commitlog_sync": "periodic",
+        "commitlog_sync_period": period,
+        "periodic_commitlog_sync_lag_block": block,
+    }
+
+
+def test_the_lag_block_is_one_and_a_half_periods_unless_set() -> None:
+    assert commitlog_lag_block_s(FakeSession({"a": periodic("100ms")})) == pytest.approx(0.15)
+    assert commitlog_lag_block_s(FakeSession({"a": periodic("100ms", "40ms")})) == 0.04
+
+
+def test_the_slowest_live_node_counts_and_synced_modes_need_no_wait() -> None:
+    session = FakeSession({"a": periodic("100ms"), "b": periodic("10000ms")})
+    assert commitlog_lag_block_s(session) == pytest.approx(15.0)
+    assert session.asked == ["a", "b"]
+    synced = {"commitlog_sync": "group", "commitlog_sync_period": "0ms"}
+    assert commitlog_lag_block_s(FakeSession({"a": synced, "b": {"commitlog_sync": "batch"}})) == 0
