@@ -37,6 +37,12 @@ from discorecs.core.settings import load_settings
     help="Parser JSONL of releases for the synthetic world (default: the demo catalogue).",
 )
 @click.option("--seeds", default=3, show_default=True, help="Seeds (worlds, or ranker seeds).")
+@click.option(
+    "--tune",
+    is_flag=True,
+    help="Choose the hybrid's fusion on a validation split of each seed's training data and "
+    "print it (default: the fusion of the scoring settings, what the hourly job serves).",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=Path))
 def evaluate(
@@ -47,6 +53,7 @@ def evaluate(
     events_per_user: int,
     catalog: Path | None,
     seeds: int,
+    tune: bool,
     json_out: Path | None,
     plot_out: Path | None,
 ) -> None:
@@ -60,7 +67,7 @@ def evaluate(
     """
     from discorecs.app.evaluation import report
     from discorecs.app.evaluation.interactions import InteractionsError, read_cassandra, read_csv
-    from discorecs.app.evaluation.roster import PRODUCTION, roster
+    from discorecs.app.evaluation.roster import PRODUCTION, ServedHybrid, roster
     from discorecs.app.evaluation.runner import FRIEND, collect, evaluate_once
     from discorecs.app.evaluation.world import WorldSpec, build_world
 
@@ -83,17 +90,18 @@ def evaluate(
         synthetic = build_world(spec, seed) if fixed is None else None
         data = synthetic.interactions if synthetic else fixed
         assert data is not None
+        rankers = roster(seed, settings.scoring, tune=tune)
         evaluations.append(
             evaluate_once(
-                data,
-                roster(seed, settings.scoring),
-                world=synthetic,
-                echo=lambda line: click.echo(line, err=True),
+                data, rankers, world=synthetic, echo=lambda line: click.echo(line, err=True)
             )
         )
+        served = next(r for r in rankers if isinstance(r, ServedHybrid))
+        if tune:
+            click.echo(f"  tuned fusion: {served.parameters}", err=True)
     results = collect(evaluations)
-    rankers = [r for r in results if r.name != FRIEND]
-    click.echo(report.table(rankers, PRODUCTION))
+    shown = [r for r in results if r.name != FRIEND]
+    click.echo(report.table(shown, PRODUCTION))
     friend = next((r for r in results if r.name == FRIEND), None)
     if friend is not None:
         half = friend.interval("friend_quality")
@@ -108,5 +116,5 @@ def evaluate(
         report.write_json(json_out, report.as_json(results, PRODUCTION, about))
     if plot_out:
         title = f"discorecs evaluate ({about['source']}, {seeds} seeds)"
-        report.write_atomically(plot_out, report.plot_bytes(rankers, PRODUCTION, title))
+        report.write_atomically(plot_out, report.plot_bytes(shown, PRODUCTION, title))
     click.echo(f"seconds={about['seconds']}")

@@ -11,46 +11,58 @@ from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
 from spark_jobs.scoring.rankers.friend_rule import FriendRule
 from spark_jobs.scoring.rankers.fusion import tune
-from spark_jobs.scoring.rankers.hybrid import FusionParameters, Hybrid, fuse
+from spark_jobs.scoring.rankers.hybrid import fuse
 from spark_jobs.scoring.rankers.implicit_mf import BPR, IALS
 from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from spark_jobs.scoring.rankers.popular import MostPopular
-from spark_jobs.scoring.rankers.production import production_sources
+from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 from spark_jobs.scoring.rankers.rp3beta import RP3beta
 from spark_jobs.scoring.rankers.trending import Trending
 
 PRODUCTION = "hybrid"
-DEPTH = 100
 
 
-class TunedHybrid(Ranker):
-    """The production hybrid whose fusion is tuned on a validation split of what it is fit on.
+class ServedHybrid(Ranker):
+    """The production hybrid as the hourly job builds it, over the roster's own fitted sources.
+
+    Its fusion is the scoring settings' (what is served), or, with ``tune``, chosen again at
+    fit time on a validation split of what it is fit on (:func:`~.fusion.tune`; the chosen
+    parameters are kept in :attr:`parameters` to be copied into the settings).
 
     Args:
-        tuning: The scoring settings (neighbours, HNSW parameters).
-        seed: Seed of the sources and of the validation sample.
+        tuning: The scoring settings (neighbours, HNSW parameters, fusion weights).
+        sources: The source rankers; those fitted on the same data already are not refitted.
+        seed: Seed of the validation sources and sample when tuning.
+        tune: Choose the fusion on a validation split instead of taking the settings'.
 
     Attributes:
-        parameters: The fusion chosen at the last fit.
+        parameters: The fusion in use after the last fit.
 
     """
 
     name = PRODUCTION
 
-    def __init__(self, tuning: ScoringSettings, seed: int) -> None:
+    def __init__(
+        self, tuning: ScoringSettings, sources: list[Ranker], seed: int, *, tune: bool = False
+    ) -> None:
         self.tuning = tuning
         self.seed = seed
-        self.parameters: FusionParameters | None = None
-        self.hybrid: Hybrid | None = None
+        self.tune = tune
+        self.hybrid = production_hybrid(tuning, seed, sources)
+        self.parameters = self.hybrid.parameters
         self._last: tuple[tuple[bytes, bool], sp.csr_matrix, tuple[np.ndarray, np.ndarray]] | None
         self._last = None
 
     def _fit(self, train: TrainData) -> None:
-        self.parameters = tune(
-            lambda: production_sources(self.tuning, self.seed), train, DEPTH, self.seed
-        )
-        self.hybrid = Hybrid(production_sources(self.tuning, self.seed), self.parameters, DEPTH)
+        if self.tune:
+            self.parameters = tune(
+                lambda: production_sources(self.tuning, self.seed),
+                train,
+                self.hybrid.depth,
+                self.seed,
+            )
+            self.hybrid.parameters = self.parameters
         self.hybrid.fit(train)
         self._last = None
 
@@ -58,7 +70,6 @@ class TunedHybrid(Ranker):
         self, users: np.ndarray, user_items: sp.csr_matrix | None
     ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
         """The users' item rows and fused candidates, kept for the last users asked about."""
-        assert self.hybrid is not None, "fit first"
         key = (users.tobytes(), user_items is None)
         if self._last is None or self._last[0] != key:
             rows = self.hybrid.rows(users, user_items)
@@ -72,7 +83,6 @@ class TunedHybrid(Ranker):
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The hybrid's lists (see :meth:`Ranker.recommend`)."""
-        assert self.hybrid is not None and self.parameters is not None, "fit first"
         users = np.asarray(users, dtype=np.int64)
         rows, fused = self.fused(users, user_items)
         return self.hybrid.rerank(fused, rows, n, self.parameters.calibration)
@@ -83,37 +93,41 @@ class Uncalibrated(Ranker):
 
     name = f"{PRODUCTION}_uncalibrated"
 
-    def __init__(self, tuned: TunedHybrid) -> None:
-        self.tuned = tuned
+    def __init__(self, served: ServedHybrid) -> None:
+        self.served = served
 
     def _fit(self, train: TrainData) -> None:
-        """Nothing to learn: the tuned hybrid was fitted just before."""
+        """Nothing to learn: the served hybrid was fitted just before."""
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The hybrid's fused top-n, not re-ranked."""
-        assert self.tuned.hybrid is not None, "fit the tuned hybrid first"
         users = np.asarray(users, dtype=np.int64)
-        rows, fused = self.tuned.fused(users, user_items)
-        return self.tuned.hybrid.rerank(fused, rows, n, 0.0)
+        rows, fused = self.served.fused(users, user_items)
+        return self.served.hybrid.rerank(fused, rows, n, 0.0)
 
 
-def roster(seed: int, tuning: ScoringSettings | None = None) -> list[Ranker]:
-    """Every ranker of the comparison, the production hybrid (and its uncalibrated list) last."""
+def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = False) -> list[Ranker]:
+    """Every ranker of the comparison, the production hybrid (and its uncalibrated list) last.
+
+    The hybrid fuses the very rankers listed before it, so each is fitted once a seed.
+    """
     tuning = tuning or ScoringSettings()
-    tuned = TunedHybrid(tuning, seed)
+    sources = production_sources(tuning, seed)
+    by_name = {source.name: source for source in sources}
+    served = ServedHybrid(tuning, sources, seed, tune=tune)
     return [
         MostPopular(),
-        Trending(),
+        by_name[Trending.name],
         FriendRule(tuning),
-        NeighbourTopN(tuning),
-        ItemKNN(),
+        by_name[NeighbourTopN.name],
+        by_name[ItemKNN.name],
         RP3beta(),
-        EASE(),
-        IALS(random_state=seed),
+        by_name[EASE.name],
+        by_name[IALS.name],
         BPR(random_state=seed),
-        ContentBased(),
-        tuned,
-        Uncalibrated(tuned),
+        by_name[ContentBased.name],
+        served,
+        Uncalibrated(served),
     ]

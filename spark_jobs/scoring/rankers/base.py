@@ -316,10 +316,15 @@ class Ranker(ABC):
     def fit(self, train: TrainData) -> None:
         """Learn from the training data (replacing anything learnt before).
 
+        Fitting again on the very same ``train`` object keeps what was learnt, so a ranker
+        that is also a hybrid's source is fitted once.
+
         Raises:
             ValueError: The ranker needs item content and ``train`` has none.
 
         """
+        if getattr(self, "train", None) is train:
+            return
         self.train = train
         self._fit(train)
 

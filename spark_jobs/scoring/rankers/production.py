@@ -29,12 +29,27 @@ def production_sources(tuning: ScoringSettings, seed: int = 0) -> list[Ranker]:
     ]
 
 
-def production_hybrid(tuning: ScoringSettings, seed: int = 0) -> Hybrid:
-    """The hybrid the hourly job serves, with the fusion weights of the scoring settings."""
-    parameters = FusionParameters(
+def production_parameters(tuning: ScoringSettings) -> FusionParameters:
+    """The fusion weights and calibration strength of the scoring settings."""
+    return FusionParameters(
         warm=tuning.fusion_warm,
         cold=tuning.fusion_cold,
         calibration=tuning.calibration,
         cold_items=tuning.fusion_cold_items,
     )
-    return Hybrid(production_sources(tuning, seed), parameters, tuning.fusion_depth)
+
+
+def production_hybrid(
+    tuning: ScoringSettings, seed: int = 0, sources: list[Ranker] | None = None
+) -> Hybrid:
+    """The hybrid the hourly job serves, with the fusion weights of the scoring settings.
+
+    Args:
+        tuning: The scoring settings.
+        seed: Seed of the sources built here.
+        sources: Source rankers to fuse (default: fresh :func:`production_sources`); sources
+            already fitted on the data the hybrid is fitted on are not fitted again.
+
+    """
+    chosen = sources if sources is not None else production_sources(tuning, seed)
+    return Hybrid(chosen, production_parameters(tuning), tuning.fusion_depth)

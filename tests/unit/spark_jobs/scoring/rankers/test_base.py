@@ -115,3 +115,26 @@ def test_top_n_blocks_ranks_sparse_blocks_either_way(monkeypatch, share):
     got = top_n_blocks(lambda lo, hi: scores[lo:hi], exclude, 3)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_allclose(got[1], expected[1])
+
+
+class CountingRanker(base.Ranker):
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.fits = 0
+
+    def _fit(self, train: base.TrainData) -> None:
+        self.fits += 1
+
+    def recommend(self, users, n, user_items=None):
+        return np.zeros((len(users), n), dtype=np.int64), np.zeros((len(users), n))
+
+
+def test_fitting_again_on_the_same_data_keeps_the_fit_and_new_data_refits():
+    ranker = CountingRanker()
+    first = train_data({0: [0], 1: [1]}, (2, 2))
+    ranker.fit(first)
+    ranker.fit(first)
+    assert ranker.fits == 1
+    ranker.fit(train_data({0: [0], 1: [1]}, (2, 2)))
+    assert ranker.fits == 2
