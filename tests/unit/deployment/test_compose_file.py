@@ -34,6 +34,12 @@ def test_the_topology_of_cluster_up_with_three_nodes() -> None:
     assert ONE_SHOT == {"schema-init"}
 
 
+def test_only_top_level_keys_docker_compose_1_29_accepts() -> None:
+    """`docker-compose config` (Debian's 1.29) rejects a top-level ``name``; ``-p`` names it."""
+    extensions = {key for key in COMPOSE if key.startswith("x-")}
+    assert set(COMPOSE) - extensions == {"services", "volumes"}
+
+
 def test_every_service_runs_the_one_application_image() -> None:
     assert {spec["image"] for spec in SERVICES.values()} == {"discorecs:latest"}
     assert {spec["build"] for spec in SERVICES.values()} == {"."}
