@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -21,6 +23,54 @@ from spark_jobs.scoring.rankers.rp3beta import RP3beta
 from spark_jobs.scoring.rankers.trending import Trending
 
 PRODUCTION = "hybrid"
+KEPT_USER_SETS = 2
+"""Lists kept per ranker: the test users' and the cold-start users'."""
+
+ListsKey = tuple[bytes, int]
+
+
+class Remembered(Ranker):
+    """A source ranker whose lists of the last user sets are computed once at the hybrid's depth.
+
+    The evaluation asks each source for its top-10 and the hybrid asks it for its top
+    ``depth`` of the same users: both are served from one computation (a top-10 is the first
+    ten of a top-``depth``). Folded-in rows and longer lists go to the ranker itself.
+
+    Args:
+        ranker: The source ranker (its name, content need and attributes are this one's).
+        depth: List length computed and kept.
+
+    """
+
+    def __init__(self, ranker: Ranker, depth: int) -> None:
+        self.ranker = ranker
+        self.name = ranker.name
+        self.needs_content = ranker.needs_content
+        self.depth = depth
+        self._lists: dict[ListsKey, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getattr__(self, attribute: str) -> Any:
+        """The ranker's own attributes (a neighbour ranker's ``friend``, say)."""
+        return getattr(self.__dict__["ranker"], attribute)
+
+    def _fit(self, train: TrainData) -> None:
+        self.ranker.fit(train)
+        self._lists.clear()
+
+    def recommend(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``n`` of the kept lists (see :meth:`Ranker.recommend`)."""
+        users = np.asarray(users, dtype=np.int64)
+        if user_items is not None or n > self.depth:
+            return self.ranker.recommend(users, n, user_items)
+        key = (users.tobytes(), len(users))
+        if key not in self._lists:
+            if len(self._lists) >= KEPT_USER_SETS:
+                self._lists.pop(next(iter(self._lists)))
+            self._lists[key] = self.ranker.recommend(users, self.depth)
+        ids, scores = self._lists[key]
+        return ids[:, :n], scores[:, :n]
 
 
 class ServedHybrid(Ranker):
@@ -51,8 +101,7 @@ class ServedHybrid(Ranker):
         self.tune = tune
         self.hybrid = production_hybrid(tuning, seed, sources)
         self.parameters = self.hybrid.parameters
-        self._last: tuple[tuple[bytes, bool], sp.csr_matrix, tuple[np.ndarray, np.ndarray]] | None
-        self._last = None
+        self._fused: dict[ListsKey, tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]] = {}
 
     def _fit(self, train: TrainData) -> None:
         if self.tune:
@@ -64,20 +113,26 @@ class ServedHybrid(Ranker):
             )
             self.hybrid.parameters = self.parameters
         self.hybrid.fit(train)
-        self._last = None
+        self._fused.clear()
 
     def fused(
         self, users: np.ndarray, user_items: sp.csr_matrix | None
     ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
-        """The users' item rows and fused candidates, kept for the last users asked about."""
-        key = (users.tobytes(), user_items is None)
-        if self._last is None or self._last[0] != key:
-            rows = self.hybrid.rows(users, user_items)
+        """The users' item rows and fused candidates, kept for the last user sets asked about."""
+        rows = self.hybrid.rows(users, user_items)
+        if user_items is not None:
             candidates = self.hybrid.candidates(users, user_items)
             weights = self.hybrid.user_weights(rows)
+            return rows, fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
+        key = (users.tobytes(), len(users))
+        if key not in self._fused:
+            if len(self._fused) >= KEPT_USER_SETS:
+                self._fused.pop(next(iter(self._fused)))
+            candidates = self.hybrid.candidates(users, None)
+            weights = self.hybrid.user_weights(rows)
             fused = fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
-            self._last = (key, rows, fused)
-        return self._last[1], self._last[2]
+            self._fused[key] = (rows, fused)
+        return self._fused[key]
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
@@ -114,7 +169,9 @@ def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = Fal
     The hybrid fuses the very rankers listed before it, so each is fitted once a seed.
     """
     tuning = tuning or ScoringSettings()
-    sources = production_sources(tuning, seed)
+    sources: list[Ranker] = [
+        Remembered(source, tuning.fusion_depth) for source in production_sources(tuning, seed)
+    ]
     by_name = {source.name: source for source in sources}
     served = ServedHybrid(tuning, sources, seed, tune=tune)
     return [

@@ -1,10 +1,19 @@
 """The roster: every ranker once, the production hybrid fusing the very rankers listed before it."""
 
-from discorecs.app.evaluation.roster import PRODUCTION, ServedHybrid, Uncalibrated, roster
-from discorecs.app.evaluation.runner import evaluate_once
+import numpy as np
+
+from discorecs.app.evaluation.roster import (
+    PRODUCTION,
+    Remembered,
+    ServedHybrid,
+    Uncalibrated,
+    roster,
+)
+from discorecs.app.evaluation.runner import evaluate_once, train_data
 from discorecs.app.evaluation.world import WorldSpec, build_world
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.rankers.production import production_parameters
+from spark_jobs.scoring.rankers.production import production_parameters, production_sources
+from spark_jobs.scoring.rankers.split import temporal_split
 
 
 def test_names_are_unique_and_the_hybrid_comes_last() -> None:
@@ -29,3 +38,17 @@ def test_each_source_is_fitted_once_on_the_split() -> None:
     served = next(r for r in rankers if isinstance(r, ServedHybrid))
     assert all(source.train is served.train for source in served.hybrid.sources)
     assert evaluation.metrics[PRODUCTION]["recall@10"] > 0
+
+
+def test_a_remembered_top_10_is_the_sources_own_top_10_up_to_ties() -> None:
+    world = build_world(WorldSpec(users=300, releases=2000, events_per_user=60), seed=3)
+    split = temporal_split(*world.interactions.matrices())
+    train = train_data(world.interactions, split)
+    for source in production_sources(ScoringSettings(), seed=0):
+        remembered = Remembered(source, depth=100)
+        remembered.fit(train)
+        deep, _ = remembered.recommend(split.test_users, 100)
+        ids, scores = remembered.recommend(split.test_users, 10)
+        assert np.array_equal(ids, deep[:, :10])
+        own = source.recommend(split.test_users, 10)[1]
+        assert np.allclose(scores, own, equal_nan=True), source.name
