@@ -16,11 +16,10 @@ from deployment import cluster
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.topics import apply_topics, delete_topics
-from tests.support import SAMPLE
+from tests.support import DISCORECS, SAMPLE
 
 pytestmark = pytest.mark.integration
 
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -54,7 +53,7 @@ def keyspace(local_cluster: Settings) -> Iterator[Settings]:
     """Settings pointing at a fresh keyspace with the schema applied; dropped afterwards."""
     settings = local_cluster.model_copy(update={"keyspace": unique_name("t")})
     with session_scope(settings) as session:
-        apply_schema(session, settings.keyspace)
+        apply_schema(session, settings.keyspace, replication_factor=settings.replication_factor)
     yield settings
     with session_scope(settings) as session:
         drop_keyspace(session, settings.keyspace)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -27,6 +26,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.tables import TABLES
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
+from tests.support import DISCORECS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -40,7 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
 STREAM_APPLIES_WITHIN_MS = 120_000
 
 
