@@ -155,6 +155,13 @@ class StreamingSettings(Group):
     )
     catch_up_max_failures: int = Field(3, description="Failures a catch-up run gives up after.")
     collection_concurrency: int = Field(64, description="Collection batches in flight.")
+    durability_barrier: bool = Field(
+        True,
+        description="After each micro-batch, wait until Cassandra's periodic commit log sync "
+        "covers its writes before committing it (about 1.2 sync lag blocks, 0.18 s at the "
+        "launched 100 ms period). Off, a kill -9 of a Cassandra node can take back the last "
+        "lag block of acknowledged writes of a committed batch; for measuring its cost only.",
+    )
 
 
 class ScoringSettings(Group):

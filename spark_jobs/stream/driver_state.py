@@ -97,10 +97,14 @@ class DriverState:
         least one node that acknowledged it. Nodes that sync before acknowledging (``batch``,
         ``group``) need no barrier. The stream commits the batch only after this returns.
 
+        With ``streaming.durability_barrier`` off it returns at once (to measure its cost).
+
         Returns:
             Seconds waited before the barrier write.
 
         """
+        if not self.settings.streaming.durability_barrier:
+            return 0.0
         if self._lag_block_s is None:
             self._lag_block_s = commitlog_lag_block_s(self.session)
         if not self._lag_block_s:

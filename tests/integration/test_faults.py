@@ -30,6 +30,7 @@ def test_fault_loses_and_doubles_nothing(local_cluster: Settings, fault: str) ->
         local_cluster, rate=3000, duration=90, users=2000, fault=fault, echo=lambda _line: None
     )
     assert report.fault is not None
+    print(f"FAULT {report.fault}")
     assert report.produced > 0
     assert (report.lost, report.duplicated) == (0, 0), report.discrepancies
     assert report.fault.recovery_seconds is not None, "the pipeline did not resume by itself"

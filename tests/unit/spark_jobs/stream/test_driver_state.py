@@ -20,11 +20,14 @@ class FakeSession:
         self.writes.append(params)
 
 
-def state_with(monkeypatch: pytest.MonkeyPatch, lag_block_s: float) -> tuple[DriverState, list]:
+def state_with(
+    monkeypatch: pytest.MonkeyPatch, lag_block_s: float, *, barrier: bool = True
+) -> tuple[DriverState, list]:
     slept: list[float] = []
     monkeypatch.setattr(driver_state, "commitlog_lag_block_s", lambda _session: lag_block_s)
     monkeypatch.setattr(driver_state, "time", SimpleNamespace(sleep=slept.append))
-    state = DriverState(Settings(keyspace="ks"))
+    settings = Settings(keyspace="ks").with_updates(streaming={"durability_barrier": barrier})
+    state = DriverState(settings)
     state._session = FakeSession()  # type: ignore[assignment]
     return state, slept
 
@@ -52,5 +55,11 @@ def test_a_commit_log_synced_before_acknowledging_needs_no_barrier(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     state, slept = state_with(monkeypatch, 0.0)
+    assert state.make_durable(1) == 0.0
+    assert slept == [] and state._session.writes == []  # type: ignore[union-attr]
+
+
+def test_the_barrier_turned_off_neither_waits_nor_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    state, slept = state_with(monkeypatch, 0.15, barrier=False)
     assert state.make_durable(1) == 0.0
     assert slept == [] and state._session.writes == []  # type: ignore[union-attr]
