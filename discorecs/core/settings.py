@@ -209,6 +209,12 @@ class ScoringSettings(Group):
         description="The hybrid's source weights for users with few items.",
     )
     fusion_cold_items: int = Field(3, description="Users with this many items or fewer are cold.")
+    content_activity_weight: float = Field(
+        1.0,
+        description="Weight of a viewed, played or wanted release in the content profile, "
+        "relative to an owned one (0: activity only for users with no items). The hourly job "
+        "reads the activity of every rescored user when it is above 0.",
+    )
     calibration: float = Field(0.2, description="Strength of the calibrated re-rank (0: none).")
     fusion_depth: int = Field(100, description="Items per source, and fused candidates kept.")
 

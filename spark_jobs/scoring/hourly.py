@@ -91,11 +91,12 @@ def hybrid_lists(
 ) -> Ranked:
     """Fit the production hybrid on every collection and list the rescored users' top-n."""
     rescored = scores.rescored
-    cold = rescored[
-        np.diff(owned.user_items.indptr)[rescored] <= settings.scoring.fusion_cold_items
-    ]
-    with step("read_cold_activity", len(cold)):
-        activity = read_activity(spark, settings, stored.user_ids, releases.ids, cold)
+    profiled = rescored
+    if settings.scoring.content_activity_weight <= 0:
+        sizes = np.diff(owned.user_items.indptr)[rescored]
+        profiled = rescored[sizes <= settings.scoring.fusion_cold_items]
+    with step("read_activity", len(profiled)):
+        activity = read_activity(spark, settings, stored.user_ids, releases.ids, profiled)
     train = TrainData(
         owned.user_items,
         owned.added_at,

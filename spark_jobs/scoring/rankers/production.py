@@ -24,7 +24,7 @@ def production_sources(tuning: ScoringSettings, seed: int = 0) -> list[Ranker]:
         ItemKNN(),
         EASE(),
         IALS(random_state=seed),
-        ContentBased(),
+        ContentBased(activity_weight=tuning.content_activity_weight),
         Trending(),
     ]
 

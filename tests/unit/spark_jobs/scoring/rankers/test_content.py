@@ -49,3 +49,16 @@ def test_decade_matrix_spreads_to_neighbouring_decades():
 def test_unit_rows():
     m = unit_rows(sp.csr_matrix(np.array([[3.0, 4.0], [0.0, 0.0]]))).toarray()
     np.testing.assert_allclose(m, [[0.6, 0.8], [0, 0]])
+
+
+def test_activity_joins_the_profile_at_its_weight():
+    activity = sp.csr_matrix(([1.0], ([0], [3])), shape=(5, 6))
+    train = train_data(OWNED, (5, 6), item_content=ITEM_CONTENT, activity=activity)
+    lists = {}
+    for weight in (0.0, 1.0, 10.0):
+        ranker = ContentBased(activity_weight=weight)
+        ranker.fit(train)
+        lists[weight] = ranker.recommend(np.array([0]), 6)[0][0].tolist()
+    assert lists[0.0][0] == 2, "without weight the owned artist's release comes first"
+    assert lists[10.0][0] in (3, 4, 5), "a heavy view of artist 1 turns the profile to them"
+    assert lists[1.0].index(4) < lists[0.0].index(4)
