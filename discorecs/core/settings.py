@@ -187,24 +187,24 @@ class ScoringSettings(Group):
     ann_threads: int = 2
     fusion_warm: dict[str, float] = Field(
         default_factory=lambda: {
-            "neighbour_topn": 0.5,
-            "itemknn": 0.5,
-            "ease": 1.0,
-            "ials": 0.125,
-            "content": 2.0,
-            "trending": 1.0,
+            "neighbour_topn": 0.0,
+            "itemknn": 0.0,
+            "ease": 0.0,
+            "ials": 0.5,
+            "content": 4.0,
+            "trending": 0.5,
         },
         description="The hybrid's source weights for users with more than fusion_cold_items "
-        "items (chosen by `discorecs evaluate` on a validation split).",
+        "items (chosen by `discorecs evaluate --tune --seeds 1` on a validation split).",
     )
     fusion_cold: dict[str, float] = Field(
         default_factory=lambda: {
-            "neighbour_topn": 0.125,
-            "itemknn": 0.25,
-            "ease": 0.5,
-            "ials": 0.25,
-            "content": 1.0,
-            "trending": 1.0,
+            "neighbour_topn": 0.25,
+            "itemknn": 0.0,
+            "ease": 0.0,
+            "ials": 0.0,
+            "content": 4.0,
+            "trending": 0.0,
         },
         description="The hybrid's source weights for users with few items.",
     )

@@ -13,12 +13,16 @@ from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
 from spark_jobs.scoring.rankers.friend_rule import FriendRule
 from spark_jobs.scoring.rankers.fusion import tune
-from spark_jobs.scoring.rankers.hybrid import fuse
+from spark_jobs.scoring.rankers.hybrid import Hybrid, fuse
 from spark_jobs.scoring.rankers.implicit_mf import BPR, IALS
 from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from spark_jobs.scoring.rankers.popular import MostPopular
-from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
+from spark_jobs.scoring.rankers.production import (
+    production_hybrid,
+    production_parameters,
+    production_sources,
+)
 from spark_jobs.scoring.rankers.rp3beta import RP3beta
 from spark_jobs.scoring.rankers.trending import Trending
 
@@ -99,7 +103,11 @@ class ServedHybrid(Ranker):
         self.tuning = tuning
         self.seed = seed
         self.tune = tune
-        self.hybrid = production_hybrid(tuning, seed, sources)
+        self.hybrid = (
+            Hybrid(sources, production_parameters(tuning), tuning.fusion_depth)
+            if tune
+            else production_hybrid(tuning, seed, sources)
+        )
         self.parameters = self.hybrid.parameters
         self._fused: dict[ListsKey, tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]] = {}
 

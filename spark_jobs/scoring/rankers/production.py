@@ -44,6 +44,8 @@ def production_hybrid(
 ) -> Hybrid:
     """The hybrid the hourly job serves, with the fusion weights of the scoring settings.
 
+    Sources weighted 0 for warm and cold users alike are left out (never fitted or asked).
+
     Args:
         tuning: The scoring settings.
         seed: Seed of the sources built here.
@@ -51,5 +53,11 @@ def production_hybrid(
             already fitted on the data the hybrid is fitted on are not fitted again.
 
     """
+    parameters = production_parameters(tuning)
     chosen = sources if sources is not None else production_sources(tuning, seed)
-    return Hybrid(chosen, production_parameters(tuning), tuning.fusion_depth)
+    used = [
+        source
+        for source in chosen
+        if parameters.warm.get(source.name, 0.0) > 0 or parameters.cold.get(source.name, 0.0) > 0
+    ]
+    return Hybrid(used, parameters, tuning.fusion_depth)
