@@ -27,8 +27,12 @@ def free_port() -> int:
 
 
 def private_kafka_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """Settings for a Kafka of the test's own, in tmp_path, on free ports."""
+    """Settings for a one-node Kafka of the test's own, in tmp_path, on free ports.
+
+    One node whatever ``DISCORECS_NODES`` the suite runs with.
+    """
     return {
+        "DISCORECS_NODES": "1",
         "DISCORECS_CLUSTER_DIR": str(tmp_path / "cluster"),
         "DISCORECS_KAFKA_PORT": str(free_port()),
         "DISCORECS_KAFKA_CONTROLLER_PORT": str(free_port()),
