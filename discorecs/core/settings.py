@@ -204,9 +204,11 @@ class ScoringSettings(Group):
             "ease": 0.0,
             "ials": 0.0,
             "content": 4.0,
-            "trending": 0.0,
+            "trending": 0.05,
         },
-        description="The hybrid's source weights for users with few items.",
+        description="The hybrid's source weights for users with few items (the tuning chose "
+        "trending 0; it keeps 0.05, so a user with no items and no activity, whom the validation "
+        "split cannot hold, still gets the popular list).",
     )
     fusion_cold_items: int = Field(3, description="Users with this many items or fewer are cold.")
     content_activity_weight: float = Field(
