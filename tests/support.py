@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from discorecs.app.sample import SAMPLE_RELEASES
@@ -10,6 +9,4 @@ from discorecs.app.sample import SAMPLE_RELEASES
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path(str(SAMPLE_RELEASES))
 """The shipped ``releases-sample.xml.gz`` (a plain file: the package is installed from a folder)."""
-DISCORECS = str(Path(sys.executable).parent / "discorecs")
-"""This venv's ``discorecs`` command."""
 SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "discogs" / "releases-sample.xml.gz"

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from deployment import cluster
+from discorecs.app.loadtest import DISCORECS
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.topics import apply_topics, delete_topics
-from tests.support import DISCORECS, SAMPLE
+from tests.support import SAMPLE
 
 pytestmark = pytest.mark.integration
 

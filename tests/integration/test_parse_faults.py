@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from discogs_parser import ReleaseReader
+from discorecs.app.loadtest import DISCORECS
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import RELEASES
-from tests.support import DISCORECS, REPO_ROOT
+from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.timeout(900)]
 

@@ -21,12 +21,11 @@ import pytest
 from confluent_kafka import Producer
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from discorecs.app.loadtest import StreamProcess
+from discorecs.app.loadtest import DISCORECS, StreamProcess
 from discorecs.core.settings import Settings
 from discorecs.core.tables import TABLES
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
-from tests.support import DISCORECS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 

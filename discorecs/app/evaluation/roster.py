@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +32,17 @@ KEPT_USER_SETS = 2
 """Lists kept per ranker: the test users' and the cold-start users'."""
 
 ListsKey = tuple[bytes, int]
+Kept = TypeVar("Kept")
+
+
+def kept(cache: dict[ListsKey, Kept], users: np.ndarray, compute: Callable[[], Kept]) -> Kept:
+    """``compute()`` for these users, from ``cache`` when asked before (the newest sets kept)."""
+    key = (users.tobytes(), len(users))
+    if key not in cache:
+        if len(cache) >= KEPT_USER_SETS:
+            cache.pop(next(iter(cache)))
+        cache[key] = compute()
+    return cache[key]
 
 
 class Remembered(Ranker):
@@ -68,12 +80,7 @@ class Remembered(Ranker):
         users = np.asarray(users, dtype=np.int64)
         if user_items is not None or n > self.depth:
             return self.ranker.recommend(users, n, user_items)
-        key = (users.tobytes(), len(users))
-        if key not in self._lists:
-            if len(self._lists) >= KEPT_USER_SETS:
-                self._lists.pop(next(iter(self._lists)))
-            self._lists[key] = self.ranker.recommend(users, self.depth)
-        ids, scores = self._lists[key]
+        ids, scores = kept(self._lists, users, lambda: self.ranker.recommend(users, self.depth))
         return ids[:, :n], scores[:, :n]
 
 
@@ -127,20 +134,17 @@ class ServedHybrid(Ranker):
         self, users: np.ndarray, user_items: sp.csr_matrix | None
     ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
         """The users' item rows and fused candidates, kept for the last user sets asked about."""
-        rows = self.hybrid.rows(users, user_items)
         if user_items is not None:
-            candidates = self.hybrid.candidates(users, user_items)
-            weights = self.hybrid.user_weights(rows)
-            return rows, fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
-        key = (users.tobytes(), len(users))
-        if key not in self._fused:
-            if len(self._fused) >= KEPT_USER_SETS:
-                self._fused.pop(next(iter(self._fused)))
-            candidates = self.hybrid.candidates(users, None)
-            weights = self.hybrid.user_weights(rows)
-            fused = fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
-            self._fused[key] = (rows, fused)
-        return self._fused[key]
+            return self._fuse(users, user_items)
+        return kept(self._fused, users, lambda: self._fuse(users, None))
+
+    def _fuse(
+        self, users: np.ndarray, user_items: sp.csr_matrix | None
+    ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
+        rows = self.hybrid.rows(users, user_items)
+        candidates = self.hybrid.candidates(users, user_items)
+        weights = self.hybrid.user_weights(rows)
+        return rows, fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
