@@ -187,12 +187,12 @@ class ScoringSettings(Group):
     ann_threads: int = 2
     fusion_warm: dict[str, float] = Field(
         default_factory=lambda: {
-            "neighbour_topn": 0.0,
+            "neighbour_topn": 0.25,
             "itemknn": 0.0,
-            "ease": 0.0,
-            "ials": 0.5,
+            "ease": 0.25,
+            "ials": 0.0,
             "content": 4.0,
-            "trending": 0.5,
+            "trending": 0.25,
         },
         description="The hybrid's source weights for users with more than fusion_cold_items "
         "items (chosen by `discorecs evaluate --tune --seeds 1` on a validation split).",
@@ -200,15 +200,14 @@ class ScoringSettings(Group):
     fusion_cold: dict[str, float] = Field(
         default_factory=lambda: {
             "neighbour_topn": 0.25,
-            "itemknn": 0.0,
+            "itemknn": 0.25,
             "ease": 0.0,
             "ials": 0.0,
             "content": 4.0,
-            "trending": 0.05,
+            "trending": 0.25,
         },
-        description="The hybrid's source weights for users with few items (the tuning chose "
-        "trending 0; it keeps 0.05, so a user with no items and no activity, whom the validation "
-        "split cannot hold, still gets the popular list).",
+        description="The hybrid's source weights for users with few items (chosen by "
+        "`discorecs evaluate --tune --seeds 1`).",
     )
     fusion_cold_items: int = Field(3, description="Users with this many items or fewer are cold.")
     content_activity_weight: float = Field(
@@ -217,7 +216,7 @@ class ScoringSettings(Group):
         "relative to an owned one (0: activity only for users with no items). The hourly job "
         "reads the activity of every rescored user when it is above 0.",
     )
-    calibration: float = Field(0.2, description="Strength of the calibrated re-rank (0: none).")
+    calibration: float = Field(0.3, description="Strength of the calibrated re-rank (0: none).")
     fusion_depth: int = Field(100, description="Items per source, and fused candidates kept.")
 
 

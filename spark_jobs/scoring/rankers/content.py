@@ -1,4 +1,4 @@
-"""Content-based: items like the user's own by genre, style, decade, artist and label."""
+"""Content-based: a mixture over the user's genres, styles, artists and labels, then the era."""
 
 from __future__ import annotations
 
@@ -7,24 +7,19 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.base import ItemContent, ScoreRanker, TrainData, binarise
 
-
-def unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit L2 length (zero rows stay zero), float32 CSR."""
-    matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(scale) @ matrix, dtype=np.float32)
+AFFINITY_FLOOR = 1e-3
+"""Added to the decade affinity, so a release of an unseen era is ranked down, not removed."""
 
 
 def decade_matrix(decades: np.ndarray, spread: float) -> sp.csr_matrix:
-    """One column per decade from the earliest to the latest known one.
+    """One column per decade from the earliest to the latest known one, and one for unknown.
 
-    An item has 1 in its decade and ``spread`` in the decades either side; unknown (-1)
-    decades give an empty row.
+    An item of a known decade has 1 in its decade and ``spread`` in the decades either side;
+    an item of unknown decade (-1) has 1 in the last column.
     """
     known = np.flatnonzero(decades >= 0)
     first = int(decades[known].min()) if len(known) else 0
-    width = int(decades[known].max()) - first + 1 if len(known) else 1
+    width = int(decades[known].max()) - first + 1 if len(known) else 0
     rows, columns, values = [], [], []
     for offset, value in ((0, 1.0), (-1, spread), (1, spread)):
         column = decades[known] - first + offset
@@ -32,35 +27,69 @@ def decade_matrix(decades: np.ndarray, spread: float) -> sp.csr_matrix:
         rows.append(known[inside])
         columns.append(column[inside])
         values.append(np.full(int(inside.sum()), value, dtype=np.float32))
+    unknown = np.flatnonzero(decades < 0)
+    rows.append(unknown)
+    columns.append(np.full(len(unknown), width))
+    values.append(np.ones(len(unknown), dtype=np.float32))
     return sp.csr_matrix(
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
-        shape=(len(decades), width),
+        shape=(len(decades), width + 1),
     )
 
 
-class ContentBased(ScoreRanker):
-    """Content-based filtering with a popularity prior.
+def row_shares(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to sum to 1 (zero rows stay zero), float32 CSR."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix, dtype=np.float32)
 
-    Each item is described by five blocks: genres, styles, decade (one-hot, with
-    ``decade_spread`` in the neighbouring decades), artists and labels, each L2-normalised per
-    item. A user's profile is the sum of their items' descriptions; an item's score is
-    ``sum over blocks of weight * (profile block . item block)``, times the prior
-    ``(1 + owners) ** gamma``. Items nobody owns in training still score by their content, so
-    this is the only ranker that can list them. The items of a user's ``train.activity``
-    (views, plays, wants) join the profile at ``activity_weight`` each (at least 1 for a user
-    with no items; with neither, the list is empty): on the synthetic world, where activity
-    follows the same hidden taste as the adds, weight 1 raises this ranker's Recall@10 from
-    0.21 to 0.24 and its cold-start Recall@10 from 0.29 to 0.45 (6 000 users, one seed).
-    Folding in ``user_items`` profiles those rows instead of the training rows.
+
+def within_feature(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
+    """P(item | feature), ``(features, items)``: popularity over the feature's total.
+
+    Args:
+        features: ``(items, features)``; any non-zero counts as having the feature.
+        popularity: ``(items,)`` positive popularity.
+
+    """
+    has = sp.csr_matrix(features, dtype=np.float32)
+    has.data[:] = 1.0
+    weighted = sp.csr_matrix(sp.diags(popularity.astype(np.float32)) @ has)
+    mass = np.asarray(weighted.sum(axis=0)).ravel()
+    scale = np.divide(1.0, mass, out=np.zeros_like(mass), where=mass > 0)
+    return sp.csr_matrix(weighted @ sp.diags(scale), dtype=np.float32).T.tocsr()
+
+
+class ContentBased(ScoreRanker):
+    """Content-based filtering as a mixture model over the items' features.
+
+    A user's profile is, per block (genres, styles, artists, labels), the share of their items
+    with each feature; an item's score in a block is ``sum_f share(f) * P(item | f)``, where
+    ``P(item | f)`` is the item's popularity (``owners + smoothing``) over the total of the
+    items with feature ``f``. So a favourite artist's thirty releases share that artist's
+    weight among them, while a genre's weight is spread over thousands: a small, loyal part of a
+    collection reaches deep into its artist's catalogue, and a broad genre taste lists only that
+    genre's popular releases. The blocks are summed by their weights, then multiplied by the
+    user's era affinity to the power ``decade_power`` (the share of their items in the item's
+    decade, ``decade_spread`` of a neighbouring one counted too, plus a small floor).
+
+    Items nobody owns in training still score (at ``smoothing``), so this is the only ranker
+    that can list them. The items of a user's ``train.activity`` (views, plays, wants) join the
+    profile at ``activity_weight`` each (at least 1 for a user with no items; with neither, the
+    list is empty). On the synthetic world (5 000 users, one seed) this model lifts Recall@10
+    from 0.200 to 0.252 and item coverage from 5 % to 30 % over a summed-cosine profile with a
+    ``owners ** 0.3`` prior, the model it replaced. Folding in ``user_items`` profiles those
+    rows instead of the training rows.
 
     Args:
         genre: Weight of the genre block.
         style: Weight of the style block.
-        decade: Weight of the decade block.
         artist: Weight of the artist block.
         label: Weight of the label block.
-        decade_spread: Weight of the neighbouring decades in an item's decade block.
-        gamma: Exponent of the popularity prior (0: none).
+        decade_power: Exponent of the era affinity (0: the era is ignored).
+        decade_spread: Weight of the neighbouring decades in an item's decade row.
+        smoothing: Added to every item's owner count to make its popularity.
         activity_weight: Weight of an activity item in the profile relative to an owned one.
 
     """
@@ -70,62 +99,48 @@ class ContentBased(ScoreRanker):
 
     def __init__(
         self,
-        genre: float = 1.0,
+        genre: float = 0.2,
         style: float = 1.0,
-        decade: float = 0.5,
-        artist: float = 2.0,
+        artist: float = 1.0,
         label: float = 0.5,
+        decade_power: float = 0.5,
         decade_spread: float = 0.5,
-        gamma: float = 0.3,
+        smoothing: float = 1.0,
         activity_weight: float = 1.0,
     ) -> None:
-        self.weights = {
-            "genre": genre,
-            "style": style,
-            "decade": decade,
-            "artist": artist,
-            "label": label,
-        }
+        self.weights = {"genre": genre, "style": style, "artist": artist, "label": label}
+        self.decade_power = decade_power
         self.decade_spread = decade_spread
-        self.gamma = gamma
+        self.smoothing = smoothing
         self.activity_weight = activity_weight
 
-    def _blocks(self, content: ItemContent) -> dict[str, sp.csr_matrix]:
-        """The unit-row feature blocks by name."""
-        return {
-            "genre": unit_rows(content.genres),
-            "style": unit_rows(content.styles),
-            "decade": unit_rows(decade_matrix(content.decades, self.decade_spread)),
-            "artist": unit_rows(content.artists),
-            "label": unit_rows(content.labels),
-        }
-
     def _fit(self, train: TrainData) -> None:
-        blocks = self._blocks(train.require_content(self.name))
-        # Genres and decades are shared by most items, so their part of the scores is dense:
-        # a dense product is cheaper there; the other blocks stay sparse.
-        dense, sparse = ("genre", "decade"), ("style", "artist", "label")
-        self.dense = sp.hstack([blocks[b] for b in dense], format="csr").toarray()
-        self.dense_weighted_t = np.ascontiguousarray(
-            np.hstack([self.weights[b] * blocks[b].toarray() for b in dense]).T
-        )
-        self.sparse = sp.hstack([blocks[b] for b in sparse], format="csr")
-        self.sparse_weighted_t = sp.hstack(
-            [self.weights[b] * blocks[b] for b in sparse], format="csr"
-        ).T.tocsr()
-        self.prior = np.power(1.0 + train.owners(), self.gamma).astype(np.float32)
+        content: ItemContent = train.require_content(self.name)
+        popularity = train.owners() + self.smoothing
+        blocks = {
+            "genre": content.genres,
+            "style": content.styles,
+            "artist": content.artists,
+            "label": content.labels,
+        }
+        self.features = {b: m for b, m in blocks.items() if self.weights[b]}
+        self.likelihood_t = {b: within_feature(m, popularity) for b, m in self.features.items()}
+        self.decades = decade_matrix(content.decades, self.decade_spread)
+        self.decades_t = self.decades.T.toarray()
         self.activity = None if train.activity is None else binarise(train.activity)
 
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        """Profile match times the popularity prior."""
+        """The weighted mixture of the blocks times the era affinity."""
         source = binarise(rows)
         if self.activity is not None:
             empty = (np.diff(source.indptr) == 0).astype(np.float32)
             weight = np.maximum(empty, self.activity_weight)
             source = sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
-        block = np.asarray(source @ self.dense, dtype=np.float32) @ self.dense_weighted_t
-        block += sp.csr_matrix(
-            sp.csr_matrix(source @ self.sparse) @ self.sparse_weighted_t
-        ).toarray()
-        block *= self.prior
+        block = np.zeros((len(users), self.decades.shape[0]), dtype=np.float32)
+        for name, features in self.features.items():
+            shares = row_shares(source @ features)
+            block += self.weights[name] * sp.csr_matrix(shares @ self.likelihood_t[name]).toarray()
+        if self.decade_power:
+            era = row_shares(source @ self.decades) @ self.decades_t
+            block *= np.power(era + AFFINITY_FLOOR, self.decade_power, dtype=np.float32)
         return block
