@@ -11,7 +11,9 @@ parser processes also reports their CPU time and the largest peak RSS among them
     (findtext/iterfind, no conversion or checks) into plain tuples, clearing each element and
     its previous siblings: the reference the parser must match per core;
   - ``lxml bare``: the same loop without reading any field: the upper reference.
-  all CPUs, wall clock: ``run_releases`` with 1 and with N worker processes, and their ratio.
+  all CPUs, wall clock: ``run_releases`` with 1 and with N worker processes, and their ratio;
+  beside it the box's own ceiling: N independent 1-process parses of the file started together,
+  their combined rate over one alone (no coordination at all).
 
 Load (when Cassandra answers), each into a fresh keyspace, the file of ``--load-count`` releases,
 with the schema's secondary (SAI) indexes on ``releases`` and without them:
@@ -188,18 +190,22 @@ CHILDREN = {
 }
 
 
-def run_child(mode: str, *args: str, cpu: int | None = None) -> dict:
-    """Run one measurement in a child; return its figures with CPU time and peak RSS."""
+def start_child(mode: str, *args: str, cpu: int | None = None) -> subprocess.Popen[bytes]:
+    """Start one measurement in a child (pinned to ``cpu`` when given)."""
 
     def pin() -> None:
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
 
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, __file__, "_child", mode, *args],
         stdout=subprocess.PIPE,
         preexec_fn=pin,  # noqa: PLW1509
     )
+
+
+def finish_child(proc: subprocess.Popen[bytes], mode: str) -> dict:
+    """Wait for a child; return its figures with CPU time and peak RSS."""
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -208,6 +214,25 @@ def run_child(mode: str, *args: str, cpu: int | None = None) -> dict:
     result = json.loads(output.decode().strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
     return result
+
+
+def run_child(mode: str, *args: str, cpu: int | None = None) -> dict:
+    """Run one measurement in a child; return its figures with CPU time and peak RSS."""
+    return finish_child(start_child(mode, *args, cpu=cpu), mode)
+
+
+def box_ceiling(path: Path, copies: int) -> float:
+    """How much faster ``copies`` independent 1-process parses run at once than one alone.
+
+    The same file parsed by ``copies`` children started together: their combined rate over the
+    rate of one child alone, measured just before. No coordination at all, so this is what the
+    box itself allows N parser processes (cores shared with other jobs, memory bandwidth).
+    """
+    alone = run_child("parse", str(path), "1")
+    procs = [start_child("parse", str(path), "1") for _ in range(copies)]
+    together = [finish_child(proc, "parse") for proc in procs]
+    wall = max(r["seconds"] for r in together)
+    return (sum(r["releases"] for r in together) / wall) / (alone["releases"] / alone["seconds"])
 
 
 def ensure_file(size: int) -> Path:
@@ -264,6 +289,8 @@ def bench_parse(sizes: list[int], workers: int, repeat: int) -> None:
         many = best("parse", [str(path), str(workers)], repeat)
         print(line(f"{workers} workers", many), flush=True)
         print(f"  speed-up x{workers}: {one['seconds'] / many['seconds']:.2f}", flush=True)
+        ceiling = box_ceiling(path, workers)
+        print(f"  box ceiling: {workers} independent 1-process parses at once = {ceiling:.2f}x one")
 
 
 def cassandra_up() -> bool:
