@@ -125,6 +125,13 @@ def binarise(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return ones
 
 
+def row_stochastic(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row divided by its sum (empty rows stay empty), float32 CSR."""
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+    return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix, dtype=np.float32)
+
+
 def with_rows(matrix: sp.csr_matrix, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
     """``matrix`` with the rows of the distinct ``users`` replaced by ``rows`` (in that order)."""
     n_users = matrix.shape[0]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.base import ItemContent, ScoreRanker, TrainData, binarise
+from spark_jobs.scoring.rankers.base import (
+    ItemContent,
+    ScoreRanker,
+    TrainData,
+    binarise,
+    row_stochastic,
+)
 
 AFFINITY_FLOOR = 1e-3
 """Added to the decade affinity, so a release of an unseen era is ranked down, not removed."""
@@ -35,14 +41,6 @@ def decade_matrix(decades: np.ndarray, spread: float) -> sp.csr_matrix:
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
         shape=(len(decades), width + 1),
     )
-
-
-def row_shares(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to sum to 1 (zero rows stay zero), float32 CSR."""
-    matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-    return sp.csr_matrix(sp.diags(scale) @ matrix, dtype=np.float32)
 
 
 def within_feature(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
@@ -136,11 +134,11 @@ class ContentBased(ScoreRanker):
             empty = (np.diff(source.indptr) == 0).astype(np.float32)
             weight = np.maximum(empty, self.activity_weight)
             source = sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
-        block = np.zeros((len(users), self.decades.shape[0]), dtype=np.float32)
+        block = np.zeros((len(users), self.train.n_items), dtype=np.float32)
         for name, features in self.features.items():
-            shares = row_shares(source @ features)
+            shares = row_stochastic(source @ features)
             block += self.weights[name] * sp.csr_matrix(shares @ self.likelihood_t[name]).toarray()
         if self.decade_power:
-            era = row_shares(source @ self.decades) @ self.decades_t
+            era = row_stochastic(source @ self.decades) @ self.decades_t
             block *= np.power(era + AFFINITY_FLOOR, self.decade_power, dtype=np.float32)
         return block

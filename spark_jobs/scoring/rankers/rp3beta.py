@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.base import ScoreRanker, TrainData, binarise
+from spark_jobs.scoring.rankers.base import ScoreRanker, TrainData, binarise, row_stochastic
 from spark_jobs.scoring.rankers.similarity import top_k_product
-
-
-def row_stochastic(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Each row divided by its sum (empty rows stay empty)."""
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-    return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix, dtype=np.float32)
 
 
 class RP3beta(ScoreRanker):

@@ -7,6 +7,7 @@ from spark_jobs.scoring.rankers import base
 from spark_jobs.scoring.rankers.base import (
     ItemContent,
     binarise,
+    row_stochastic,
     top_n,
     top_n_blocks,
     top_n_sparse,
@@ -138,3 +139,13 @@ def test_fitting_again_on_the_same_data_keeps_the_fit_and_new_data_refits():
     assert ranker.fits == 1
     ranker.fit(train_data({0: [0], 1: [1]}, (2, 2)))
     assert ranker.fits == 2
+
+
+def test_row_stochastic_leaves_empty_rows_empty():
+    m = row_stochastic(matrix({0: [0, 1]}, (2, 2)))
+    assert m.toarray().tolist() == [[0.5, 0.5], [0, 0]]
+
+
+def test_row_stochastic_divides_each_row_by_its_sum():
+    m = row_stochastic(sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]]))).toarray()
+    np.testing.assert_allclose(m, [[0.75, 0.25], [0, 0]])

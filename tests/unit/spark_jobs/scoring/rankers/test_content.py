@@ -6,7 +6,6 @@ from spark_jobs.scoring.rankers.content import (
     AFFINITY_FLOOR,
     ContentBased,
     decade_matrix,
-    row_shares,
     within_feature,
 )
 from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
@@ -73,11 +72,6 @@ def test_activity_joins_the_profile_at_its_weight():
 def test_decade_matrix_spreads_to_neighbouring_decades_and_keeps_unknown_apart():
     m = decade_matrix(np.array([197, 199, -1]), 0.5).toarray()
     assert m.tolist() == [[1, 0.5, 0, 0], [0, 0.5, 1, 0], [0, 0, 0, 1]]
-
-
-def test_row_shares():
-    m = row_shares(sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]]))).toarray()
-    np.testing.assert_allclose(m, [[0.75, 0.25], [0, 0]])
 
 
 def test_within_feature_is_popularity_over_the_feature_total():

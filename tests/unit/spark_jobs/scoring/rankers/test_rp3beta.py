@@ -1,6 +1,6 @@
 import numpy as np
 
-from spark_jobs.scoring.rankers.rp3beta import RP3beta, row_stochastic
+from spark_jobs.scoring.rankers.rp3beta import RP3beta
 from tests.unit.spark_jobs.scoring.rankers.worlds import matrix, train_data
 
 OWNED = {0: [0, 1], 1: [0, 1, 2], 2: [1, 2], 3: [2, 3], 4: [3]}
@@ -32,8 +32,3 @@ def test_by_hand_and_top_k_per_row():
     np.testing.assert_allclose(w[0], [0, 5 / 12, 0, 0], rtol=1e-6)
     ids, scores = ranker.recommend(np.array([4]), 2, user_items=matrix({0: [0]}, (1, 4)))
     assert ids.tolist() == [[1, -1]]
-
-
-def test_row_stochastic_leaves_empty_rows_empty():
-    m = row_stochastic(matrix({0: [0, 1]}, (2, 2)))
-    assert m.toarray().tolist() == [[0.5, 0.5], [0, 0]]
