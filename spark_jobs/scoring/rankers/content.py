@@ -1,4 +1,4 @@
-"""Content-based: a mixture over the user's genres, styles, artists and labels, then the era."""
+"""Content-based: a mixture over the user's genres, styles, artists and labels, times the era."""
 
 from __future__ import annotations
 
@@ -12,39 +12,14 @@ from spark_jobs.scoring.rankers.base import (
     binarise,
     row_stochastic,
 )
+from spark_jobs.scoring.rankers.era import EraModel
 
-AFFINITY_FLOOR = 1e-3
-"""Added to the decade affinity, so a release of an unseen era is ranked down, not removed."""
-
-
-def decade_matrix(decades: np.ndarray, spread: float) -> sp.csr_matrix:
-    """One column per decade from the earliest to the latest known one, and one for unknown.
-
-    An item of a known decade has 1 in its decade and ``spread`` in the decades either side;
-    an item of unknown decade (-1) has 1 in the last column.
-    """
-    known = np.flatnonzero(decades >= 0)
-    first = int(decades[known].min()) if len(known) else 0
-    width = int(decades[known].max()) - first + 1 if len(known) else 0
-    rows, columns, values = [], [], []
-    for offset, value in ((0, 1.0), (-1, spread), (1, spread)):
-        column = decades[known] - first + offset
-        inside = (column >= 0) & (column < width)
-        rows.append(known[inside])
-        columns.append(column[inside])
-        values.append(np.full(int(inside.sum()), value, dtype=np.float32))
-    unknown = np.flatnonzero(decades < 0)
-    rows.append(unknown)
-    columns.append(np.full(len(unknown), width))
-    values.append(np.ones(len(unknown), dtype=np.float32))
-    return sp.csr_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
-        shape=(len(decades), width + 1),
-    )
+LOYALTY_BLOCKS = ("artist", "label")
+"""Blocks whose counts are discounted: one release of an artist is weak evidence of loyalty."""
 
 
-def within_feature(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
-    """P(item | feature), ``(features, items)``: popularity over the feature's total.
+def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
+    """``(features, items)``: each item's popularity under each feature it has (else 0).
 
     Args:
         features: ``(items, features)``; any non-zero counts as having the feature.
@@ -53,40 +28,45 @@ def within_feature(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_ma
     """
     has = sp.csr_matrix(features, dtype=np.float32)
     has.data[:] = 1.0
-    weighted = sp.csr_matrix(sp.diags(popularity.astype(np.float32)) @ has)
-    mass = np.asarray(weighted.sum(axis=0)).ravel()
-    scale = np.divide(1.0, mass, out=np.zeros_like(mass), where=mass > 0)
-    return sp.csr_matrix(weighted @ sp.diags(scale), dtype=np.float32).T.tocsr()
+    return sp.csr_matrix(sp.diags(popularity.astype(np.float32)) @ has).T.tocsr()
+
+
+def discounted_shares(counts: sp.csr_matrix, discount: float) -> sp.csr_matrix:
+    """Each row's counts less ``discount`` (at least 0), as shares of the row's total."""
+    kept = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    kept.data = np.maximum(kept.data - discount, 0.0)
+    kept.eliminate_zeros()
+    return row_stochastic(kept)
 
 
 class ContentBased(ScoreRanker):
     """Content-based filtering as a mixture model over the items' features.
 
     A user's profile is, per block (genres, styles, artists, labels), the share of their items
-    with each feature; an item's score in a block is ``sum_f share(f) * P(item | f)``, where
-    ``P(item | f)`` is the item's popularity (``owners + smoothing``) over the total of the
-    items with feature ``f``. So a favourite artist's thirty releases share that artist's
-    weight among them, while a genre's weight is spread over thousands: a small, loyal part of a
-    collection reaches deep into its artist's catalogue, and a broad genre taste lists only that
-    genre's popular releases. The blocks are summed by their weights, then multiplied by the
-    user's era affinity to the power ``decade_power`` (the share of their items in the item's
-    decade, ``decade_spread`` of a neighbouring one counted too, plus a small floor).
+    with each feature; artist and label counts are first lowered by ``discount``, so a single
+    release of an artist says little and three say a lot. The user's next item comes from
+    feature ``f`` with that share, and within ``f`` with probability
+    ``popularity(x) * a(x) / Z_f``: its popularity (``owners + smoothing``) times the user's
+    era affinity ``a`` for its decade (:class:`~.era.EraModel`), over the same sum for all the
+    items of ``f``. So a favourite artist's thirty releases share that artist's weight among
+    them, while a genre's weight is spread over thousands; and a feature whose releases lie
+    outside the user's era is normalised by its little in-era mass, not left out. The blocks
+    are summed by their weights.
 
     Items nobody owns in training still score (at ``smoothing``), so this is the only ranker
     that can list them. The items of a user's ``train.activity`` (views, plays, wants) join the
     profile at ``activity_weight`` each (at least 1 for a user with no items; with neither, the
-    list is empty). On the synthetic world (5 000 users, one seed) this model lifts Recall@10
-    from 0.200 to 0.252 and item coverage from 5 % to 30 % over a summed-cosine profile with a
-    ``owners ** 0.3`` prior, the model it replaced. Folding in ``user_items`` profiles those
-    rows instead of the training rows.
+    list is empty). Folding in ``user_items`` profiles those rows instead of the training rows.
+    On the synthetic world (5 000 users, one seed) the era posterior, the per-feature
+    normalisation and the discount lift Recall@10 from 0.249 to 0.261 over the same mixture
+    with a smoothed share of decades as the era.
 
     Args:
         genre: Weight of the genre block.
         style: Weight of the style block.
         artist: Weight of the artist block.
         label: Weight of the label block.
-        decade_power: Exponent of the era affinity (0: the era is ignored).
-        decade_spread: Weight of the neighbouring decades in an item's decade row.
+        discount: Subtracted from each artist and label count of a profile.
         smoothing: Added to every item's owner count to make its popularity.
         activity_weight: Weight of an activity item in the profile relative to an owned one.
 
@@ -101,14 +81,12 @@ class ContentBased(ScoreRanker):
         style: float = 1.0,
         artist: float = 1.0,
         label: float = 0.5,
-        decade_power: float = 0.5,
-        decade_spread: float = 0.5,
-        smoothing: float = 1.0,
+        discount: float = 0.5,
+        smoothing: float = 0.3,
         activity_weight: float = 1.0,
     ) -> None:
         self.weights = {"genre": genre, "style": style, "artist": artist, "label": label}
-        self.decade_power = decade_power
-        self.decade_spread = decade_spread
+        self.discount = discount
         self.smoothing = smoothing
         self.activity_weight = activity_weight
 
@@ -122,23 +100,38 @@ class ContentBased(ScoreRanker):
             "label": content.labels,
         }
         self.features = {b: m for b, m in blocks.items() if self.weights[b]}
-        self.likelihood_t = {b: within_feature(m, popularity) for b, m in self.features.items()}
-        self.decades = decade_matrix(content.decades, self.decade_spread)
-        self.decades_t = self.decades.T.toarray()
+        self.members = {b: members(m, popularity) for b, m in self.features.items()}
+        self.era = EraModel.fit(content.decades, popularity)
+        self.item_slots = self.era.slot_matrix()
+        self.slot_mass = {
+            b: np.asarray((m @ self.item_slots).todense(), dtype=np.float64)
+            for b, m in self.members.items()
+        }
         self.activity = None if train.activity is None else binarise(train.activity)
 
-    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        """The weighted mixture of the blocks times the era affinity."""
+    def profile(self, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
+        """The users' items, their activity joined at its weight."""
         source = binarise(rows)
-        if self.activity is not None:
-            empty = (np.diff(source.indptr) == 0).astype(np.float32)
-            weight = np.maximum(empty, self.activity_weight)
-            source = sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
+        if self.activity is None:
+            return source
+        empty = (np.diff(source.indptr) == 0).astype(np.float32)
+        weight = np.maximum(empty, self.activity_weight)
+        return sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
+
+    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+        """``P(item)`` under the user's mixture of features and era."""
+        source = self.profile(users, rows)
+        affinity = self.era.affinity(np.asarray((source @ self.item_slots).todense()))
         block = np.zeros((len(users), self.train.n_items), dtype=np.float32)
         for name, features in self.features.items():
-            shares = row_stochastic(source @ features)
-            block += self.weights[name] * sp.csr_matrix(shares @ self.likelihood_t[name]).toarray()
-        if self.decade_power:
-            era = row_stochastic(source @ self.decades) @ self.decades_t
-            block *= np.power(era + AFFINITY_FLOOR, self.decade_power, dtype=np.float32)
+            discount = self.discount if name in LOYALTY_BLOCKS else 0.0
+            shares = discounted_shares(sp.csr_matrix(source @ features), discount).tocoo()
+            norm = np.einsum("ij,ij->i", self.slot_mass[name][shares.col], affinity[shares.row])
+            weights = sp.csr_matrix(
+                (shares.data / np.maximum(norm, 1e-300), (shares.row, shares.col)),
+                shape=shares.shape,
+                dtype=np.float32,
+            )
+            block += self.weights[name] * sp.csr_matrix(weights @ self.members[name]).toarray()
+        block *= affinity[:, self.era.slots].astype(np.float32)
         return block
