@@ -19,11 +19,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from zlib_ng import gzip_ng, zlib_ng
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    EOFError,
+    OSError,
+    zlib.error,
+    cast(type[Exception], zlib_ng.error),
+)
+"""What reading a truncated or corrupt dump raises (zlib-ng's stub types its error loosely)."""
 READ_BYTES = 1 << 16
 """Most bytes asked of the decompressor at once: it hands out what it decompressed before a
 truncation only when asked for little at a time."""
@@ -198,7 +205,7 @@ def cut_blocks(source: DumpSource, block_bytes: int) -> Iterator[Block]:
         while size < goal:
             try:
                 chunk = read(min(goal - size, READ_BYTES))
-            except (EOFError, OSError, zlib.error, zlib_ng.error) as exc:
+            except _READ_ERRORS as exc:
                 failure = exc
                 break
             if not chunk:

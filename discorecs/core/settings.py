@@ -185,31 +185,11 @@ class ScoringSettings(Group):
     ann_ef_construction: int = 40
     ann_ef_search: int = 64
     ann_threads: int = 2
-    fusion_warm: dict[str, float] = Field(
-        default_factory=lambda: {
-            "neighbour_topn": 0.25,
-            "itemknn": 0.0,
-            "ease": 0.25,
-            "ials": 0.0,
-            "content": 4.0,
-            "trending": 0.25,
-        },
-        description="The hybrid's source weights for users with more than fusion_cold_items "
-        "items (chosen by `discorecs evaluate --tune --seeds 1` on a validation split).",
+    cold_items: int = Field(
+        3,
+        description="Users with this many items or fewer are cold: the hourly job reads their "
+        "activity even when content_activity_weight is 0.",
     )
-    fusion_cold: dict[str, float] = Field(
-        default_factory=lambda: {
-            "neighbour_topn": 0.25,
-            "itemknn": 0.25,
-            "ease": 0.0,
-            "ials": 0.0,
-            "content": 4.0,
-            "trending": 0.25,
-        },
-        description="The hybrid's source weights for users with few items (chosen by "
-        "`discorecs evaluate --tune --seeds 1`).",
-    )
-    fusion_cold_items: int = Field(3, description="Users with this many items or fewer are cold.")
     content_activity_weight: float = Field(
         1.0,
         description="Weight of a viewed, played or wanted release in the content profile, "
@@ -217,7 +197,8 @@ class ScoringSettings(Group):
         "reads the activity of every rescored user when it is above 0.",
     )
     calibration: float = Field(0.3, description="Strength of the calibrated re-rank (0: none).")
-    fusion_depth: int = Field(100, description="Items per source, and fused candidates kept.")
+    hybrid_depth: int = Field(100, description="Items per source, and ranked candidates kept.")
+    hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
 
 
 class LoaderSettings(Group):

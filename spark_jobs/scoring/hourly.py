@@ -94,7 +94,7 @@ def hybrid_lists(
     profiled = rescored
     if settings.scoring.content_activity_weight <= 0:
         sizes = np.diff(owned.user_items.indptr)[rescored]
-        profiled = rescored[sizes <= settings.scoring.fusion_cold_items]
+        profiled = rescored[sizes <= settings.scoring.cold_items]
     with step("read_activity", len(profiled)):
         activity = read_activity(spark, settings, stored.user_ids, releases.ids, profiled)
     train = TrainData(

@@ -40,8 +40,8 @@ from discorecs.core.settings import load_settings
 @click.option(
     "--tune",
     is_flag=True,
-    help="Choose the hybrid's fusion on a validation split of each seed's training data and "
-    "print it (default: the fusion of the scoring settings, what the hourly job serves).",
+    help="Choose the hybrid's calibration strength on a validation split of each seed's "
+    "training data and print it (default: the scoring settings', what the hourly job serves).",
 )
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=Path))
@@ -98,7 +98,7 @@ def evaluate(
         )
         served = next(r for r in rankers if isinstance(r, ServedHybrid))
         if tune:
-            click.echo(f"  tuned fusion: {served.parameters}", err=True)
+            click.echo(f"  tuned calibration: {served.calibration}", err=True)
     results = collect(evaluations)
     shown = [r for r in results if r.name != FRIEND]
     click.echo(report.table(shown, PRODUCTION))

@@ -13,19 +13,14 @@ from spark_jobs.scoring.rankers.base import Ranker, TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
 from spark_jobs.scoring.rankers.friend_rule import FriendRule
-from spark_jobs.scoring.rankers.fusion import tune
-from spark_jobs.scoring.rankers.hybrid import Hybrid, fuse
 from spark_jobs.scoring.rankers.implicit_mf import BPR, IALS
 from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from spark_jobs.scoring.rankers.popular import MostPopular
-from spark_jobs.scoring.rankers.production import (
-    production_hybrid,
-    production_parameters,
-    production_sources,
-)
+from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 from spark_jobs.scoring.rankers.rp3beta import RP3beta
 from spark_jobs.scoring.rankers.trending import Trending
+from spark_jobs.scoring.rankers.tuning import tune_calibration
 
 PRODUCTION = "hybrid"
 KEPT_USER_SETS = 2
@@ -87,18 +82,18 @@ class Remembered(Ranker):
 class ServedHybrid(Ranker):
     """The production hybrid as the hourly job builds it, over the roster's own fitted sources.
 
-    Its fusion is the scoring settings' (what is served), or, with ``tune``, chosen again at
-    fit time on a validation split of what it is fit on (:func:`~.fusion.tune`; the chosen
-    parameters are kept in :attr:`parameters` to be copied into the settings).
+    Its calibration strength is the scoring settings' (what is served), or, with ``tune``,
+    chosen again at fit time on a validation split of what it is fit on
+    (:func:`~spark_jobs.scoring.rankers.tuning.tune_calibration`).
 
     Args:
-        tuning: The scoring settings (neighbours, HNSW parameters, fusion weights).
+        tuning: The scoring settings (neighbours, HNSW parameters, calibration, depth).
         sources: The source rankers; those fitted on the same data already are not refitted.
-        seed: Seed of the validation sources and sample when tuning.
-        tune: Choose the fusion on a validation split instead of taking the settings'.
+        seed: Seed of the ranking model and of the validation sample when tuning.
+        tune: Choose the calibration on a validation split instead of taking the settings'.
 
     Attributes:
-        parameters: The fusion in use after the last fit.
+        calibration: The calibration strength in use after the last fit.
 
     """
 
@@ -110,49 +105,34 @@ class ServedHybrid(Ranker):
         self.tuning = tuning
         self.seed = seed
         self.tune = tune
-        self.hybrid = (
-            Hybrid(sources, production_parameters(tuning), tuning.fusion_depth)
-            if tune
-            else production_hybrid(tuning, seed, sources)
-        )
-        self.parameters = self.hybrid.parameters
-        self._fused: dict[ListsKey, tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]] = {}
+        self.hybrid = production_hybrid(tuning, seed, sources)
+        self.calibration = self.hybrid.calibration
+        self._ranked: dict[ListsKey, tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]] = {}
 
     def _fit(self, train: TrainData) -> None:
         if self.tune:
-            self.parameters = tune(
-                lambda: production_sources(self.tuning, self.seed),
-                train,
-                self.hybrid.depth,
-                self.seed,
+            self.calibration = tune_calibration(
+                lambda: production_hybrid(self.tuning, self.seed), train, self.seed
             )
-            self.hybrid.parameters = self.parameters
+            self.hybrid.calibration = self.calibration
         self.hybrid.fit(train)
-        self._fused.clear()
+        self._ranked.clear()
 
-    def fused(
+    def ranked(
         self, users: np.ndarray, user_items: sp.csr_matrix | None
     ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
-        """The users' item rows and fused candidates, kept for the last user sets asked about."""
+        """The users' item rows and ranked candidates, kept for the last user sets asked about."""
         if user_items is not None:
-            return self._fuse(users, user_items)
-        return kept(self._fused, users, lambda: self._fuse(users, None))
-
-    def _fuse(
-        self, users: np.ndarray, user_items: sp.csr_matrix | None
-    ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
-        rows = self.hybrid.rows(users, user_items)
-        candidates = self.hybrid.candidates(users, user_items)
-        weights = self.hybrid.user_weights(rows)
-        return rows, fuse(candidates, weights, self.hybrid.train.n_items, self.hybrid.depth)
+            return self.hybrid.ranked(users, user_items)
+        return kept(self._ranked, users, lambda: self.hybrid.ranked(users, None))
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The hybrid's lists (see :meth:`Ranker.recommend`)."""
         users = np.asarray(users, dtype=np.int64)
-        rows, fused = self.fused(users, user_items)
-        return self.hybrid.rerank(fused, rows, n, self.parameters.calibration)
+        rows, ranked = self.ranked(users, user_items)
+        return self.hybrid.rerank(ranked, rows, n, self.calibration)
 
 
 class Uncalibrated(Ranker):
@@ -169,20 +149,21 @@ class Uncalibrated(Ranker):
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The hybrid's fused top-n, not re-ranked."""
+        """The hybrid's ranked top-n, not re-ranked."""
         users = np.asarray(users, dtype=np.int64)
-        rows, fused = self.served.fused(users, user_items)
-        return self.served.hybrid.rerank(fused, rows, n, 0.0)
+        rows, ranked = self.served.ranked(users, user_items)
+        return self.served.hybrid.rerank(ranked, rows, n, 0.0)
 
 
 def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = False) -> list[Ranker]:
     """Every ranker of the comparison, the production hybrid (and its uncalibrated list) last.
 
-    The hybrid fuses the very rankers listed before it, so each is fitted once a seed.
+    The hybrid ranks the candidates of the very rankers listed before it, so each is fitted
+    once a seed.
     """
     tuning = tuning or ScoringSettings()
     sources: list[Ranker] = [
-        Remembered(source, tuning.fusion_depth) for source in production_sources(tuning, seed)
+        Remembered(source, tuning.hybrid_depth) for source in production_sources(tuning)
     ]
     by_name = {source.name: source for source in sources}
     served = ServedHybrid(tuning, sources, seed, tune=tune)
@@ -194,7 +175,7 @@ def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = Fal
         by_name[ItemKNN.name],
         RP3beta(),
         by_name[EASE.name],
-        by_name[IALS.name],
+        IALS(random_state=seed),
         BPR(random_state=seed),
         by_name[ContentBased.name],
         served,

@@ -101,6 +101,7 @@ class ContentBased(ScoreRanker):
         }
         self.features = {b: m for b, m in blocks.items() if self.weights[b]}
         self.members = {b: members(m, popularity) for b, m in self.features.items()}
+        self.item_members = {b: m.T.tocsr() for b, m in self.members.items()}
         self.era = EraModel.fit(content.decades, popularity)
         self.item_slots = self.era.slot_matrix()
         self.slot_mass = {
@@ -118,20 +119,57 @@ class ContentBased(ScoreRanker):
         weight = np.maximum(empty, self.activity_weight)
         return sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
 
-    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        """``P(item)`` under the user's mixture of features and era."""
+    def mixture(
+        self, users: np.ndarray, rows: sp.csr_matrix
+    ) -> tuple[np.ndarray, dict[str, sp.csr_matrix]]:
+        """The users' era affinity per slot and, per block, their feature shares over ``Z_f``."""
         source = self.profile(users, rows)
         affinity = self.era.affinity(np.asarray((source @ self.item_slots).todense()))
-        block = np.zeros((len(users), self.train.n_items), dtype=np.float32)
+        weights = {}
         for name, features in self.features.items():
             discount = self.discount if name in LOYALTY_BLOCKS else 0.0
             shares = discounted_shares(sp.csr_matrix(source @ features), discount).tocoo()
             norm = np.einsum("ij,ij->i", self.slot_mass[name][shares.col], affinity[shares.row])
-            weights = sp.csr_matrix(
+            weights[name] = sp.csr_matrix(
                 (shares.data / np.maximum(norm, 1e-300), (shares.row, shares.col)),
                 shape=shares.shape,
                 dtype=np.float32,
             )
-            block += self.weights[name] * sp.csr_matrix(weights @ self.members[name]).toarray()
+        return affinity, weights
+
+    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+        """``P(item)`` under the user's mixture of features and era."""
+        affinity, weights = self.mixture(users, rows)
+        block = np.zeros((len(users), self.train.n_items), dtype=np.float32)
+        for name, shares in weights.items():
+            block += self.weights[name] * sp.csr_matrix(shares @ self.members[name]).toarray()
         block *= affinity[:, self.era.slots].astype(np.float32)
         return block
+
+    def pair_features(
+        self, users: np.ndarray, rows: sp.csr_matrix, positions: np.ndarray, items: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The parts of :meth:`scores` for given (user, item) pairs, without scoring every item.
+
+        Args:
+            users: User rows.
+            rows: Their item rows.
+            positions: Each pair's position in ``users``.
+            items: Each pair's item row.
+
+        Returns:
+            Per block (``content_<block>``) the pair's share-weighted popularity before the era,
+            and ``content_era``: the user's era affinity for the item's decade. The score is
+            the block weights' sum of the former times the latter.
+
+        """
+        affinity, weights = self.mixture(users, rows)
+        parts = {}
+        for name, shares in weights.items():
+            item_side = self.item_members[name][items].tocoo()
+            values = np.asarray(shares[positions[item_side.row], item_side.col]).ravel()
+            parts[f"content_{name}"] = np.bincount(
+                item_side.row, values * item_side.data, minlength=len(items)
+            )
+        parts["content_era"] = affinity[positions, self.era.slots[items]]
+        return parts

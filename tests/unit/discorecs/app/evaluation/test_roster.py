@@ -12,7 +12,7 @@ from discorecs.app.evaluation.roster import (
 from discorecs.app.evaluation.runner import evaluate_once, train_data
 from discorecs.app.evaluation.world import WorldSpec, build_world
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.rankers.production import production_parameters, production_sources
+from spark_jobs.scoring.rankers.production import production_sources
 from spark_jobs.scoring.rankers.split import temporal_split
 
 
@@ -22,12 +22,12 @@ def test_names_are_unique_and_the_hybrid_comes_last() -> None:
     assert names[-2:] == [PRODUCTION, f"{PRODUCTION}_uncalibrated"]
 
 
-def test_the_hybrid_fuses_the_listed_rankers_with_the_settings_fusion() -> None:
-    tuning = ScoringSettings()
+def test_the_hybrid_ranks_the_listed_rankers_with_the_settings_calibration() -> None:
+    tuning = ScoringSettings(calibration=0.2)
     rankers = roster(0, tuning)
     served = next(r for r in rankers if isinstance(r, ServedHybrid))
     assert all(any(source is r for r in rankers) for source in served.hybrid.sources)
-    assert served.parameters == production_parameters(tuning)
+    assert served.calibration == 0.2
     assert isinstance(rankers[-1], Uncalibrated) and rankers[-1].served is served
 
 
@@ -44,7 +44,7 @@ def test_a_remembered_top_10_is_the_sources_own_top_10_up_to_ties() -> None:
     world = build_world(WorldSpec(users=300, releases=2000, events_per_user=60), seed=3)
     split = temporal_split(*world.interactions.matrices())
     train = train_data(world.interactions, split)
-    for source in production_sources(ScoringSettings(), seed=0):
+    for source in production_sources(ScoringSettings()):
         remembered = Remembered(source, depth=100)
         remembered.fit(train)
         deep, _ = remembered.recommend(split.test_users, 100)

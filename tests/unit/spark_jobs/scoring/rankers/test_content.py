@@ -80,3 +80,14 @@ def test_discounted_shares_drop_counts_at_or_below_the_discount():
     counts = sp.csr_matrix(np.array([[2.0, 1.0, 0.5], [0.5, 0.0, 0.0]]))
     shares = discounted_shares(counts, 0.5).toarray()
     np.testing.assert_allclose(shares, [[0.75, 0.25, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_pair_features_are_the_parts_of_the_score():
+    decades = [197, 197, 198, 199, 199, -1]
+    ranker = fitted(content([[0]] * 6, artists=ARTISTS, decades=decades))
+    users, rows = np.array([0, 1]), ranker.train.user_items[[0, 1]]
+    full = ranker.scores(users, rows)
+    positions, items = np.array([0, 0, 1, 1]), np.array([2, 4, 0, 2])
+    parts = ranker.pair_features(users, rows, positions, items)
+    mixture = sum(ranker.weights[b] * parts[f"content_{b}"] for b in ("genre", "artist"))
+    np.testing.assert_allclose(mixture * parts["content_era"], full[positions, items], rtol=1e-5)

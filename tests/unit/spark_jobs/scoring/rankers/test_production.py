@@ -1,11 +1,11 @@
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.rankers.production import production_hybrid, production_parameters
+from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 
 
-def test_sources_weighted_zero_for_everyone_are_left_out():
-    tuning = ScoringSettings(
-        fusion_warm={"content": 1.0, "ease": 0.0}, fusion_cold={"trending": 0.5}
-    )
+def test_the_served_hybrid_ranks_the_production_sources_with_the_settings():
+    tuning = ScoringSettings(calibration=0.2, hybrid_depth=50)
     hybrid = production_hybrid(tuning)
-    assert [s.name for s in hybrid.sources] == ["content", "trending"]
-    assert hybrid.parameters == production_parameters(tuning)
+    names = [s.name for s in production_sources(tuning)]
+    assert [s.name for s in hybrid.sources] == names
+    assert [s.name for s in hybrid.make_sources()] == names
+    assert (hybrid.calibration, hybrid.depth) == (0.2, 50)

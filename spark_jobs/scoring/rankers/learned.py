@@ -1,0 +1,252 @@
+"""The hybrid's ranking model: LightGBM LambdaRank over the sources' candidates.
+
+A candidate is a (user, item) pair from the union of the sources' top-``depth`` lists. Its
+features (:func:`candidate_table`):
+
+- per source ``s``: ``s_score``, its score over the user's best score there (0 when ``s`` does
+  not list the item), and ``s_rank``, its rank in ``s``'s list (``depth + 1`` when absent);
+- ``popularity``: ``log(1 + owners)`` of the item; ``size``: ``log(1 + items)`` of the user;
+- when a source gives them (content does, :meth:`~.content.ContentBased.pair_features`), the
+  parts of its score: the share-weighted popularity of each feature block and the era affinity.
+
+The model is learnt from the training data alone (:func:`learn_ranker`): the training data is
+split again by the evaluation's rule (each user's latest 20 % held out, users with 2-4 items
+their latest), fresh sources are fitted on the rest, and the candidates of a sample of the
+held-out users are labelled by whether the user added them later. LambdaRank orders each user's
+candidates for NDCG@10; users none of whose held-out items is a candidate teach nothing and are
+left out. With no such user (a tiny world) there is no model, and candidates are ranked by the
+sum of their per-source scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import scipy.sparse as sp
+
+from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise
+from spark_jobs.scoring.rankers.split import Split, temporal_split
+
+PARAMETERS: Mapping[str, object] = {
+    "objective": "lambdarank",
+    "lambdarank_truncation_level": 20,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "verbose": -1,
+}
+"""LightGBM parameters of the ranking model (the thread count and seed are added per fit)."""
+ROUNDS = 200
+"""Boosting rounds."""
+MAX_TRAINING_USERS = 6000
+"""Held-out users whose candidates train the model (a random sample when there are more)."""
+
+Lists = Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class CandidateTable:
+    """The candidates of a batch of users, sorted by user position then item.
+
+    Attributes:
+        positions: Each candidate's user position in the batch.
+        items: Each candidate's item row.
+        features: ``(candidates, len(names))`` float32.
+        names: The feature names, in column order.
+
+    """
+
+    positions: np.ndarray
+    items: np.ndarray
+    features: np.ndarray
+    names: tuple[str, ...]
+
+    def column(self, name: str) -> np.ndarray:
+        """One feature's column."""
+        return self.features[:, self.names.index(name)]
+
+
+def _listed(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions, items and ranks (from 1) of a source's listed items."""
+    positions, ranks = np.nonzero(ids >= 0)
+    return positions, ids[positions, ranks], ranks + 1
+
+
+def _lookup(
+    values: np.ndarray,
+    at: tuple[np.ndarray, np.ndarray],
+    shape: tuple[int, int],
+    pairs: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """``values`` given at the (position, item) pairs ``at``, read at ``pairs`` (0 elsewhere)."""
+    if len(pairs[0]) == 0:
+        return np.zeros(0)
+    return np.asarray(sp.csr_matrix((values, at), shape=shape)[pairs]).ravel()
+
+
+def candidate_table(
+    lists: Lists,
+    users: np.ndarray,
+    rows: sp.csr_matrix,
+    train: TrainData,
+    depth: int,
+    parts: Callable[[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray], dict[str, np.ndarray]]
+    | None = None,
+) -> CandidateTable:
+    """Describe every candidate of the sources' lists (module docstring).
+
+    Args:
+        lists: Per source, its ``(users, depth)`` item rows and scores.
+        users: The users' rows.
+        rows: Their item rows.
+        train: What the sources were fitted on (for the owner counts).
+        depth: Length of the sources' lists.
+        parts: Per-pair score parts of a source (content's ``pair_features``), if any.
+
+    """
+    found = [_listed(ids)[:2] for ids, _ in lists.values()]
+    pairs = np.unique(
+        np.column_stack(
+            [np.concatenate([p for p, _ in found]), np.concatenate([i for _, i in found])]
+        ).astype(np.int64),
+        axis=0,
+    ).reshape(-1, 2)
+    positions, items = pairs[:, 0], pairs[:, 1]
+    columns: dict[str, np.ndarray] = {}
+    shape = (len(users), train.n_items)
+    for name, (ids, scores) in lists.items():
+        at_positions, at_items, ranks = _listed(ids)
+        at = (at_positions, at_items)
+        clean = np.where(np.isfinite(scores), np.maximum(scores, 0.0), 0.0)
+        best = clean.max(axis=1, initial=0.0)[at_positions]
+        listed = clean[at_positions, ranks - 1]
+        share = np.divide(listed, best, out=np.zeros(len(ranks)), where=best > 0)
+        columns[f"{name}_score"] = _lookup(share, at, shape, (positions, items))
+        rank = _lookup(ranks.astype(np.float64), at, shape, (positions, items))
+        columns[f"{name}_rank"] = np.where(rank > 0, rank, depth + 1)
+    columns["popularity"] = np.log1p(train.owners()[items])
+    columns["size"] = np.log1p(np.diff(binarise(rows).indptr))[positions]
+    if parts is not None and len(items):
+        columns.update(parts(users, rows, positions, items))
+    names = tuple(columns)
+    features = np.column_stack([columns[n] for n in names]).astype(np.float32)
+    return CandidateTable(positions, items, features.reshape(len(items), len(names)), names)
+
+
+def score_sum(table: CandidateTable, sources: Sequence[str]) -> np.ndarray:
+    """The fallback ranking: the sum of each candidate's per-source scores."""
+    return sum((table.column(f"{s}_score") for s in sources), np.zeros(len(table.items)))
+
+
+def top_candidates(
+    table: CandidateTable, scores: np.ndarray, n_users: int, depth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's ``depth`` best candidates by ``scores``, as ``exp(score - best)`` in (0, 1].
+
+    Returns:
+        ``(n_users, depth)`` item rows and scores, best first, -1 / nan padded.
+
+    """
+    order = np.lexsort((table.items, -scores, table.positions))
+    positions, items, ranked = table.positions[order], table.items[order], scores[order]
+    starts = np.searchsorted(positions, np.arange(n_users))
+    rank = np.arange(len(order)) - starts[positions]
+    keep = rank < depth
+    best = np.full(n_users, np.nan)
+    best[positions[rank == 0]] = ranked[rank == 0]
+    ids = np.full((n_users, depth), -1, dtype=np.int64)
+    values = np.full((n_users, depth), np.nan)
+    ids[positions[keep], rank[keep]] = items[keep]
+    values[positions[keep], rank[keep]] = np.exp(ranked[keep] - best[positions[keep]])
+    return ids, values
+
+
+def holdout_split(train: TrainData) -> tuple[TrainData, Split]:
+    """The training data split again: what validation sources fit on, and the held-out part.
+
+    The activity matrix has no times, so it is passed on whole: the validation sources may see
+    a little activity from after their cut (a small optimism, the same for every candidate).
+    """
+    split = temporal_split(train.user_items, train.added_at)
+    fitted = TrainData(split.train, split.train_added_at, split.now, train.content, train.activity)
+    return fitted, split
+
+
+def sample_users(split: Split, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``limit`` of the split's held-out users (warm and cold), sorted."""
+    users = np.union1d(split.test_users, split.cold_users)
+    if len(users) <= limit:
+        return users
+    return np.sort(rng.choice(users, limit, replace=False))
+
+
+def source_lists(
+    sources: Sequence[Ranker],
+    users: np.ndarray,
+    depth: int,
+    user_items: sp.csr_matrix | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every source's top ``depth`` of the users (their ``user_items`` folded in, if given)."""
+    return {source.name: source.recommend(users, depth, user_items) for source in sources}
+
+
+def content_parts(sources: Sequence[Ranker]) -> Callable | None:
+    """The per-pair score parts of the first source that gives them (content), if any."""
+    for source in sources:
+        parts = getattr(source, "pair_features", None)
+        if parts is not None:
+            return parts
+    return None
+
+
+def learn_ranker(
+    make_sources: Callable[[], Sequence[Ranker]],
+    train: TrainData,
+    depth: int,
+    *,
+    seed: int = 0,
+    threads: int = 2,
+) -> lgb.Booster | None:
+    """Learn the ranking model on a validation split of ``train`` (module docstring).
+
+    Args:
+        make_sources: Builds fresh, unfitted source rankers (the hybrid's own).
+        train: The training data; its own held-out part is never seen here.
+        depth: Items per source list.
+        seed: Seed of the user sample and of LightGBM.
+        threads: LightGBM threads.
+
+    Returns:
+        The model, or None when no held-out item is among the candidates.
+
+    """
+    validation, split = holdout_split(train)
+    sources = [s for s in make_sources() if not s.needs_content or train.content is not None]
+    for source in sources:
+        source.fit(validation)
+    users = sample_users(split, MAX_TRAINING_USERS, np.random.default_rng(seed))
+    if len(users) == 0:
+        return None
+    rows = sp.csr_matrix(validation.user_items[users])
+    table = candidate_table(
+        source_lists(sources, users, depth), users, rows, validation, depth, content_parts(sources)
+    )
+    held_out = sp.csr_matrix(split.test[users])
+    labels = np.asarray(held_out[table.positions, table.items]).ravel() > 0
+    useful = np.bincount(table.positions, labels, minlength=len(users)) > 0
+    keep = useful[table.positions]
+    if not keep.any():
+        return None
+    groups = np.bincount(table.positions[keep], minlength=len(users))
+    data = lgb.Dataset(
+        table.features[keep],
+        labels[keep].astype(np.int32),
+        group=groups[groups > 0],
+        feature_name=list(table.names),
+        free_raw_data=True,
+    )
+    parameters = {**PARAMETERS, "num_threads": threads, "seed": seed}
+    return lgb.train(parameters, data, num_boost_round=ROUNDS)

@@ -1,0 +1,46 @@
+import numpy as np
+import scipy.sparse as sp
+
+from spark_jobs.scoring.rankers.content import ContentBased
+from spark_jobs.scoring.rankers.hybrid import Hybrid
+from spark_jobs.scoring.rankers.popular import MostPopular
+from tests.unit.spark_jobs.scoring.rankers.worlds import group_items, train_data, two_groups
+
+
+def sources():
+    return [MostPopular(), ContentBased()]
+
+
+def fitted(train, calibration=0.0) -> Hybrid:
+    hybrid = Hybrid(sources(), sources, calibration, depth=12)
+    hybrid.fit(train)
+    return hybrid
+
+
+def test_lists_stay_in_the_user_s_world_and_never_hold_an_owned_item():
+    train = two_groups()
+    hybrid = fitted(train)
+    assert hybrid.model is not None
+    users = np.arange(train.n_users)
+    ids, scores = hybrid.recommend(users, 5)
+    for user, row in zip(users, ids, strict=True):
+        owned = set(train.user_items[user].indices)
+        assert set(row[:3].tolist()) <= group_items(int(user)) - owned
+        assert not owned & set(row.tolist())
+    assert np.all(np.diff(scores, axis=1)[np.isfinite(np.diff(scores, axis=1))] <= 0)
+
+
+def test_first_adds_fold_in_without_refitting():
+    hybrid = fitted(two_groups())
+    newcomer = sp.csr_matrix(([1.0, 1.0], ([0, 0], [12, 13])), shape=(1, 24))
+    ids, _ = hybrid.recommend(np.array([0]), 3, newcomer)
+    assert set(ids[0].tolist()) <= group_items(20) - {12, 13}
+
+
+def test_without_a_model_candidates_are_ranked_by_their_summed_scores():
+    tiny = train_data({0: [0], 1: [1], 2: [1]}, (3, 3))
+    hybrid = Hybrid([MostPopular()], lambda: [MostPopular()], 0.0, depth=3)
+    hybrid.fit(tiny)
+    assert hybrid.model is None
+    ids, _ = hybrid.recommend(np.array([0]), 2)
+    assert ids.tolist() == [[1, -1]], "most popular lists only owned items"

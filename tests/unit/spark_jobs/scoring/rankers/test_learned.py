@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from spark_jobs.scoring.rankers.content import ContentBased
+from spark_jobs.scoring.rankers.learned import (
+    candidate_table,
+    learn_ranker,
+    score_sum,
+    top_candidates,
+)
+from spark_jobs.scoring.rankers.popular import MostPopular
+from tests.unit.spark_jobs.scoring.rankers.worlds import train_data, two_groups
+
+NAN = np.nan
+# One user owning item 1; owners of items 0-3: [2, 1, 0, 1].
+TRAIN = train_data({0: [1], 1: [0, 3], 2: [0]}, (3, 4))
+LISTS = {
+    "a": (np.array([[2, 0, -1]]), np.array([[4.0, 2.0, NAN]])),
+    "b": (np.array([[0, 3, -1]]), np.array([[1.0, 0.5, NAN]])),
+}
+
+
+def table():
+    return candidate_table(LISTS, np.array([0]), TRAIN.user_items[[0]], TRAIN, depth=3)
+
+
+def test_candidates_are_the_union_of_the_lists_with_scores_over_the_best_and_ranks():
+    t = table()
+    assert t.positions.tolist() == [0, 0, 0] and t.items.tolist() == [0, 2, 3]
+    assert t.column("a_score").tolist() == [0.5, 1.0, 0.0]
+    assert t.column("a_rank").tolist() == [2, 1, 4], "absent: depth + 1"
+    assert t.column("b_score").tolist() == [1.0, 0.0, 0.5]
+    assert t.column("b_rank").tolist() == [1, 4, 2]
+    np.testing.assert_allclose(t.column("popularity"), np.log1p([2, 0, 1]))
+    np.testing.assert_allclose(t.column("size"), np.log1p([1, 1, 1]))
+
+
+def test_the_fallback_sums_the_source_scores():
+    np.testing.assert_allclose(score_sum(table(), ["a", "b"]), [1.5, 1.0, 0.5])
+
+
+def test_top_candidates_orders_each_user_and_scores_relative_to_the_best():
+    t = table()
+    ids, scores = top_candidates(t, np.array([0.0, 2.0, 1.0]), n_users=2, depth=2)
+    assert ids.tolist() == [[2, 3], [-1, -1]]
+    np.testing.assert_allclose(scores[0], [1.0, np.exp(-1.0)])
+    assert np.isnan(scores[1]).all()
+
+
+def test_a_model_is_learnt_from_the_validation_split():
+    train = two_groups()
+    model = learn_ranker(lambda: [MostPopular(), ContentBased()], train, depth=12)
+    assert model is not None
+    assert "content_artist" in model.feature_name()
+
+
+def test_without_held_out_users_there_is_no_model():
+    tiny = train_data({0: [0], 1: [1]}, (2, 3))
+    assert learn_ranker(lambda: [MostPopular()], tiny, depth=3) is None
+
+
+@pytest.mark.parametrize("user_items", [None, sp.csr_matrix((1, 4))])
+def test_a_table_of_no_candidates_is_empty(user_items):
+    empty = {"a": (np.full((1, 3), -1), np.full((1, 3), NAN))}
+    rows = TRAIN.user_items[[0]] if user_items is None else user_items
+    t = candidate_table(empty, np.array([0]), rows, TRAIN, depth=3)
+    assert t.features.shape == (0, len(t.names))
