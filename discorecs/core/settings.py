@@ -196,8 +196,12 @@ class ScoringSettings(Group):
         "relative to an owned one (0: activity only for users with no items). The hourly job "
         "reads the activity of every rescored user when it is above 0.",
     )
-    calibration: float = Field(0.3, description="Strength of the calibrated re-rank (0: none).")
-    hybrid_depth: int = Field(100, description="Items per source, and ranked candidates kept.")
+    calibration: float = Field(
+        0.2,
+        description="Strength of the calibrated re-rank (0: none; chosen by `discorecs evaluate "
+        "--tune --seeds 1`).",
+    )
+    hybrid_depth: int = Field(50, description="Items per source, and ranked candidates kept.")
     hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
 
 

@@ -33,15 +33,15 @@ from spark_jobs.scoring.rankers.split import Split, temporal_split
 PARAMETERS: Mapping[str, object] = {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 20,
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
     "verbose": -1,
 }
 """LightGBM parameters of the ranking model (the thread count and seed are added per fit)."""
-ROUNDS = 200
+ROUNDS = 100
 """Boosting rounds."""
-MAX_TRAINING_USERS = 6000
+MAX_TRAINING_USERS = 4000
 """Held-out users whose candidates train the model (a random sample when there are more)."""
 
 Lists = Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -107,14 +107,10 @@ def candidate_table(
         parts: Per-pair score parts of a source (content's ``pair_features``), if any.
 
     """
-    found = [_listed(ids)[:2] for ids, _ in lists.values()]
-    pairs = np.unique(
-        np.column_stack(
-            [np.concatenate([p for p, _ in found]), np.concatenate([i for _, i in found])]
-        ).astype(np.int64),
-        axis=0,
-    ).reshape(-1, 2)
-    positions, items = pairs[:, 0], pairs[:, 1]
+    n_items = train.n_items
+    listed = [_listed(ids) for ids, _ in lists.values()]
+    keys = np.unique(np.concatenate([p.astype(np.int64) * n_items + i for p, i, _ in listed]))
+    positions, items = np.divmod(keys, n_items)
     columns: dict[str, np.ndarray] = {}
     shape = (len(users), train.n_items)
     for name, (ids, scores) in lists.items():
@@ -132,8 +128,10 @@ def candidate_table(
     if parts is not None and len(items):
         columns.update(parts(users, rows, positions, items))
     names = tuple(columns)
-    features = np.column_stack([columns[n] for n in names]).astype(np.float32)
-    return CandidateTable(positions, items, features.reshape(len(items), len(names)), names)
+    features = np.empty((len(items), len(names)), dtype=np.float32)
+    for column, name in enumerate(names):
+        features[:, column] = columns[name]
+    return CandidateTable(positions, items, features, names)
 
 
 def score_sum(table: CandidateTable, sources: Sequence[str]) -> np.ndarray:
