@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +44,12 @@ from discorecs.core.settings import load_settings
     help="Choose the hybrid's calibration strength on a validation split of each seed's "
     "training data and print it (default: the scoring settings', what the hourly job serves).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Seeds evaluated at once, in their own processes (default: every seed, at most two "
+    "a core).",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=Path))
 def evaluate(
@@ -54,6 +61,7 @@ def evaluate(
     catalog: Path | None,
     seeds: int,
     tune: bool,
+    jobs: int | None,
     json_out: Path | None,
     plot_out: Path | None,
 ) -> None:
@@ -67,9 +75,10 @@ def evaluate(
     """
     from discorecs.app.evaluation import report
     from discorecs.app.evaluation.interactions import InteractionsError, read_cassandra, read_csv
-    from discorecs.app.evaluation.roster import PRODUCTION, ServedHybrid, roster
-    from discorecs.app.evaluation.runner import FRIEND, collect, evaluate_once
-    from discorecs.app.evaluation.world import WorldSpec, build_world
+    from discorecs.app.evaluation.roster import PRODUCTION
+    from discorecs.app.evaluation.runner import FRIEND, collect
+    from discorecs.app.evaluation.seeds import SeedRun, default_jobs, run_seeds
+    from discorecs.app.evaluation.world import WorldSpec
 
     settings = load_settings()
     started = time.monotonic()
@@ -84,21 +93,15 @@ def evaluate(
         )
     except InteractionsError as error:
         raise click.ClickException(str(error)) from None
-    evaluations = []
-    for seed in range(seeds):
-        click.echo(f"seed {seed + 1}/{seeds}", err=True)
-        synthetic = build_world(spec, seed) if fixed is None else None
-        data = synthetic.interactions if synthetic else fixed
-        assert data is not None
-        rankers = roster(seed, settings.scoring, tune=tune)
-        evaluations.append(
-            evaluate_once(
-                data, rankers, world=synthetic, echo=lambda line: click.echo(line, err=True)
-            )
-        )
-        served = next(r for r in rankers if isinstance(r, ServedHybrid))
-        if tune:
-            click.echo(f"  tuned calibration: {served.calibration}", err=True)
+    jobs = jobs or default_jobs(seeds)
+    threads = max(1, len(os.sched_getaffinity(0)) // jobs)
+    click.echo(f"{seeds} seeds, {jobs} at a time, {threads} threads each", err=True)
+    runs = [SeedRun(seed, spec, fixed, settings.scoring, tune, threads) for seed in range(seeds)]
+    done = run_seeds(runs, jobs)
+    if tune:
+        for seed, result in enumerate(done):
+            click.echo(f"seed {seed + 1}: tuned calibration {result.calibration}", err=True)
+    evaluations = [result.evaluation for result in done]
     results = collect(evaluations)
     shown = [r for r in results if r.name != FRIEND]
     click.echo(report.table(shown, PRODUCTION))

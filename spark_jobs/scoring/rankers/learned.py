@@ -33,15 +33,15 @@ from spark_jobs.scoring.rankers.split import Split, temporal_split
 PARAMETERS: Mapping[str, object] = {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 20,
-    "learning_rate": 0.1,
+    "learning_rate": 0.05,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
     "verbose": -1,
 }
 """LightGBM parameters of the ranking model (the thread count and seed are added per fit)."""
-ROUNDS = 100
+ROUNDS = 200
 """Boosting rounds."""
-MAX_TRAINING_USERS = 4000
+MAX_TRAINING_USERS = 12000
 """Held-out users whose candidates train the model (a random sample when there are more)."""
 
 Lists = Mapping[str, tuple[np.ndarray, np.ndarray]]
