@@ -6,7 +6,9 @@ Sources (each a ranker of its own): the social neighbours (the mission's taste n
 (:class:`~.trending.Trending`). Each gives its top ``depth`` items per user; a LightGBM
 LambdaRank model learnt on a validation split of the training data orders the union
 (:mod:`~.learned`: the sources' scores and ranks, popularity, collection size and content's
-score parts). Cold-start users are ranked by the same model, which sees their collection size.
+score parts). Cold-start users are ranked by the same model, which sees their collection size;
+users with no items at all (never among the validation users the model learns from) get their
+candidates ranked by the sum of their source scores, as when there is no model.
 Finally Steck's calibrated re-rank (:func:`~.calibration.calibrate`) picks the list from the
 ranked candidates. Owned items are never returned; a user's first adds are folded in through
 each source's own fold-in (``user_items``), without refitting.
@@ -90,10 +92,10 @@ class Hybrid(Ranker):
         table = candidate_table(
             lists, users, rows, self.train, self.depth, content_parts(self.sources)
         )
-        if self.model is None:
-            scores = score_sum(table, [s.name for s in self.sources])
-        else:
-            scores = np.asarray(self.model.predict(table.features, num_threads=self.threads))
+        scores = score_sum(table, [s.name for s in self.sources])
+        if self.model is not None:
+            learnt = np.asarray(self.model.predict(table.features, num_threads=self.threads))
+            scores = np.where(table.column("size") > 0, learnt, scores)
         return rows, top_candidates(table, scores, len(users), self.depth)
 
     def rerank(

@@ -44,3 +44,14 @@ def test_without_a_model_candidates_are_ranked_by_their_summed_scores():
     assert hybrid.model is None
     ids, _ = hybrid.recommend(np.array([0]), 2)
     assert ids.tolist() == [[1, -1]], "most popular lists only owned items"
+
+
+def test_a_user_without_items_gets_the_sources_summed_order():
+    train = two_groups()
+    hybrid = fitted(train)
+    nobody = sp.csr_matrix((1, train.n_items))
+    ids, _ = hybrid.recommend(np.array([0]), 5, nobody)
+    popular = MostPopular()
+    popular.fit(train)
+    expected, _ = popular.recommend(np.array([0]), 5, nobody)
+    assert ids.tolist() == expected.tolist()
