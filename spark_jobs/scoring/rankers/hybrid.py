@@ -93,7 +93,7 @@ class Hybrid(Ranker):
             lists, users, rows, self.train, self.depth, content_parts(self.sources)
         )
         scores = score_sum(table, [s.name for s in self.sources])
-        if self.model is not None:
+        if self.model is not None and len(table.items):
             learnt = np.asarray(self.model.predict(table.features, num_threads=self.threads))
             scores = np.where(table.column("size") > 0, learnt, scores)
         return rows, top_candidates(table, scores, len(users), self.depth)

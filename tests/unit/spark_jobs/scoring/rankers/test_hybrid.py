@@ -55,3 +55,12 @@ def test_a_user_without_items_gets_the_sources_summed_order():
     popular.fit(train)
     expected, _ = popular.recommend(np.array([0]), 5, nobody)
     assert ids.tolist() == expected.tolist()
+
+
+def test_users_without_any_candidate_get_empty_lists():
+    train = two_groups()
+    hybrid = Hybrid([ContentBased()], lambda: [ContentBased()], 0.0, depth=12)
+    hybrid.fit(train)
+    assert hybrid.model is not None
+    ids, _ = hybrid.recommend(np.array([0]), 3, sp.csr_matrix((1, train.n_items)))
+    assert ids.tolist() == [[-1, -1, -1]]
