@@ -112,14 +112,14 @@ def candidate_table(
     keys = np.unique(np.concatenate([p.astype(np.int64) * n_items + i for p, i, _ in listed]))
     positions, items = np.divmod(keys, n_items)
     columns: dict[str, np.ndarray] = {}
-    shape = (len(users), train.n_items)
+    shape = (len(users), n_items)
     for name, (ids, scores) in lists.items():
         at_positions, at_items, ranks = _listed(ids)
         at = (at_positions, at_items)
         clean = np.where(np.isfinite(scores), np.maximum(scores, 0.0), 0.0)
         best = clean.max(axis=1, initial=0.0)[at_positions]
-        listed = clean[at_positions, ranks - 1]
-        share = np.divide(listed, best, out=np.zeros(len(ranks)), where=best > 0)
+        own = clean[at_positions, ranks - 1]
+        share = np.divide(own, best, out=np.zeros(len(ranks)), where=best > 0)
         columns[f"{name}_score"] = _lookup(share, at, shape, (positions, items))
         rank = _lookup(ranks.astype(np.float64), at, shape, (positions, items))
         columns[f"{name}_rank"] = np.where(rank > 0, rank, depth + 1)
