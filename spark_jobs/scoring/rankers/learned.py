@@ -75,18 +75,6 @@ def _listed(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return positions, ids[positions, ranks], ranks + 1
 
 
-def _lookup(
-    values: np.ndarray,
-    at: tuple[np.ndarray, np.ndarray],
-    shape: tuple[int, int],
-    pairs: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """``values`` given at the (position, item) pairs ``at``, read at ``pairs`` (0 elsewhere)."""
-    if len(pairs[0]) == 0:
-        return np.zeros(0)
-    return np.asarray(sp.csr_matrix((values, at), shape=shape)[pairs]).ravel()
-
-
 def candidate_table(
     lists: Lists,
     users: np.ndarray,
@@ -112,17 +100,17 @@ def candidate_table(
     keys = np.unique(np.concatenate([p.astype(np.int64) * n_items + i for p, i, _ in listed]))
     positions, items = np.divmod(keys, n_items)
     columns: dict[str, np.ndarray] = {}
-    shape = (len(users), n_items)
-    for name, (ids, scores) in lists.items():
-        at_positions, at_items, ranks = _listed(ids)
-        at = (at_positions, at_items)
+    for (name, (_, scores)), (at_positions, at_items, ranks) in zip(
+        lists.items(), listed, strict=True
+    ):
+        at = np.searchsorted(keys, at_positions.astype(np.int64) * n_items + at_items)
         clean = np.where(np.isfinite(scores), np.maximum(scores, 0.0), 0.0)
         best = clean.max(axis=1, initial=0.0)[at_positions]
         own = clean[at_positions, ranks - 1]
-        share = np.divide(own, best, out=np.zeros(len(ranks)), where=best > 0)
-        columns[f"{name}_score"] = _lookup(share, at, shape, (positions, items))
-        rank = _lookup(ranks.astype(np.float64), at, shape, (positions, items))
-        columns[f"{name}_rank"] = np.where(rank > 0, rank, depth + 1)
+        score, rank = np.zeros(len(keys)), np.full(len(keys), depth + 1.0)
+        score[at] = np.divide(own, best, out=np.zeros(len(own)), where=best > 0)
+        rank[at] = ranks
+        columns[f"{name}_score"], columns[f"{name}_rank"] = score, rank
     columns["popularity"] = np.log1p(train.owners()[items])
     columns["size"] = np.log1p(np.diff(binarise(rows).indptr))[positions]
     if parts is not None and len(items):
@@ -173,9 +161,8 @@ def holdout_split(train: TrainData) -> tuple[TrainData, Split]:
     return fitted, split
 
 
-def sample_users(split: Split, limit: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``limit`` of the split's held-out users (warm and cold), sorted."""
-    users = np.union1d(split.test_users, split.cold_users)
+def sample_users(users: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``limit`` of the sorted ``users``, at random, sorted."""
     if len(users) <= limit:
         return users
     return np.sort(rng.choice(users, limit, replace=False))
@@ -225,7 +212,8 @@ def learn_ranker(
     sources = [s for s in make_sources() if not s.needs_content or train.content is not None]
     for source in sources:
         source.fit(validation)
-    users = sample_users(split, MAX_TRAINING_USERS, np.random.default_rng(seed))
+    held_out_users = np.union1d(split.test_users, split.cold_users)
+    users = sample_users(held_out_users, MAX_TRAINING_USERS, np.random.default_rng(seed))
     if len(users) == 0:
         return None
     rows = sp.csr_matrix(validation.user_items[users])

@@ -31,7 +31,6 @@ def production_hybrid(
     tuning: ScoringSettings,
     seed: int = 0,
     sources: list[Ranker] | None = None,
-    calibration: float | None = None,
 ) -> Hybrid:
     """The hybrid the hourly job serves.
 
@@ -40,13 +39,12 @@ def production_hybrid(
         seed: Seed of the ranking model.
         sources: Source rankers to rank (default: fresh :func:`production_sources`); sources
             already fitted on the data the hybrid is fitted on are not fitted again.
-        calibration: Calibration strength instead of the settings'.
 
     """
     return Hybrid(
         sources if sources is not None else production_sources(tuning),
         lambda: production_sources(tuning),
-        tuning.calibration if calibration is None else calibration,
+        tuning.calibration,
         tuning.hybrid_depth,
         seed=seed,
         threads=tuning.hybrid_threads,

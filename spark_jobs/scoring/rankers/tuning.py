@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.hybrid import Hybrid
-from spark_jobs.scoring.rankers.learned import holdout_split
+from spark_jobs.scoring.rankers.learned import holdout_split, sample_users
 from spark_jobs.scoring.rankers.metrics import ndcg_at_k
 
 CALIBRATION_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -65,12 +65,9 @@ def tune_calibration(make_hybrid: Callable[[], Hybrid], train: TrainData, seed: 
 
     """
     validation, split = holdout_split(train)
-    users = split.test_users
-    if len(users) == 0:
+    if len(split.test_users) == 0:
         return 0.0
-    if len(users) > MAX_VALIDATION_USERS:
-        rng = np.random.default_rng(seed)
-        users = np.sort(rng.choice(users, MAX_VALIDATION_USERS, replace=False))
+    users = sample_users(split.test_users, MAX_VALIDATION_USERS, np.random.default_rng(seed))
     hybrid = make_hybrid()
     hybrid.fit(validation)
     rows, ranked = hybrid.ranked(users, None)
