@@ -96,13 +96,16 @@ def hybrid_lists(
         sizes = np.diff(owned.user_items.indptr)[rescored]
         profiled = rescored[sizes <= settings.scoring.cold_items]
     with step("read_activity", len(profiled)):
-        activity = read_activity(spark, settings, stored.user_ids, releases.ids, profiled)
+        activity, activity_at = read_activity(
+            spark, settings, stored.user_ids, releases.ids, profiled
+        )
     train = TrainData(
         owned.user_items,
         owned.added_at,
         float(owned.added_at.data.max(initial=0.0)),
         releases.content,
         activity,
+        activity_at,
     )
     hybrid = production_hybrid(settings.scoring)
     with step("hybrid_fit", owned.user_items.nnz):
@@ -161,7 +164,7 @@ def run_hourly(
             tuning=settings.scoring,
             full=full,
             activity=lambda rows: sp.csr_matrix(
-                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[rows]
+                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[0][rows]
                 @ releases.content.genres
             ).toarray(),
             step=step,

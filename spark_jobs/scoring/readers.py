@@ -293,26 +293,37 @@ def read_activity(
     user_ids: np.ndarray,
     release_ids: np.ndarray,
     rows: np.ndarray,
-) -> sp.csr_matrix:
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Views, plays and wants of the given user rows (``user_activity`` keeps 30 days).
 
     The users' ids are joined to the partition key of ``user_activity`` (a direct join), so
     the cost follows those users only.
 
     Returns:
-        ``(users, releases)`` event counts, non-zero only in the given rows.
+        ``(users, releases)`` event counts, non-zero only in the given rows, and the time of
+        each pair's first event in seconds (same sparsity).
 
     """
     shape = (len(user_ids), len(release_ids))
     if len(rows) == 0:
-        return sp.csr_matrix(shape, dtype=np.float32)
-    activity = read_table(spark, settings, USER_ACTIVITY).select("user_id", "release_id")
-    pairs = ids_frame(spark, "user_id", user_ids[rows]).join(activity, "user_id").toPandas()
+        return sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64)
+    activity = read_table(spark, settings, USER_ACTIVITY).select(
+        "user_id", "release_id", F.unix_micros("event_time").alias("event_us")
+    )
+    pairs = (
+        ids_frame(spark, "user_id", user_ids[rows])
+        .join(activity, "user_id")
+        .groupBy("user_id", "release_id")
+        .agg(F.count("*").alias("events"), F.min("event_us").alias("first_us"))
+        .toPandas()
+    )
     user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
-    counts = np.ones(int(known.sum()), dtype=np.float32)
-    return sp.csr_matrix((counts, (user_rows[known], release_rows[known])), shape)
+    where = (user_rows[known], release_rows[known])
+    counts = pairs["events"].to_numpy(np.float32)[known]
+    first = pairs["first_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
+    return sp.csr_matrix((counts, where), shape), sp.csr_matrix((first, where), shape)
 
 
 def read_titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:

@@ -82,14 +82,31 @@ class Interactions:
         stamps = sp.csr_matrix((times[last].astype(np.float64), (users[last], items[last])), shape)
         return values, stamps
 
-    def activity_before(self, now: float) -> sp.csr_matrix | None:
-        """Activity events per (user row, item row) up to ``now`` (None without activity)."""
+    def activity_before(
+        self, cuts: np.ndarray
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix] | tuple[None, None]:
+        """Activity of each user row strictly before that user's cut.
+
+        Args:
+            cuts: One time per user row (:meth:`~spark_jobs.scoring.rankers.split.Split.cuts`).
+
+        Returns:
+            Event counts per (user row, item row), and the time of each pair's first event
+            (same sparsity); ``(None, None)`` without activity.
+
+        """
         if self.activity is None:
-            return None
+            return None, None
         users, items, times = self.activity
-        known = times <= now
-        ones = np.ones(int(known.sum()), dtype=np.float32)
-        return sp.csr_matrix((ones, (users[known], items[known])), shape=self.shape)
+        known = times < cuts[users]
+        users, items, times = users[known], items[known], times[known]
+        counts = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), self.shape)
+        order = np.lexsort((times, items, users))
+        users, items, times = users[order], items[order], times[order]
+        starts = np.ones(len(users), dtype=bool)
+        starts[1:] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
+        first = sp.csr_matrix((times[starts], (users[starts], items[starts])), self.shape)
+        return counts, first
 
 
 def number(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,13 +43,15 @@ class Evaluation:
 
 
 def train_data(data: Interactions, split: Split) -> TrainData:
-    """What the rankers may learn from: the training part, content, activity up to ``now``."""
+    """What the rankers may learn from: the training part, content, activity before each cut."""
+    activity, activity_at = data.activity_before(split.cuts())
     return TrainData(
         user_items=split.train,
         added_at=split.train_added_at,
         now=split.now,
         content=data.content,
-        activity=data.activity_before(split.now),
+        activity=activity,
+        activity_at=activity_at,
     )
 
 

@@ -79,7 +79,9 @@ class TrainData:
         added_at: Same sparsity: the add time of each pair, seconds since the epoch (float64).
         now: The split time in seconds: nothing after it is known.
         content: Item content (None for interaction-only data).
-        activity: ``(n_users, n_items)`` counts of views, plays and wants before ``now``.
+        activity: ``(n_users, n_items)`` counts of views, plays and wants known to the rankers.
+        activity_at: Same sparsity: the time of each pair's first event, when known (it lets
+            a validation split cut the activity per user, as the evaluation does).
 
     """
 
@@ -88,6 +90,7 @@ class TrainData:
     now: float
     content: ItemContent | None = None
     activity: sp.csr_matrix | None = None
+    activity_at: sp.csr_matrix | None = None
 
     @property
     def n_users(self) -> int:
@@ -109,6 +112,33 @@ class TrainData:
         if self.content is None:
             raise ValueError(f"{ranker} needs item content, the training data has none")
         return self.content
+
+    def activity_before(
+        self, cuts: np.ndarray
+    ) -> tuple[sp.csr_matrix | None, sp.csr_matrix | None]:
+        """The activity pairs whose first event is strictly before their user's cut.
+
+        Without ``activity_at`` the activity is returned whole (it cannot be cut).
+
+        Args:
+            cuts: One time per user row.
+
+        Returns:
+            ``(activity, activity_at)`` restricted to those pairs.
+
+        """
+        if self.activity is None or self.activity_at is None:
+            return self.activity, self.activity_at
+        first = sp.csr_matrix(self.activity_at)
+        rows = np.repeat(np.arange(self.n_users), np.diff(first.indptr))
+        keep = first.data < cuts[rows]
+
+        def kept(matrix: sp.csr_matrix) -> sp.csr_matrix:
+            return sp.csr_matrix(
+                (matrix.data[keep], (rows[keep], first.indices[keep])), shape=first.shape
+            )
+
+        return kept(sp.csr_matrix(self.activity)), kept(first)
 
     def owners(self) -> np.ndarray:
         """Users owning each item (positive entries per column), int64."""

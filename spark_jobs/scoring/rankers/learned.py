@@ -153,11 +153,14 @@ def top_candidates(
 def holdout_split(train: TrainData) -> tuple[TrainData, Split]:
     """The training data split again: what validation sources fit on, and the held-out part.
 
-    The activity matrix has no times, so it is passed on whole: the validation sources may see
-    a little activity from after their cut (a small optimism, the same for every candidate).
+    The activity is cut per user at the validation split's cuts, as the evaluation cuts it
+    (:meth:`~.split.Split.cuts`), by the time of each pair's first event.
     """
     split = temporal_split(train.user_items, train.added_at)
-    fitted = TrainData(split.train, split.train_added_at, split.now, train.content, train.activity)
+    activity, activity_at = train.activity_before(split.cuts())
+    fitted = TrainData(
+        split.train, split.train_added_at, split.now, train.content, activity, activity_at
+    )
     return fitted, split
 
 

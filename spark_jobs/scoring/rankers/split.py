@@ -10,8 +10,10 @@ fewer items still (or all of them, when ``cold_min_items >= min_items``) stay en
 training.
 
 The cut is per user, so one user's training items may be newer than another user's test
-items. Rankers get ``now`` = the latest training time overall: everything they see is at or
-before it, and a time-windowed ranker (trending) looks back from there.
+items. Rankers get ``now`` = the latest training time overall, and a time-windowed ranker
+(trending) looks back from there. Activity (views, plays, wants) is cut per user too
+(:meth:`Split.cuts`): a user's activity counts only before their first held-out add, so a play
+of a held-out release (which follows its add) is never seen.
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ class Split:
     holdout: float
     min_items: int
     cold_min_items: int
+
+    def cuts(self) -> np.ndarray:
+        """Per user row: the time of their first held-out add, or ``now`` when none is held out.
+
+        What a user did from their cut on is after the moment their held-out adds are
+        predicted for: their activity counts only strictly before it.
+        """
+        cut = np.full(self.test.shape[0], self.now, dtype=np.float64)
+        stamps = sp.csr_matrix(self.test_added_at)
+        held = np.flatnonzero(np.diff(stamps.indptr) > 0)
+        cut[held] = np.minimum.reduceat(stamps.data, stamps.indptr[held])
+        return cut
 
     def test_rows(self) -> sp.csr_matrix:
         """The held-out items of ``test_users``, row ``i`` for ``test_users[i]``.

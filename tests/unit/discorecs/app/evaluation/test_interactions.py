@@ -73,15 +73,21 @@ def test_matrices_keep_the_latest_time_and_sum_weights_of_a_repeated_pair() -> N
     assert stamps.toarray().tolist() == [[1, 0, 9], [0, 2, 0]]
 
 
-def test_activity_before_a_moment() -> None:
+def test_activity_strictly_before_each_users_cut() -> None:
     data = Interactions(
-        user_ids=np.array([1]),
+        user_ids=np.array([1, 2]),
         item_ids=np.array([1, 2]),
         users=np.array([0]),
         items=np.array([0]),
         times=np.array([1.0]),
         weights=np.ones(1, dtype=np.float32),
-        activity=(np.array([0, 0, 0]), np.array([1, 1, 0]), np.array([1.0, 2.0, 3.0])),
+        activity=(
+            np.array([0, 0, 0, 0, 1, 1]),
+            np.array([1, 1, 1, 0, 0, 0]),
+            np.array([2.0, 1.0, 3.0, 3.0, 5.0, 4.0]),
+        ),
     )
-    before = data.activity_before(2.0)
-    assert before is not None and before.toarray().tolist() == [[0, 2]]
+    counts, first = data.activity_before(np.array([3.0, 9.0]))
+    assert counts is not None and first is not None
+    assert counts.toarray().tolist() == [[0, 2], [2, 0]]
+    assert first.toarray().tolist() == [[0, 1.0], [4.0, 0]]

@@ -6,6 +6,7 @@ from discorecs.core.catalog import ReleaseCatalog
 from spark_jobs.scoring.rankers import base
 from spark_jobs.scoring.rankers.base import (
     ItemContent,
+    TrainData,
     binarise,
     row_stochastic,
     top_n,
@@ -149,3 +150,17 @@ def test_row_stochastic_leaves_empty_rows_empty():
 def test_row_stochastic_divides_each_row_by_its_sum():
     m = row_stochastic(sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]]))).toarray()
     np.testing.assert_allclose(m, [[0.75, 0.25], [0, 0]])
+
+
+def test_activity_is_cut_by_each_pairs_first_event() -> None:
+    activity = sp.csr_matrix(np.array([[2, 0, 1], [0, 3, 0]], dtype=np.float32))
+    first = sp.csr_matrix(np.array([[5.0, 0, 9.0], [0, 2.0, 0]]))
+    train = TrainData(
+        sp.csr_matrix((2, 3), dtype=np.float32), sp.csr_matrix((2, 3)), 10.0, None, activity, first
+    )
+    counts, at = train.activity_before(np.array([6.0, 2.0]))
+    assert counts is not None and at is not None
+    assert counts.toarray().tolist() == [[2, 0, 0], [0, 0, 0]]
+    assert at.toarray().tolist() == [[5.0, 0, 0], [0, 0, 0]]
+    whole = TrainData(train.user_items, train.added_at, 10.0, None, activity)
+    assert whole.activity_before(np.array([0.0, 0.0]))[0] is activity

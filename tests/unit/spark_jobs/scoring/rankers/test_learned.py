@@ -2,15 +2,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.learned import (
     candidate_table,
+    holdout_split,
     learn_ranker,
     score_sum,
     top_candidates,
 )
 from spark_jobs.scoring.rankers.popular import MostPopular
-from tests.unit.spark_jobs.scoring.rankers.worlds import train_data, two_groups
+from tests.unit.spark_jobs.scoring.rankers.worlds import DAY, train_data, two_groups
 
 NAN = np.nan
 # One user owning item 1; owners of items 0-3: [2, 1, 0, 1].
@@ -66,3 +68,15 @@ def test_a_table_of_no_candidates_is_empty(user_items):
     rows = TRAIN.user_items[[0]] if user_items is None else user_items
     t = candidate_table(empty, np.array([0]), rows, TRAIN, depth=3)
     assert t.features.shape == (0, len(t.names))
+
+
+def test_the_validation_split_cuts_the_activity_at_each_users_first_held_out_add():
+    # user 0 adds items 0..4 on days 1..5 (item 4 is held out); its play of item 4 on day 6
+    # follows that add, its view of item 5 on day 2 precedes it.
+    train = train_data({0: [0, 1, 2, 3, 4]}, (1, 6))
+    activity = sp.csr_matrix(np.array([[0, 0, 0, 0, 1, 1]], dtype=np.float32))
+    first = sp.csr_matrix(np.array([[0, 0, 0, 0, 6 * DAY, 2 * DAY]]))
+    with_activity = TrainData(train.user_items, train.added_at, train.now, None, activity, first)
+    fitted, split = holdout_split(with_activity)
+    assert split.test.indices.tolist() == [4]
+    assert fitted.activity is not None and fitted.activity.indices.tolist() == [5]

@@ -74,3 +74,9 @@ def test_bad_inputs_are_errors():
         temporal_split(weights, stamps[:, ::-1])
     with pytest.raises(ValueError, match="holdout"):
         temporal_split(weights, stamps, holdout=1.0)
+
+
+def test_cuts_are_each_users_first_held_out_add_else_now():
+    weights, stamps = world()
+    split = temporal_split(weights, stamps, holdout=0.2, min_items=5)
+    assert split.cuts().tolist() == [100.0, 53.0, 10.0, 206.0, 205.0]
