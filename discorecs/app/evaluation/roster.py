@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.base import Ranker, TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
@@ -178,6 +179,7 @@ def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = Fal
         IALS(random_state=seed),
         BPR(random_state=seed),
         by_name[ContentBased.name],
+        by_name[RecentActivity.name],
         served,
         Uncalibrated(served),
     ]

@@ -7,6 +7,7 @@ The hourly job and ``discorecs evaluate`` both call :func:`production_sources` a
 from __future__ import annotations
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.base import Ranker
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
@@ -23,6 +24,7 @@ def production_sources(tuning: ScoringSettings) -> list[Ranker]:
         ItemKNN(),
         EASE(),
         ContentBased(activity_weight=tuning.content_activity_weight),
+        RecentActivity(),
         Trending(),
     ]
 
