@@ -197,7 +197,7 @@ class ScoringSettings(Group):
         "reads the activity of every rescored user when it is above 0.",
     )
     calibration: float = Field(
-        0.4,
+        0.3,
         description="Strength of the calibrated re-rank (0: none; chosen by `discorecs evaluate "
         "--tune --seeds 1`: the weakest that halves C_KL within 3 % NDCG).",
     )

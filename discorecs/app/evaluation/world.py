@@ -40,7 +40,7 @@ class WorldSpec:
     """
 
     users: int = 20_000
-    releases: int = 100_000
+    releases: int = 50_000
     events_per_user: int = 100
     days: int = 90
     catalog: Path | None = None
