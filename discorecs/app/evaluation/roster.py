@@ -58,6 +58,7 @@ class Remembered(Ranker):
         self.ranker = ranker
         self.name = ranker.name
         self.needs_content = ranker.needs_content
+        self.needs_activity = ranker.needs_activity
         self.depth = depth
         self._lists: dict[ListsKey, tuple[np.ndarray, np.ndarray]] = {}
 

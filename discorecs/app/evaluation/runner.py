@@ -99,6 +99,15 @@ def _oracle_lists(world: SyntheticWorld, split: Split) -> tuple[np.ndarray, np.n
     return ranked(split.test_users), cold
 
 
+def _missing_input(ranker: Ranker, data: Interactions) -> str | None:
+    """What ``ranker`` needs that ``data`` lacks (None when nothing)."""
+    if ranker.needs_content and data.content is None:
+        return "item content"
+    if ranker.needs_activity and data.activity is None:
+        return "activity"
+    return None
+
+
 def evaluate_once(
     data: Interactions,
     rankers: Sequence[Ranker],
@@ -131,8 +140,9 @@ def evaluate_once(
     skipped: dict[str, str] = {}
     friend_quality = None
     for ranker in rankers:
-        if ranker.needs_content and data.content is None:
-            skipped[ranker.name] = "needs item content; these interactions have none"
+        missing = _missing_input(ranker, data)
+        if missing:
+            skipped[ranker.name] = f"needs {missing}; these interactions have none"
             echo(f"  {ranker.name:<16} skipped: {skipped[ranker.name]}")
             continue
         started = time.perf_counter()

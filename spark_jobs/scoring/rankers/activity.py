@@ -22,6 +22,7 @@ class RecentActivity(ScoreRanker):
     """
 
     name = "activity"
+    needs_activity = True
 
     def _fit(self, train: TrainData) -> None:
         shape = (train.n_users, train.n_items)

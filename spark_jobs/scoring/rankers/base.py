@@ -343,11 +343,13 @@ class Ranker(ABC):
     Attributes:
         name: Short name in reports.
         needs_content: Whether :meth:`fit` needs ``train.content``.
+        needs_activity: Whether the ranker lists nothing without ``train.activity``.
 
     """
 
     name: str = ""
     needs_content: bool = False
+    needs_activity: bool = False
     train: TrainData
 
     def fit(self, train: TrainData) -> None:

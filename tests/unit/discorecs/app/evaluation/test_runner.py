@@ -2,6 +2,7 @@
 
 from discorecs.app.evaluation.runner import ORACLE, collect, evaluate_once
 from discorecs.app.evaluation.world import WorldSpec, build_world
+from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.friend_rule import FriendRule
 from spark_jobs.scoring.rankers.popular import MostPopular
@@ -36,12 +37,15 @@ def test_tiny_world_all_metrics_and_the_oracle_is_the_ceiling() -> None:
     assert names[-1] == "friend" and "oracle" in names
 
 
-def test_content_rankers_are_skipped_without_content() -> None:
+def test_rankers_are_skipped_without_the_content_or_activity_they_need() -> None:
     world = build_world(WorldSpec(users=200, releases=1000, events_per_user=80), seed=1)
     data = world.interactions
     plain = type(data)(
         data.user_ids, data.item_ids, data.users, data.items, data.times, data.weights
     )
-    evaluation = evaluate_once(plain, [MostPopular(), ContentBased()], echo=lambda _: None)
+    evaluation = evaluate_once(
+        plain, [MostPopular(), ContentBased(), RecentActivity()], echo=lambda _: None
+    )
     assert set(evaluation.metrics) == {"most_popular"}
     assert "needs item content" in evaluation.skipped["content"]
+    assert "needs activity" in evaluation.skipped["activity"]
