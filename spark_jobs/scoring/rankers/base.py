@@ -126,10 +126,20 @@ class TrainData:
         Returns:
             ``(activity, activity_at)`` restricted to those pairs.
 
+        Raises:
+            ValueError: The two matrices differ in sparsity.
+
         """
         if self.activity is None or self.activity_at is None:
             return self.activity, self.activity_at
-        first = sp.csr_matrix(self.activity_at)
+        counts, first = (sp.csr_matrix(m, copy=True) for m in (self.activity, self.activity_at))
+        counts.sort_indices()
+        first.sort_indices()
+        if not (
+            np.array_equal(counts.indptr, first.indptr)
+            and np.array_equal(counts.indices, first.indices)
+        ):
+            raise ValueError("activity and activity_at must have the same sparsity")
         rows = np.repeat(np.arange(self.n_users), np.diff(first.indptr))
         keep = first.data < cuts[rows]
 
@@ -138,7 +148,7 @@ class TrainData:
                 (matrix.data[keep], (rows[keep], first.indices[keep])), shape=first.shape
             )
 
-        return kept(sp.csr_matrix(self.activity)), kept(first)
+        return kept(counts), kept(first)
 
     def owners(self) -> np.ndarray:
         """Users owning each item (positive entries per column), int64."""

@@ -29,7 +29,7 @@ MAX_VALIDATION_USERS = 4000
 LIST_LENGTH = 10
 
 
-def strongest_needed(
+def sufficient_strength(
     strengths: Sequence[float], ndcg: Sequence[float], ckl: Sequence[float]
 ) -> float:
     """The weakest strength that cuts C_KL by :data:`CKL_CUT` within the NDCG tolerance.
@@ -60,7 +60,7 @@ def choose_calibration(
     rows: sp.csr_matrix,
     test: sp.csr_matrix,
 ) -> float:
-    """Measure every strength of :data:`CALIBRATION_GRID` and pick by :func:`strongest_needed`.
+    """Measure every strength of :data:`CALIBRATION_GRID` and pick by :func:`sufficient_strength`.
 
     Args:
         hybrid: A fitted hybrid.
@@ -78,7 +78,7 @@ def choose_calibration(
     lists = [hybrid.rerank(ranked, rows, LIST_LENGTH, s)[0] for s in CALIBRATION_GRID]
     ndcg = [ndcg_at_k(listed, test, LIST_LENGTH) for listed in lists]
     ckl = [calibration_ckl(listed, rows, genres) for listed in lists]
-    return strongest_needed(CALIBRATION_GRID, ndcg, ckl)
+    return sufficient_strength(CALIBRATION_GRID, ndcg, ckl)
 
 
 def tune_calibration(make_hybrid: Callable[[], Hybrid], train: TrainData, seed: int = 0) -> float:

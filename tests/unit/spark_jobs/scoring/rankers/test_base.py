@@ -164,3 +164,6 @@ def test_activity_is_cut_by_each_pairs_first_event() -> None:
     assert at.toarray().tolist() == [[5.0, 0, 0], [0, 0, 0]]
     whole = TrainData(train.user_items, train.added_at, 10.0, None, activity)
     assert whole.activity_before(np.array([0.0, 0.0]))[0] is activity
+    other = TrainData(train.user_items, train.added_at, 10.0, None, activity, first[:, [1, 0, 2]])
+    with pytest.raises(ValueError, match="same sparsity"):
+        other.activity_before(np.array([6.0, 2.0]))
