@@ -8,7 +8,7 @@ passed to :meth:`Ranker.recommend`), and pads lists with -1 (item) and nan (scor
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -412,6 +412,11 @@ class Ranker(ABC):
                 raise ValueError(f"user_items has shape {chosen.shape}, expected {expected}")
         chosen.sort_indices()
         return chosen
+
+
+def usable(sources: Iterable[Ranker], train: TrainData) -> list[Ranker]:
+    """The sources that can learn from ``train``: those needing content only when it has some."""
+    return [s for s in sources if not s.needs_content or train.content is not None]
 
 
 class ScoreRanker(Ranker):

@@ -22,7 +22,7 @@ import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.base import Ranker, TrainData
+from spark_jobs.scoring.rankers.base import Ranker, TrainData, usable
 from spark_jobs.scoring.rankers.calibration import calibrate, genre_distribution
 from spark_jobs.scoring.rankers.learned import (
     candidate_table,
@@ -70,7 +70,7 @@ class Hybrid(Ranker):
         self.threads = threads
 
     def _fit(self, train: TrainData) -> None:
-        self.sources = [s for s in self.sources if not s.needs_content or train.content]
+        self.sources = usable(self.sources, train)
         self.model = learn_ranker(
             self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
         )

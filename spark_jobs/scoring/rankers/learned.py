@@ -27,7 +27,7 @@ import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise
+from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise, usable
 from spark_jobs.scoring.rankers.split import Split, temporal_split
 
 PARAMETERS: Mapping[str, object] = {
@@ -212,7 +212,7 @@ def learn_ranker(
 
     """
     validation, split = holdout_split(train)
-    sources = [s for s in make_sources() if not s.needs_content or train.content is not None]
+    sources = usable(make_sources(), train)
     for source in sources:
         source.fit(validation)
     held_out_users = np.union1d(split.test_users, split.cold_users)

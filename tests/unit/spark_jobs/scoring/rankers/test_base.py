@@ -6,6 +6,7 @@ from discorecs.core.catalog import ReleaseCatalog
 from spark_jobs.scoring.rankers import base
 from spark_jobs.scoring.rankers.base import (
     ItemContent,
+    Ranker,
     TrainData,
     binarise,
     row_stochastic,
@@ -13,9 +14,10 @@ from spark_jobs.scoring.rankers.base import (
     top_n_blocks,
     top_n_sparse,
     top_of_ranking,
+    usable,
     with_rows,
 )
-from tests.unit.spark_jobs.scoring.rankers.worlds import matrix, train_data
+from tests.unit.spark_jobs.scoring.rankers.worlds import content, matrix, train_data
 
 
 def test_top_n_best_first_without_excluded_or_non_positive_items():
@@ -167,3 +169,21 @@ def test_activity_is_cut_by_each_pairs_first_event() -> None:
     other = TrainData(train.user_items, train.added_at, 10.0, None, activity, first[:, [1, 0, 2]])
     with pytest.raises(ValueError, match="same sparsity"):
         other.activity_before(np.array([6.0, 2.0]))
+
+
+def test_content_rankers_are_usable_only_with_content() -> None:
+    class Plain(Ranker):
+        def _fit(self, train: TrainData) -> None:
+            """Nothing to learn."""
+
+        def recommend(self, users, n, user_items=None):
+            raise NotImplementedError
+
+    class Contentful(Plain):
+        needs_content = True
+
+    plain, contentful = Plain(), Contentful()
+    without = train_data({0: [0]}, (1, 2))
+    assert usable([plain, contentful], without) == [plain]
+    with_content = TrainData(without.user_items, without.added_at, without.now, content([[0], [1]]))
+    assert usable([plain, contentful], with_content) == [plain, contentful]
