@@ -70,13 +70,12 @@ class Interactions:
         A (user, item) pair that occurs more than once keeps its latest time and the sum of its
         weights.
         """
-        order = np.lexsort((self.times, self.items, self.users))
+        order, starts = _pair_runs(self.users, self.items, self.times)
         users, items = self.users[order], self.items[order]
         times, weights = self.times[order], self.weights[order]
         last = np.ones(len(users), dtype=bool)
-        last[:-1] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
-        group = np.concatenate([[0], np.cumsum(last[:-1])])
-        summed = np.bincount(group, weights=weights)
+        last[:-1] = starts[1:]
+        summed = np.bincount(np.cumsum(starts) - 1, weights=weights)
         shape = self.shape
         values = sp.csr_matrix((summed.astype(np.float32), (users[last], items[last])), shape)
         stamps = sp.csr_matrix((times[last].astype(np.float64), (users[last], items[last])), shape)
@@ -100,13 +99,29 @@ class Interactions:
         users, items, times = self.activity
         known = times < cuts[users]
         users, items, times = users[known], items[known], times[known]
-        counts = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), self.shape)
-        order = np.lexsort((times, items, users))
+        order, starts = _pair_runs(users, items, times)
         users, items, times = users[order], items[order], times[order]
-        starts = np.ones(len(users), dtype=bool)
-        starts[1:] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
-        first = sp.csr_matrix((times[starts], (users[starts], items[starts])), self.shape)
+        events = np.bincount(np.cumsum(starts) - 1).astype(np.float32)
+        where = (users[starts], items[starts])
+        counts = sp.csr_matrix((events, where), self.shape)
+        first = sp.csr_matrix((times[starts], where), self.shape)
         return counts, first
+
+
+def _pair_runs(
+    users: np.ndarray, items: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order sorting events by user, item and time, and where each (user, item) run starts.
+
+    Returns:
+        The sorting order, and a mask over the sorted events, true at each pair's first event.
+
+    """
+    order = np.lexsort((times, items, users))
+    users, items = users[order], items[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
+    return order, starts
 
 
 def number(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

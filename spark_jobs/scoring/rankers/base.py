@@ -70,6 +70,15 @@ def _tag_matrix(tags: Tags, width: int, weighted: bool) -> sp.csr_matrix:
     )
 
 
+def same_sparsity(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
+    """Whether two CSR matrices (indices sorted) have the same shape and stored entries."""
+    return (
+        a.shape == b.shape
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+    )
+
+
 @dataclass(frozen=True)
 class TrainData:
     """What a ranker may learn from.
@@ -135,10 +144,7 @@ class TrainData:
         counts, first = (sp.csr_matrix(m, copy=True) for m in (self.activity, self.activity_at))
         counts.sort_indices()
         first.sort_indices()
-        if not (
-            np.array_equal(counts.indptr, first.indptr)
-            and np.array_equal(counts.indices, first.indices)
-        ):
+        if not same_sparsity(counts, first):
             raise ValueError("activity and activity_at must have the same sparsity")
         rows = np.repeat(np.arange(self.n_users), np.diff(first.indptr))
         keep = first.data < cuts[rows]

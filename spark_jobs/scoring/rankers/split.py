@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from spark_jobs.scoring.rankers.base import same_sparsity
+
 
 @dataclass(frozen=True)
 class Split:
@@ -103,8 +105,7 @@ def temporal_split(
     weights, stamps = sp.csr_matrix(user_items), sp.csr_matrix(added_at)
     weights.sort_indices()
     stamps.sort_indices()
-    same = weights.shape == stamps.shape and np.array_equal(weights.indptr, stamps.indptr)
-    if not (same and np.array_equal(weights.indices, stamps.indices)):
+    if not same_sparsity(weights, stamps):
         raise ValueError("user_items and added_at must have the same shape and sparsity")
     sizes = np.diff(weights.indptr)
     users = np.repeat(np.arange(weights.shape[0]), sizes)
