@@ -73,10 +73,16 @@ def build_index(vectors: np.ndarray, tuning: ScoringSettings) -> faiss.IndexHNSW
 def _drop_self(
     ids: np.ndarray, sims: np.ndarray, own: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each query's own id from its result row, keeping the first ``k`` others."""
+    """Remove each query's own id from its result row, keeping the first ``k`` others.
+
+    A row with fewer than ``k`` others (a search over fewer than ``k + 1`` vectors) ends in -1
+    ids with nan similarities.
+    """
     is_self = ids == own[:, None]
     order = np.argsort(is_self, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(sims, order, axis=1)
+    gone = np.take_along_axis(is_self, order, axis=1)
+    ids, sims = np.take_along_axis(ids, order, axis=1), np.take_along_axis(sims, order, axis=1)
+    return np.where(gone, -1, ids), np.where(gone, np.float32(np.nan), sims)
 
 
 class TasteIndex:

@@ -37,6 +37,19 @@ def test_identical_vectors_are_friends_in_rotation() -> None:
     assert nb.friend[3] == 4
 
 
+def test_more_neighbours_asked_than_users_never_lists_self() -> None:
+    taste = unit([1, 0], [1, 0], [1, 1], [0, 1])
+    nb = TasteIndex(taste).neighbours(10)
+    # one member per other distinct taste, the mates of the user's own taste, never self
+    assert [sorted(row[row >= 0].tolist()) for row in nb.ids] == [
+        [1, 2, 3],
+        [0, 2, 3],
+        [0, 3],
+        [1, 2],
+    ]
+    assert np.isnan(nb.sims[nb.ids < 0]).all()
+
+
 def test_one_distinct_taste_has_only_its_mates() -> None:
     taste = unit([1, 1, 0], [2, 2, 0], [1, 1, 0])
     nb = TasteIndex(taste).neighbours(3)
