@@ -34,8 +34,9 @@ LoadCollections = Callable[[np.ndarray], Collections]
 rows are filled (others may be empty)."""
 
 LoadActivity = Callable[[np.ndarray], np.ndarray]
-"""Genre weights summed over the releases the given sorted user rows recently viewed, played or
-wanted (``(len(rows), 15)``): the only hint of taste of a user with an empty collection."""
+"""Genre weights summed over the distinct releases the given sorted user rows recently viewed,
+played or wanted (``(len(rows), 15)``): part of their taste, and all of it for a user with an
+empty collection."""
 
 
 @dataclass
@@ -76,8 +77,7 @@ class Scores:
     Attributes:
         taste: ``(n_users, 15)`` taste vectors of every user, after this run.
         sizes: Collection sizes of every user, after this run.
-        top_genre: Index of each user's top genre: from the taste, or for a rescored user
-            with an empty collection from their recent activity; -1 when unknown.
+        top_genre: Index of each user's top genre (from the taste); -1 when unknown.
         ranks: ``(n_users, 15)`` genre percentiles of every user.
         rescored: Sorted rows whose friend and recommendations were recomputed.
         neighbours: Neighbours, filled at the ``rescored`` rows.
@@ -114,23 +114,29 @@ class Scores:
 
 
 def user_tastes(
-    collections: Collections, genre_weights: np.ndarray, users: np.ndarray
+    collections: Collections,
+    genre_weights: np.ndarray,
+    users: np.ndarray,
+    activity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Taste vectors and collection sizes of the given user rows, from their collections.
+    """Taste vectors and collection sizes of the given user rows (:func:`.taste.taste_vectors`).
 
     Args:
         collections: Collections of (at least) ``users``.
         genre_weights: ``(n_releases, 15)`` genre weights of the release rows.
         users: User rows.
+        activity: ``(len(users), 15)`` genre sums of their recent activity (see
+            :data:`LoadActivity`), if any.
 
     Returns:
-        ``(len(users), 15)`` unit tastes (zero rows for empty collections) and the sizes.
+        ``(len(users), 15)`` unit tastes (zero rows for users with neither releases nor
+        activity) and the collection sizes.
 
     """
     owner, at = expand_rows(collections.indptr, users)
     releases = collections.indices[at]
     sizes = collections.indptr[users + 1] - collections.indptr[users]
-    return taste_vectors(owner, releases, genre_weights, len(users)), sizes
+    return taste_vectors(owner, releases, genre_weights, len(users), activity), sizes
 
 
 def recommend_for(
@@ -231,10 +237,11 @@ def score(
 ) -> Scores:
     """Score the users whose collections changed, and whoever that affects.
 
-    Tastes are recomputed for the ``changed`` rows and the rows never scored (every row when
-    ``full`` or when nothing was scored yet); ranks for everyone (a sort per genre). An HNSW
-    index over all tastes finds the neighbours of the affected users (:func:`affected_users`),
-    who then get a new friend and recommendations; recall@1 is checked against exact search.
+    Tastes (collections and recent activity) are recomputed for the ``changed`` rows and the
+    rows never scored (every row when ``full`` or when nothing was scored yet); ranks for
+    everyone (a sort per genre). An HNSW index over all tastes finds the neighbours of the
+    affected users (:func:`affected_users`), who then get a new friend and recommendations;
+    recall@1 is checked against exact search.
 
     Args:
         features: The release rows.
@@ -244,8 +251,8 @@ def score(
             for the affected rows and their neighbours unless the first load covered them.
         tuning: Neighbours per user, list length, HNSW parameters, recall sample.
         full: Rescore every user.
-        activity: Reads the recent activity of rescored users with an empty collection, whose
-            fallback list then comes from the top genre of that activity.
+        activity: Reads the recent activity of the rows whose taste is recomputed (none
+            when omitted).
         step: Times each step (and may log or record it).
 
     Returns:
@@ -260,9 +267,13 @@ def score(
     todo = np.arange(n_users) if everyone else np.union1d(changed, np.flatnonzero(~state.scored))
     with step("read_collections", len(todo)):
         collections = load(todo)
+    hints = None
+    if activity is not None:
+        with step("read_activity", len(todo)):
+            hints = activity(todo)
     with step("taste", len(todo)):
         taste, sizes = state.taste.copy(), state.sizes.copy()
-        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo)
+        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo, hints)
     with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
     with step("friends", n_users):
@@ -281,13 +292,7 @@ def score(
         needed = np.union1d(rescored, nbrs[nbrs >= 0])
         with step("read_neighbour_collections", len(needed)):
             collections = load(needed)
-    valid = has_taste(taste)
-    top_genre = np.where(valid, np.argmax(taste, axis=1), -1)
-    cold = rescored[~valid[rescored]]
-    if activity is not None and len(cold):
-        with step("read_activity", len(cold)):
-            hints = activity(cold)
-        top_genre[cold] = np.where(hints.any(axis=1), np.argmax(hints, axis=1), -1)
+    top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
     with step("recommendations", len(rescored)):
         friend_release, ranked = recommend_for(
             collections, features, taste, top_genre, neighbours, rescored, tuning
@@ -296,7 +301,7 @@ def score(
         "users": n_users,
         "taste_recomputed": len(todo),
         "rescored": len(rescored),
-        "cold_start": len(cold),
+        "cold_start": int(np.count_nonzero(sizes[rescored] == 0)),
     }
     return Scores(
         taste,

@@ -164,7 +164,7 @@ def run_hourly(
             tuning=settings.scoring,
             full=full,
             activity=lambda rows: sp.csr_matrix(
-                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[0][rows]
+                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[0][rows].sign()
                 @ releases.content.genres
             ).toarray(),
             step=step,

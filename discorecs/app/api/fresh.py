@@ -48,10 +48,11 @@ class LiveUser:
     Attributes:
         user_id: The user.
         owned: Releases in the collection, ascending.
-        taste: ``(15,)`` unit taste over :data:`GENRES` (zeros for an empty collection).
+        taste: ``(15,)`` unit taste over :data:`GENRES` of the releases and recent activity
+            (zeros when there is neither).
         styles: Style profile: the L2-normalised sum of the releases' style weights.
-        top_genre: The strongest genre of the taste; for an empty collection the stored one
-            (from recent activity), else ``None``.
+        top_genre: The strongest genre of the taste; without a taste the stored one, else
+            ``None``.
 
     """
 
@@ -86,18 +87,30 @@ class Recommendation:
     reason: str
 
 
-def live_profile(features: Sequence[Features]) -> tuple[np.ndarray, dict[str, float]]:
+def live_profile(
+    features: Sequence[Features], activity: Sequence[Features] = ()
+) -> tuple[np.ndarray, dict[str, float]]:
     """Taste and style profile of a collection from its releases' weights.
 
+    Args:
+        features: The owned releases' weights.
+        activity: The weights of the distinct releases the user recently viewed, played or
+            wanted; they join the taste as in the hourly job (:func:`.taste_vectors`).
+
     Returns:
-        The ``(15,)`` unit taste (zeros when no release has a genre) and the unit style profile.
+        The ``(15,)`` unit taste (zeros when no release has a genre) and the unit style profile
+        of the collection.
 
     """
-    if not features:
-        return np.zeros(len(GENRES), dtype=np.float32), {}
-    weights = np.stack([f.genres for f in features])
-    rows = np.arange(len(features))
-    taste = taste_vectors(np.zeros(len(features), dtype=np.int64), rows, weights, 1)[0]
+    weights = np.stack([f.genres for f in features]) if features else np.zeros((0, len(GENRES)))
+    played = sum((f.genres for f in activity), np.zeros(len(GENRES)))
+    taste = taste_vectors(
+        np.zeros(len(features), dtype=np.int64),
+        np.arange(len(features)),
+        weights,
+        1,
+        played[None, :],
+    )[0]
     sums: dict[str, float] = defaultdict(float)
     for feature in features:
         for style, weight in feature.styles.items():
@@ -107,11 +120,15 @@ def live_profile(features: Sequence[Features]) -> tuple[np.ndarray, dict[str, fl
 
 
 def read_live_user(session: Session, settings: Settings, user_id: int) -> LiveUser:
-    """The user's collection, taste, style profile and top genre, read now."""
+    """The user's collection, taste (with their recent activity), styles and top genre, now."""
     reads = Reads.of(session, settings)
     owned = reads.collection(user_id)
-    features = reads.features(owned)
-    taste, styles = live_profile([features[r] for r in owned if r in features])
+    played = reads.activity(user_id)
+    features = reads.features([*owned, *played])
+    taste, styles = live_profile(
+        [features[r] for r in owned if r in features],
+        [features[r] for r in played if r in features],
+    )
     if np.any(taste):
         top_genre: str | None = GENRES[int(np.argmax(taste))]
     else:

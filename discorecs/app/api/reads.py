@@ -29,6 +29,7 @@ from discorecs.core.tables import (
     RELEASE_TRENDING,
     RELEASES,
     TABLES,
+    USER_ACTIVITY,
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
@@ -124,6 +125,7 @@ class Reads:
         self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
         self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
         self._collection = prepare(USER_COLLECTION.select(ks, ["release_id"], where=["user_id"]))
+        self._activity = prepare(USER_ACTIVITY.select(ks, ["release_id"], where=["user_id"]))
         self._release = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id"]))
         self._releases = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id IN"]))
         self._by_artist = prepare(
@@ -205,6 +207,14 @@ class Reads:
     def collection(self, user_id: int) -> list[int]:
         """The user's releases as Cassandra holds them now, ascending."""
         return [row.release_id for row in self.session.execute(self._collection, (user_id,))]
+
+    def activity(self, user_id: int) -> list[int]:
+        """The distinct releases the user recently viewed, played or wanted, ascending.
+
+        ``user_activity`` keeps 30 days, as the hourly job reads it.
+        """
+        rows = self.session.execute(self._activity, (user_id,))
+        return sorted({row.release_id for row in rows})
 
     def collections(self, user_ids: Sequence[int]) -> dict[int, list[int]]:
         """Several users' collections, read concurrently."""

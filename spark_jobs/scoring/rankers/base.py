@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.genres import GENRES
-from spark_jobs.scoring.recommend import find_sorted
+from spark_jobs.scoring.compute import user_tastes
+from spark_jobs.scoring.recommend import Collections, find_sorted
 
 if TYPE_CHECKING:
     from discorecs.core.catalog import ReleaseCatalog, Tags
@@ -122,6 +123,16 @@ class TrainData:
             raise ValueError(f"{ranker} needs item content, the training data has none")
         return self.content
 
+    def activity_genres(self) -> np.ndarray | None:
+        """``(n_users, 15)`` genre weights summed over each user's distinct activity items.
+
+        None without activity; needs the item content.
+        """
+        if self.activity is None:
+            return None
+        genres = self.require_content("activity_genres").genres
+        return sp.csr_matrix(binarise(self.activity) @ genres).toarray()
+
     def activity_before(
         self, cuts: np.ndarray
     ) -> tuple[sp.csr_matrix | None, sp.csr_matrix | None]:
@@ -160,6 +171,28 @@ class TrainData:
         """Users owning each item (positive entries per column), int64."""
         owned = self.user_items.data > 0
         return np.bincount(self.user_items.indices[owned], minlength=self.n_items)
+
+
+def genre_tastes(
+    owned: sp.csr_matrix, genre_weights: np.ndarray, activity: np.ndarray | None
+) -> tuple[Collections, np.ndarray]:
+    """Every user's collection and taste, as the hourly job computes them.
+
+    Args:
+        owned: ``(users, items)`` 0/1 collections.
+        genre_weights: ``(items, 15)`` dense genre weights.
+        activity: ``(users, 15)`` genre sums of each user's activity
+            (:meth:`TrainData.activity_genres`), if any.
+
+    Returns:
+        The collections in the hourly job's form and the ``(users, 15)`` unit tastes.
+
+    """
+    n_users, n_items = owned.shape
+    indptr, indices = owned.indptr.astype(np.int64), owned.indices.astype(np.int64)
+    collections = Collections(indptr, indices, n_items)
+    taste, _ = user_tastes(collections, genre_weights, np.arange(n_users), activity)
+    return collections, taste
 
 
 def binarise(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -6,11 +6,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.friends import TasteIndex, l2_normalise, reliable_first
+from spark_jobs.scoring.friends import TasteIndex, reliable_first
 from spark_jobs.scoring.rankers.base import (
     Ranker,
     TrainData,
     binarise,
+    genre_tastes,
     top_of_ranking,
     with_rows,
 )
@@ -20,8 +21,9 @@ from spark_jobs.scoring.rankers.popular import ranking_by
 class FriendRule(Ranker):
     """The friend's items the user lacks, most owned first, then the most owned items overall.
 
-    A user's taste is the L2-normalised sum of the genre rows of their items; the friend is
-    the nearest other user by cosine (:class:`~spark_jobs.scoring.friends.TasteIndex`, as in
+    A user's taste is the unit genre mix of their items and activity, as in production
+    (:func:`~spark_jobs.scoring.taste.taste_vectors`); the friend is the nearest other user by
+    cosine (:class:`~spark_jobs.scoring.friends.TasteIndex`, as in
     production). The first item is therefore the discorecs rule's pick (the most-owned release
     of the friend the user lacks, ties to the lower row). Scores are ``1 + p`` for the friend's
     items and ``p`` for the padding, where ``p`` in (0, 1] falls with the item's place in the
@@ -39,7 +41,8 @@ class FriendRule(Ranker):
         self.tuning = tuning or ScoringSettings()
 
     def _fit(self, train: TrainData) -> None:
-        self.genres = train.require_content(self.name).genres
+        self.genres = train.require_content(self.name).genres.toarray().astype(np.float32)
+        self.activity = train.activity_genres()
         self.ranking = ranking_by(train.owners())
         self.place = np.full(train.n_items, train.n_items, dtype=np.int64)
         self.place[self.ranking] = np.arange(len(self.ranking))
@@ -53,7 +56,7 @@ class FriendRule(Ranker):
         The most similar of the k nearest, weighted by how well each is known
         (:func:`~spark_jobs.scoring.friends.reliable_first`).
         """
-        taste = l2_normalise(sp.csr_matrix(owned @ self.genres).toarray())
+        _, taste = genre_tastes(owned, self.genres, self.activity)
         nearest = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
         sizes = np.diff(owned.indptr)
         return reliable_first(nearest, sizes, self.tuning.friend_prior).friend

@@ -8,9 +8,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.compute import recommend_for, user_tastes
+from spark_jobs.scoring.compute import recommend_for
 from spark_jobs.scoring.friends import Neighbours, TasteIndex
-from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise, with_rows
+from spark_jobs.scoring.rankers.base import (
+    Ranker,
+    TrainData,
+    binarise,
+    genre_tastes,
+    with_rows,
+)
 from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles
 from spark_jobs.scoring.taste import has_taste
 
@@ -31,10 +37,11 @@ class NeighbourTopN(Ranker):
     Candidates are the items of the k nearest users by genre taste, scored by the summed
     similarity of the neighbours owning them, ties broken by genre match, style match,
     trending, then the lower row (:func:`.recommend.rank_candidates`). Short lists are filled
-    with the most popular items of the user's top genre, then overall (score 0). Owners come
-    from training; trending is the activity per item (zeros without activity), which also gives
-    users with no items a top genre, as in production. Folding in ``user_items`` recomputes
-    those users' tastes and the neighbours, as the next hourly run would.
+    with the most popular items of the user's top genre, then overall (score 0). Tastes count
+    the users' activity as production does (:func:`.taste.taste_vectors`); owners come from
+    training; trending is the activity per item (zeros without activity). Folding in
+    ``user_items`` recomputes those users' tastes and the neighbours, as the next hourly run
+    would.
 
     Args:
         tuning: ``neighbours`` (k), ``fallback_depth`` and the HNSW parameters; the list
@@ -52,12 +59,11 @@ class NeighbourTopN(Ranker):
         content = train.require_content(self.name)
         styles = content.styles
         trending = np.zeros(train.n_items, dtype=np.int64)
-        self.hints = np.zeros((train.n_users, content.genres.shape[1]), dtype=np.float32)
         if train.activity is not None:
             trending = np.bincount(
                 train.activity.indices, weights=train.activity.data, minlength=train.n_items
             ).astype(np.int64)
-            self.hints = sp.csr_matrix(binarise(train.activity) @ content.genres).toarray()
+        self.activity = train.activity_genres()
         self.features = ReleaseFeatures(
             content.genres.toarray().astype(np.float32),
             Styles(
@@ -73,15 +79,9 @@ class NeighbourTopN(Ranker):
         self.tastes = self.tastes_of(self.owned)
 
     def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
-        """Tastes, top genres (from activity for users with no items) and neighbours."""
-        n_users, n_items = owned.shape
-        collections = Collections(
-            owned.indptr.astype(np.int64), owned.indices.astype(np.int64), n_items
-        )
-        taste, _ = user_tastes(collections, self.features.genre_weights, np.arange(n_users))
-        valid = has_taste(taste)
-        hinted = np.where(self.hints.any(axis=1), np.argmax(self.hints, axis=1), -1)
-        top_genre = np.where(valid, np.argmax(taste, axis=1), hinted)
+        """Tastes (items and activity), top genres and neighbours."""
+        collections, taste = genre_tastes(owned, self.features.genre_weights, self.activity)
+        top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
         neighbours = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
         return _Tastes(collections, taste, top_genre, neighbours)
 

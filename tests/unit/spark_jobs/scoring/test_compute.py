@@ -48,7 +48,7 @@ def test_cold_start_user_gets_popular_fallback_and_owned_never_recommended() -> 
         assert scores.neighbours.friend[user] != user
 
 
-def test_cold_start_user_gets_the_popular_releases_of_their_activity_genre() -> None:
+def test_activity_joins_the_taste_and_places_a_user_with_an_empty_collection() -> None:
     genres = [["Rock"], ["Rock"], ["Jazz"], ["Jazz"], ["Pop"]]
     owned = {0: [0, 1], 1: [0, 1, 2], 2: [2, 3], 3: [0, 2, 3]}
     jazz = genre_matrix([["Jazz"]])[0]
@@ -56,11 +56,17 @@ def test_cold_start_user_gets_the_popular_releases_of_their_activity_genre() -> 
 
     def activity(rows):
         asked.append(rows.tolist())
-        return np.tile(jazz, (len(rows), 1))
+        return np.where(np.isin(rows, [0, 4])[:, None], jazz, 0.0)
 
     scores = score_all(owned, genres, n_users=5, k=2, activity=activity)
-    assert asked == [[4]]
-    assert scores.top_genre[4] == GENRE_INDEX["Jazz"]
+    assert asked == [[0, 1, 2, 3, 4]]
+    # user 0: two Rock releases and one Jazz release played: (2, 1) / sqrt(5)
+    rock, jazz_at = GENRE_INDEX["Rock"], GENRE_INDEX["Jazz"]
+    np.testing.assert_allclose(
+        scores.taste[0, [rock, jazz_at]], np.array([2, 1]) / np.sqrt(5), rtol=1e-6
+    )
+    assert scores.top_genre[4] == jazz_at and scores.taste[4, jazz_at] == 1.0
+    # neighbours 2 (all Jazz) and 3: their items 2 and 3 (both), 0 (user 3), then popular 1
     assert scores.recommendations.releases[4, :4].tolist() == [2, 3, 0, 1]
     assert scores.counts["cold_start"] == 1
 

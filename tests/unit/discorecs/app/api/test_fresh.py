@@ -18,6 +18,7 @@ from discorecs.app.api.fresh import (
 )
 from discorecs.app.api.reads import Features, rank_trending
 from discorecs.core.genres import GENRE_INDEX, GENRES
+from spark_jobs.scoring.taste import ACTIVITY_WEIGHT
 
 
 def weights(*genres: str) -> np.ndarray:
@@ -45,6 +46,17 @@ def test_live_profile_is_the_unit_sum_of_genre_and_style_weights() -> None:
     assert styles == {"Punk": pytest.approx(1.0)}
     empty, no_styles = live_profile([])
     assert not empty.any() and no_styles == {}
+
+
+def test_recent_activity_joins_the_taste_but_not_the_styles() -> None:
+    taste, styles = live_profile(
+        [feature("Rock", styles={"Punk": 1.0})], [feature("Jazz", styles={"Modal": 1.0})]
+    )
+    expected = weights("Rock") + ACTIVITY_WEIGHT * weights("Jazz")
+    np.testing.assert_allclose(taste, expected / np.linalg.norm(expected), rtol=1e-6)
+    assert styles == {"Punk": pytest.approx(1.0)}
+    only_played, _ = live_profile([], [feature("Jazz")])
+    np.testing.assert_allclose(only_played, weights("Jazz"), rtol=1e-6)
 
 
 def test_candidates_are_scored_by_summed_similarity_and_never_owned() -> None:

@@ -38,3 +38,12 @@ def test_folding_in_changes_the_friend():
     ranker = fitted()
     ids, _ = ranker.recommend(np.array([0]), 1, user_items=matrix({0: [5]}, (1, 6)))
     assert ids.tolist() == [[4]], "now tastes genre 1: friend owns item 4"
+
+
+def test_activity_joins_the_taste_the_friend_is_chosen_by():
+    # user 3 owns one item of each genre; plays of two genre-0 items tip them to genre 0
+    activity = matrix({3: [0, 1]}, (6, 6))
+    ranker = FriendRule()
+    ranker.fit(train_data(OWNED, (6, 6), item_content=content(GENRES), activity=activity))
+    assert fitted().friend[3] in (4, 5)
+    assert ranker.friend[3] in (0, 1, 2)

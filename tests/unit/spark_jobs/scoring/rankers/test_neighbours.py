@@ -24,10 +24,11 @@ def test_neighbours_items_by_summed_similarity_then_top_genre_then_overall():
     np.testing.assert_allclose(scores, [[2, 2, 0, 0, 0]])
 
 
-def test_a_user_without_items_gets_the_popular_items_of_their_activitys_genre():
+def test_a_user_without_items_gets_neighbours_by_the_taste_of_their_activity():
     activity = sp.csr_matrix(([1.0], ([6], [4])), shape=(7, 6))
     ids, _ = fitted(activity).recommend(np.array([6]), 4)
-    # genre 1 (from the activity) first; overall popularity counts the activity as trending
-    assert ids.tolist() == [[4, 5, 2, 0]]
+    # item 4 (genre 1) gives user 6 a genre-1 taste: neighbours 4 and 5 own item 5 (score 2)
+    # and item 4 (score 1); then the most owned overall
+    assert ids.tolist() == [[5, 4, 2, 0]]
     without, _ = fitted().recommend(np.array([6]), 2)
     assert without.tolist() == [[2, 0]]
