@@ -62,32 +62,6 @@ class DriverState:
             self._producer = Producer(producer_config(self.settings, **{"linger.ms": 5}))
         return self._producer
 
-    def warm(self) -> None:
-        """Open every connection and prepare every statement a micro-batch uses; write nothing.
-
-        The producer fetches the dead-letter topic's metadata, which connects it to the brokers.
-        """
-        self.producer.list_topics(self.settings.topic("dead_letters"), timeout=30)
-        self._trending_statement()
-        self._durable_statement()
-        if self.settings.streaming.durability_barrier:
-            self._lag_block()
-
-    def _lag_block(self) -> float:
-        if self._lag_block_s is None:
-            self._lag_block_s = commitlog_lag_block_s(self.session)
-        return self._lag_block_s
-
-    def _trending_statement(self) -> PreparedStatement:
-        if self._trending is None:
-            self._trending = self.session.prepare(RELEASE_TRENDING.insert(self.settings.keyspace))
-        return self._trending
-
-    def _durable_statement(self) -> PreparedStatement:
-        if self._durable is None:
-            self._durable = self.session.prepare(BATCH_RUNS.insert(self.settings.keyspace))
-        return self._durable
-
     def unknown_releases(self, release_ids: set[int]) -> set[int]:
         """The ids among ``release_ids`` that are not in the ``releases`` table."""
         missing = sorted(release_ids - self.known_releases)
@@ -98,10 +72,12 @@ class DriverState:
 
     def write_trending(self, batch_id: int, counts: dict[tuple[datetime, int], int]) -> None:
         """Upsert this batch's activity count per (hour, release)."""
+        if self._trending is None:
+            self._trending = self.session.prepare(RELEASE_TRENDING.insert(self.settings.keyspace))
         rows = [(hour, release, batch_id, n) for (hour, release), n in counts.items()]
         execute_concurrent_with_args(
             self.session,
-            self._trending_statement(),
+            self._trending,
             rows,
             concurrency=TRENDING_CONCURRENCY,
             raise_on_first_error=True,
@@ -129,13 +105,16 @@ class DriverState:
         """
         if not self.settings.streaming.durability_barrier:
             return 0.0
-        lag_block_s = self._lag_block()
-        if not lag_block_s:
+        if self._lag_block_s is None:
+            self._lag_block_s = commitlog_lag_block_s(self.session)
+        if not self._lag_block_s:
             return 0.0
-        wait = barrier_wait_s(lag_block_s)
+        wait = barrier_wait_s(self._lag_block_s)
         time.sleep(wait)
+        if self._durable is None:
+            self._durable = self.session.prepare(BATCH_RUNS.insert(self.settings.keyspace))
         self.session.execute(
-            self._durable_statement(), (PIPELINE, self.run_id, "durable", "ok", batch_id, wait, "")
+            self._durable, (PIPELINE, self.run_id, "durable", "ok", batch_id, wait, "")
         )
         return wait
 

@@ -24,7 +24,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.timing import StepTimer
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.summary import BatchSummary, latency_quantiles, summarize
-from spark_jobs.stream.validation import KAFKA_COLUMNS, validate_batches, validated_schema
+from spark_jobs.stream.validation import validate_batches, validated_schema
 from spark_jobs.stream.writers import (
     write_activity,
     write_collections,
@@ -73,19 +73,6 @@ def run_concurrently(writes: dict[str, Callable[[], Any]], step: StepTimer) -> d
         return {name: future.result() for name, future in futures.items()}
 
 
-def check(raw: DataFrame) -> DataFrame:
-    """Validate raw Kafka records: one row per record, valid or not (see :mod:`.validation`)."""
-    return raw.select(*KAFKA_COLUMNS).mapInArrow(validate_batches, validated_schema())
-
-
-def route(checked: DataFrame, unknown: set[int]) -> tuple[DataFrame, DataFrame]:
-    """(good, bad): valid events of known releases, and the rest (the dead letters)."""
-    release_ok = F.col("release_id").isNull() | ~F.col("release_id").isin(*unknown)
-    good = checked.where(F.col("reason").isNull() & release_ok)
-    bad = checked.where(F.col("reason").isNotNull() | ~release_ok)
-    return good, bad
-
-
 def planned_writes(
     checked: DataFrame,
     summary: BatchSummary,
@@ -95,7 +82,9 @@ def planned_writes(
     state: DriverState,
 ) -> dict[str, Callable[[], Any]]:
     """The writes this batch needs, one per non-empty output."""
-    good, bad = route(checked, unknown)
+    release_ok = F.col("release_id").isNull() | ~F.col("release_id").isin(*unknown)
+    good = checked.where(F.col("reason").isNull() & release_ok)
+    bad = checked.where(F.col("reason").isNotNull() | ~release_ok)
     trending = {key: n for key, n in summary.trending.items() if key[1] not in unknown}
     writes: dict[str, Callable[[], Any]] = {}
     if summary.dead_letters(unknown):
@@ -126,7 +115,11 @@ def process_batch(
     """
     started = time.monotonic()
     step = StepTimer()
-    checked = check(raw).persist()
+    checked = (
+        raw.select("topic", "partition", "offset", "key", "value")
+        .mapInArrow(validate_batches, validated_schema())
+        .persist()
+    )
     try:
         with step("summary"):
             summary = summarize(checked)

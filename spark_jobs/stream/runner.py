@@ -31,7 +31,6 @@ from spark_jobs.session import spark_session
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.micro_batch import process_batch
 from spark_jobs.stream.progress import QUERY_NAME, STUCK_EXIT_CODE, checkpoint_dir, metrics_path
-from spark_jobs.stream.warm_up import warm_up
 
 log = get_logger("stream")
 
@@ -177,21 +176,8 @@ def checkpoint_lock(settings: Settings) -> Iterator[bool]:
 
 
 def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> int:
-    began = time.monotonic()
     spark = spark_session(settings, "discorecs-stream")
     state = DriverState(settings)
-    session_s = time.monotonic() - began
-    try:
-        steps = warm_up(spark, settings, state)
-    except Exception as failure:  # noqa: BLE001 - the first batch then pays the one-off costs
-        log.warning("warm_up_failed", error=str(failure).splitlines()[0][:300])
-    else:
-        log.info(
-            "warmed",
-            session_s=round(session_s, 3),
-            seconds=round(time.monotonic() - began - session_s, 3),
-            **{f"t_{name}": round(value, 3) for name, value in steps.items()},
-        )
     watchdog = BatchWatchdog(settings.streaming.batch_timeout_s)
     stop = threading.Event()
 
@@ -204,13 +190,7 @@ def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> i
     try:
         while not stop.is_set():
             query = start_query(spark, settings, state, watchdog, once=once)
-            log.info(
-                "started",
-                query=QUERY_NAME,
-                once=once,
-                checkpoint=settings.checkpoint_path,
-                at_ms=int(time.time() * 1000),
-            )
+            log.info("started", query=QUERY_NAME, once=once, checkpoint=settings.checkpoint_path)
             try:
                 while query.isActive and not stop.is_set():
                     query.awaitTermination(1)
