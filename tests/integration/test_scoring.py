@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from discorecs.core.tables import (
     CHANGED_USERS,
     QUALITY_RUNS,
     RELEASES,
+    USER_ACTIVITY,
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
@@ -38,6 +40,8 @@ Produce = Callable[[Settings, Path, int], None]
 
 N_USERS = 300
 N_RELEASES = 120
+PLAYER = N_USERS - 1
+"""A user with an empty collection who played one release: their taste is that release's."""
 NOW = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
 SPARK_SUBMITS = REPO_ROOT / "deployment" / "spark_submits.sh"
 
@@ -50,7 +54,15 @@ def tuned(settings: Settings) -> Settings:
     )
 
 
-def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[int]]:
+def write_world(
+    settings: Settings, rng: np.random.Generator
+) -> tuple[dict[int, set[int]], set[str]]:
+    """Releases, profiles, collections and one play by :data:`PLAYER`, everyone staged.
+
+    Returns:
+        Each user's releases, and the genres of the release :data:`PLAYER` played.
+
+    """
     ks = settings.keyspace
     owned: dict[int, set[int]] = {}
     with session_scope(settings) as session:
@@ -69,8 +81,10 @@ def write_world(settings: Settings, rng: np.random.Generator) -> dict[int, set[i
             pairs += [(u, int(r), NOW) for r in owned[u]]
         collection = session.prepare(USER_COLLECTION.insert(ks))
         execute_concurrent_with_args(session, collection, pairs)
+        play = session.prepare(USER_ACTIVITY.insert(ks))
+        session.execute(play, (PLAYER, NOW, uuid.uuid4(), "play", releases[0][0]))
         stage(session, ks, list(range(N_USERS)), NOW)
-    return owned
+    return owned, releases[0][2]
 
 
 def stage(session, ks: str, users: list[int], at: datetime) -> None:
@@ -90,7 +104,7 @@ def scored_rows(settings: Settings) -> dict[int, object]:
 def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: SparkSession) -> None:
     keyspace = spark_keyspace
     rng = np.random.default_rng(11)
-    owned = write_world(keyspace, rng)
+    owned, played_genres = write_world(keyspace, rng)
 
     first = run_hourly(tuned(keyspace), spark=spark, now=NOW)
     assert first.counts["release_scores_new"] == N_RELEASES
@@ -108,6 +122,8 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             assert row.release_id is not None and row.release_id not in have
             assert row.release_title == f"Record {row.release_id}"
             assert len(row.taste) == 15
+        elif user == PLAYER:
+            assert row.top_genre in played_genres and row.friend_id not in (None, user)
         else:
             assert row.taste is None and row.friend_id is None
             assert row.release_id == recs[0]
