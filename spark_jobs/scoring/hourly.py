@@ -95,7 +95,7 @@ def hybrid_lists(
     if settings.scoring.content_activity_weight <= 0:
         sizes = np.diff(owned.user_items.indptr)[rescored]
         profiled = rescored[sizes <= settings.scoring.cold_items]
-    with step("read_activity", len(profiled)):
+    with step("read_hybrid_activity", len(profiled)):
         activity, activity_at = read_activity(
             spark, settings, stored.user_ids, releases.ids, profiled
         )

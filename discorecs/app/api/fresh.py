@@ -90,7 +90,7 @@ class Recommendation:
 def live_profile(
     features: Sequence[Features], activity: Sequence[Features] = ()
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Taste and style profile of a collection from its releases' weights.
+    """Taste (collection and recent activity) and style profile (collection) of a user.
 
     Args:
         features: The owned releases' weights.
