@@ -267,13 +267,13 @@ def score(
     todo = np.arange(n_users) if everyone else np.union1d(changed, np.flatnonzero(~state.scored))
     with step("read_collections", len(todo)):
         collections = load(todo)
-    hints = None
+    played = None
     if activity is not None:
         with step("read_activity", len(todo)):
-            hints = activity(todo)
+            played = activity(todo)
     with step("taste", len(todo)):
         taste, sizes = state.taste.copy(), state.sizes.copy()
-        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo, hints)
+        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo, played)
     with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
     with step("friends", n_users):

@@ -249,10 +249,7 @@ class Owned:
 
     def collections(self) -> Collections:
         """The same pairs as the scoring rules' :class:`Collections`."""
-        matrix = self.user_items
-        return Collections(
-            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.shape[1]
-        )
+        return Collections.from_csr(self.user_items)
 
     def owners(self) -> np.ndarray:
         """Owners per release row."""

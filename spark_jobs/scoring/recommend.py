@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def find_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +49,11 @@ class Collections:
         indptr = np.zeros(n_users + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // base, minlength=n_users), out=indptr[1:])
         return cls(indptr, keys % base, n_releases)
+
+    @classmethod
+    def from_csr(cls, matrix: sp.csr_matrix) -> Collections:
+        """The stored entries of a ``(users, releases)`` CSR matrix (indices sorted)."""
+        return cls(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.shape[1])
 
     @property
     def n_users(self) -> int:

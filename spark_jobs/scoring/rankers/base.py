@@ -188,10 +188,8 @@ def genre_tastes(
         The collections in the hourly job's form and the ``(users, 15)`` unit tastes.
 
     """
-    n_users, n_items = owned.shape
-    indptr, indices = owned.indptr.astype(np.int64), owned.indices.astype(np.int64)
-    collections = Collections(indptr, indices, n_items)
-    taste, _ = user_tastes(collections, genre_weights, np.arange(n_users), activity)
+    collections = Collections.from_csr(owned)
+    taste, _ = user_tastes(collections, genre_weights, np.arange(owned.shape[0]), activity)
     return collections, taste
 
 
