@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
 from discorecs.core.timing import StepTimer
@@ -33,10 +34,10 @@ LoadCollections = Callable[[np.ndarray], Collections]
 """Collections of the given sorted user rows: a CSR over all user rows where at least those
 rows are filled (others may be empty)."""
 
-LoadActivity = Callable[[np.ndarray], np.ndarray]
-"""Genre weights summed over the distinct releases the given sorted user rows recently viewed,
-played or wanted (``(len(rows), 15)``): part of their taste, and all of it for a user with an
-empty collection."""
+LoadActivity = Callable[[np.ndarray], sp.csr_matrix]
+"""The releases the given sorted user rows recently viewed, played or wanted, as a
+``(len(rows), n_releases)`` CSR (non-zero where active): part of their taste, and all of it for
+a user with an empty collection."""
 
 
 @dataclass
@@ -117,7 +118,8 @@ def user_tastes(
     collections: Collections,
     genre_weights: np.ndarray,
     users: np.ndarray,
-    activity: np.ndarray | None = None,
+    activity: sp.csr_matrix | None = None,
+    credits: sp.csr_matrix | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Taste vectors and collection sizes of the given user rows (:func:`.taste.taste_vectors`).
 
@@ -125,8 +127,9 @@ def user_tastes(
         collections: Collections of (at least) ``users``.
         genre_weights: ``(n_releases, 15)`` genre weights of the release rows.
         users: User rows.
-        activity: ``(len(users), 15)`` genre sums of their recent activity (see
-            :data:`LoadActivity`), if any.
+        activity: ``(len(users), n_releases)`` their recent activity (see
+            :data:`LoadActivity`), if any; a release both owned and played counts once.
+        credits: Artists and labels of the release rows (:attr:`ReleaseFeatures.credits`).
 
     Returns:
         ``(len(users), 15)`` unit tastes (zero rows for users with neither releases nor
@@ -136,7 +139,17 @@ def user_tastes(
     owner, at = expand_rows(collections.indptr, users)
     releases = collections.indices[at]
     sizes = collections.indptr[users + 1] - collections.indptr[users]
-    return taste_vectors(owner, releases, genre_weights, len(users), activity), sizes
+    if activity is not None:
+        active = sp.coo_matrix(activity)
+        played = active.data != 0
+        mine = Collections.from_pairs(
+            np.concatenate([owner, active.row[played]]),
+            np.concatenate([releases, active.col[played]]),
+            len(users),
+            collections.n_releases,
+        )
+        owner, releases = np.repeat(np.arange(len(users)), mine.sizes()), mine.indices
+    return taste_vectors(owner, releases, genre_weights, len(users), credits), sizes
 
 
 def recommend_for(
@@ -273,7 +286,9 @@ def score(
             played = activity(todo)
     with step("taste", len(todo)):
         taste, sizes = state.taste.copy(), state.sizes.copy()
-        taste[todo], sizes[todo] = user_tastes(collections, features.genre_weights, todo, played)
+        taste[todo], sizes[todo] = user_tastes(
+            collections, features.genre_weights, todo, played, features.credits
+        )
     with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
     with step("friends", n_users):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import scipy.sparse as sp
 from pyspark.sql import SparkSession
 
 from discorecs.core.cassandra import session_scope
@@ -163,10 +162,9 @@ def run_hourly(
             lambda _rows: collections,
             tuning=settings.scoring,
             full=full,
-            activity=lambda rows: sp.csr_matrix(
-                read_activity(spark, settings, stored.user_ids, releases.ids, rows)[0][rows].sign()
-                @ releases.content.genres
-            ).toarray(),
+            activity=lambda rows: read_activity(
+                spark, settings, stored.user_ids, releases.ids, rows
+            )[0][rows],
             step=step,
         )
         counts.update(scores.counts)

@@ -193,6 +193,7 @@ class Releases:
             ),
             owners,
             self.trending,
+            self.content.credits,
         )
 
 

@@ -137,6 +137,8 @@ class ReleaseFeatures:
         styles: Style weights.
         owners: Number of users owning each release (over all users).
         trending: Recent activity events per release.
+        credits: ``(n_releases, n_credits)`` artists and labels of each release, which discount
+            repeated credits in a taste (:func:`.taste.taste_vectors`); None: no discount.
 
     """
 
@@ -144,6 +146,7 @@ class ReleaseFeatures:
     styles: Styles
     owners: np.ndarray
     trending: np.ndarray
+    credits: sp.csr_matrix | None = None
 
     @property
     def n_releases(self) -> int:

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import scipy.sparse as sp
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
+from discorecs.app.api.fresh import credit_matrix
+from discorecs.app.api.reads import Features, release_credits
 from discorecs.app.loadtest import cleanup
 from discorecs.core.cassandra import apply_schema, session_scope
 from discorecs.core.genres import GENRES
@@ -119,13 +122,15 @@ def _names() -> dict[int, str]:
 def _scored_rows(
     collections: dict[int, list[int]],
     genre_of: dict[int, np.ndarray],
+    credits: sp.csr_matrix,
     trending: dict[int, int],
     titles: dict[int, str],
     now: datetime,
 ) -> list[tuple[object, ...]]:
     """``users_scored`` rows of every user but the unscored one, by the hourly rule.
 
-    Taste: the unit sum of genre weights; friend: the most similar other user by cosine (exact
+    Taste: the unit sum of genre weights, discounted for repeated credits (rows of ``credits``
+    in release id order); friend: the most similar other user by cosine (exact
     search: a handful of users); top-10: the releases of the 3 nearest users the user lacks,
     by summed similarity, then the most trending ones.
     """
@@ -138,6 +143,7 @@ def _scored_rows(
         np.array([releases.index(r) for _, r in pairs], dtype=np.int64),
         weights,
         len(users),
+        credits,
     )
     valid = has_taste(taste)
     ranks = genre_percentiles(taste, valid)
@@ -216,7 +222,17 @@ def write_world(session: Session, settings: Settings) -> World:
     hour = now.replace(minute=0, second=0, microsecond=0)
     write(RELEASE_TRENDING.insert(ks), [(hour, r, 0, n) for r, n in trending.items()])
     genre_of = {int(r): genre_matrix[i] for i, r in enumerate(release_ids)}
-    write(USERS_SCORED.insert(ks), _scored_rows(collections, genre_of, trending, titles, now))
+    by_id = {r["release_id"]: r for r in releases}
+    credits = credit_matrix(
+        [
+            Features(genre_matrix[i], {}, release_credits(by_id[r]["artists"], by_id[r]["labels"]))
+            for i, r in enumerate(release_ids.tolist())
+        ]
+    )
+    write(
+        USERS_SCORED.insert(ks),
+        _scored_rows(collections, genre_of, credits, trending, titles, now),
+    )
     run_id = uuid.uuid1()
     write(
         BATCH_RUNS.insert(ks),

@@ -6,8 +6,8 @@ rule (:mod:`spark_jobs.scoring.compute`) to what Cassandra holds at the moment o
 
 1. the user's collection as ``user_collection`` holds it now (no cache, so an add applied by the
    stream shows at the next request);
-2. its taste, the L2-normalised sum of the releases' ``release_scores.genre_weights`` (computed
-   from ``releases.genres`` for a release scored by no hourly run yet), and its style profile;
+2. its taste, as the hourly job computes it (:func:`~spark_jobs.scoring.taste.taste_vectors`)
+   from the genres, artists and labels in ``releases``, and its style profile;
 3. the k look-alike users (``scoring.neighbours``) by Cassandra's ANN query on
    ``users_scored.taste`` (their tastes as of the last hourly run), and their collections now;
 4. candidates the user does not own, scored by the summed similarity of the look-alikes owning
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from cassandra.cluster import Session
 
 from discorecs.app.api.reads import Features, Reads, Trending
@@ -87,32 +88,43 @@ class Recommendation:
     reason: str
 
 
+def credit_matrix(features: Sequence[Features]) -> sp.csr_matrix:
+    """The releases' credits as a ``(releases, distinct credits)`` 0/1 CSR."""
+    columns: dict[str, int] = {}
+    rows = [[columns.setdefault(c, len(columns)) for c in sorted(f.credits)] for f in features]
+    indptr = np.cumsum([0, *map(len, rows)])
+    indices = np.array([c for row in rows for c in row], dtype=np.int64)
+    shape = (len(features), max(len(columns), 1))
+    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=shape)
+
+
 def live_profile(
-    features: Sequence[Features], activity: Sequence[Features] = ()
+    owned: Sequence[Features], played: Sequence[Features] = ()
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Taste (collection and recent activity) and style profile (collection) of a user.
 
     Args:
-        features: The owned releases' weights.
-        activity: The weights of the distinct releases the user recently viewed, played or
-            wanted; they join the taste as in the hourly job (:func:`.taste_vectors`).
+        owned: The owned releases' features.
+        played: The features of the distinct releases the user recently viewed, played or
+            wanted and does not own; they join the taste as in the hourly job
+            (:func:`.taste_vectors`).
 
     Returns:
         The ``(15,)`` unit taste (zeros when no release has a genre) and the unit style profile
         of the collection.
 
     """
-    weights = np.stack([f.genres for f in features]) if features else np.zeros((0, len(GENRES)))
-    played = sum((f.genres for f in activity), np.zeros(len(GENRES)))
+    releases = [*owned, *played]
+    weights = np.stack([f.genres for f in releases]) if releases else np.zeros((0, len(GENRES)))
     taste = taste_vectors(
-        np.zeros(len(features), dtype=np.int64),
-        np.arange(len(features)),
+        np.zeros(len(releases), dtype=np.int64),
+        np.arange(len(releases)),
         weights,
         1,
-        played[None, :],
+        credit_matrix(releases),
     )[0]
     sums: dict[str, float] = defaultdict(float)
-    for feature in features:
+    for feature in owned:
         for style, weight in feature.styles.items():
             sums[style] += weight
     norm = float(np.sqrt(sum(v * v for v in sums.values())))
@@ -123,7 +135,8 @@ def read_live_user(session: Session, settings: Settings, user_id: int) -> LiveUs
     """The user's collection, taste (with their recent activity), styles and top genre, now."""
     reads = Reads.of(session, settings)
     owned = reads.collection(user_id)
-    played = reads.activity(user_id)
+    mine = set(owned)
+    played = [r for r in reads.activity(user_id) if r not in mine]
     features = reads.features([*owned, *played])
     taste, styles = live_profile(
         [features[r] for r in owned if r in features],

@@ -25,7 +25,6 @@ from discorecs.app.status import HOURLY, HourlyRun, group_runs, runs_query
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
-    RELEASE_SCORES,
     RELEASE_TRENDING,
     RELEASES,
     TABLES,
@@ -61,10 +60,25 @@ RELEASE_COLUMNS = (
 
 @dataclass(frozen=True)
 class Features:
-    """What the ranking knows of one release: its genre weights (15, GENRES order) and styles."""
+    """What the ranking knows of one release.
+
+    Attributes:
+        genres: Genre weights (15, :data:`GENRES` order).
+        styles: Style weights.
+        credits: Its artists (``"artist:Name"``) and labels (``"label:Name"``).
+
+    """
 
     genres: np.ndarray
     styles: dict[str, float]
+    credits: frozenset[str] = frozenset()
+
+
+def release_credits(artists: Iterable[str] | None, labels: Iterable[str] | None) -> frozenset[str]:
+    """A release's artists and labels as one set (``"artist:Name"``, ``"label:Name"``)."""
+    return frozenset(
+        [f"artist:{a}" for a in artists or ()] + [f"label:{label}" for label in labels or ()]
+    )
 
 
 @dataclass(frozen=True)
@@ -134,9 +148,9 @@ class Reads:
         self._by_label = prepare(
             RELEASES.select(ks, RELEASE_COLUMNS, where=["labels CONTAINS"], limit=BY_CREDIT_LIMIT)
         )
-        self._scores = prepare(
-            RELEASE_SCORES.select(
-                ks, ["release_id", "genre_weights", "style_weights"], where=["release_id IN"]
+        self._features = prepare(
+            RELEASES.select(
+                ks, ["release_id", "genres", "styles", "artists", "labels"], where=["release_id IN"]
             )
         )
         self._trending = prepare(
@@ -251,23 +265,19 @@ class Reads:
         return list(self.session.execute(self._by_label, (label,)))
 
     def features(self, release_ids: Iterable[int]) -> dict[int, Features]:
-        """Genre and style weights from ``release_scores``.
+        """Genre and style weights and credits of releases, from ``releases``.
 
-        A release loaded after the last hourly run has no row there yet; its weights are
-        computed from its genres and styles with the hourly job's own functions.
+        The weights are computed with the hourly job's own functions, so they equal what it
+        writes to ``release_scores``, also for a release loaded since its last run.
         """
-        wanted = set(release_ids)
-        found = {
+        return {
             row.release_id: Features(
-                np.asarray(row.genre_weights, dtype=np.float32),
-                dict(row.style_weights or {}),
+                genre_weights(row.genres),
+                style_weights(row.styles),
+                release_credits(row.artists, row.labels),
             )
-            for row in self._chunked(self._scores, wanted)
-            if row.genre_weights is not None
+            for row in self._chunked(self._features, release_ids)
         }
-        for release_id, row in self.releases(wanted - set(found)).items():
-            found[release_id] = Features(genre_weights(row.genres), style_weights(row.styles))
-        return found
 
     def trending(self) -> Trending:
         """Events per release over the trending window, reused for ``api.trending_cache_s``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,6 +60,11 @@ class ItemContent:
             artists=_tag_matrix(catalog.artists, len(catalog.artists.names), weighted=False),
             labels=_tag_matrix(catalog.labels, len(catalog.labels.names), weighted=False),
         )
+
+    @cached_property
+    def credits(self) -> sp.csr_matrix:
+        """``(n_items, n_artists + n_labels)`` 0/1: the artists, then the labels, of each item."""
+        return sp.hstack([self.artists, self.labels], format="csr")
 
 
 def _tag_matrix(tags: Tags, width: int, weighted: bool) -> sp.csr_matrix:
@@ -123,16 +129,6 @@ class TrainData:
             raise ValueError(f"{ranker} needs item content, the training data has none")
         return self.content
 
-    def activity_genres(self) -> np.ndarray | None:
-        """``(n_users, 15)`` genre weights summed over each user's distinct activity items.
-
-        None without activity; needs the item content.
-        """
-        if self.activity is None:
-            return None
-        genres = self.require_content("activity_genres").genres
-        return sp.csr_matrix(binarise(self.activity) @ genres).toarray()
-
     def activity_before(
         self, cuts: np.ndarray
     ) -> tuple[sp.csr_matrix | None, sp.csr_matrix | None]:
@@ -174,22 +170,27 @@ class TrainData:
 
 
 def genre_tastes(
-    owned: sp.csr_matrix, genre_weights: np.ndarray, activity: np.ndarray | None
+    owned: sp.csr_matrix, content: ItemContent, activity: sp.csr_matrix | None
 ) -> tuple[Collections, np.ndarray]:
     """Every user's collection and taste, as the hourly job computes them.
 
     Args:
         owned: ``(users, items)`` 0/1 collections.
-        genre_weights: ``(items, 15)`` dense genre weights.
-        activity: ``(users, 15)`` genre sums of each user's activity
-            (:meth:`TrainData.activity_genres`), if any.
+        content: The items' genres, artists and labels.
+        activity: ``(users, items)`` activity (non-zero where a user was active), if any.
 
     Returns:
         The collections in the hourly job's form and the ``(users, 15)`` unit tastes.
 
     """
     collections = Collections.from_csr(owned)
-    taste, _ = user_tastes(collections, genre_weights, np.arange(owned.shape[0]), activity)
+    taste, _ = user_tastes(
+        collections,
+        content.genres.toarray(),
+        np.arange(owned.shape[0]),
+        activity,
+        content.credits,
+    )
     return collections, taste
 
 

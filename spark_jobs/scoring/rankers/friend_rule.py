@@ -41,8 +41,8 @@ class FriendRule(Ranker):
         self.tuning = tuning or ScoringSettings()
 
     def _fit(self, train: TrainData) -> None:
-        self.genres = train.require_content(self.name).genres.toarray().astype(np.float32)
-        self.activity = train.activity_genres()
+        self.content = train.require_content(self.name)
+        self.activity = train.activity
         self.ranking = ranking_by(train.owners())
         self.place = np.full(train.n_items, train.n_items, dtype=np.int64)
         self.place[self.ranking] = np.arange(len(self.ranking))
@@ -56,7 +56,7 @@ class FriendRule(Ranker):
         The most similar of the k nearest, weighted by how well each is known
         (:func:`~spark_jobs.scoring.friends.reliable_first`).
         """
-        _, taste = genre_tastes(owned, self.genres, self.activity)
+        _, taste = genre_tastes(owned, self.content, self.activity)
         nearest = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
         sizes = np.diff(owned.indptr)
         return reliable_first(nearest, sizes, self.tuning.friend_prior).friend

@@ -63,7 +63,7 @@ class NeighbourTopN(Ranker):
             trending = np.bincount(
                 train.activity.indices, weights=train.activity.data, minlength=train.n_items
             ).astype(np.int64)
-        self.activity = train.activity_genres()
+        self.content, self.activity = content, train.activity
         self.features = ReleaseFeatures(
             content.genres.toarray().astype(np.float32),
             Styles(
@@ -74,13 +74,14 @@ class NeighbourTopN(Ranker):
             ),
             train.owners(),
             trending,
+            content.credits,
         )
         self.owned = binarise(train.user_items)
         self.tastes = self.tastes_of(self.owned)
 
     def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
         """Tastes (items and activity), top genres and neighbours."""
-        collections, taste = genre_tastes(owned, self.features.genre_weights, self.activity)
+        collections, taste = genre_tastes(owned, self.content, self.activity)
         top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
         neighbours = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
         return _Tastes(collections, taste, top_genre, neighbours)

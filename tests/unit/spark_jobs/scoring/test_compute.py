@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from discorecs.core.genres import GENRE_INDEX
 from discorecs.core.settings import ScoringSettings
@@ -51,20 +52,22 @@ def test_cold_start_user_gets_popular_fallback_and_owned_never_recommended() -> 
 def test_activity_joins_the_taste_and_places_a_user_with_an_empty_collection() -> None:
     genres = [["Rock"], ["Rock"], ["Jazz"], ["Jazz"], ["Pop"]]
     owned = {0: [0, 1], 1: [0, 1, 2], 2: [2, 3], 3: [0, 2, 3]}
-    jazz = genre_matrix([["Jazz"]])[0]
     asked = []
 
     def activity(rows):
         asked.append(rows.tolist())
-        return np.where(np.isin(rows, [0, 4])[:, None], jazz, 0.0)
+        played = np.flatnonzero(np.isin(rows, [0, 1, 4]))  # Jazz release 2; user 1 owns it
+        return sp.csr_matrix((np.ones(len(played)), (played, [2] * len(played))), (len(rows), 5))
 
     scores = score_all(owned, genres, n_users=5, k=2, activity=activity)
     assert asked == [[0, 1, 2, 3, 4]]
-    # user 0: two Rock releases and one Jazz release played: (2, 1) / sqrt(5)
+    # users 0 and 1: two Rock releases and one Jazz release (played; owned and played): counted
+    # once, (2, 1) / sqrt(5)
     rock, jazz_at = GENRE_INDEX["Rock"], GENRE_INDEX["Jazz"]
-    np.testing.assert_allclose(
-        scores.taste[0, [rock, jazz_at]], np.array([2, 1]) / np.sqrt(5), rtol=1e-6
-    )
+    for user in (0, 1):
+        np.testing.assert_allclose(
+            scores.taste[user, [rock, jazz_at]], np.array([2, 1]) / np.sqrt(5), rtol=1e-6
+        )
     assert scores.top_genre[4] == jazz_at and scores.taste[4, jazz_at] == 1.0
     # neighbours 2 (all Jazz) and 3: their items 2 and 3 (both), 0 (user 3), then popular 1
     assert scores.recommendations.releases[4, :4].tolist() == [2, 3, 0, 1]

@@ -18,7 +18,6 @@ from discorecs.app.api.fresh import (
 )
 from discorecs.app.api.reads import Features, rank_trending
 from discorecs.core.genres import GENRE_INDEX, GENRES
-from spark_jobs.scoring.taste import ACTIVITY_WEIGHT
 
 
 def weights(*genres: str) -> np.ndarray:
@@ -28,8 +27,10 @@ def weights(*genres: str) -> np.ndarray:
     return vector
 
 
-def feature(*genres: str, styles: dict[str, float] | None = None) -> Features:
-    return Features(weights(*genres), styles or {})
+def feature(
+    *genres: str, styles: dict[str, float] | None = None, credits: tuple[str, ...] = ()
+) -> Features:
+    return Features(weights(*genres), styles or {}, frozenset(credits))
 
 
 def user(owned: tuple[int, ...], *genres: str, styles: dict[str, float] | None = None) -> LiveUser:
@@ -52,11 +53,21 @@ def test_recent_activity_joins_the_taste_but_not_the_styles() -> None:
     taste, styles = live_profile(
         [feature("Rock", styles={"Punk": 1.0})], [feature("Jazz", styles={"Modal": 1.0})]
     )
-    expected = weights("Rock") + ACTIVITY_WEIGHT * weights("Jazz")
+    expected = weights("Rock") + weights("Jazz")
     np.testing.assert_allclose(taste, expected / np.linalg.norm(expected), rtol=1e-6)
     assert styles == {"Punk": pytest.approx(1.0)}
     only_played, _ = live_profile([], [feature("Jazz")])
     np.testing.assert_allclose(only_played, weights("Jazz"), rtol=1e-6)
+
+
+def test_releases_sharing_a_credit_are_discounted_as_in_the_hourly_job() -> None:
+    label = ("label:Blue Note",)
+    taste, _ = live_profile(
+        [feature("Jazz", credits=label), feature("Jazz", credits=label), feature("Rock")],
+        [feature("Jazz", credits=(*label, "artist:Miles"))],
+    )
+    expected = 3 * 3**-0.5 * weights("Jazz") + weights("Rock")
+    np.testing.assert_allclose(taste, expected / np.linalg.norm(expected), rtol=1e-6)
 
 
 def test_candidates_are_scored_by_summed_similarity_and_never_owned() -> None:
