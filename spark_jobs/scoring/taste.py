@@ -74,13 +74,12 @@ def taste_vectors(
     """
     owners = np.asarray(user_pos, dtype=np.int64)
     releases = np.asarray(release_pos, dtype=np.int64)
-    weights = release_weights[releases].astype(np.float64)
+    share = np.ones(len(owners))
     if credits is not None and len(owners):
-        repeats = credit_repeats(owners, releases, credits)
-        weights *= (repeats.astype(np.float64) ** -CREDIT_DISCOUNT)[:, None]
-    sums = np.zeros((n_users, release_weights.shape[1]), dtype=np.float64)
-    for d in range(release_weights.shape[1]):
-        sums[:, d] = np.bincount(owners, weights=weights[:, d], minlength=n_users)
+        share = credit_repeats(owners, releases, credits).astype(np.float64) ** -CREDIT_DISCOUNT
+    shape = (n_users, release_weights.shape[0])
+    pairs = sp.coo_matrix((share, (owners, releases)), shape=shape).tocsr()
+    sums = np.asarray(pairs @ np.asarray(release_weights, dtype=np.float64))
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0).astype(np.float32)
 

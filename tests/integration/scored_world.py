@@ -66,6 +66,7 @@ class World:
     titles: dict[int, str]
     release_genres: dict[int, tuple[str, ...]]
     trending: dict[int, int]
+    tastes: dict[int, np.ndarray]
     main_user: int = FIRST_USER
     cold_user: int = COLD_USER
     unscored_user: int = UNSCORED_USER
@@ -229,10 +230,8 @@ def write_world(session: Session, settings: Settings) -> World:
             for i, r in enumerate(release_ids.tolist())
         ]
     )
-    write(
-        USERS_SCORED.insert(ks),
-        _scored_rows(collections, genre_of, credits, trending, titles, now),
-    )
+    scored = _scored_rows(collections, genre_of, credits, trending, titles, now)
+    write(USERS_SCORED.insert(ks), scored)
     run_id = uuid.uuid1()
     write(
         BATCH_RUNS.insert(ks),
@@ -250,7 +249,8 @@ def write_world(session: Session, settings: Settings) -> World:
                 for metric, value in (("hit_rate_top10", 0.12), ("hit_rate_popular", 0.05))
             ],
         )
-    return World(settings, names, collections, titles, genre_sets, trending)
+    tastes = {int(row[0]): np.asarray(row[1]) for row in scored if row[1] is not None}
+    return World(settings, names, collections, titles, genre_sets, trending, tastes)
 
 
 @contextmanager

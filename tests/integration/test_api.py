@@ -132,7 +132,12 @@ def test_friend_and_what_they_share(client: TestClient, world: World) -> None:
 def test_look_alikes_come_from_the_ann_index(client: TestClient, world: World) -> None:
     similar = client.get(f"/users/{world.main_user}/similar?n=3").json()
     assert len(similar) == 3 and world.main_user not in [u["user_id"] for u in similar]
-    assert all(u["similarity"] == pytest.approx(1.0, abs=1e-5) for u in similar)
+    mine = world.tastes[world.main_user]
+    exact = {u: float(mine @ t) for u, t in world.tastes.items() if u != world.main_user}
+    third_best = sorted(exact.values(), reverse=True)[2]
+    for u in similar:
+        assert u["similarity"] == pytest.approx(exact[u["user_id"]], abs=1e-5)
+        assert u["similarity"] >= third_best - 1e-5
     assert all(u["top_genre"] == "Rock" and u["name"] for u in similar)
     assert client.get(f"/users/{world.cold_user}/similar").json() == []
 
