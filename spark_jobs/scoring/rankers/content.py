@@ -102,6 +102,9 @@ class ContentBased(ScoreRanker):
         self.features = {b: m for b, m in blocks.items() if self.weights[b]}
         self.members = {b: members(m, popularity) for b, m in self.features.items()}
         self.item_members = {b: m.T.tocsr() for b, m in self.members.items()}
+        self.weighted_members = sp.vstack(
+            [self.weights[b] * m for b, m in self.members.items()], format="csr"
+        )
         self.era = EraModel.fit(content.decades, popularity)
         self.item_slots = self.era.slot_matrix()
         self.slot_mass = {
@@ -140,9 +143,8 @@ class ContentBased(ScoreRanker):
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         """``P(item)`` under the user's mixture of features and era."""
         affinity, weights = self.mixture(users, rows)
-        block = np.zeros((len(users), self.train.n_items), dtype=np.float32)
-        for name, shares in weights.items():
-            block += self.weights[name] * sp.csr_matrix(shares @ self.members[name]).toarray()
+        shares = sp.hstack([weights[name] for name in self.members], format="csr")
+        block = sp.csr_matrix(shares @ self.weighted_members).toarray()
         block *= affinity[:, self.era.slots].astype(np.float32)
         return block
 
