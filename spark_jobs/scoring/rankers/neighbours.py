@@ -74,7 +74,6 @@ class NeighbourTopN(Ranker):
             ),
             train.owners(),
             trending,
-            content.credits,
         )
         self.owned = binarise(train.user_items)
         self.tastes = self.tastes_of(self.owned)
