@@ -203,6 +203,11 @@ class ScoringSettings(Group):
     )
     hybrid_depth: int = Field(50, description="Items per source, and ranked candidates kept.")
     hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
+    hybrid_model_hours: float = Field(
+        24.0,
+        description="Hours the hourly job reuses its newest learnt ranking model "
+        "(`ranking_models`) before learning it again (0: every run).",
+    )
 
 
 class LoaderSettings(Group):

@@ -267,6 +267,13 @@ QUALITY_RUNS = Table(
     ("run_id", "metric"),
 )
 
+RANKING_MODELS = Table(
+    "ranking_models",
+    (("pipeline", "text"), ("trained_at", "timestamp"), ("model", "text")),
+    ("pipeline",),
+    ("trained_at",),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -280,5 +287,6 @@ TABLES: dict[str, Table] = {
         USERS_SCORED,
         BATCH_RUNS,
         QUALITY_RUNS,
+        RANKING_MODELS,
     )
 }

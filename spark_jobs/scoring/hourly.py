@@ -4,7 +4,8 @@ Steps, each timed, logged and recorded in ``batch_runs``: ``release_scores`` (we
 releases) → ``read_state`` (staged users, stored scores, every release, every collection) →
 the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
 staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
-the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`) →
+the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`; its
+ranking model is reused for ``scoring.hybrid_model_hours``, :mod:`.ranking_models`) →
 ``online_check`` (the adds since each staged user's last list, against it and against the most
 popular) → ``write`` (``users_scored``, moved genre ranks, ``quality_runs``) → ``clear_staged``.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from cassandra.cluster import Session
 from pyspark.sql import SparkSession
 
 from discorecs.core.cassandra import session_scope
@@ -25,6 +27,7 @@ from spark_jobs.scoring.compute import Scores, score
 from spark_jobs.scoring.quality import OnlineCheck, online_check
 from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.production import production_hybrid
+from spark_jobs.scoring.ranking_models import read_ranking_model, write_ranking_model
 from spark_jobs.scoring.readers import (
     Owned,
     Releases,
@@ -81,14 +84,24 @@ def recording_hook(runs: BatchRunLog) -> StepHook:
 
 def hybrid_lists(
     spark: SparkSession,
+    session: Session,
     settings: Settings,
     stored: Stored,
     releases: Releases,
     owned: Owned,
     scores: Scores,
     step: StepTimer,
-) -> Ranked:
-    """Fit the production hybrid on every collection and list the rescored users' top-n."""
+    now: datetime,
+) -> tuple[Ranked, bool]:
+    """Fit the production hybrid on every collection and list the rescored users' top-n.
+
+    The newest ranking model younger than ``scoring.hybrid_model_hours`` is reused
+    (:mod:`.ranking_models`); otherwise the model is learnt and stored.
+
+    Returns:
+        The lists, and whether an earlier ranking model was reused.
+
+    """
     rescored = scores.rescored
     profiled = rescored
     if settings.scoring.content_activity_weight <= 0:
@@ -106,12 +119,17 @@ def hybrid_lists(
         activity,
         activity_at,
     )
-    hybrid = production_hybrid(settings.scoring)
+    hours = settings.scoring.hybrid_model_hours
+    since = (now - timedelta(hours=hours)).astimezone(UTC).replace(tzinfo=None)
+    earlier = read_ranking_model(session, settings.keyspace, since) if hours > 0 else None
+    hybrid = production_hybrid(settings.scoring, model=earlier)
     with step("hybrid_fit", owned.user_items.nnz):
         hybrid.fit(train)
+    if not hybrid.reused and hybrid.model is not None:
+        write_ranking_model(session, settings.keyspace, hybrid.model, now)
     with step("hybrid_recommend", len(rescored)):
         ids, values = hybrid.recommend(rescored, settings.scoring.list_length)
-    return Ranked(ids, values)
+    return Ranked(ids, values), hybrid.reused
 
 
 def run_hourly(
@@ -175,9 +193,10 @@ def run_hourly(
             recall_at_1=scores.recall,
             sample=scores.recall_sample,
         )
-        scores.recommendations = hybrid_lists(
-            spark, settings, stored, releases, owned, scores, step
+        scores.recommendations, reused = hybrid_lists(
+            spark, session, settings, stored, releases, owned, scores, step, now
         )
+        counts["ranking_model_reused"] = int(reused)
         with step("online_check", len(stored.changed_rows)):
             result.check = online_check(
                 owned.user_items,

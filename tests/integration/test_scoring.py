@@ -24,6 +24,7 @@ from discorecs.core.tables import (
     BATCH_RUNS,
     CHANGED_USERS,
     QUALITY_RUNS,
+    RANKING_MODELS,
     RELEASES,
     USER_ACTIVITY,
     USER_COLLECTION,
@@ -134,6 +135,10 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         steps = list(session.execute(runs))
     assert {s.step for s in steps} >= {"release_scores", "taste", "friends", "write"}
     assert all(s.status == "ok" for s in steps)
+    assert first.counts["ranking_model_reused"] == 0
+    with session_scope(keyspace) as session:
+        models = session.prepare(RANKING_MODELS.select(keyspace.keyspace, ["trained_at"]))
+        assert len(list(session.execute(models))) == 1, "the learnt ranking model is stored"
 
     again = run_hourly(tuned(keyspace), spark=spark, now=NOW)
     assert again.counts["taste_recomputed"] == 0
@@ -153,6 +158,7 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         stage(session, keyspace.keyspace, changed, later)
     before = scored_rows(keyspace)
     second = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert second.counts["ranking_model_reused"] == 1
     assert second.counts["staged"] == len(changed)
     assert second.counts["taste_recomputed"] == len(changed)
     assert len(changed) <= second.counts["rescored"] < N_USERS

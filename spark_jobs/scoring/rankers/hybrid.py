@@ -46,11 +46,14 @@ class Hybrid(Ranker):
         depth: Items taken from each source, and ranked candidates kept for the re-rank.
         seed: Seed of the model's user sample and of LightGBM.
         threads: LightGBM threads.
+        model: A ranking model learnt earlier: :meth:`fit` keeps it instead of learning one
+            when its features are the ones these sources give (:attr:`reused`).
 
     """
 
     name = "hybrid"
     model: lgb.Booster | None = None
+    reused: bool = False
 
     def __init__(
         self,
@@ -61,8 +64,10 @@ class Hybrid(Ranker):
         *,
         seed: int = 0,
         threads: int = 2,
+        model: lgb.Booster | None = None,
     ) -> None:
         self.sources = list(sources)
+        self.earlier_model = model
         self.make_sources = make_sources
         self.calibration = calibration
         self.depth = depth
@@ -71,11 +76,33 @@ class Hybrid(Ranker):
 
     def _fit(self, train: TrainData) -> None:
         self.sources = usable(self.sources, train)
-        self.model = learn_ranker(
-            self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
-        )
         for source in self.sources:
             source.fit(train)
+        earlier = self.earlier_model
+        self.reused = earlier is not None and tuple(earlier.feature_name()) == self.features()
+        if self.reused:
+            self.model = earlier
+        else:
+            self.model = learn_ranker(
+                self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
+            )
+
+    def features(self) -> tuple[str, ...]:
+        """The names of the candidate features the fitted sources give (a model's inputs).
+
+        Read off the candidates of the user with the most items, so that every source lists
+        something and content gives its score parts.
+        """
+        users = np.array([np.argmax(np.diff(self.train.user_items.indptr))], dtype=np.int64)
+        table = candidate_table(
+            source_lists(self.sources, users, self.depth),
+            users,
+            self.rows(users, None),
+            self.train,
+            self.depth,
+            content_parts(self.sources),
+        )
+        return table.names
 
     def ranked(
         self, users: np.ndarray, user_items: sp.csr_matrix | None

@@ -6,6 +6,8 @@ The hourly job and ``discorecs evaluate`` both call :func:`production_sources` a
 
 from __future__ import annotations
 
+import lightgbm as lgb
+
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.base import Ranker
@@ -33,6 +35,7 @@ def production_hybrid(
     tuning: ScoringSettings,
     seed: int = 0,
     sources: list[Ranker] | None = None,
+    model: lgb.Booster | None = None,
 ) -> Hybrid:
     """The hybrid the hourly job serves.
 
@@ -41,6 +44,8 @@ def production_hybrid(
         seed: Seed of the ranking model.
         sources: Source rankers to rank (default: fresh :func:`production_sources`); sources
             already fitted on the data the hybrid is fitted on are not fitted again.
+        model: A ranking model learnt earlier, kept when its features match
+            (:attr:`Hybrid.reused`).
 
     """
     return Hybrid(
@@ -50,4 +55,5 @@ def production_hybrid(
         tuning.hybrid_depth,
         seed=seed,
         threads=tuning.hybrid_threads,
+        model=model,
     )

@@ -1,3 +1,4 @@
+import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
@@ -64,3 +65,29 @@ def test_users_without_any_candidate_get_empty_lists():
     assert hybrid.model is not None
     ids, _ = hybrid.recommend(np.array([0]), 3, sp.csr_matrix((1, train.n_items)))
     assert ids.tolist() == [[-1, -1, -1]]
+
+
+def test_a_stored_model_with_the_same_features_is_reused_without_learning():
+    train = two_groups()
+    learnt = fitted(train)
+    stored = lgb.Booster(model_str=learnt.model.model_to_string())
+
+    def no_validation_sources():
+        raise AssertionError("a reused model needs no validation fit")
+
+    hybrid = Hybrid(sources(), no_validation_sources, 0.0, depth=12, model=stored)
+    hybrid.fit(train)
+    assert hybrid.reused and not learnt.reused
+    users = np.arange(train.n_users)
+    assert hybrid.recommend(users, 5)[0].tolist() == learnt.recommend(users, 5)[0].tolist()
+
+
+def test_a_model_learnt_on_other_features_is_learnt_again():
+    train = two_groups()
+    other = Hybrid([MostPopular()], lambda: [MostPopular()], 0.0, depth=12)
+    other.fit(train)
+    assert other.model is not None
+    hybrid = Hybrid(sources(), sources, 0.0, depth=12, model=other.model)
+    hybrid.fit(train)
+    assert not hybrid.reused and hybrid.model is not other.model
+    assert tuple(hybrid.model.feature_name()) == hybrid.features()
