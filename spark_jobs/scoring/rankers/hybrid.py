@@ -91,8 +91,10 @@ class Hybrid(Ranker):
         """The names of the candidate features the fitted sources give (a model's inputs).
 
         Read off the candidates of the user with the most items, so that every source lists
-        something and content gives its score parts.
+        something and content gives its score parts (none without users).
         """
+        if self.train.n_users == 0:
+            return ()
         users = np.array([np.argmax(np.diff(self.train.user_items.indptr))], dtype=np.int64)
         table = candidate_table(
             source_lists(self.sources, users, self.depth),
