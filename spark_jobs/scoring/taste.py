@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from spark_jobs.scoring.recommend import expand_rows
+
 CREDIT_DISCOUNT = 0.5
 """A release weighs ``repeats ** -CREDIT_DISCOUNT``, where ``repeats`` is the most of the user's
 releases that share one of its artists or labels (1 when none is shared). On the synthetic world
@@ -37,16 +39,15 @@ def credit_repeats(
     credits = sp.csr_matrix(credits)
     users = np.asarray(user_pos, dtype=np.int64)
     releases = np.asarray(release_pos, dtype=np.int64)
-    per_pair = credits.indptr[releases + 1] - credits.indptr[releases]
-    offsets = np.cumsum(per_pair) - per_pair
-    starts = np.repeat(credits.indptr[releases] - offsets, per_pair)
-    columns = credits.indices[starts + np.arange(int(per_pair.sum()))].astype(np.int64)
-    keys = np.repeat(users, per_pair) * max(credits.shape[1], 1) + columns
+    pair, at = expand_rows(credits.indptr.astype(np.int64), releases)
+    keys = users[pair] * max(credits.shape[1], 1) + credits.indices[at].astype(np.int64)
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    repeats = np.ones(len(users), dtype=np.int64)
+    per_pair = np.bincount(pair, minlength=len(users))
     shared = per_pair > 0
+    repeats = np.ones(len(users), dtype=np.int64)
     if shared.any():
-        repeats[shared] = np.maximum.reduceat(counts[inverse.ravel()], offsets[shared])
+        offsets = (np.cumsum(per_pair) - per_pair)[shared]
+        repeats[shared] = np.maximum.reduceat(counts[inverse.ravel()], offsets)
     return repeats
 
 
