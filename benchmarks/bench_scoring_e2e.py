@@ -6,7 +6,9 @@ Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the syn
 ``bench_scoring.py`` (releases with genres and styles, users, collections) is bulk-written
 through the Spark connector and every user is staged (not timed). Then
 :func:`spark_jobs.scoring.hourly.run_hourly` runs as cron would: a first hour that scores
-everyone, and an hour after ``--changed`` of the users changed their collections. Printed
+everyone, an hour after ``--changed`` of the users changed their collections (reading the
+first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`), and as the reference the same again
+with the snapshot off (``users_scored`` and ``user_collection`` read whole). Printed
 beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
 in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
 """
@@ -14,6 +16,7 @@ in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at t
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -156,8 +159,26 @@ def main() -> None:
         start = time.perf_counter()
         second = run_hourly(settings, spark=spark, now=later)
         wall = time.perf_counter() - start
-        _, compute = run(after, features2, full.next_state(unscored), changed, 1000)
+        incremental, compute = run(after, features2, full.next_state(unscored), changed, 1000)
         report(f"next hour, {len(changed):,} users changed", second, wall, compute)
+
+        again, features3, changed = change_users(rng, after, features2, args.changed)
+        latest = later + timedelta(hours=1)
+        apply_changes(spark, settings, after, again, changed)
+        stage(spark, settings, changed, latest)
+        start = time.perf_counter()
+        third = run_hourly(
+            settings.with_updates(scoring={"snapshot_hours": 0.0}), spark=spark, now=latest
+        )
+        wall = time.perf_counter() - start
+        state = incremental.next_state(full.next_state(unscored))
+        _, compute = run(again, features3, state, changed, 1000)
+        report(
+            "reference, same run: the next hour again, no snapshot (full read)",
+            third,
+            wall,
+            compute,
+        )
 
         with session_scope(settings) as session:
             stats = collect_stats(session, settings.keyspace)
@@ -171,6 +192,7 @@ def main() -> None:
         if not args.keep:
             with session_scope(settings) as session:
                 drop_keyspace(session, settings.keyspace)
+            shutil.rmtree(settings.snapshot_path, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,11 @@ class ScoringSettings(Group):
         description="Hours the hourly job reuses its newest learnt ranking model "
         "(`ranking_models`) before learning it again (0: every run).",
     )
+    snapshot_hours: float = Field(
+        24.0,
+        description="Hours the hourly job trusts its snapshot of the last finished run before "
+        "reading `users_scored` and `user_collection` whole again (0: every run).",
+    )
 
 
 class LoaderSettings(Group):
@@ -276,6 +281,7 @@ class Settings(BaseSettings):
     cluster_dir: Path | None = Field(None, description="Data, logs and pids of the local cluster.")
     jars_dir: Path | None = Field(None, description="Jars resolved by Maven (make jars).")
     checkpoint_dir: Path | None = Field(None, description="Structured Streaming checkpoints.")
+    snapshot_dir: Path | None = Field(None, description="The hourly job's last-run snapshot.")
     java_home: Path | None = Field(
         None,
         validation_alias=AliasChoices("DISCORECS_JAVA_HOME", "JAVA_HOME", "java_home"),
@@ -321,6 +327,11 @@ class Settings(BaseSettings):
     def checkpoint_path(self) -> Path:
         """Root of the Structured Streaming checkpoints (one sub-folder per query)."""
         return self.checkpoint_dir or self.cluster_path / "checkpoints" / self.keyspace
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Folder of the hourly job's snapshot of its last finished run (one per keyspace)."""
+        return self.snapshot_dir or self.cluster_path / "snapshots" / self.keyspace
 
     @property
     def replication_factor(self) -> int:

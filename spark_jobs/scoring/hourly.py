@@ -1,13 +1,16 @@
 """The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
 
 Steps, each timed, logged and recorded in ``batch_runs``: ``release_scores`` (weights of new
-releases) → ``read_state`` (staged users, stored scores, every release, every collection) →
+releases) → ``read_state`` (staged users, stored scores, every release, every collection; with
+a trusted snapshot of the last run, :mod:`.snapshot`, no stored score and only the staged
+users' collections) →
 the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
 staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
 the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`; its
 ranking model is reused for ``scoring.hybrid_model_hours``, :mod:`.ranking_models`) →
 ``online_check`` (the adds since each staged user's last list, against it and against the most
-popular) → ``write`` (``users_scored``, moved genre ranks, ``quality_runs``) → ``clear_staged``.
+popular) → ``write`` (``users_scored``, moved genre ranks, ``quality_runs``) → ``clear_staged``
+→ ``snapshot`` (what the tables now hold, saved for the next run).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from spark_jobs.scoring.readers import (
     read_stored,
 )
 from spark_jobs.scoring.recommend import Ranked
+from spark_jobs.scoring.snapshot import STEP as SNAPSHOT_STEP
+from spark_jobs.scoring.snapshot import RunSnapshot, after_run, trusted_snapshot
 from spark_jobs.scoring.writers import (
     BatchRunLog,
     clear_staged_buckets,
@@ -132,6 +137,27 @@ def hybrid_lists(
     return Ranked(ids, values), hybrid.reused
 
 
+def read_state(
+    spark: SparkSession, settings: Settings, now: datetime, earlier: RunSnapshot | None
+) -> tuple[Stored, Releases, Owned]:
+    """The staged users, stored scores, releases and collections this run starts from.
+
+    With a trusted snapshot of the last run (:mod:`.snapshot`), ``users_scored`` is not read
+    and only the collections of the users staged now or by that run are.
+    """
+    hour = current_hour(now)
+    stored = read_stored(spark, settings, hour, earlier.stored if earlier else None)
+    releases = read_releases(spark, settings, now)
+    if earlier is None:
+        return stored, releases, read_owned(spark, settings, stored.user_ids, releases.ids)
+    reread = np.union1d(
+        stored.changed_rows,
+        np.searchsorted(stored.user_ids, earlier.stored.user_ids[earlier.changed_rows]),
+    )
+    fresh = read_owned(spark, settings, stored.user_ids, releases.ids, reread)
+    return stored, releases, earlier.owned_now(stored.user_ids, releases.ids, reread, fresh)
+
+
 def run_hourly(
     settings: Settings,
     *,
@@ -167,9 +193,16 @@ def run_hourly(
         with step("release_scores", lambda: counts["release_scores_new"]):
             counts["release_scores_new"] = score_releases(spark, settings, now)
         with step("read_state", lambda: counts["users"] + counts["releases"]):
-            stored = read_stored(spark, settings, current_hour(now))
-            releases = read_releases(spark, settings, now)
-            owned = read_owned(spark, settings, stored.user_ids, releases.ids)
+            earlier = trusted_snapshot(
+                session,
+                settings.keyspace,
+                settings.snapshot_path,
+                runs,
+                settings.scoring.snapshot_hours,
+                now,
+            )
+            counts["snapshot_used"] = int(earlier is not None)
+            stored, releases, owned = read_state(spark, settings, now, earlier)
             counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
         counts["staged"] = len(stored.staged)
         collections = owned.collections()
@@ -217,6 +250,11 @@ def run_hourly(
             counts["staged_buckets_cleared"] = clear_staged_buckets(
                 session, settings.keyspace, {bucket for bucket, _ in stored.staged}, written_before
             )
+        if settings.scoring.snapshot_hours > 0:
+            with step(SNAPSHOT_STEP, len(stored.user_ids)):
+                after_run(runs.run_id, now, stored, releases.ids, owned, scores).save(
+                    settings.snapshot_path
+                )
         log.info(
             "hourly_done",
             run_id=result.run_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,34 @@ class Stored:
         ids = np.array([u for _, u in self.staged], dtype=np.int64)
         return np.unique(np.searchsorted(self.user_ids, ids)).astype(np.int64)
 
+    def remapped(
+        self, user_ids: np.ndarray, staged: list[tuple[datetime, int]], read_at: int
+    ) -> Stored:
+        """The same stored scores over a larger user universe, with this run's staged rows.
+
+        Args:
+            user_ids: Sorted ids holding every id of :attr:`user_ids`.
+            staged: The staged rows read now.
+            read_at: When they were read.
+
+        """
+        rows = np.searchsorted(user_ids, self.user_ids)
+        state = UserState.unscored(len(user_ids), self.state.taste.shape[1])
+        state.taste[rows] = self.state.taste
+        state.sizes[rows] = self.state.sizes
+        state.friend_similarity[rows] = self.state.friend_similarity
+        state.scored[rows] = self.state.scored
+        has_friend = self.state.friend >= 0
+        state.friend[rows[has_friend]] = rows[self.state.friend[has_friend]]
+        ranks = np.full((len(user_ids), self.ranks.shape[1]), NO_RANK, dtype=np.int16)
+        ranks[rows] = self.ranks
+        scored_at = np.full(len(user_ids), np.nan)
+        scored_at[rows] = self.scored_at
+        recommended = [np.zeros(0, dtype=np.int64) for _ in range(len(user_ids))]
+        for row, listed in zip(rows.tolist(), self.recommended, strict=True):
+            recommended[row] = listed
+        return Stored(user_ids, state, ranks, staged, read_at, scored_at, recommended)
+
 
 def ids_frame(spark: SparkSession, column: str, ids: np.ndarray) -> DataFrame:
     """A one-column DataFrame of ids, to join with a table's partition key."""
@@ -125,13 +153,17 @@ def stored_state(user_ids: np.ndarray, scored: pd.DataFrame) -> tuple[UserState,
     return state, ranks
 
 
-def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stored:
+def read_stored(
+    spark: SparkSession, settings: Settings, hour: datetime, earlier: Stored | None = None
+) -> Stored:
     """Read the staged users, the stored scores and the user universe into driver arrays.
 
     Args:
         spark: Session.
         settings: Keyspace.
         hour: Newest bucket of ``changed_users`` to read.
+        earlier: What ``users_scored`` holds, known without reading it (the last run's
+            snapshot, :mod:`.snapshot`); only the staged users and the profiles are read then.
 
     Returns:
         The state before this run.
@@ -139,22 +171,26 @@ def read_stored(spark: SparkSession, settings: Settings, hour: datetime) -> Stor
     """
     read_at = time.time_ns() // 1000
     staged = [(r.bucket, int(r.user_id)) for r in read_staged(spark, settings, hour)]
-    scored = read_scored(spark, settings)
     profiles = read_table(spark, settings, USERS).select("user_id").toPandas()
+    staged_ids = np.array([u for _, u in staged], dtype=np.int64)
+    if earlier is not None:
+        known = [profiles["user_id"].to_numpy(np.int64), earlier.user_ids, staged_ids]
+        return earlier.remapped(np.unique(np.concatenate(known)), staged, read_at)
+    scored = read_scored(spark, settings)
     user_ids = np.unique(
         np.concatenate(
             [
                 profiles["user_id"].to_numpy(np.int64),
                 scored["user_id"].to_numpy(np.int64),
-                np.array([u for _, u in staged], dtype=np.int64),
+                staged_ids,
             ]
         )
     )
     state, ranks = stored_state(user_ids, scored)
     rows = np.searchsorted(user_ids, scored["user_id"].to_numpy(np.int64))
     scored_at = np.full(len(user_ids), np.nan)
-    stamps = pd.to_datetime(scored["scored_at"], utc=True)
-    scored_at[rows] = np.where(stamps.isna(), np.nan, stamps.astype("int64") / 1e9)
+    since_epoch = pd.to_datetime(scored["scored_at"], utc=True) - pd.Timestamp(0, tz=UTC)
+    scored_at[rows] = since_epoch.dt.total_seconds().to_numpy(np.float64, na_value=np.nan)
     recommended = [np.zeros(0, dtype=np.int64) for _ in range(len(user_ids))]
     for row, listed in zip(rows.tolist(), scored["recommended"], strict=True):
         if listed is not None:
@@ -258,18 +294,32 @@ class Owned:
 
 
 def read_owned(
-    spark: SparkSession, settings: Settings, user_ids: np.ndarray, release_ids: np.ndarray
+    spark: SparkSession,
+    settings: Settings,
+    user_ids: np.ndarray,
+    release_ids: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> Owned:
-    """Read all of ``user_collection`` (one scan) as rows of the run.
+    """Read ``user_collection`` as rows of the run: all of it (one scan), or some users'.
 
     Pairs of users or releases outside the given ids (added after they were read) are dropped
     and logged.
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        user_ids: The run's user ids (sorted).
+        release_ids: The run's release ids (sorted).
+        rows: Read only these user rows (a direct join on the partition key); the other rows
+            stay empty.
+
     """
-    pairs = (
-        read_table(spark, settings, USER_COLLECTION)
-        .select("user_id", "release_id", F.unix_micros("added_at").alias("added_us"))
-        .toPandas()
+    table = read_table(spark, settings, USER_COLLECTION).select(
+        "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
     )
+    if rows is not None:
+        table = ids_frame(spark, "user_id", user_ids[rows]).join(table, "user_id")
+    pairs = table.toPandas()
     user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -58,6 +59,7 @@ def keyspace(local_cluster: Settings) -> Iterator[Settings]:
     yield settings
     with session_scope(settings) as session:
         drop_keyspace(session, settings.keyspace)
+    shutil.rmtree(settings.snapshot_path, ignore_errors=True)
 
 
 def _with_topics(settings: Settings) -> Iterator[Settings]:

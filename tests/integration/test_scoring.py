@@ -31,7 +31,9 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
 )
-from spark_jobs.scoring.hourly import run_hourly
+from spark_jobs.scoring.hourly import current_hour, run_hourly
+from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
+from spark_jobs.scoring.snapshot import load_snapshot
 from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -147,10 +149,13 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     changed = [int(u) for u in rng.choice(N_USERS - 5, N_USERS // 100, replace=False)]
     later = NOW + timedelta(hours=1)
     with session_scope(keyspace) as session:
-        add = session.prepare(
-            f"INSERT INTO {keyspace.keyspace}.user_collection (user_id, release_id, added_at) "
-            "VALUES (?, ?, ?)"
+        add = session.prepare(USER_COLLECTION.insert(keyspace.keyspace))
+        remove = session.prepare(
+            USER_COLLECTION.delete(keyspace.keyspace, ["user_id", "release_id"])
         )
+        gone = min(owned[changed[0]])
+        session.execute(remove, (changed[0], gone))
+        owned[changed[0]].discard(gone)
         for user in changed:
             new = {int(r) for r in rng.integers(1, N_RELEASES + 1, 4)}
             owned[user] |= new
@@ -158,6 +163,9 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         stage(session, keyspace.keyspace, changed, later)
     before = scored_rows(keyspace)
     second = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert (first.counts["snapshot_used"], again.counts["snapshot_used"]) == (0, 1)
+    assert second.counts["snapshot_used"] == 1
+    assert_snapshot_is_the_tables(spark, keyspace, second.run_id, later)
     assert second.counts["ranking_model_reused"] == 1
     assert second.counts["staged"] == len(changed)
     assert second.counts["taste_recomputed"] == len(changed)
@@ -170,6 +178,37 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         assert not recs & owned[user]
         assert after[user].release_id not in owned[user]
         assert after[user].collection_size == len(owned[user])
+
+    with session_scope(keyspace) as session:
+        unfinished = ("hourly", uuid.uuid1(), "read_state", "failed", 0, 0.0, "")
+        session.execute(session.prepare(BATCH_RUNS.insert(keyspace.keyspace)), unfinished)
+    third = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert third.counts["snapshot_used"] == 0, "the last run did not finish: read everything"
+    assert_snapshot_is_the_tables(spark, keyspace, third.run_id, later)
+
+
+def assert_snapshot_is_the_tables(
+    spark: SparkSession, settings: Settings, run_id: str, now: datetime
+) -> None:
+    """The run's saved snapshot holds what a full read of the tables gives."""
+    snapshot = load_snapshot(settings.snapshot_path)
+    assert snapshot is not None and str(snapshot.run_id) == run_id
+    stored = read_stored(spark, settings, current_hour(now))
+    releases = read_releases(spark, settings, now)
+    full = read_owned(spark, settings, stored.user_ids, releases.ids)
+    kept = snapshot.stored
+    np.testing.assert_array_equal(kept.user_ids, stored.user_ids)
+    np.testing.assert_array_equal(snapshot.release_ids, releases.ids)
+    for name in ("taste", "sizes", "friend", "friend_similarity", "scored"):
+        np.testing.assert_array_equal(getattr(kept.state, name), getattr(stored.state, name))
+    np.testing.assert_array_equal(kept.ranks, stored.ranks)
+    np.testing.assert_allclose(kept.scored_at, stored.scored_at, rtol=0, atol=1e-6)
+    assert [r.tolist() for r in kept.recommended] == [r.tolist() for r in stored.recommended]
+    for name in ("user_items", "added_at"):
+        got, want = getattr(snapshot.owned, name), getattr(full, name)
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.data, want.data)
 
 
 @pytest.mark.timeout(900)

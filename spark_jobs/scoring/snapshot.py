@@ -1,0 +1,256 @@
+"""The last finished hourly run's state on local disk, so the next run reads only what changed.
+
+At its end a run saves what ``users_scored`` and ``user_collection`` held for it: the stored
+scores after its writes (:meth:`~.compute.Scores.next_state`, the genre ranks, scoring times and
+lists) and every collection it read, with its user and release ids. The next run trusts the
+file only when it belongs to the newest earlier run in ``batch_runs`` and that run recorded its
+``snapshot`` step (so it wrote everything the file says), and when it is younger than
+``scoring.snapshot_hours``. Then the run reads no ``users_scored`` row and only the collections
+of the users staged now or staged by that run (a direct join on the partition key), instead of
+the whole table; anything else falls back to the full read. The file is one ``.npz`` (no
+pickle), replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from cassandra.cluster import Session
+
+from discorecs.core.logs import get_logger
+from discorecs.core.tables import BATCH_RUNS
+from spark_jobs.scoring.compute import Scores, UserState
+from spark_jobs.scoring.ranks import NO_RANK
+from spark_jobs.scoring.readers import Owned, Stored
+from spark_jobs.scoring.recommend import find_sorted
+from spark_jobs.scoring.writers import BatchRunLog
+
+log = get_logger("scoring")
+
+STEP = "snapshot"
+"""The ``batch_runs`` step a run records once its snapshot is saved."""
+
+FILE_NAME = "hourly.npz"
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What the tables held for one finished run.
+
+    Attributes:
+        run_id: The run that saved it.
+        taken_at: When that run started (UTC).
+        stored: ``users_scored`` after the run's writes (its staged rows empty).
+        release_ids: The release id of each column of ``owned``.
+        owned: Every collection the run read.
+        changed_rows: The user rows the run read as staged.
+
+    """
+
+    run_id: uuid.UUID
+    taken_at: datetime
+    stored: Stored
+    release_ids: np.ndarray
+    owned: Owned
+    changed_rows: np.ndarray
+
+    def owned_now(
+        self, user_ids: np.ndarray, release_ids: np.ndarray, rows: np.ndarray, reread: Owned
+    ) -> Owned:
+        """The collections now: the snapshot's, with the re-read rows replaced.
+
+        Args:
+            user_ids: This run's user ids (holding every id of the snapshot).
+            release_ids: This run's release ids.
+            rows: This run's user rows that were read again.
+            reread: Their collections (other rows empty), as rows of this run.
+
+        """
+        old = self.owned.user_items
+        users = np.repeat(np.arange(old.shape[0]), np.diff(old.indptr))
+        user_rows = np.searchsorted(user_ids, self.stored.user_ids)[users]
+        release_rows, known = find_sorted(release_ids, self.release_ids[old.indices])
+        keep = known & ~np.isin(user_rows, rows)
+        fresh = reread.user_items
+        fresh_users = np.repeat(np.arange(fresh.shape[0]), np.diff(fresh.indptr))
+        where = (
+            np.concatenate([user_rows[keep], fresh_users]),
+            np.concatenate([release_rows[keep], fresh.indices]),
+        )
+        shape = (len(user_ids), len(release_ids))
+
+        def merged(carried: np.ndarray, read: np.ndarray) -> sp.csr_matrix:
+            matrix = sp.csr_matrix((np.concatenate([carried[keep], read]), where), shape=shape)
+            matrix.sort_indices()
+            return matrix
+
+        return Owned(
+            merged(old.data, fresh.data), merged(self.owned.added_at.data, reread.added_at.data)
+        )
+
+    def save(self, folder: Path) -> Path:
+        """Write the snapshot as ``folder/hourly.npz``, replacing any earlier one atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stored, state = self.stored, self.stored.state
+        listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
+        arrays = {
+            "run_id": np.array(str(self.run_id)),
+            "taken_at": np.array(self.taken_at.timestamp()),
+            "user_ids": stored.user_ids,
+            "taste": state.taste,
+            "sizes": state.sizes,
+            "friend": state.friend,
+            "friend_similarity": state.friend_similarity,
+            "scored": state.scored,
+            "ranks": stored.ranks,
+            "scored_at": stored.scored_at,
+            "recommended_ptr": np.cumsum([0, *map(len, listed)]),
+            "recommended": np.concatenate([np.zeros(0, dtype=np.int64), *listed]),
+            "release_ids": self.release_ids,
+            "owned_ptr": self.owned.user_items.indptr,
+            "owned_rows": self.owned.user_items.indices,
+            "added_at": self.owned.added_at.data,
+            "changed_rows": self.changed_rows,
+        }
+        path = folder / FILE_NAME
+        partial = folder / f".{FILE_NAME}.{os.getpid()}.partial"
+        with partial.open("wb") as out:
+            np.savez(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+        return path
+
+
+def load_snapshot(folder: Path) -> RunSnapshot | None:
+    """The snapshot in ``folder``, or None when there is none or it cannot be read (logged)."""
+    path = folder / FILE_NAME
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        log.warning("snapshot_unreadable", path=str(path), error=str(error))
+        return None
+    user_ids, release_ids = arrays["user_ids"], arrays["release_ids"]
+    shape = (len(user_ids), len(release_ids))
+    pattern = (arrays["owned_rows"], arrays["owned_ptr"])
+    ones = np.ones(len(arrays["owned_rows"]), dtype=np.float32)
+    ptr, recommended = arrays["recommended_ptr"], arrays["recommended"]
+    state = UserState(
+        arrays["taste"],
+        arrays["sizes"],
+        arrays["friend"],
+        arrays["friend_similarity"],
+        arrays["scored"],
+    )
+    stored = Stored(
+        user_ids,
+        state,
+        arrays["ranks"],
+        [],
+        0,
+        arrays["scored_at"],
+        [recommended[lo:hi] for lo, hi in zip(ptr[:-1], ptr[1:], strict=True)],
+    )
+    return RunSnapshot(
+        uuid.UUID(str(arrays["run_id"])),
+        datetime.fromtimestamp(float(arrays["taken_at"]), UTC),
+        stored,
+        release_ids,
+        Owned(
+            sp.csr_matrix((ones, *pattern), shape=shape),
+            sp.csr_matrix((arrays["added_at"], *pattern), shape=shape),
+        ),
+        arrays["changed_rows"],
+    )
+
+
+def after_run(
+    run_id: uuid.UUID,
+    now: datetime,
+    stored: Stored,
+    release_ids: np.ndarray,
+    owned: Owned,
+    scores: Scores,
+) -> RunSnapshot:
+    """What the tables hold once a run has written ``scores`` over ``stored``.
+
+    Args:
+        run_id: The run.
+        now: Its start, written as each rescored user's ``scored_at``.
+        stored: What it read from ``users_scored``.
+        release_ids: Its release rows.
+        owned: The collections it read.
+        scores: What it wrote.
+
+    """
+    state = scores.next_state(stored.state)
+    state.friend_similarity[state.friend < 0] = np.nan
+    ranks = np.where(state.scored[:, None], scores.ranks, NO_RANK).astype(np.int16)
+    scored_at = stored.scored_at.copy()
+    scored_at[scores.rescored] = np.floor(now.timestamp() * 1000) / 1000
+    recommended = list(stored.recommended)
+    for i, row in enumerate(scores.rescored.tolist()):
+        listed = scores.recommendations.releases[i]
+        recommended[row] = release_ids[listed[listed >= 0]]
+    after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)
+    return RunSnapshot(run_id, now, after, release_ids, owned, stored.changed_rows)
+
+
+def trusted_snapshot(
+    session: Session,
+    keyspace: str,
+    folder: Path,
+    current: BatchRunLog,
+    max_age_hours: float,
+    now: datetime,
+) -> RunSnapshot | None:
+    """The snapshot in ``folder`` if the newest run before ``current`` saved it (module docstring).
+
+    Args:
+        session: Cassandra session.
+        keyspace: Keyspace of ``batch_runs``.
+        folder: Where snapshots are saved.
+        current: This run's log (its own steps are not an earlier run's).
+        max_age_hours: The oldest snapshot to trust (0: none).
+        now: This run's start.
+
+    Returns:
+        The snapshot, or None (logged with the reason).
+
+    """
+    if max_age_hours <= 0:
+        return None
+    snapshot = load_snapshot(folder)
+    if snapshot is None:
+        log.info("snapshot_not_used", reason="none saved")
+        return None
+    select = BATCH_RUNS.select(
+        keyspace, ["run_id", "step", "status"], where=["pipeline", "run_id <"], limit=200
+    )
+    rows = list(session.execute(session.prepare(select), (current.pipeline, current.run_id)))
+    last = rows[0].run_id if rows else None
+    finished = any(r.run_id == last and r.step == STEP and r.status == "ok" for r in rows)
+    age_hours = (now - snapshot.taken_at).total_seconds() / 3600
+    reason = (
+        "not the last run's"
+        if last != snapshot.run_id
+        else "the last run did not finish"
+        if not finished
+        else f"older than {max_age_hours} h"
+        if age_hours > max_age_hours
+        else None
+    )
+    if reason is not None:
+        log.info("snapshot_not_used", reason=reason, snapshot_run=str(snapshot.run_id))
+        return None
+    return snapshot
