@@ -208,6 +208,12 @@ class ScoringSettings(Group):
         description="Hours the hourly job reuses its newest learnt ranking model "
         "(`ranking_models`) before learning it again (0: every run).",
     )
+    item_model_hours: float = Field(
+        24.0,
+        description="Hours the hourly job restores its last fit of the hybrid's item-to-item "
+        "sources (ItemKNN, EASE; saved beside its snapshot) before fitting them again "
+        "(0: every run).",
+    )
     snapshot_hours: float = Field(
         24.0,
         description="Hours the hourly job trusts its snapshot of the last finished run before "

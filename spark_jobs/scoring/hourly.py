@@ -27,9 +27,10 @@ from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.timing import StepHook, StepTimer
 from spark_jobs.scoring.compute import Scores, score
+from spark_jobs.scoring.item_models import item_models, restore_item_models, save_item_models
 from spark_jobs.scoring.quality import OnlineCheck, online_check
 from spark_jobs.scoring.rankers.base import TrainData
-from spark_jobs.scoring.rankers.production import production_hybrid
+from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 from spark_jobs.scoring.ranking_models import read_ranking_model, write_ranking_model
 from spark_jobs.scoring.readers import (
     Owned,
@@ -97,14 +98,15 @@ def hybrid_lists(
     scores: Scores,
     step: StepTimer,
     now: datetime,
-) -> tuple[Ranked, bool]:
+) -> tuple[Ranked, dict[str, int]]:
     """Fit the production hybrid on every collection and list the rescored users' top-n.
 
     The newest ranking model younger than ``scoring.hybrid_model_hours`` is reused
-    (:mod:`.ranking_models`); otherwise the model is learnt and stored.
+    (:mod:`.ranking_models`), and the item-to-item sources' fit younger than
+    ``scoring.item_model_hours`` (:mod:`.item_models`); otherwise each is learnt and stored.
 
     Returns:
-        The lists, and whether an earlier ranking model was reused.
+        The lists, and the counts ``ranking_model_reused`` and ``item_models_reused`` (0 or 1).
 
     """
     rescored = scores.rescored
@@ -127,14 +129,21 @@ def hybrid_lists(
     hours = settings.scoring.hybrid_model_hours
     since = (now - timedelta(hours=hours)).astimezone(UTC).replace(tzinfo=None)
     earlier = read_ranking_model(session, settings.keyspace, since) if hours > 0 else None
-    hybrid = production_hybrid(settings.scoring, model=earlier)
+    sources = production_sources(settings.scoring)
+    models = item_models(sources)
+    folder, item_hours = settings.snapshot_path, settings.scoring.item_model_hours
+    restored = restore_item_models(folder, models, train, releases.ids, item_hours, now)
+    hybrid = production_hybrid(settings.scoring, sources=sources, model=earlier)
     with step("hybrid_fit", owned.user_items.nnz):
         hybrid.fit(train)
     if not hybrid.reused and hybrid.model is not None:
         write_ranking_model(session, settings.keyspace, hybrid.model, now)
+    if not restored and item_hours > 0:
+        save_item_models(folder, models, releases.ids, now)
     with step("hybrid_recommend", len(rescored)):
         ids, values = hybrid.recommend(rescored, settings.scoring.list_length)
-    return Ranked(ids, values), hybrid.reused
+    reused = {"ranking_model_reused": int(hybrid.reused), "item_models_reused": int(restored)}
+    return Ranked(ids, values), reused
 
 
 def read_state(
@@ -229,7 +238,7 @@ def run_hourly(
         scores.recommendations, reused = hybrid_lists(
             spark, session, settings, stored, releases, owned, scores, step, now
         )
-        counts["ranking_model_reused"] = int(reused)
+        counts.update(reused)
         with step("online_check", len(stored.changed_rows)):
             result.check = online_check(
                 owned.user_items,

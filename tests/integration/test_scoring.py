@@ -165,6 +165,7 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     second = run_hourly(tuned(keyspace), spark=spark, now=later)
     assert (first.counts["snapshot_used"], again.counts["snapshot_used"]) == (0, 1)
     assert second.counts["snapshot_used"] == 1
+    assert [run.counts["item_models_reused"] for run in (first, again, second)] == [0, 1, 1]
     assert_snapshot_is_the_tables(spark, keyspace, second.run_id, later)
     assert second.counts["ranking_model_reused"] == 1
     assert second.counts["staged"] == len(changed)

@@ -43,6 +43,26 @@ class EASE(ScoreRanker):
         p[np.diag_indices_from(p)] = 0.0
         self.weights = p.astype(np.float32)
 
+    def export(self) -> dict[str, np.ndarray]:
+        """The modelled items and their weights, as arrays (for :meth:`restore`)."""
+        return {"items": self.items, "weights": self.weights}
+
+    def restore(self, train: TrainData, learnt: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        """Take exported weights as fitted on ``train``, without inverting anything.
+
+        Args:
+            train: The data to recommend from (its rows are the users' rows).
+            learnt: What :meth:`export` gave.
+            rows: The item row in ``train`` of each exported item row (ascending where
+                known), -1 when gone; gone items leave the model, new ones stay out of it.
+
+        """
+        now = rows[learnt["items"]]
+        known = now >= 0
+        self.train = train
+        self.items = now[known]
+        self.weights = np.ascontiguousarray(learnt["weights"][np.ix_(known, known)])
+
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         """``x_u @ B`` on the modelled items, ``-inf`` elsewhere (only positive ones are listed)."""
         block = np.full((rows.shape[0], self.train.n_items), -np.inf, dtype=np.float32)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.compute import recommend_for
-from spark_jobs.scoring.friends import Neighbours, TasteIndex
+from spark_jobs.scoring.friends import TasteIndex
 from spark_jobs.scoring.rankers.base import (
     Ranker,
     TrainData,
@@ -23,12 +23,12 @@ from spark_jobs.scoring.taste import has_taste
 
 @dataclass(frozen=True)
 class _Tastes:
-    """Collections, tastes, top genres and neighbours of every user."""
+    """Collections, tastes and top genres of every user, and the index of their tastes."""
 
     collections: Collections
     taste: np.ndarray
     top_genre: np.ndarray
-    neighbours: Neighbours
+    index: TasteIndex
 
 
 class NeighbourTopN(Ranker):
@@ -39,9 +39,9 @@ class NeighbourTopN(Ranker):
     trending, then the lower row (:func:`.recommend.rank_candidates`). Short lists are filled
     with the most popular items of the user's top genre, then overall (score 0). Tastes count
     the users' activity as production does (:func:`.taste.taste_vectors`); owners come from
-    training; trending is the activity per item (zeros without activity). Folding in
-    ``user_items`` recomputes those users' tastes and the neighbours, as the next hourly run
-    would.
+    training; trending is the activity per item (zeros without activity). Neighbours are
+    searched for the users asked for only. Folding in ``user_items`` recomputes those users'
+    tastes and the index, as the next hourly run would.
 
     Args:
         tuning: ``neighbours`` (k), ``fallback_depth`` and the HNSW parameters; the list
@@ -79,11 +79,10 @@ class NeighbourTopN(Ranker):
         self.tastes = self.tastes_of(self.owned)
 
     def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
-        """Tastes (items and activity), top genres and neighbours."""
+        """Tastes (items and activity), top genres and the taste index."""
         collections, taste = genre_tastes(owned, self.content, self.activity)
         top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
-        neighbours = TasteIndex(taste, self.tuning).neighbours(self.tuning.neighbours)
-        return _Tastes(collections, taste, top_genre, neighbours)
+        return _Tastes(collections, taste, top_genre, TasteIndex(taste, self.tuning))
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
@@ -100,7 +99,7 @@ class NeighbourTopN(Ranker):
             self.features,
             tastes.taste,
             tastes.top_genre,
-            tastes.neighbours,
+            tastes.index.neighbours(self.tuning.neighbours, distinct),
             distinct,
             self.tuning.model_copy(update={"list_length": n}),
         )
