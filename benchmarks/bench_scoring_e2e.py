@@ -7,8 +7,9 @@ Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the syn
 through the Spark connector and every user is staged (not timed). Then
 :func:`spark_jobs.scoring.hourly.run_hourly` runs as cron would: a first hour that scores
 everyone, an hour after ``--changed`` of the users changed their collections (reading the
-first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`), and as the reference the same again
-with the snapshot off (``users_scored`` and ``user_collection`` read whole). Printed
+first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`), then the run's reads timed with
+and without that hour's snapshot in turn, and as the reference a third hour with the snapshot
+off (``users_scored`` and ``user_collection`` read whole). Printed
 beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
 in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
 """
@@ -31,10 +32,12 @@ from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.tables import CHANGED_USERS, RELEASES, USER_COLLECTION, USERS
+from discorecs.core.timing import StepTimer
 from spark_jobs.connector import write_table
 from spark_jobs.scoring.compute import UserState
-from spark_jobs.scoring.hourly import HourlyResult, current_hour, run_hourly
+from spark_jobs.scoring.hourly import HourlyResult, current_hour, read_state, run_hourly
 from spark_jobs.scoring.recommend import Collections, ReleaseFeatures
+from spark_jobs.scoring.snapshot import load_snapshot
 from spark_jobs.session import spark_session
 
 
@@ -118,6 +121,24 @@ def report(title: str, result: HourlyResult, wall: float, compute: dict[str, flo
     print(f"  counts: {result.counts}")
 
 
+def compare_reads(spark, settings: Settings, now: datetime, rounds: int) -> None:
+    """Time the run's reads with the last run's snapshot and without it, alternately."""
+    snapshot = load_snapshot(settings.snapshot_path)
+    assert snapshot is not None, "the previous hour saved a snapshot"
+    timings: dict[str, list[dict[str, float]]] = {"snapshot": [], "full read": []}
+    for _ in range(rounds):
+        for name, earlier in (("snapshot", snapshot), ("full read", None)):
+            step = StepTimer()
+            read_state(spark, settings, now, earlier, step)
+            timings[name].append(step.seconds)
+    print(f"\n== the run's reads, same process, {rounds} rounds alternating (median s)")
+    for name, runs in timings.items():
+        steps = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
+        total = float(np.median([sum(run.values()) for run in runs]))
+        parts = ", ".join(f"{key} {seconds:.2f}" for key, seconds in steps.items())
+        print(f"  {name:<10} {total:6.2f} s  ({parts})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -125,6 +146,7 @@ def main() -> None:
     parser.add_argument("--mean-collection", type=int, default=20)
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--read-rounds", type=int, default=3, help="Rounds of compare_reads.")
     parser.add_argument("--keep", action="store_true", help="Keep the keyspace afterwards.")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -161,6 +183,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         incremental, compute = run(after, features2, full.next_state(unscored), changed, 1000)
         report(f"next hour, {len(changed):,} users changed", second, wall, compute)
+
+        compare_reads(spark, settings, later, args.read_rounds)
 
         again, features3, changed = change_users(rng, after, features2, args.changed)
         latest = later + timedelta(hours=1)

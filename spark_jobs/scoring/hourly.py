@@ -1,9 +1,9 @@
 """The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
 
 Steps, each timed, logged and recorded in ``batch_runs``: ``release_scores`` (weights of new
-releases) → ``read_state`` (staged users, stored scores, every release, every collection; with
-a trusted snapshot of the last run, :mod:`.snapshot`, no stored score and only the staged
-users' collections) →
+releases) → ``read_users``, ``read_releases``, ``read_owned`` (staged users and stored scores,
+every release, every collection; with a trusted snapshot of the last run, :mod:`.snapshot`, no
+stored score and only the staged users' collections) →
 the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
 staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
 the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`; its
@@ -147,24 +147,35 @@ def hybrid_lists(
 
 
 def read_state(
-    spark: SparkSession, settings: Settings, now: datetime, earlier: RunSnapshot | None
+    spark: SparkSession,
+    settings: Settings,
+    now: datetime,
+    earlier: RunSnapshot | None,
+    step: StepTimer,
 ) -> tuple[Stored, Releases, Owned]:
     """The staged users, stored scores, releases and collections this run starts from.
 
-    With a trusted snapshot of the last run (:mod:`.snapshot`), ``users_scored`` is not read
-    and only the collections of the users staged now or by that run are.
+    Steps ``read_users``, ``read_releases`` and ``read_owned``. With a trusted snapshot of the
+    last run (:mod:`.snapshot`), ``users_scored`` is not read and only the collections of the
+    users staged now or by that run are.
     """
-    hour = current_hour(now)
-    stored = read_stored(spark, settings, hour, earlier.stored if earlier else None)
-    releases = read_releases(spark, settings, now)
-    if earlier is None:
-        return stored, releases, read_owned(spark, settings, stored.user_ids, releases.ids)
-    reread = np.union1d(
-        stored.changed_rows,
-        np.searchsorted(stored.user_ids, earlier.stored.user_ids[earlier.changed_rows]),
-    )
-    fresh = read_owned(spark, settings, stored.user_ids, releases.ids, reread)
-    return stored, releases, earlier.owned_now(stored.user_ids, releases.ids, reread, fresh)
+    with step("read_users", lambda: len(stored.user_ids)):
+        stored = read_stored(
+            spark, settings, current_hour(now), earlier.stored if earlier else None
+        )
+    with step("read_releases", lambda: len(releases.ids)):
+        releases = read_releases(spark, settings, now)
+    with step("read_owned", lambda: owned.user_items.nnz):
+        if earlier is None:
+            owned = read_owned(spark, settings, stored.user_ids, releases.ids)
+        else:
+            reread = np.union1d(
+                stored.changed_rows,
+                np.searchsorted(stored.user_ids, earlier.stored.user_ids[earlier.changed_rows]),
+            )
+            fresh = read_owned(spark, settings, stored.user_ids, releases.ids, reread)
+            owned = earlier.owned_now(stored.user_ids, releases.ids, reread, fresh)
+    return stored, releases, owned
 
 
 def run_hourly(
@@ -201,18 +212,17 @@ def run_hourly(
         counts = result.counts
         with step("release_scores", lambda: counts["release_scores_new"]):
             counts["release_scores_new"] = score_releases(spark, settings, now)
-        with step("read_state", lambda: counts["users"] + counts["releases"]):
-            earlier = trusted_snapshot(
-                session,
-                settings.keyspace,
-                settings.snapshot_path,
-                runs,
-                settings.scoring.snapshot_hours,
-                now,
-            )
-            counts["snapshot_used"] = int(earlier is not None)
-            stored, releases, owned = read_state(spark, settings, now, earlier)
-            counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
+        earlier = trusted_snapshot(
+            session,
+            settings.keyspace,
+            settings.snapshot_path,
+            runs,
+            settings.scoring.snapshot_hours,
+            now,
+        )
+        counts["snapshot_used"] = int(earlier is not None)
+        stored, releases, owned = read_state(spark, settings, now, earlier, step)
+        counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
         counts["staged"] = len(stored.staged)
         collections = owned.collections()
         scores = score(
