@@ -28,7 +28,7 @@ from spark_jobs.scoring.recommend import (
     popular_by_genre,
     rank_candidates,
 )
-from spark_jobs.scoring.taste import has_taste, taste_vectors
+from spark_jobs.scoring.taste import has_taste, taste_vectors, top_genres
 
 LoadCollections = Callable[[np.ndarray], Collections]
 """Collections of the given sorted user rows: a CSR over all user rows where at least those
@@ -86,6 +86,7 @@ class Scores:
         recommendations: Ranked lists of the ``rescored`` rows, in that order.
         recall: ANN recall@1 against exact search on a sample.
         recall_sample: Size of that sample.
+        index: The taste index of every user, built by this run.
         counts: ``users``, ``taste_recomputed``, ``rescored``, ``cold_start`` (rescored users
             with an empty collection).
 
@@ -101,6 +102,7 @@ class Scores:
     recommendations: Ranked
     recall: float
     recall_sample: int
+    index: TasteIndex
     counts: dict[str, int] = field(default_factory=dict)
 
     def next_state(self, previous: UserState) -> UserState:
@@ -307,7 +309,7 @@ def score(
         needed = np.union1d(rescored, nbrs[nbrs >= 0])
         with step("read_neighbour_collections", len(needed)):
             collections = load(needed)
-    top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
+    top_genre = top_genres(taste)
     with step("recommendations", len(rescored)):
         friend_release, ranked = recommend_for(
             collections, features, taste, top_genre, neighbours, rescored, tuning
@@ -329,5 +331,6 @@ def score(
         ranked,
         recall,
         sample,
+        index,
         counts,
     )

@@ -129,7 +129,7 @@ def hybrid_lists(
     hours = settings.scoring.hybrid_model_hours
     since = (now - timedelta(hours=hours)).astimezone(UTC).replace(tzinfo=None)
     earlier = read_ranking_model(session, settings.keyspace, since) if hours > 0 else None
-    sources = production_sources(settings.scoring)
+    sources = production_sources(settings.scoring, (scores.taste, scores.index))
     models = item_models(sources)
     folder, item_hours = settings.snapshot_path, settings.scoring.item_model_hours
     restored = restore_item_models(folder, models, train, releases.ids, item_hours, now)

@@ -88,3 +88,8 @@ def taste_vectors(
 def has_taste(taste: np.ndarray) -> np.ndarray:
     """Boolean mask of the users whose taste vector is not all zeros."""
     return np.any(taste != 0, axis=1)
+
+
+def top_genres(taste: np.ndarray) -> np.ndarray:
+    """Each user's top genre index (the largest taste component), -1 without a taste."""
+    return np.where(has_taste(taste), np.argmax(taste, axis=1), -1)

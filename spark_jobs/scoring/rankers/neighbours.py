@@ -18,7 +18,7 @@ from spark_jobs.scoring.rankers.base import (
     with_rows,
 )
 from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles
-from spark_jobs.scoring.taste import has_taste
+from spark_jobs.scoring.taste import top_genres
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,24 @@ class NeighbourTopN(Ranker):
     Args:
         tuning: ``neighbours`` (k), ``fallback_depth`` and the HNSW parameters; the list
             length is the ``n`` asked for.
+        taste: Every user's taste, as the hourly job computed it, with ``index`` its taste
+            index: :meth:`fit` then uses them instead of computing both from the training
+            data.
+        index: See ``taste``.
 
     """
 
     name = "neighbour_topn"
     needs_content = True
 
-    def __init__(self, tuning: ScoringSettings | None = None) -> None:
+    def __init__(
+        self,
+        tuning: ScoringSettings | None = None,
+        taste: np.ndarray | None = None,
+        index: TasteIndex | None = None,
+    ) -> None:
         self.tuning = tuning or ScoringSettings()
+        self.given = None if taste is None or index is None else (taste, index)
 
     def _fit(self, train: TrainData) -> None:
         content = train.require_content(self.name)
@@ -76,13 +86,17 @@ class NeighbourTopN(Ranker):
             trending,
         )
         self.owned = binarise(train.user_items)
-        self.tastes = self.tastes_of(self.owned)
+        if self.given is None or len(self.given[0]) != train.n_users:
+            self.tastes = self.tastes_of(self.owned)
+        else:
+            taste, index = self.given
+            collections = Collections.from_csr(self.owned)
+            self.tastes = _Tastes(collections, taste, top_genres(taste), index)
 
     def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
         """Tastes (items and activity), top genres and the taste index."""
         collections, taste = genre_tastes(owned, self.content, self.activity)
-        top_genre = np.where(has_taste(taste), np.argmax(taste, axis=1), -1)
-        return _Tastes(collections, taste, top_genre, TasteIndex(taste, self.tuning))
+        return _Tastes(collections, taste, top_genres(taste), TasteIndex(taste, self.tuning))
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None

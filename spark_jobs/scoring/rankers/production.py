@@ -7,8 +7,10 @@ The hourly job and ``discorecs evaluate`` both call :func:`production_sources` a
 from __future__ import annotations
 
 import lightgbm as lgb
+import numpy as np
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.friends import TasteIndex
 from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.base import Ranker
 from spark_jobs.scoring.rankers.content import ContentBased
@@ -19,10 +21,20 @@ from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from spark_jobs.scoring.rankers.trending import Trending
 
 
-def production_sources(tuning: ScoringSettings) -> list[Ranker]:
-    """Fresh, unfitted source rankers of the hybrid."""
+def production_sources(
+    tuning: ScoringSettings, tastes: tuple[np.ndarray, TasteIndex] | None = None
+) -> list[Ranker]:
+    """Fresh, unfitted source rankers of the hybrid.
+
+    Args:
+        tuning: The scoring settings.
+        tastes: Every user's taste and its index, when already computed (the hourly job's):
+            the neighbour source uses them instead of computing its own.
+
+    """
+    taste, index = tastes or (None, None)
     return [
-        NeighbourTopN(tuning),
+        NeighbourTopN(tuning, taste, index),
         ItemKNN(),
         EASE(),
         ContentBased(activity_weight=tuning.content_activity_weight),

@@ -2,6 +2,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.friends import TasteIndex
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
 
@@ -32,3 +33,19 @@ def test_a_user_without_items_gets_neighbours_by_the_taste_of_their_activity():
     assert ids.tolist() == [[5, 4, 2, 0]]
     without, _ = fitted().recommend(np.array([6]), 2)
     assert without.tolist() == [[2, 0]]
+
+
+def test_given_tastes_and_index_are_used_instead_of_computed_ones():
+    train = train_data(OWNED, (7, 6), item_content=content(GENRES))
+    computed = fitted()
+    taste = computed.tastes.taste
+    given = NeighbourTopN(ScoringSettings(neighbours=2), taste, TasteIndex(taste))
+    given.fit(train)
+    users = np.arange(7)
+    np.testing.assert_array_equal(given.recommend(users, 5)[0], computed.recommend(users, 5)[0])
+    # a user who now likes genre 1 only gets genre 1's neighbours' items
+    swapped = taste.copy()
+    swapped[0] = taste[5]
+    moved = NeighbourTopN(ScoringSettings(neighbours=2), swapped, TasteIndex(swapped))
+    moved.fit(train)
+    assert moved.recommend(np.array([0]), 1)[0].tolist() == [[5]]
