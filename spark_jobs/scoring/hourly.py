@@ -136,10 +136,10 @@ def hybrid_lists(
     hybrid = production_hybrid(settings.scoring, sources=sources, model=earlier)
     with step("hybrid_fit", owned.user_items.nnz):
         hybrid.fit(train)
+        if not restored and item_hours > 0:
+            save_item_models(folder, models, releases.ids, now)
     if not hybrid.reused and hybrid.model is not None:
         write_ranking_model(session, settings.keyspace, hybrid.model, now)
-    if not restored and item_hours > 0:
-        save_item_models(folder, models, releases.ids, now)
     with step("hybrid_recommend", len(rescored)):
         ids, values = hybrid.recommend(rescored, settings.scoring.list_length)
     reused = {"ranking_model_reused": int(hybrid.reused), "item_models_reused": int(restored)}
@@ -271,9 +271,11 @@ def run_hourly(
             )
         if settings.scoring.snapshot_hours > 0:
             with step(SNAPSHOT_STEP, len(stored.user_ids)):
-                after_run(runs.run_id, now, stored, releases.ids, owned, scores).save(
-                    settings.snapshot_path
-                )
+                snapshot = after_run(runs.run_id, now, stored, releases.ids, owned, scores)
+                try:
+                    snapshot.save(settings.snapshot_path)
+                except OSError as error:
+                    log.warning("snapshot_not_saved", run_id=result.run_id, error=str(error))
         log.info(
             "hourly_done",
             run_id=result.run_id,

@@ -11,7 +11,6 @@ file (``item_models.npz`` beside the run snapshot, no pickle) is replaced atomic
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from discorecs.core.files import write_arrays
 from discorecs.core.logs import get_logger
 from spark_jobs.scoring.rankers.base import Ranker, TrainData
 from spark_jobs.scoring.rankers.ease import EASE
@@ -42,16 +42,10 @@ def save_item_models(
     folder: Path, models: Sequence[ItemModel], release_ids: np.ndarray, fitted_at: datetime
 ) -> None:
     """Save fitted item models with the release id of each of their item rows."""
-    folder.mkdir(parents=True, exist_ok=True)
     arrays = {"release_ids": release_ids, "fitted_at": np.array(fitted_at.timestamp())}
     for model in models:
         arrays.update({f"{model.name}.{key}": value for key, value in model.export().items()})
-    partial = folder / f".{FILE_NAME}.{os.getpid()}.partial"
-    with partial.open("wb") as out:
-        np.savez(out, **arrays)
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(folder / FILE_NAME)
+    write_arrays(folder / FILE_NAME, arrays)
 
 
 def restore_item_models(

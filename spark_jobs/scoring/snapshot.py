@@ -8,12 +8,11 @@ file only when it belongs to the newest earlier run in ``batch_runs`` and that r
 ``scoring.snapshot_hours``. Then the run reads no ``users_scored`` row and only the collections
 of the users staged now or staged by that run (a direct join on the partition key), instead of
 the whole table; anything else falls back to the full read. The file is one ``.npz`` (no
-pickle), replaced atomically.
+pickle), replaced atomically (a half-written or unreadable file is a full read).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from cassandra.cluster import Session
 
+from discorecs.core.files import write_arrays
 from discorecs.core.logs import get_logger
 from discorecs.core.tables import BATCH_RUNS
 from spark_jobs.scoring.compute import Scores, UserState
@@ -97,7 +97,6 @@ class RunSnapshot:
 
     def save(self, folder: Path) -> Path:
         """Write the snapshot as ``folder/hourly.npz``, replacing any earlier one atomically."""
-        folder.mkdir(parents=True, exist_ok=True)
         stored, state = self.stored, self.stored.state
         listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
         arrays = {
@@ -120,12 +119,7 @@ class RunSnapshot:
             "changed_rows": self.changed_rows,
         }
         path = folder / FILE_NAME
-        partial = folder / f".{FILE_NAME}.{os.getpid()}.partial"
-        with partial.open("wb") as out:
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(path)
+        write_arrays(path, arrays)
         return path
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from discorecs.core.files import write_atomically
 from discorecs.core.settings import load_settings
 
 
@@ -119,5 +120,5 @@ def evaluate(
         report.write_json(json_out, report.as_json(results, PRODUCTION, about))
     if plot_out:
         title = f"discorecs evaluate ({about['source']}, {seeds} seeds)"
-        report.write_atomically(plot_out, report.plot_bytes(shown, PRODUCTION, title))
+        write_atomically(plot_out, report.plot_bytes(shown, PRODUCTION, title))
     click.echo(f"seconds={about['seconds']}")

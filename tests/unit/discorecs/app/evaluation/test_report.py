@@ -1,8 +1,7 @@
-"""Evaluation report: means with Student-t intervals, JSON per ranker, files whole or absent."""
+"""Evaluation report: means with Student-t intervals, JSON per ranker, the plot."""
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from scipy import stats
@@ -12,7 +11,6 @@ from discorecs.app.evaluation.report import (
     as_json,
     plot_bytes,
     table,
-    write_atomically,
 )
 
 
@@ -54,18 +52,3 @@ def test_json_has_one_object_per_ranker_and_the_production_name() -> None:
 
 def test_plot_is_a_png() -> None:
     assert plot_bytes([result("a", [0.1, 0.2])], "a", "t").startswith(b"\x89PNG")
-
-
-def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "out.json"
-
-    def disk_full(*_args: object) -> None:
-        raise OSError("disk full")
-
-    with monkeypatch.context() as patch:
-        patch.setattr("discorecs.app.evaluation.report.os.replace", disk_full)
-        with pytest.raises(OSError, match="disk full"):
-            write_atomically(target, b"half")
-    assert list(tmp_path.iterdir()) == []
-    write_atomically(target, b"whole")
-    assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]

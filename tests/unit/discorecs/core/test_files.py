@@ -1,0 +1,30 @@
+"""Files written whole or not at all."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from discorecs.core.files import write_arrays, write_atomically
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.json"
+
+    def disk_full(*_args: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("discorecs.core.files.os.replace", disk_full)
+        with pytest.raises(OSError, match="disk full"):
+            write_atomically(target, b"half")
+    assert list(tmp_path.iterdir()) == []
+    write_atomically(target, b"whole")
+    assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
+
+
+def test_arrays_read_back_without_pickle(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "arrays.npz"
+    write_arrays(target, {"ids": np.arange(3), "name": np.array("run")})
+    with np.load(target, allow_pickle=False) as saved:
+        assert saved["ids"].tolist() == [0, 1, 2] and str(saved["name"]) == "run"
