@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 CHUNK_CELLS = 1 << 23
 """Cells (users x items) of the largest dense score block: 32 MiB of float32."""
 
-SPARSE_SHARE = 0.04
+SPARSE_SHARE = 0.5
 """Sparse score blocks with more stored entries than this share of their cells are ranked as
-dense blocks: sorting entries costs about 20 times a partition per cell (break-even ~5 %)."""
+dense blocks: a stored entry costs :func:`top_n_sparse` about what a cell costs :func:`top_n`
+(45 and 37 ns: ItemKNN's 1024-user blocks of a 50 000-item world, 22 % full, 0.51 s sparse
+against 1.93 s dense, the same lists)."""
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,9 @@ def top_n_sparse(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` for a sparse score block, by the same rule (unstored items score 0).
 
+    Each row with more than ``n`` usable entries is first cut at its ``n``-th largest value (a
+    partition of that row's entries alone), so only the entries at or above it are sorted.
+
     Args:
         scores: ``(m, n_items)`` CSR scores.
         exclude: ``(m, n_items)`` CSR with sorted indices: the items each row must not get.
@@ -309,16 +314,25 @@ def top_n_sparse(
 
     """
     m, n_items = scores.shape
+    ids = np.full((m, n), -1, dtype=np.int64)
+    best = np.full((m, n), np.nan, dtype=np.float32)
+    if n == 0:
+        return ids, best
     rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(scores.indptr))
     banned = np.repeat(np.arange(m, dtype=np.int64), np.diff(exclude.indptr)) * n_items
     banned += exclude.indices
-    allowed = ~find_sorted(banned, rows * n_items + scores.indices)[1]
-    rows, rank, columns, values = ranked_entries(
-        rows[allowed], scores.indices[allowed], scores.data[allowed], m
-    )
+    usable = ~find_sorted(banned, rows * n_items + scores.indices)[1]
+    usable &= (scores.data > 0) & (scores.data < np.inf)
+    rows, columns, values = rows[usable], scores.indices[usable], scores.data[usable]
+    sizes = np.bincount(rows, minlength=m)
+    ends = np.cumsum(sizes)
+    kth = np.full(m, -np.inf, dtype=values.dtype)
+    for row in np.flatnonzero(sizes > n).tolist():
+        part = values[ends[row] - sizes[row] : ends[row]]
+        kth[row] = np.partition(part, len(part) - n)[len(part) - n]
+    near = values >= kth[rows]
+    rows, rank, columns, values = ranked_entries(rows[near], columns[near], values[near], m)
     top = rank < n
-    ids = np.full((m, n), -1, dtype=np.int64)
-    best = np.full((m, n), np.nan, dtype=np.float32)
     ids[rows[top], rank[top]] = columns[top]
     best[rows[top], rank[top]] = values[top]
     return ids, best

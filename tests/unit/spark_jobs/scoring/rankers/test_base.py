@@ -108,6 +108,19 @@ def test_top_n_sparse_follows_the_dense_rule():
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_top_n_sparse_cuts_long_rows_by_the_dense_rule(seed):
+    rng = np.random.default_rng(seed)
+    dense = np.where(rng.random((40, 300)) < 0.3, np.round(rng.random((40, 300)) * 8), 0.0)
+    dense[:, :3] = 8.0  # a tie across the cut in every row
+    exclude = sp.csr_matrix(rng.random((40, 300)) < 0.05)
+    exclude.sort_indices()
+    expected = top_n(dense.astype(np.float32), exclude, 7)
+    got = top_n_sparse(sp.csr_matrix(dense, dtype=np.float32), exclude, 7)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
 @pytest.mark.parametrize("share", [0.0, 1.0])
 def test_top_n_blocks_ranks_sparse_blocks_either_way(monkeypatch, share):
     rng = np.random.default_rng(4)
