@@ -5,9 +5,14 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from discorecs.core.logs import get_logger
+
+log = get_logger("files")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -28,3 +33,18 @@ def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_atomically(path, buffer.getvalue())
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a ``.npz`` written by :func:`write_arrays`; None when absent or unreadable.
+
+    An unreadable file (truncated, not an archive, pickled objects) is logged, not raised.
+    """
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        log.warning("arrays_unreadable", path=str(path), error=str(error))
+        return None

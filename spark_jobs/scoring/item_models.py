@@ -11,14 +11,13 @@ file (``item_models.npz`` beside the run snapshot, no pickle) is replaced atomic
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from discorecs.core.files import write_arrays
+from discorecs.core.files import read_arrays, write_arrays
 from discorecs.core.logs import get_logger
 from spark_jobs.scoring.rankers.base import Ranker, TrainData
 from spark_jobs.scoring.rankers.ease import EASE
@@ -71,14 +70,8 @@ def restore_item_models(
         Whether they were restored (else none was touched; the reason is logged).
 
     """
-    path = folder / FILE_NAME
-    if max_age_hours <= 0 or not models or not path.is_file():
-        return False
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            arrays = {name: saved[name] for name in saved.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        log.warning("item_models_unreadable", path=str(path), error=str(error))
+    arrays = read_arrays(folder / FILE_NAME) if max_age_hours > 0 and models else None
+    if arrays is None:
         return False
     fitted_at = datetime.fromtimestamp(float(arrays["fitted_at"]), UTC)
     learnt = {

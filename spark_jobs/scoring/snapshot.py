@@ -14,7 +14,6 @@ pickle), replaced atomically (a half-written or unreadable file is a full read).
 from __future__ import annotations
 
 import uuid
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from cassandra.cluster import Session
 
-from discorecs.core.files import write_arrays
+from discorecs.core.files import read_arrays, write_arrays
 from discorecs.core.logs import get_logger
 from discorecs.core.tables import BATCH_RUNS
 from spark_jobs.scoring.compute import Scores, UserState
@@ -125,14 +124,8 @@ class RunSnapshot:
 
 def load_snapshot(folder: Path) -> RunSnapshot | None:
     """The snapshot in ``folder``, or None when there is none or it cannot be read (logged)."""
-    path = folder / FILE_NAME
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            arrays = {name: saved[name] for name in saved.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        log.warning("snapshot_unreadable", path=str(path), error=str(error))
+    arrays = read_arrays(folder / FILE_NAME)
+    if arrays is None:
         return None
     user_ids, release_ids = arrays["user_ids"], arrays["release_ids"]
     shape = (len(user_ids), len(release_ids))

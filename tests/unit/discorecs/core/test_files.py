@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discorecs.core.files import write_arrays, write_atomically
+from discorecs.core.files import read_arrays, write_arrays, write_atomically
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,3 +28,13 @@ def test_arrays_read_back_without_pickle(tmp_path: Path) -> None:
     write_arrays(target, {"ids": np.arange(3), "name": np.array("run")})
     with np.load(target, allow_pickle=False) as saved:
         assert saved["ids"].tolist() == [0, 1, 2] and str(saved["name"]) == "run"
+
+
+def test_absent_or_broken_arrays_are_none(tmp_path: Path) -> None:
+    target = tmp_path / "arrays.npz"
+    assert read_arrays(target) is None
+    target.write_bytes(b"not an archive")
+    assert read_arrays(target) is None
+    write_arrays(target, {"ids": np.arange(2)})
+    arrays = read_arrays(target)
+    assert arrays is not None and arrays["ids"].tolist() == [0, 1]
