@@ -10,13 +10,25 @@ from discorecs.core.tables import Table
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
 
 
-def read_table(spark: SparkSession, settings: Settings, table: Table) -> DataFrame:
-    """Open one table of the configured keyspace as a DataFrame."""
-    return (
-        spark.read.format(CASSANDRA_FORMAT)
-        .options(table=table.name, keyspace=settings.keyspace)
-        .load()
-    )
+def read_table(
+    spark: SparkSession, settings: Settings, table: Table, *, direct_join: bool = False
+) -> DataFrame:
+    """Open one table of the configured keyspace as a DataFrame.
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        table: The table.
+        direct_join: A join of this table on its partition key reads just those partitions
+            (the connector's ``directJoinSetting=on``); by default the connector chooses from
+            the table's size estimates, which a new or freshly loaded table lacks, and then
+            scans the whole table.
+
+    """
+    options = {"table": table.name, "keyspace": settings.keyspace}
+    if direct_join:
+        options["directJoinSetting"] = "on"
+    return spark.read.format(CASSANDRA_FORMAT).options(**options).load()
 
 
 def write_table(frame: DataFrame, settings: Settings, table: Table) -> None:

@@ -314,7 +314,7 @@ def read_owned(
             stay empty.
 
     """
-    table = read_table(spark, settings, USER_COLLECTION).select(
+    table = read_table(spark, settings, USER_COLLECTION, direct_join=rows is not None).select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
     )
     if rows is not None:
@@ -355,7 +355,7 @@ def read_activity(
     shape = (len(user_ids), len(release_ids))
     if len(rows) == 0:
         return sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64)
-    activity = read_table(spark, settings, USER_ACTIVITY).select(
+    activity = read_table(spark, settings, USER_ACTIVITY, direct_join=True).select(
         "user_id", "release_id", F.unix_micros("event_time").alias("event_us")
     )
     pairs = (
@@ -379,5 +379,5 @@ def read_titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray
     if len(release_ids) == 0:
         return {}
     wanted = ids_frame(spark, "release_id", release_ids)
-    releases = read_table(spark, settings, RELEASES).select("release_id", "title")
+    releases = read_table(spark, settings, RELEASES, direct_join=True).select("release_id", "title")
     return {int(r.release_id): r.title for r in wanted.join(releases, "release_id").collect()}
