@@ -98,6 +98,17 @@ class Stored:
         return Stored(user_ids, state, ranks, staged, read_at, scored_at, recommended)
 
 
+DIRECT_JOIN_SHARE = 0.1
+"""Users read by partition key (a forced direct join) when at most this share of all users;
+more are read by the connector's own choice. Measured at 100K users, 2 000 users' collections:
+a direct join ~0.8 ms a user, the whole table's scan ~0.09 ms a user (break-even ~11 %)."""
+
+
+def few(users: int, of_users: int) -> bool:
+    """Whether ``users`` of ``of_users`` are few enough for a forced direct join."""
+    return users <= DIRECT_JOIN_SHARE * of_users
+
+
 def ids_frame(spark: SparkSession, column: str, ids: np.ndarray) -> DataFrame:
     """A one-column DataFrame of ids, to join with a table's partition key."""
     return spark.createDataFrame(pd.DataFrame({column: ids.astype(np.int64)}))
@@ -310,11 +321,12 @@ def read_owned(
         settings: Keyspace.
         user_ids: The run's user ids (sorted).
         release_ids: The run's release ids (sorted).
-        rows: Read only these user rows (a direct join on the partition key); the other rows
-            stay empty.
+        rows: Read only these user rows (a join on the partition key, direct when they are
+            :func:`few`); the other rows stay empty.
 
     """
-    table = read_table(spark, settings, USER_COLLECTION, direct_join=rows is not None).select(
+    direct = rows is not None and few(len(rows), len(user_ids))
+    table = read_table(spark, settings, USER_COLLECTION, direct_join=direct).select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
     )
     if rows is not None:
@@ -344,8 +356,8 @@ def read_activity(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Views, plays and wants of the given user rows (``user_activity`` keeps 30 days).
 
-    The users' ids are joined to the partition key of ``user_activity`` (a direct join), so
-    the cost follows those users only.
+    The users' ids are joined to the partition key of ``user_activity`` (directly when they
+    are :func:`few`, so the cost follows those users only).
 
     Returns:
         ``(users, releases)`` event counts, non-zero only in the given rows, and the time of
@@ -355,7 +367,8 @@ def read_activity(
     shape = (len(user_ids), len(release_ids))
     if len(rows) == 0:
         return sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64)
-    activity = read_table(spark, settings, USER_ACTIVITY, direct_join=True).select(
+    direct = few(len(rows), len(user_ids))
+    activity = read_table(spark, settings, USER_ACTIVITY, direct_join=direct).select(
         "user_id", "release_id", F.unix_micros("event_time").alias("event_us")
     )
     pairs = (
@@ -375,9 +388,9 @@ def read_activity(
 
 
 def read_titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:
-    """Titles of the given releases (a direct join on the ``releases`` partition key)."""
+    """Titles of the given releases (a join on the ``releases`` partition key)."""
     if len(release_ids) == 0:
         return {}
     wanted = ids_frame(spark, "release_id", release_ids)
-    releases = read_table(spark, settings, RELEASES, direct_join=True).select("release_id", "title")
+    releases = read_table(spark, settings, RELEASES).select("release_id", "title")
     return {int(r.release_id): r.title for r in wanted.join(releases, "release_id").collect()}
