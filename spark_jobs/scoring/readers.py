@@ -325,6 +325,9 @@ def read_owned(
             :func:`few`); the other rows stay empty.
 
     """
+    shape = (len(user_ids), len(release_ids))
+    if rows is not None and len(rows) == 0:
+        return Owned(sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64))
     direct = rows is not None and few(len(rows), len(user_ids))
     table = read_table(spark, settings, USER_COLLECTION, direct_join=direct).select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
@@ -337,7 +340,6 @@ def read_owned(
     known = known_user & known_release
     if not known.all():
         log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
-    shape = (len(user_ids), len(release_ids))
     where = (user_rows[known], release_rows[known])
     added = pairs["added_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
     user_items = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), where), shape)

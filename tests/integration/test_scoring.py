@@ -186,6 +186,9 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     third = run_hourly(tuned(keyspace), spark=spark, now=later)
     assert third.counts["snapshot_used"] == 0, "the last run did not finish: read everything"
     assert_snapshot_is_the_tables(spark, keyspace, third.run_id, later)
+    quiet = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert (quiet.counts["snapshot_used"], quiet.counts["staged"]) == (1, 0), "nothing to re-read"
+    assert_snapshot_is_the_tables(spark, keyspace, quiet.run_id, later)
 
 
 def assert_snapshot_is_the_tables(
