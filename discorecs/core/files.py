@@ -28,11 +28,24 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write named arrays as one ``.npz`` (no pickle), whole or not at all."""
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
+    """Write named arrays as one ``.npz`` (no pickle), whole or not at all.
+
+    For files a later run may use but never needs (:func:`read_arrays` gives None for them
+    when absent): a write the system refuses (disk full, no permission) is logged, not raised.
+
+    Returns:
+        Whether the file was written.
+
+    """
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    write_atomically(path, buffer.getvalue())
+    try:
+        write_atomically(path, buffer.getvalue())
+    except OSError as error:
+        log.warning("arrays_not_written", path=str(path), error=str(error))
+        return False
+    return True
 
 
 def read_arrays(path: Path) -> dict[str, np.ndarray] | None:

@@ -272,10 +272,7 @@ def run_hourly(
         if settings.scoring.snapshot_hours > 0:
             with step(SNAPSHOT_STEP, len(stored.user_ids)):
                 snapshot = after_run(runs.run_id, now, stored, releases.ids, owned, scores)
-                try:
-                    snapshot.save(settings.snapshot_path)
-                except OSError as error:
-                    log.warning("snapshot_not_saved", run_id=result.run_id, error=str(error))
+                snapshot.save(settings.snapshot_path)
         log.info(
             "hourly_done",
             run_id=result.run_id,

@@ -40,7 +40,10 @@ def item_models(sources: Sequence[Ranker]) -> list[ItemModel]:
 def save_item_models(
     folder: Path, models: Sequence[ItemModel], release_ids: np.ndarray, fitted_at: datetime
 ) -> None:
-    """Save fitted item models with the release id of each of their item rows."""
+    """Save fitted item models with the release id of each of their item rows.
+
+    Best effort: a write the system refuses is logged, and the next run fits them again.
+    """
     arrays = {"release_ids": release_ids, "fitted_at": np.array(fitted_at.timestamp())}
     for model in models:
         arrays.update({f"{model.name}.{key}": value for key, value in model.export().items()})

@@ -16,8 +16,7 @@ import lightgbm as lgb
 from cassandra.cluster import Session
 
 from discorecs.core.tables import RANKING_MODELS
-
-PIPELINE = "hourly"
+from spark_jobs.scoring.writers import PIPELINE
 
 
 def read_ranking_model(session: Session, keyspace: str, since: datetime) -> lgb.Booster | None:

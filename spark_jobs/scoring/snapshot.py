@@ -94,8 +94,13 @@ class RunSnapshot:
             merged(old.data, fresh.data), merged(self.owned.added_at.data, reread.added_at.data)
         )
 
-    def save(self, folder: Path) -> Path:
-        """Write the snapshot as ``folder/hourly.npz``, replacing any earlier one atomically."""
+    def save(self, folder: Path) -> bool:
+        """Write the snapshot as ``folder/hourly.npz``, replacing any earlier one atomically.
+
+        Returns:
+            Whether it was written (a refused write is logged, and the next run reads all).
+
+        """
         stored, state = self.stored, self.stored.state
         listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
         arrays = {
@@ -117,9 +122,7 @@ class RunSnapshot:
             "added_at": self.owned.added_at.data,
             "changed_rows": self.changed_rows,
         }
-        path = folder / FILE_NAME
-        write_arrays(path, arrays)
-        return path
+        return write_arrays(folder / FILE_NAME, arrays)
 
 
 def load_snapshot(folder: Path) -> RunSnapshot | None:
@@ -217,27 +220,19 @@ def trusted_snapshot(
     """
     if max_age_hours <= 0:
         return None
-    snapshot = load_snapshot(folder)
-    if snapshot is None:
-        log.info("snapshot_not_used", reason="none saved")
-        return None
     select = BATCH_RUNS.select(
         keyspace, ["run_id", "step", "status"], where=["pipeline", "run_id <"], limit=200
     )
     rows = list(session.execute(session.prepare(select), (current.pipeline, current.run_id)))
     last = rows[0].run_id if rows else None
-    finished = any(r.run_id == last and r.step == STEP and r.status == "ok" for r in rows)
-    age_hours = (now - snapshot.taken_at).total_seconds() / 3600
-    reason = (
-        "not the last run's"
-        if last != snapshot.run_id
-        else "the last run did not finish"
-        if not finished
-        else f"older than {max_age_hours} h"
-        if age_hours > max_age_hours
-        else None
-    )
-    if reason is not None:
-        log.info("snapshot_not_used", reason=reason, snapshot_run=str(snapshot.run_id))
+    if not any(r.run_id == last and r.step == STEP and r.status == "ok" for r in rows):
+        log.info("snapshot_not_used", reason="the last run saved none")
+        return None
+    snapshot = load_snapshot(folder)
+    if snapshot is None or snapshot.run_id != last:
+        log.info("snapshot_not_used", reason="no snapshot of the last run here")
+        return None
+    if (now - snapshot.taken_at).total_seconds() > max_age_hours * 3600:
+        log.info("snapshot_not_used", reason=f"older than {max_age_hours} h")
         return None
     return snapshot

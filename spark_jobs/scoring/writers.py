@@ -30,6 +30,9 @@ from spark_jobs.scoring.readers import Stored, read_titles
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
+PIPELINE = "hourly"
+"""The hourly job's name in ``batch_runs``, ``quality_runs`` and ``ranking_models``."""
+
 
 def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> int:
     """Compute and write genre/style weights of the releases not yet in ``release_scores``.
@@ -180,14 +183,14 @@ def write_quality(
 ) -> None:
     """Append the run's online-check figures to ``quality_runs`` (nan figures are left out)."""
     insert = session.prepare(QUALITY_RUNS.insert(keyspace))
-    rows = [("hourly", run_id, name, value) for name, value in figures.items() if value == value]
+    rows = [(PIPELINE, run_id, name, value) for name, value in figures.items() if value == value]
     execute_concurrent_with_args(session, insert, rows, raise_on_first_error=True)
 
 
 class BatchRunLog:
     """Records each step of one run in ``batch_runs`` (pipeline, run_id, step)."""
 
-    def __init__(self, session: Session, keyspace: str, pipeline: str = "hourly") -> None:
+    def __init__(self, session: Session, keyspace: str, pipeline: str = PIPELINE) -> None:
         self.run_id = uuid.uuid1()
         self.pipeline = pipeline
         self._session = session

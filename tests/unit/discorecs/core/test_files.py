@@ -25,7 +25,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_arrays_read_back_without_pickle(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "arrays.npz"
-    write_arrays(target, {"ids": np.arange(3), "name": np.array("run")})
+    assert write_arrays(target, {"ids": np.arange(3), "name": np.array("run")})
     with np.load(target, allow_pickle=False) as saved:
         assert saved["ids"].tolist() == [0, 1, 2] and str(saved["name"]) == "run"
 
@@ -38,3 +38,16 @@ def test_absent_or_broken_arrays_are_none(tmp_path: Path) -> None:
     write_arrays(target, {"ids": np.arange(2)})
     arrays = read_arrays(target)
     assert arrays is not None and arrays["ids"].tolist() == [0, 1]
+
+
+def test_a_refused_array_write_is_logged_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "arrays.npz"
+
+    def disk_full(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("discorecs.core.files.os.replace", disk_full)
+    assert write_arrays(target, {"ids": np.arange(2)}) is False
+    assert list(tmp_path.iterdir()) == []

@@ -54,7 +54,7 @@ def snapshot() -> RunSnapshot:
 
 def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
     saved = snapshot()
-    saved.save(tmp_path)
+    assert saved.save(tmp_path)
     loaded = load_snapshot(tmp_path)
     assert loaded is not None
     assert loaded.run_id == saved.run_id and loaded.taken_at == TAKEN
