@@ -472,11 +472,21 @@ def usable(sources: Iterable[Ranker], train: TrainData) -> list[Ranker]:
 
 
 class ScoreRanker(Ranker):
-    """A ranker that scores every item for a block of users; :func:`top_n` picks the lists."""
+    """A ranker that scores every item it can list for a block of users; :func:`top_n` picks."""
 
     @abstractmethod
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
-        """``(len(users), n_items)`` scores of the users given their item rows, dense or CSR."""
+        """The users' scores given their item rows, dense or CSR.
+
+        Returns:
+            ``(len(users), n_items)``, or ``(len(users), len(scored_items()))`` when the ranker
+            scores only some items.
+
+        """
+
+    def scored_items(self) -> np.ndarray | None:
+        """The ascending item rows :meth:`scores` covers, None for every item (the default)."""
+        return None
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
@@ -484,4 +494,11 @@ class ScoreRanker(Ranker):
         """Top-n items by :meth:`scores` (see :meth:`Ranker.recommend`)."""
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
-        return top_n_blocks(lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), rows, n)
+        items = self.scored_items()
+        exclude = rows if items is None else sp.csr_matrix(rows[:, items])
+        ids, values = top_n_blocks(
+            lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), exclude, n
+        )
+        if items is None:
+            return ids, values
+        return np.where(ids >= 0, items[np.maximum(ids, 0)], -1), values

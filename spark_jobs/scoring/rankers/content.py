@@ -11,11 +11,22 @@ from spark_jobs.scoring.rankers.base import (
     TrainData,
     binarise,
     row_stochastic,
+    top_n,
+    top_n_blocks,
+    top_n_sparse,
 )
 from spark_jobs.scoring.rankers.era import EraModel
+from spark_jobs.scoring.rankers.popular import ranking_by
 
 LOYALTY_BLOCKS = ("artist", "label")
 """Blocks whose counts are discounted: one release of an artist is weak evidence of loyalty."""
+BROAD_BLOCKS = ("genre",)
+"""Blocks whose features each hold a large part of the catalogue: a user's score under them
+covers nearly every item, so they are scored on candidates only (:meth:`ContentBased.recommend`)."""
+POPULAR_SHARE = 0.05
+"""Share of the catalogue, the most popular items, that is a candidate for every user."""
+CANDIDATE_USERS = 1024
+"""Users whose candidates are scored at once."""
 
 
 def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
@@ -37,6 +48,39 @@ def discounted_shares(counts: sp.csr_matrix, discount: float) -> sp.csr_matrix:
     kept.data = np.maximum(kept.data - discount, 0.0)
     kept.eliminate_zeros()
     return row_stochastic(kept)
+
+
+def padded_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's stored columns and values, padded with column 0 and value 0 to the widest."""
+    sizes = np.diff(matrix.indptr)
+    width = int(sizes.max(initial=0))
+    columns = np.zeros((matrix.shape[0], width), dtype=np.int64)
+    values = np.zeros((matrix.shape[0], width), dtype=np.float32)
+    row = np.repeat(np.arange(matrix.shape[0]), sizes)
+    slot = np.arange(matrix.nnz) - matrix.indptr[row]
+    columns[row, slot], values[row, slot] = matrix.indices, matrix.data
+    return columns, values
+
+
+def merge_lists(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``n`` of two top-n lists per row over disjoint items (ties to the lower item).
+
+    Args:
+        first: ``(m, n)`` item rows (-1 padded) and scores (nan padded).
+        second: The same for other items.
+        n: List length.
+
+    Returns:
+        ``(m, n)`` item rows and scores, -1 / nan padded.
+
+    """
+    ids = np.concatenate([first[0], second[0]], axis=1)
+    values = np.concatenate([first[1], second[1]], axis=1)
+    key = np.where(ids >= 0, -np.nan_to_num(values, nan=0.0), np.inf)
+    order = np.lexsort((np.where(ids >= 0, ids, np.iinfo(np.int64).max), key), axis=-1)[:, :n]
+    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(values, order, axis=1)
 
 
 class ContentBased(ScoreRanker):
@@ -112,6 +156,31 @@ class ContentBased(ScoreRanker):
             for b, m in self.members.items()
         }
         self.activity = None if train.activity is None else binarise(train.activity)
+        self._fit_candidates(popularity)
+
+    def _fit_candidates(self, popularity: np.ndarray) -> None:
+        """What :meth:`candidate_top_n` reuses: the popular items and the blocks split."""
+        n_items = self.train.n_items
+        broad = [b for b in self.members if b in BROAD_BLOCKS]
+        narrow = [b for b in self.members if b not in BROAD_BLOCKS]
+        self.broad_scale = np.concatenate(
+            [np.full(self.members[b].shape[0], self.weights[b]) for b in broad] or [np.zeros(0)]
+        )
+        broad_items = sp.hstack(
+            [self.item_members[b] for b in broad] or [sp.csr_matrix((n_items, 0))], format="csr"
+        )
+        self.broad_columns, self.broad_values = padded_rows(broad_items)
+        self.narrow_members = sp.vstack(
+            [self.weights[b] * self.members[b] for b in narrow] or [sp.csr_matrix((0, n_items))],
+            format="csr",
+        )
+        ranked = ranking_by(popularity)
+        size = int(np.ceil(POPULAR_SHARE * n_items))
+        self.popular = np.sort(ranked[:size])
+        self.is_popular = np.zeros(n_items, dtype=bool)
+        self.is_popular[self.popular] = True
+        self.popular_broad = np.asarray(broad_items[self.popular].T.toarray(), dtype=np.float32)
+        self.outside_popularity = float(popularity[ranked[size]]) if size < len(ranked) else 0.0
 
     def profile(self, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
         """The users' items, their activity joined at its weight."""
@@ -147,6 +216,99 @@ class ContentBased(ScoreRanker):
         block = sp.csr_matrix(shares @ self.weighted_members).toarray()
         block *= affinity[:, self.era.slots].astype(np.float32)
         return block
+
+    def recommend(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-n of :meth:`scores`, scoring each user's candidates only where that is exact.
+
+        A user's candidates are the :data:`POPULAR_SHARE` most popular items and the items
+        their narrow blocks (styles, artists, labels) touch. Any other item scores by the broad
+        blocks (genres) alone, at most :meth:`outside_bound`; a user whose n-th candidate
+        scores above that bound has the very list :meth:`scores` gives, and the others (few)
+        are scored on every item.
+        """
+        users = np.asarray(users, dtype=np.int64)
+        rows = self.rows(users, user_items)
+        ids = np.full((len(users), n), -1, dtype=np.int64)
+        values = np.full((len(users), n), np.nan, dtype=np.float32)
+        if n == 0:
+            return ids, values
+        for lo in range(0, len(users), CANDIDATE_USERS):
+            block, block_rows = users[lo : lo + CANDIDATE_USERS], rows[lo : lo + CANDIDATE_USERS]
+            top_ids, top_values, bound = self.candidate_top_n(block, block_rows, n)
+            unsure = np.flatnonzero((bound > 0) & ~(top_values[:, n - 1] > bound))
+            if len(unsure):
+                top_ids[unsure], top_values[unsure] = self.every_item_top_n(
+                    block[unsure], block_rows[unsure], n
+                )
+            ids[lo : lo + len(block)], values[lo : lo + len(block)] = top_ids, top_values
+        return ids, values
+
+    def every_item_top_n(
+        self, users: np.ndarray, rows: sp.csr_matrix, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The users' top-n of :meth:`scores` over every item (no candidates)."""
+        return top_n_blocks(lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), rows, n)
+
+    def candidate_top_n(
+        self, users: np.ndarray, rows: sp.csr_matrix, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The users' top-n of :meth:`scores` over their candidates, and the bound on the rest.
+
+        The popular items are scored as one dense block (the broad blocks by a matrix product),
+        the other touched items as the sparse product of the narrow blocks plus, per entry,
+        their few broad features.
+
+        Returns:
+            ``(len(users), n)`` item rows and scores as :func:`.top_n` gives them, and per user
+            the highest score an item outside their candidates can have.
+
+        """
+        affinity, weights = self.mixture(users, rows)
+        m, n_items = len(users), self.train.n_items
+        narrow = [weights[b] for b in self.members if b not in BROAD_BLOCKS]
+        broad = [weights[b] for b in self.members if b in BROAD_BLOCKS]
+        shares = sp.hstack(broad, format="csr").toarray() if broad else np.zeros((m, 0))
+        weighted = (shares * self.broad_scale).astype(np.float32)
+        touched = sp.csr_matrix(
+            sp.hstack(narrow, format="csr") @ self.narrow_members
+            if narrow
+            else sp.csr_matrix((m, n_items), dtype=np.float32)
+        )
+        popular = weighted @ self.popular_broad + touched[:, self.popular].toarray()
+        popular *= affinity[:, self.era.slots[self.popular]]
+        popular_ids, popular_values = top_n(popular, sp.csr_matrix(rows[:, self.popular]), n)
+        popular_ids = np.where(popular_ids >= 0, self.popular[np.maximum(popular_ids, 0)], -1)
+        user = np.repeat(np.arange(m), np.diff(touched.indptr))
+        rest = ~self.is_popular[touched.indices]
+        user, items, value = user[rest], touched.indices[rest], touched.data[rest]
+        for column, scale in zip(self.broad_columns.T, self.broad_values.T, strict=True):
+            value += weighted[user, column[items]] * scale[items]
+        value *= affinity[user, self.era.slots[items]]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
+        rest_scores = sp.csr_matrix((value, items, indptr), shape=(m, n_items))
+        rest_ids, rest_values = top_n_sparse(rest_scores, rows, n)
+        ids, values = merge_lists((popular_ids, popular_values), (rest_ids, rest_values), n)
+        return ids, values, self.outside_bound(weighted, affinity)
+
+    def outside_bound(self, weighted: np.ndarray, affinity: np.ndarray) -> np.ndarray:
+        """Per user, the most a non-candidate item can score (by its broad blocks alone).
+
+        Such an item is no more popular than :attr:`outside_popularity`, has at most as many
+        broad features as the item with the most, and its era affinity is at most the user's
+        highest.
+
+        Args:
+            weighted: ``(users, broad features)`` the users' broad shares times block weights.
+            affinity: ``(users, slots)`` their era affinities.
+
+        """
+        width = self.broad_columns.shape[1]
+        if width == 0 or self.outside_popularity == 0.0:
+            return np.zeros(len(weighted))
+        top = np.sort(weighted, axis=1)[:, -width:].sum(axis=1) * affinity.max(axis=1)
+        return top * self.outside_popularity * (1 + 1e-5)
 
     def pair_features(
         self, users: np.ndarray, rows: sp.csr_matrix, positions: np.ndarray, items: np.ndarray

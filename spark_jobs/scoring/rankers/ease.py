@@ -17,8 +17,8 @@ class EASE(ScoreRanker):
     where ``P = (X^T X + lambda I)^-1`` and ``X`` is the binarised user-item matrix;
     ``score(u) = x_u @ B``. The inverse is dense and costs O(items^3) time and O(items^2)
     memory (8000 items: 0.5 GB and seconds; 50 000 items: 20 GB and hours), so the model is
-    restricted to the ``max_items`` most owned items: the others are never recommended
-    (score ``-inf``) and do not count in a user's row. Folding in ``user_items`` scores those
+    restricted to the ``max_items`` most owned items: the others are never scored nor
+    recommended, and do not count in a user's row. Folding in ``user_items`` scores those
     rows instead of the training rows.
 
     Args:
@@ -63,8 +63,10 @@ class EASE(ScoreRanker):
         self.items = now[known]
         self.weights = np.ascontiguousarray(learnt["weights"][np.ix_(known, known)])
 
+    def scored_items(self) -> np.ndarray:
+        """The modelled items: the only ones EASE lists."""
+        return self.items
+
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        """``x_u @ B`` on the modelled items, ``-inf`` elsewhere (only positive ones are listed)."""
-        block = np.full((rows.shape[0], self.train.n_items), -np.inf, dtype=np.float32)
-        block[:, self.items] = binarise(rows)[:, self.items] @ self.weights
-        return block
+        """``x_u @ B`` over the modelled items (only positive scores are listed)."""
+        return np.asarray(binarise(rows)[:, self.items] @ self.weights, dtype=np.float32)

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.content import ContentBased, discounted_shares, members
+from spark_jobs.scoring.rankers import content as content_module
+from spark_jobs.scoring.rankers.content import (
+    ContentBased,
+    discounted_shares,
+    members,
+    merge_lists,
+    padded_rows,
+)
 from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
 
 # Items 0-2 by artist 0 (item 2 owned by nobody), items 3-5 by artist 1, all genre 0, years
@@ -91,3 +98,63 @@ def test_pair_features_are_the_parts_of_the_score():
     parts = ranker.pair_features(users, rows, positions, items)
     mixture = sum(ranker.weights[b] * parts[f"content_{b}"] for b in ("genre", "artist"))
     np.testing.assert_allclose(mixture * parts["content_era"], full[positions, items], rtol=1e-5)
+
+
+def random_world(seed: int, n_users: int = 60, n_items: int = 400) -> ContentBased:
+    """Zipf-like owners over random genres, artists and decades (Poisson-sized collections)."""
+    rng = np.random.default_rng(seed)
+    genres = [rng.choice(15, rng.integers(1, 4), replace=False).tolist() for _ in range(n_items)]
+    artists = [[int(a)] for a in rng.integers(0, n_items // 4, n_items)]
+    decades = rng.choice([196, 197, 198, 199, -1], n_items).tolist()
+    owned = {
+        u: sorted(set(np.floor(n_items * rng.random(rng.poisson(6)) ** 3).astype(int).tolist()))
+        for u in range(n_users)
+    }
+    ranker = ContentBased()
+    ranker.fit(
+        train_data(
+            owned,
+            (n_users, n_items),
+            item_content=content(genres, artists=artists, decades=decades),
+        )
+    )
+    return ranker
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("popular_share", [0.05, 0.005])
+def test_candidate_lists_are_the_lists_of_every_item_s_score(monkeypatch, seed, popular_share):
+    monkeypatch.setattr(content_module, "POPULAR_SHARE", popular_share)
+    monkeypatch.setattr(content_module, "CANDIDATE_USERS", 16)
+    ranker = random_world(seed)
+    users = np.arange(60)
+    ids, scores = ranker.recommend(users, 20)
+    expected_ids, expected_scores = ranker.every_item_top_n(users, ranker.rows(users, None), 20)
+    assert ids.tolist() == expected_ids.tolist()
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
+
+
+def test_a_user_whose_candidates_cannot_prove_their_list_is_scored_on_every_item(monkeypatch):
+    monkeypatch.setattr(content_module, "POPULAR_SHARE", 0.005)
+    ranker = random_world(0)
+    users = np.arange(60)
+    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 20)
+    assert np.any(~(values[:, -1] > bound)), "the small popular share leaves some unproven"
+    assert np.all(bound > 0)
+
+
+def test_merge_lists_keeps_the_best_and_breaks_ties_to_the_lower_item():
+    first = (np.array([[4, 2, -1]]), np.array([[0.9, 0.5, np.nan]], dtype=np.float32))
+    second = (np.array([[1, 7, 3]]), np.array([[0.5, 0.4, 0.1]], dtype=np.float32))
+    ids, values = merge_lists(first, second, 3)
+    assert ids.tolist() == [[4, 1, 2]]
+    np.testing.assert_allclose(values, [[0.9, 0.5, 0.5]])
+    nothing = (np.array([[-1]]), np.array([[np.nan]]))
+    short = merge_lists(nothing, (np.array([[5]]), np.array([[0.2]])), 2)
+    assert short[0].tolist() == [[5, -1]]
+
+
+def test_padded_rows_pads_with_column_zero_and_value_zero():
+    columns, values = padded_rows(sp.csr_matrix(np.array([[0, 2.0, 3.0], [0, 0, 0], [1.0, 0, 0]])))
+    assert columns.tolist() == [[1, 2], [0, 0], [0, 0]]
+    np.testing.assert_allclose(values, [[2, 3], [0, 0], [1, 0]])
