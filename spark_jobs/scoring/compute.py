@@ -83,7 +83,8 @@ class Scores:
         rescored: Sorted rows whose friend and recommendations were recomputed.
         neighbours: Neighbours, filled at the ``rescored`` rows.
         friend_release: Friend-rule release row, filled at the ``rescored`` rows (-1 if none).
-        recommendations: Ranked lists of the ``rescored`` rows, in that order.
+        recommendations: Ranked lists of the ``listed`` rows, in that order.
+        listed: Sorted rows (of ``rescored``) whose recommendations were made by this run.
         recall: ANN recall@1 against exact search on a sample.
         recall_sample: Size of that sample.
         index: The taste index of every user, built by this run.
@@ -100,6 +101,7 @@ class Scores:
     neighbours: Neighbours
     friend_release: np.ndarray
     recommendations: Ranked
+    listed: np.ndarray
     recall: float
     recall_sample: int
     index: TasteIndex
@@ -329,6 +331,7 @@ def score(
         neighbours,
         friend_release,
         ranked,
+        rescored,
         recall,
         sample,
         index,

@@ -98,22 +98,23 @@ def hybrid_lists(
     scores: Scores,
     step: StepTimer,
     now: datetime,
+    listed: np.ndarray,
 ) -> tuple[Ranked, dict[str, int]]:
-    """Fit the production hybrid on every collection and list the rescored users' top-n.
+    """Fit the production hybrid on every collection and list the ``listed`` rows' top-n.
 
     The newest ranking model younger than ``scoring.hybrid_model_hours`` is reused
     (:mod:`.ranking_models`), and the item-to-item sources' fit younger than
     ``scoring.item_model_hours`` (:mod:`.item_models`); otherwise each is learnt and stored.
+    ``listed`` are sorted user rows (:func:`relisted`); ``scores`` gives the run's tastes.
 
     Returns:
         The lists, and the counts ``ranking_model_reused`` and ``item_models_reused`` (0 or 1).
 
     """
-    rescored = scores.rescored
-    profiled = rescored
+    profiled = listed
     if settings.scoring.content_activity_weight <= 0:
-        sizes = np.diff(owned.user_items.indptr)[rescored]
-        profiled = rescored[sizes <= settings.scoring.cold_items]
+        sizes = np.diff(owned.user_items.indptr)[listed]
+        profiled = listed[sizes <= settings.scoring.cold_items]
     with step("read_hybrid_activity", len(profiled)):
         activity, activity_at = read_activity(
             spark, settings, stored.user_ids, releases.ids, profiled
@@ -140,10 +141,23 @@ def hybrid_lists(
             save_item_models(folder, models, releases.ids, now)
     if not hybrid.reused and hybrid.model is not None:
         write_ranking_model(session, settings.keyspace, hybrid.model, now)
-    with step("hybrid_recommend", len(rescored)):
-        ids, values = hybrid.recommend(rescored, settings.scoring.list_length)
+    with step("hybrid_recommend", len(listed)):
+        ids, values = hybrid.recommend(listed, settings.scoring.list_length)
     reused = {"ranking_model_reused": int(hybrid.reused), "item_models_reused": int(restored)}
     return Ranked(ids, values), reused
+
+
+def relisted(stored: Stored, rescored: np.ndarray, full: bool) -> np.ndarray:
+    """The rescored rows whose recommendations are made again this run.
+
+    A user whose collection did not change keeps their list (it owes nothing to the friend
+    that may have changed); staged users, users never listed and, in a ``full`` run, every
+    rescored user are listed.
+    """
+    if full:
+        return rescored
+    again = np.isin(rescored, stored.changed_rows) | np.isnan(stored.scored_at[rescored])
+    return rescored[again]
 
 
 def read_state(
@@ -245,8 +259,10 @@ def run_hourly(
             recall_at_1=scores.recall,
             sample=scores.recall_sample,
         )
+        scores.listed = relisted(stored, scores.rescored, full)
+        counts["listed"] = len(scores.listed)
         scores.recommendations, reused = hybrid_lists(
-            spark, session, settings, stored, releases, owned, scores, step, now
+            spark, session, settings, stored, releases, owned, scores, step, now, scores.listed
         )
         counts.update(reused)
         with step("online_check", len(stored.changed_rows)):

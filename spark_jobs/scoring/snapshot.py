@@ -176,7 +176,7 @@ def after_run(
 
     Args:
         run_id: The run.
-        now: Its start, written as each rescored user's ``scored_at``.
+        now: Its start, written as each listed user's ``scored_at``.
         stored: What it read from ``users_scored``.
         release_ids: Its release rows.
         owned: The collections it read.
@@ -187,9 +187,9 @@ def after_run(
     state.friend_similarity[state.friend < 0] = np.nan
     ranks = np.where(state.scored[:, None], scores.ranks, NO_RANK).astype(np.int16)
     scored_at = stored.scored_at.copy()
-    scored_at[scores.rescored] = np.floor(now.timestamp() * 1000) / 1000
+    scored_at[scores.listed] = np.floor(now.timestamp() * 1000) / 1000
     recommended = list(stored.recommended)
-    for i, row in enumerate(scores.rescored.tolist()):
+    for i, row in enumerate(scores.listed.tolist()):
         listed = scores.recommendations.releases[i]
         recommended[row] = release_ids[listed[listed >= 0]]
     after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)

@@ -70,43 +70,70 @@ def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> in
     return rows
 
 
+FRIEND_COLUMNS = (
+    "user_id",
+    "genre_ranks",
+    "friend_id",
+    "friend_similarity",
+    "release_id",
+    "release_title",
+)
+"""What is rewritten for a rescored user who was not listed again: the friend and the friend's
+release. Their taste (and its vector index entry), list and ``scored_at`` stay."""
+
+
 def scored_records(
     stored: Stored,
     release_ids: np.ndarray,
     scores: Scores,
     titles: dict[int, str],
     scored_at: datetime,
-) -> list[tuple[Any, ...]]:
-    """One ``users_scored`` row (all columns, in declaration order) per rescored user."""
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``users_scored`` rows of the rescored users.
+
+    Returns:
+        All columns (in declaration order) of each listed user, and :data:`FRIEND_COLUMNS` of
+        each other rescored user.
+
+    """
     recs = scores.recommendations
+    position = {row: i for i, row in enumerate(scores.listed.tolist())}
+    kept = [USERS_SCORED.column_names.index(c) for c in FRIEND_COLUMNS]
     picked = scores.friend_release[scores.rescored]
     valid = has_taste(scores.taste)
     friend = scores.neighbours.friend
     similarity = scores.neighbours.friend_similarity
-    records = []
+    full, friends = [], []
     for i, row in enumerate(scores.rescored.tolist()):
         release = int(release_ids[picked[i]]) if picked[i] >= 0 else None
-        listed = [
-            (int(release_ids[r]), titles.get(int(release_ids[r])), float(s))
-            for r, s in zip(recs.releases[i].tolist(), recs.scores[i].tolist(), strict=True)
-            if r >= 0
-        ]
-        records.append(
-            (
-                int(stored.user_ids[row]),
-                scores.taste[row].tolist() if valid[row] else None,
-                GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
-                ranks_map(scores.ranks[row]),
-                int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
-                float(similarity[row]) if friend[row] >= 0 else None,
-                release,
-                titles.get(release) if release is not None else None,
-                listed,
-                int(scores.sizes[row]),
-                scored_at,
-            )
+        at = position.get(row)
+        listed = (
+            [
+                (int(release_ids[r]), titles.get(int(release_ids[r])), float(s))
+                for r, s in zip(recs.releases[at].tolist(), recs.scores[at].tolist(), strict=True)
+                if r >= 0
+            ]
+            if at is not None
+            else []
         )
-    return records
+        record = (
+            int(stored.user_ids[row]),
+            scores.taste[row].tolist() if valid[row] else None,
+            GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
+            ranks_map(scores.ranks[row]),
+            int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
+            float(similarity[row]) if friend[row] >= 0 else None,
+            release,
+            titles.get(release) if release is not None else None,
+            listed,
+            int(scores.sizes[row]),
+            scored_at,
+        )
+        if at is None:
+            friends.append(tuple(record[k] for k in kept))
+        else:
+            full.append(record)
+    return full, friends
 
 
 def write_scores(
@@ -117,7 +144,7 @@ def write_scores(
     scores: Scores,
     now: datetime,
 ) -> int:
-    """Upsert the ``users_scored`` rows of the rescored users.
+    """Upsert the ``users_scored`` rows of the rescored users (:func:`scored_records`).
 
     Returns:
         Rows written.
@@ -126,11 +153,12 @@ def write_scores(
     picked = scores.friend_release[scores.rescored]
     used = np.unique(np.concatenate([picked, scores.recommendations.releases.reshape(-1)]))
     titles = read_titles(spark, settings, release_ids[used[used >= 0]])
-    records = scored_records(stored, release_ids, scores, titles, now.replace(tzinfo=None))
-    if records:
-        frame = spark.createDataFrame(records, USERS_SCORED.spark_schema())
-        write_table(frame, settings, USERS_SCORED)
-    return len(records)
+    full, friends = scored_records(stored, release_ids, scores, titles, now.replace(tzinfo=None))
+    for records, columns in ((full, None), (friends, list(FRIEND_COLUMNS))):
+        if records:
+            frame = spark.createDataFrame(records, USERS_SCORED.spark_schema(columns))
+            write_table(frame, settings, USERS_SCORED)
+    return len(full) + len(friends)
 
 
 def write_rank_updates(

@@ -171,9 +171,12 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     assert second.counts["staged"] == len(changed)
     assert second.counts["taste_recomputed"] == len(changed)
     assert len(changed) <= second.counts["rescored"] < N_USERS
+    assert second.counts["listed"] == len(changed), "only the changed users are listed again"
     after = scored_rows(keyspace)
     for user in set(range(N_USERS)) - set(changed):
         assert after[user].taste == before[user].taste
+        assert after[user].recommendations == before[user].recommendations
+        assert after[user].scored_at == before[user].scored_at
     for user in changed:
         recs = {r.release_id for r in after[user].recommendations}
         assert not recs & owned[user]

@@ -1,0 +1,43 @@
+"""The ``users_scored`` rows of a run: every column for listed users, the friend's for others."""
+
+from datetime import datetime
+
+import numpy as np
+
+from discorecs.core.settings import ScoringSettings
+from discorecs.core.tables import USERS_SCORED
+from spark_jobs.scoring.compute import UserState, score
+from spark_jobs.scoring.readers import Stored
+from spark_jobs.scoring.recommend import Ranked
+from spark_jobs.scoring.writers import FRIEND_COLUMNS, scored_records
+from tests.unit.spark_jobs.scoring.worlds import world
+
+AT = datetime(2026, 1, 5, 10, 0)
+
+
+def test_only_listed_users_get_their_list_taste_and_scored_at_written() -> None:
+    genres = [["Rock"], ["Rock"], ["Jazz"], ["Jazz"], ["Pop"]]
+    owned = {0: [0, 1], 1: [0, 1, 2], 2: [2, 3], 3: [0, 2, 3]}
+    c, features = world(owned, genres, 4)
+    state = UserState.unscored(4)
+    scores = score(features, state, np.arange(0), lambda rows: c, tuning=ScoringSettings())
+    scores.listed = np.array([1, 3])
+    scores.recommendations = Ranked(
+        np.array([[4, -1], [1, 4]]), np.array([[0.5, np.nan], [0.75, 0.25]], dtype=np.float32)
+    )
+    user_ids = np.array([10, 20, 30, 40])
+    nan = np.full(4, np.nan)
+    stored = Stored(user_ids, state, np.zeros((4, 15), np.int16), [], 0, nan, [])
+    release_ids = np.array([101, 102, 103, 104, 105])
+    full, friends = scored_records(stored, release_ids, scores, {105: "Five"}, AT)
+    columns = USERS_SCORED.column_names
+    assert [r[0] for r in full] == [20, 40]
+    assert all(len(r) == len(columns) for r in full)
+    listed = {r[0]: r[columns.index("recommendations")] for r in full}
+    assert listed == {20: [(105, "Five", 0.5)], 40: [(102, None, 0.75), (105, "Five", 0.25)]}
+    assert {r[columns.index("scored_at")] for r in full} == {AT}
+    assert [r[0] for r in friends] == [10, 30]
+    assert all(len(r) == len(FRIEND_COLUMNS) for r in friends)
+    assert "taste" not in FRIEND_COLUMNS and "scored_at" not in FRIEND_COLUMNS
+    friend = scores.neighbours.friend[0]
+    assert friends[0][FRIEND_COLUMNS.index("friend_id")] == user_ids[friend]
