@@ -219,6 +219,12 @@ class ScoringSettings(Group):
         description="Hours the hourly job trusts its snapshot of the last finished run before "
         "reading `users_scored` and `user_collection` whole again (0: every run).",
     )
+    rank_tolerance: int = Field(
+        1,
+        ge=0,
+        description="Percentile points the stored genre rank of a user who was not rescored may "
+        "drift from the current one before the hourly job rewrites it (0: every move).",
+    )
 
 
 class LoaderSettings(Group):

@@ -47,6 +47,7 @@ from spark_jobs.scoring.snapshot import RunSnapshot, after_run, trusted_snapshot
 from spark_jobs.scoring.writers import (
     BatchRunLog,
     clear_staged_buckets,
+    rank_updates,
     score_releases,
     write_quality,
     write_rank_updates,
@@ -277,7 +278,8 @@ def run_hourly(
             )
         with step("write", len(scores.rescored)):
             counts["written"] = write_scores(spark, settings, stored, releases.ids, scores, now)
-            counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores)
+            rank_rows = rank_updates(stored, scores, settings.scoring.rank_tolerance)
+            counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores, rank_rows)
             write_quality(session, settings.keyspace, runs.run_id, result.check.figures())
         with step("clear_staged", len(stored.staged)):
             margin = timedelta(seconds=settings.scoring.staging_margin_s)
@@ -287,7 +289,9 @@ def run_hourly(
             )
         if settings.scoring.snapshot_hours > 0:
             with step(SNAPSHOT_STEP, len(stored.user_ids)):
-                snapshot = after_run(runs.run_id, now, stored, releases.ids, owned, scores)
+                snapshot = after_run(
+                    runs.run_id, now, stored, releases.ids, owned, scores, rank_rows
+                )
                 snapshot.save(settings.snapshot_path)
         log.info(
             "hourly_done",

@@ -41,3 +41,21 @@ def genre_percentiles(taste: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def ranks_map(row: np.ndarray) -> dict[str, int]:
     """One user's percentiles as ``{genre: percentile}`` (empty for users without a rank)."""
     return {g: int(r) for g, r in zip(GENRES, row.tolist(), strict=True) if r != NO_RANK}
+
+
+def drifted(stored: np.ndarray, current: np.ndarray, tolerance: int) -> np.ndarray:
+    """Rows whose current percentiles differ from the stored ones by more than ``tolerance``.
+
+    A genre that gains or loses its rank (:data:`NO_RANK`) always counts as a move.
+
+    Args:
+        stored: ``(n_users, 15)`` stored percentiles.
+        current: ``(n_users, 15)`` percentiles now.
+        tolerance: Points a percentile may move unnoticed.
+
+    Returns:
+        ``(n_users,)`` bool.
+
+    """
+    moved = np.abs(current.astype(np.int32) - stored.astype(np.int32)) > tolerance
+    return np.any(moved | ((current == NO_RANK) != (stored == NO_RANK)), axis=1)

@@ -171,6 +171,7 @@ def after_run(
     release_ids: np.ndarray,
     owned: Owned,
     scores: Scores,
+    rank_rows: np.ndarray,
 ) -> RunSnapshot:
     """What the tables hold once a run has written ``scores`` over ``stored``.
 
@@ -181,11 +182,15 @@ def after_run(
         release_ids: Its release rows.
         owned: The collections it read.
         scores: What it wrote.
+        rank_rows: The other rows whose genre ranks it wrote.
 
     """
     state = scores.next_state(stored.state)
     state.friend_similarity[state.friend < 0] = np.nan
-    ranks = np.where(state.scored[:, None], scores.ranks, NO_RANK).astype(np.int16)
+    written = np.zeros(len(stored.user_ids), dtype=bool)
+    written[scores.rescored] = written[rank_rows] = True
+    ranks = np.where(written[:, None], scores.ranks, stored.ranks)
+    ranks = np.where(state.scored[:, None], ranks, NO_RANK).astype(np.int16)
     scored_at = stored.scored_at.copy()
     scored_at[scores.listed] = np.floor(now.timestamp() * 1000) / 1000
     recommended = list(stored.recommended)

@@ -25,7 +25,7 @@ from discorecs.core.tables import (
 )
 from spark_jobs.connector import read_table, write_table
 from spark_jobs.scoring.compute import Scores
-from spark_jobs.scoring.ranks import ranks_map
+from spark_jobs.scoring.ranks import drifted, ranks_map
 from spark_jobs.scoring.readers import Stored, read_titles
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
@@ -161,18 +161,27 @@ def write_scores(
     return len(full) + len(friends)
 
 
+def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
+    """The other scored users whose stored genre ranks drifted by more than ``tolerance``.
+
+    Returns:
+        Their sorted rows (the rescored users' ranks are written with their row).
+
+    """
+    moved = drifted(stored.ranks, scores.ranks, tolerance) & stored.state.scored
+    moved[scores.rescored] = False
+    return np.flatnonzero(moved)
+
+
 def write_rank_updates(
-    spark: SparkSession, settings: Settings, stored: Stored, scores: Scores
+    spark: SparkSession, settings: Settings, stored: Stored, scores: Scores, rows: np.ndarray
 ) -> int:
-    """Write ``genre_ranks`` (only that column) of the other stored users whose ranks moved.
+    """Write ``genre_ranks`` (only that column) of the given rows (:func:`rank_updates`).
 
     Returns:
         Rows written.
 
     """
-    moved = np.any(scores.ranks != stored.ranks, axis=1) & stored.state.scored
-    moved[scores.rescored] = False
-    rows = np.flatnonzero(moved)
     records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
     if records:
         schema = USERS_SCORED.spark_schema(["user_id", "genre_ranks"])

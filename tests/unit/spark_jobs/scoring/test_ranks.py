@@ -3,7 +3,7 @@
 import numpy as np
 
 from discorecs.core.genres import GENRES
-from spark_jobs.scoring.ranks import NO_RANK, genre_percentiles, ranks_map
+from spark_jobs.scoring.ranks import NO_RANK, drifted, genre_percentiles, ranks_map
 from spark_jobs.scoring.taste import has_taste
 
 
@@ -31,3 +31,11 @@ def test_ranks_map() -> None:
     assert ranks_map(row)[GENRES[14]] == 14
     assert len(ranks_map(row)) == 15
     assert ranks_map(np.full(15, NO_RANK, dtype=np.int16)) == {}
+
+
+def test_drift_beyond_the_tolerance_or_a_rank_gained_or_lost_is_a_move() -> None:
+    stored = np.array([[10, 50], [10, 50], [10, 50], [NO_RANK, 50]], dtype=np.int16)
+    current = np.array([[11, 49], [12, 50], [NO_RANK, 50], [0, 50]], dtype=np.int16)
+    assert drifted(stored, current, 1).tolist() == [False, True, True, True]
+    assert drifted(stored, current, 0).tolist() == [True, True, True, True]
+    assert drifted(stored, stored, 0).tolist() == [False] * 4
