@@ -1,9 +1,10 @@
 """The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
 
-Steps, each timed, logged and recorded in ``batch_runs``: ``release_scores`` (weights of new
-releases) → ``read_users``, ``read_releases``, ``read_owned`` (staged users and stored scores,
-every release, every collection; with a trusted snapshot of the last run, :mod:`.snapshot`, no
-stored score and only the staged users' collections) →
+Steps, each timed, logged and recorded in ``batch_runs``: ``read_users``, ``read_releases``,
+``read_owned`` (staged users and stored scores, every release, every collection; with a trusted
+snapshot of the last run, :mod:`.snapshot`, no stored score and only the staged users'
+collections) → ``release_scores`` (weights of the releases missing from ``release_scores``:
+an anti-join of the two tables, or with the snapshot the releases that run did not read) →
 the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
 staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
 the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`; its
@@ -225,8 +226,6 @@ def run_hourly(
         step = StepTimer(recording_hook(runs))
         result = HourlyResult(str(runs.run_id), seconds=step.seconds)
         counts = result.counts
-        with step("release_scores", lambda: counts["release_scores_new"]):
-            counts["release_scores_new"] = score_releases(spark, settings, now)
         earlier = trusted_snapshot(
             session,
             settings.keyspace,
@@ -237,6 +236,11 @@ def run_hourly(
         )
         counts["snapshot_used"] = int(earlier is not None)
         stored, releases, owned = read_state(spark, settings, now, earlier, step)
+        with step("release_scores", lambda: counts["release_scores_new"]):
+            fresh = None
+            if earlier is not None:
+                fresh = (np.setdiff1d(releases.ids, earlier.release_ids), len(releases.ids))
+            counts["release_scores_new"] = score_releases(spark, settings, now, fresh)
         counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
         counts["staged"] = len(stored.staged)
         collections = owned.collections()

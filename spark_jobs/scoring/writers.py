@@ -26,7 +26,7 @@ from discorecs.core.tables import (
 from spark_jobs.connector import read_table, write_table
 from spark_jobs.scoring.compute import Scores
 from spark_jobs.scoring.ranks import drifted, ranks_map
-from spark_jobs.scoring.readers import Stored, read_titles
+from spark_jobs.scoring.readers import Stored, few, ids_frame, read_titles
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
@@ -34,21 +34,37 @@ PIPELINE = "hourly"
 """The hourly job's name in ``batch_runs``, ``quality_runs`` and ``ranking_models``."""
 
 
-def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> int:
-    """Compute and write genre/style weights of the releases not yet in ``release_scores``.
+def score_releases(
+    spark: SparkSession,
+    settings: Settings,
+    now: datetime,
+    fresh: tuple[np.ndarray, int] | None = None,
+) -> int:
+    """Compute and write the genre/style weights of releases not yet in ``release_scores``.
 
     Args:
         spark: Session.
         settings: Keyspace.
         now: ``scored_at`` written.
+        fresh: The ids of the releases known to be missing (those read by this run and not by
+            the last, whose snapshot says which it read) and the number of releases read;
+            None: every release not in ``release_scores``, by an anti-join.
 
     Returns:
         Number of releases newly scored.
 
     """
-    releases = read_table(spark, settings, RELEASES).select("release_id", "genres", "styles")
-    done = read_table(spark, settings, RELEASE_SCORES).select("release_id")
-    fresh = releases.join(done, "release_id", "left_anti")
+    direct = fresh is not None and few(len(fresh[0]), fresh[1])
+    releases = read_table(spark, settings, RELEASES, direct_join=direct).select(
+        "release_id", "genres", "styles"
+    )
+    if fresh is None:
+        done = read_table(spark, settings, RELEASE_SCORES).select("release_id")
+        missing = releases.join(done, "release_id", "left_anti")
+    elif len(fresh[0]) == 0:
+        return 0
+    else:
+        missing = ids_frame(spark, "release_id", fresh[0]).join(releases, "release_id")
     scored_at = pd.Timestamp(now.replace(tzinfo=None))
 
     def weigh(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -62,7 +78,7 @@ def score_releases(spark: SparkSession, settings: Settings, now: datetime) -> in
                 }
             )
 
-    out = fresh.mapInPandas(weigh, RELEASE_SCORES.spark_schema()).cache()
+    out = missing.mapInPandas(weigh, RELEASE_SCORES.spark_schema()).cache()
     rows = out.count()
     if rows:
         write_table(out, settings, RELEASE_SCORES)

@@ -25,6 +25,7 @@ from discorecs.core.tables import (
     CHANGED_USERS,
     QUALITY_RUNS,
     RANKING_MODELS,
+    RELEASE_SCORES,
     RELEASES,
     USER_ACTIVITY,
     USER_COLLECTION,
@@ -161,8 +162,16 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             owned[user] |= new
             execute_concurrent_with_args(session, add, [(user, r, later) for r in new])
         stage(session, keyspace.keyspace, changed, later)
+        loaded = session.prepare(RELEASES.insert(keyspace.keyspace, ["release_id", "genres"]))
+        session.execute(loaded, (N_RELEASES + 1, {"Jazz"}))
     before = scored_rows(keyspace)
     second = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert second.counts["release_scores_new"] == 1, "the release loaded since, found by snapshot"
+    with session_scope(keyspace) as session:
+        weights = session.prepare(
+            RELEASE_SCORES.select(keyspace.keyspace, ["genre_weights"], where=["release_id"])
+        )
+        assert session.execute(weights, (N_RELEASES + 1,)).one() is not None
     assert (first.counts["snapshot_used"], again.counts["snapshot_used"]) == (0, 1)
     assert second.counts["snapshot_used"] == 1
     assert [run.counts["item_models_reused"] for run in (first, again, second)] == [0, 1, 1]
