@@ -7,9 +7,11 @@ Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the syn
 through the Spark connector and every user is staged (not timed). Then
 :func:`spark_jobs.scoring.hourly.run_hourly` runs as cron would: a first hour that scores
 everyone, an hour after ``--changed`` of the users changed their collections (reading the
-first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`), then the run's reads timed with
-and without that hour's snapshot in turn, and as the reference a third hour with the snapshot
-off (``users_scored`` and ``user_collection`` read whole). Before each later hour the
+first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`; it re-reads the collections of the
+users the last run staged, here everyone), then the run's reads timed with and without that
+hour's snapshot in turn, a steady hour (the same after an incremental hour: the staged users
+of two hours re-read), and as the reference a fourth hour with the snapshot off
+(``users_scored`` and ``user_collection`` read whole). Before each later hour the
 keyspace's background compactions are waited for (:func:`settle`; the wait is printed). Printed
 beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
 in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
@@ -209,21 +211,37 @@ def main() -> None:
 
         compare_reads(spark, settings, later, args.read_rounds)
 
-        again, features3, changed = change_users(rng, after, features2, args.changed)
-        latest = later + timedelta(hours=1)
-        apply_changes(spark, settings, after, again, changed)
+        state = incremental.next_state(full.next_state(unscored))
+        steady, features3, changed = change_users(rng, after, features2, args.changed)
+        steady_at = later + timedelta(hours=1)
+        apply_changes(spark, settings, after, steady, changed)
+        stage(spark, settings, changed, steady_at)
+        settle(settings)
+        start = time.perf_counter()
+        third = run_hourly(settings, spark=spark, now=steady_at)
+        wall = time.perf_counter() - start
+        steady_scores, compute = run(steady, features3, state, changed, 1000)
+        report(
+            f"steady hour, {len(changed):,} users changed after an incremental hour",
+            third,
+            wall,
+            compute,
+        )
+
+        again, features4, changed = change_users(rng, steady, features3, args.changed)
+        latest = steady_at + timedelta(hours=1)
+        apply_changes(spark, settings, steady, again, changed)
         stage(spark, settings, changed, latest)
         settle(settings)
         start = time.perf_counter()
-        third = run_hourly(
+        fourth = run_hourly(
             settings.with_updates(scoring={"snapshot_hours": 0.0}), spark=spark, now=latest
         )
         wall = time.perf_counter() - start
-        state = incremental.next_state(full.next_state(unscored))
-        _, compute = run(again, features3, state, changed, 1000)
+        _, compute = run(again, features4, steady_scores.next_state(state), changed, 1000)
         report(
             "reference, same run: the next hour again, no snapshot (full read)",
-            third,
+            fourth,
             wall,
             compute,
         )

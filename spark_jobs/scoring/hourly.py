@@ -294,7 +294,14 @@ def run_hourly(
         if settings.scoring.snapshot_hours > 0:
             with step(SNAPSHOT_STEP, len(stored.user_ids)):
                 snapshot = after_run(
-                    runs.run_id, now, stored, releases.ids, owned, scores, rank_rows
+                    runs.run_id,
+                    now,
+                    stored,
+                    releases.ids,
+                    owned,
+                    scores,
+                    rank_rows,
+                    earlier.full_read_at if earlier is not None else now,
                 )
                 snapshot.save(settings.snapshot_path)
         log.info(

@@ -4,10 +4,12 @@ At its end a run saves what ``users_scored`` and ``user_collection`` held for it
 scores after its writes (:meth:`~.compute.Scores.next_state`, the genre ranks, scoring times and
 lists) and every collection it read, with its user and release ids. The next run trusts the
 file only when it belongs to the newest earlier run in ``batch_runs`` and that run recorded its
-``snapshot`` step (so it wrote everything the file says), and when it is younger than
-``scoring.snapshot_hours``. Then the run reads no ``users_scored`` row and only the collections
-of the users staged now or staged by that run (a direct join on the partition key), instead of
-the whole table; anything else falls back to the full read. The file is one ``.npz`` (no
+``snapshot`` step (so it wrote everything the file says), and while the full read that began
+this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the tables are read whole
+at least that often, and whatever changed them outside the pipeline is picked up). Then the
+run reads no ``users_scored`` row and only the collections of the users staged now or staged by
+that run (a direct join on the partition key), instead of the whole table; anything else falls
+back to the full read. The file is one ``.npz`` (no
 pickle), replaced atomically (a half-written or unreadable file is a full read).
 """
 
@@ -37,6 +39,27 @@ STEP = "snapshot"
 """The ``batch_runs`` step a run records once its snapshot is saved."""
 
 FILE_NAME = "hourly.npz"
+ARRAYS = (
+    "run_id",
+    "taken_at",
+    "full_read_at",
+    "user_ids",
+    "taste",
+    "sizes",
+    "friend",
+    "friend_similarity",
+    "scored",
+    "ranks",
+    "scored_at",
+    "recommended_ptr",
+    "recommended",
+    "release_ids",
+    "owned_ptr",
+    "owned_rows",
+    "added_at",
+    "changed_rows",
+)
+"""The arrays of a snapshot file; a file missing any (an older format) is not used."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,8 @@ class RunSnapshot:
     Attributes:
         run_id: The run that saved it.
         taken_at: When that run started (UTC).
+        full_read_at: When the run that last read the tables whole started (UTC): the chain of
+            snapshots since then is trusted for ``scoring.snapshot_hours`` from that moment.
         stored: ``users_scored`` after the run's writes (its staged rows empty).
         release_ids: The release id of each column of ``owned``.
         owned: Every collection the run read.
@@ -55,6 +80,7 @@ class RunSnapshot:
 
     run_id: uuid.UUID
     taken_at: datetime
+    full_read_at: datetime
     stored: Stored
     release_ids: np.ndarray
     owned: Owned
@@ -106,6 +132,7 @@ class RunSnapshot:
         arrays = {
             "run_id": np.array(str(self.run_id)),
             "taken_at": np.array(self.taken_at.timestamp()),
+            "full_read_at": np.array(self.full_read_at.timestamp()),
             "user_ids": stored.user_ids,
             "taste": state.taste,
             "sizes": state.sizes,
@@ -129,6 +156,10 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
     """The snapshot in ``folder``, or None when there is none or it cannot be read (logged)."""
     arrays = read_arrays(folder / FILE_NAME)
     if arrays is None:
+        return None
+    missing = sorted(set(ARRAYS) - set(arrays))
+    if missing:
+        log.warning("snapshot_unreadable", missing=missing)
         return None
     user_ids, release_ids = arrays["user_ids"], arrays["release_ids"]
     shape = (len(user_ids), len(release_ids))
@@ -154,6 +185,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
     return RunSnapshot(
         uuid.UUID(str(arrays["run_id"])),
         datetime.fromtimestamp(float(arrays["taken_at"]), UTC),
+        datetime.fromtimestamp(float(arrays["full_read_at"]), UTC),
         stored,
         release_ids,
         Owned(
@@ -172,6 +204,7 @@ def after_run(
     owned: Owned,
     scores: Scores,
     rank_rows: np.ndarray,
+    full_read_at: datetime,
 ) -> RunSnapshot:
     """What the tables hold once a run has written ``scores`` over ``stored``.
 
@@ -183,6 +216,7 @@ def after_run(
         owned: The collections it read.
         scores: What it wrote.
         rank_rows: The other rows whose genre ranks it wrote.
+        full_read_at: When the tables were last read whole (``now`` if by this run).
 
     """
     state = scores.next_state(stored.state)
@@ -198,7 +232,7 @@ def after_run(
         listed = scores.recommendations.releases[i]
         recommended[row] = release_ids[listed[listed >= 0]]
     after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)
-    return RunSnapshot(run_id, now, after, release_ids, owned, stored.changed_rows)
+    return RunSnapshot(run_id, now, full_read_at, after, release_ids, owned, stored.changed_rows)
 
 
 def trusted_snapshot(
@@ -216,7 +250,7 @@ def trusted_snapshot(
         keyspace: Keyspace of ``batch_runs``.
         folder: Where snapshots are saved.
         current: This run's log (its own steps are not an earlier run's).
-        max_age_hours: The oldest snapshot to trust (0: none).
+        max_age_hours: Hours since the last full read that a snapshot is trusted (0: none).
         now: This run's start.
 
     Returns:
@@ -237,7 +271,7 @@ def trusted_snapshot(
     if snapshot is None or snapshot.run_id != last:
         log.info("snapshot_not_used", reason="no snapshot of the last run here")
         return None
-    if (now - snapshot.taken_at).total_seconds() > max_age_hours * 3600:
-        log.info("snapshot_not_used", reason=f"older than {max_age_hours} h")
+    if (now - snapshot.full_read_at).total_seconds() > max_age_hours * 3600:
+        log.info("snapshot_not_used", reason=f"the last full read is older than {max_age_hours} h")
         return None
     return snapshot

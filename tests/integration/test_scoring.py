@@ -201,6 +201,11 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     quiet = run_hourly(tuned(keyspace), spark=spark, now=later)
     assert (quiet.counts["snapshot_used"], quiet.counts["staged"]) == (1, 0), "nothing to re-read"
     assert_snapshot_is_the_tables(spark, keyspace, quiet.run_id, later)
+    hours = tuned(keyspace).scoring.snapshot_hours
+    within = run_hourly(tuned(keyspace), spark=spark, now=later + timedelta(hours=hours - 1))
+    beyond = run_hourly(tuned(keyspace), spark=spark, now=later + timedelta(hours=hours + 1))
+    assert within.counts["snapshot_used"] == 1
+    assert beyond.counts["snapshot_used"] == 0, "a day after the last full read: read whole"
 
 
 def assert_snapshot_is_the_tables(

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.compute import UserState
 from spark_jobs.scoring.readers import Owned, Stored
-from spark_jobs.scoring.snapshot import FILE_NAME, RunSnapshot, load_snapshot
+from spark_jobs.scoring.snapshot import ARRAYS, FILE_NAME, RunSnapshot, load_snapshot
 
 TAKEN = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -49,7 +49,9 @@ def snapshot() -> RunSnapshot:
         [np.array([3]), np.array([1, 3]), np.zeros(0, dtype=np.int64)],
     )
     collections = owned([[(0, 1.0), (1, 0.0)], [(2, 3.0)], []], 3)
-    return RunSnapshot(uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1]))
+    return RunSnapshot(
+        uuid.uuid1(), TAKEN, TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1])
+    )
 
 
 def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
@@ -75,6 +77,15 @@ def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
 def test_missing_or_broken_snapshot_is_none(tmp_path: Path) -> None:
     assert load_snapshot(tmp_path) is None
     (tmp_path / FILE_NAME).write_bytes(b"not a zip")
+    assert load_snapshot(tmp_path) is None
+
+
+def test_a_snapshot_of_an_older_format_is_not_used(tmp_path: Path) -> None:
+    assert snapshot().save(tmp_path)
+    with np.load(tmp_path / FILE_NAME) as saved:
+        assert set(saved.files) == set(ARRAYS)
+        older = {name: saved[name] for name in saved.files if name != "full_read_at"}
+    np.savez(tmp_path / FILE_NAME, **older)
     assert load_snapshot(tmp_path) is None
 
 

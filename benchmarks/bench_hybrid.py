@@ -1,0 +1,116 @@
+"""What the hourly job's hybrid lists cost a user, source by source, in memory.
+
+    .venv/bin/python benchmarks/bench_hybrid.py --users 100000 --releases 50000
+
+The world of ``bench_scoring.py`` (users drawing ~20 releases from a Zipf-like popularity over
+their genres; releases with genres and styles) with one artist and one label per release and a
+release year, fitted once by :func:`~spark_jobs.scoring.rankers.production.production_hybrid`
+as the hourly job fits it. Then, for ``--sample`` random users: each source's top-``depth``
+lists, the hybrid's top-10 (sources, candidate table, LightGBM, calibration), and, as the
+references from the same run, content's and EASE's lists with every item scored, checked equal
+to the lists served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+from bench_scoring import build_world
+
+from discorecs.core.catalog import ReleaseCatalog
+from discorecs.core.genres import GENRES
+from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.rankers.base import ItemContent, ScoreRanker, TrainData, top_n_blocks
+from spark_jobs.scoring.rankers.content import ContentBased
+from spark_jobs.scoring.rankers.production import production_hybrid
+
+T = TypeVar("T")
+
+
+def train_data(
+    rng: np.random.Generator, n_users: int, n_releases: int, mean_size: int
+) -> TrainData:
+    """The benchmark world as the hybrid's training data (adds spread over ~4 months)."""
+    collections, features = build_world(rng, n_users, n_releases, mean_size)
+    styles = features.styles
+    catalog = ReleaseCatalog.from_records(
+        (
+            r + 1,
+            [GENRES[g] for g in np.flatnonzero(features.genre_weights[r] > 0)],
+            [f"style {s}" for s in styles.ids[styles.indptr[r] : styles.indptr[r + 1]]],
+            [f"artist {rng.integers(n_releases // 5)}"],
+            [f"label {rng.integers(n_releases // 50)}"],
+            int(rng.integers(1950, 2026)),
+        )
+        for r in range(n_releases)
+    )
+    owned = sp.csr_matrix(
+        (np.ones(len(collections.indices), np.float32), collections.indices, collections.indptr),
+        shape=(n_users, n_releases),
+    )
+    added_at = owned.astype(np.float64)
+    added_at.data = 1.7e9 + rng.random(owned.nnz) * 1e7
+    return TrainData(owned, added_at, float(added_at.data.max()), ItemContent.from_catalog(catalog))
+
+
+def every_item(ranker: ScoreRanker, users: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: the ranker's top-n with every item it can list scored."""
+    if isinstance(ranker, ContentBased):
+        return ranker.every_item_top_n(users, ranker.rows(users, None), n)
+    rows = ranker.rows(users, None)
+    items = ranker.scored_items()
+    exclude = rows if items is None else sp.csr_matrix(rows[:, items])
+    ids, values = top_n_blocks(lambda lo, hi: ranker.scores(users[lo:hi], rows[lo:hi]), exclude, n)
+    if items is not None:
+        ids = np.where(ids >= 0, items[np.maximum(ids, 0)], -1)
+    return ids, values
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    """``call()`` and the seconds it took."""
+    start = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--releases", type=int, default=50_000)
+    parser.add_argument("--mean-collection", type=int, default=20)
+    parser.add_argument("--sample", type=int, default=2048)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    train = train_data(rng, args.users, args.releases, args.mean_collection)
+    hybrid = production_hybrid(ScoringSettings())
+    _, seconds = timed(lambda: hybrid.fit(train))
+    print(
+        f"world: {args.users:,} users, {args.releases:,} releases; hybrid fitted in {seconds:.1f} s"
+    )
+    users = np.sort(rng.choice(args.users, args.sample, replace=False))
+    per_user = 1e3 / len(users)
+    print(f"\n{len(users)} users, ms a user:")
+    for source in hybrid.sources:
+        (ids, values), seconds = timed(lambda s=source: s.recommend(users, hybrid.depth))
+        line = f"  {source.name:<16} {seconds * per_user:6.2f}"
+        if isinstance(source, ScoreRanker) and source.name in ("content", "ease"):
+            (ref_ids, ref_values), ref_seconds = timed(
+                lambda s=source: every_item(s, users, hybrid.depth)
+            )
+            same = np.array_equal(ids, ref_ids) and np.allclose(
+                values, ref_values, rtol=1e-5, equal_nan=True
+            )
+            line += f"   every item scored: {ref_seconds * per_user:6.2f} (same lists: {same})"
+        print(line)
+    _, seconds = timed(lambda: hybrid.recommend(users, 10))
+    print(f"  {'hybrid top-10':<16} {seconds * per_user:6.2f}   (all sources, model, calibration)")
+
+
+if __name__ == "__main__":
+    main()
