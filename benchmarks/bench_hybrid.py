@@ -7,8 +7,8 @@ their genres; releases with genres and styles) with one artist and one label per
 release year, fitted once by :func:`~spark_jobs.scoring.rankers.production.production_hybrid`
 as the hourly job fits it. Then, for ``--sample`` random users: each source's top-``depth``
 lists, the hybrid's top-10 (sources, candidate table, LightGBM, calibration), and, as the
-references from the same run, content's and EASE's lists with every item scored, checked equal
-to the lists served.
+reference from the same run, content's lists with every item scored, checked equal to the
+lists served.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench_scoring import build_world
 from discorecs.core.catalog import ReleaseCatalog
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.rankers.base import ItemContent, ScoreRanker, TrainData, top_n_blocks
+from spark_jobs.scoring.rankers.base import ItemContent, TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.production import production_hybrid
 
@@ -58,19 +58,6 @@ def train_data(
     return TrainData(owned, added_at, float(added_at.data.max()), ItemContent.from_catalog(catalog))
 
 
-def every_item(ranker: ScoreRanker, users: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The reference: the ranker's top-n with every item it can list scored."""
-    if isinstance(ranker, ContentBased):
-        return ranker.every_item_top_n(users, ranker.rows(users, None), n)
-    rows = ranker.rows(users, None)
-    items = ranker.scored_items()
-    exclude = rows if items is None else sp.csr_matrix(rows[:, items])
-    ids, values = top_n_blocks(lambda lo, hi: ranker.scores(users[lo:hi], rows[lo:hi]), exclude, n)
-    if items is not None:
-        ids = np.where(ids >= 0, items[np.maximum(ids, 0)], -1)
-    return ids, values
-
-
 def timed(call: Callable[[], T]) -> tuple[T, float]:
     """``call()`` and the seconds it took."""
     start = time.perf_counter()
@@ -99,9 +86,9 @@ def main() -> None:
     for source in hybrid.sources:
         (ids, values), seconds = timed(lambda s=source: s.recommend(users, hybrid.depth))
         line = f"  {source.name:<16} {seconds * per_user:6.2f}"
-        if isinstance(source, ScoreRanker) and source.name in ("content", "ease"):
+        if isinstance(source, ContentBased):
             (ref_ids, ref_values), ref_seconds = timed(
-                lambda s=source: every_item(s, users, hybrid.depth)
+                lambda s=source: s.every_item_top_n(users, s.rows(users, None), hybrid.depth)
             )
             same = np.array_equal(ids, ref_ids) and np.allclose(
                 values, ref_values, rtol=1e-5, equal_nan=True

@@ -23,6 +23,7 @@ import argparse
 import shutil
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -163,6 +164,53 @@ def settle(settings: Settings, limit_s: float = 900.0) -> None:
     print(f"  background flushes and compactions settled in {time.perf_counter() - start:.0f} s")
 
 
+@dataclass(frozen=True)
+class Hour:
+    """What the tables hold after an hour, in memory: collections, release features, scores."""
+
+    collections: Collections
+    features: ReleaseFeatures
+    state: UserState
+    at: datetime
+
+
+def changed_hour(
+    spark,
+    settings: Settings,
+    rng: np.random.Generator,
+    before: Hour,
+    share: float,
+    title: str,
+    hourly_settings: Settings | None = None,
+) -> Hour:
+    """Change a share of the users' collections, stage them, and time and report the next hour.
+
+    Args:
+        spark: Session.
+        settings: The bench's keyspace.
+        rng: The world's generator.
+        before: The hour before.
+        share: Share of the users whose collections change.
+        title: The report's title (the number of changed users is added).
+        hourly_settings: Settings of the run (default ``settings``).
+
+    Returns:
+        The hour after, in memory.
+
+    """
+    after, features, changed = change_users(rng, before.collections, before.features, share)
+    at = before.at + timedelta(hours=1)
+    apply_changes(spark, settings, before.collections, after, changed)
+    stage(spark, settings, changed, at)
+    settle(settings)
+    start = time.perf_counter()
+    result = run_hourly(hourly_settings or settings, spark=spark, now=at)
+    wall = time.perf_counter() - start
+    scores, compute = run(after, features, before.state, changed, 1000)
+    report(f"{title}, {len(changed):,} users changed", result, wall, compute)
+    return Hour(after, features, scores.next_state(before.state), at)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -198,52 +246,20 @@ def main() -> None:
         full, compute = run(collections, features, unscored, np.arange(0), 1000)
         report(f"first hour, {args.users:,} users scored", first, wall, compute)
 
-        after, features2, changed = change_users(rng, collections, features, args.changed)
-        later = now + timedelta(hours=1)
-        apply_changes(spark, settings, collections, after, changed)
-        stage(spark, settings, changed, later)
-        settle(settings)
-        start = time.perf_counter()
-        second = run_hourly(settings, spark=spark, now=later)
-        wall = time.perf_counter() - start
-        incremental, compute = run(after, features2, full.next_state(unscored), changed, 1000)
-        report(f"next hour, {len(changed):,} users changed", second, wall, compute)
-
-        compare_reads(spark, settings, later, args.read_rounds)
-
-        state = incremental.next_state(full.next_state(unscored))
-        steady, features3, changed = change_users(rng, after, features2, args.changed)
-        steady_at = later + timedelta(hours=1)
-        apply_changes(spark, settings, after, steady, changed)
-        stage(spark, settings, changed, steady_at)
-        settle(settings)
-        start = time.perf_counter()
-        third = run_hourly(settings, spark=spark, now=steady_at)
-        wall = time.perf_counter() - start
-        steady_scores, compute = run(steady, features3, state, changed, 1000)
-        report(
-            f"steady hour, {len(changed):,} users changed after an incremental hour",
-            third,
-            wall,
-            compute,
+        hour = Hour(collections, features, full.next_state(unscored), now)
+        hour = changed_hour(spark, settings, rng, hour, args.changed, "next hour")
+        compare_reads(spark, settings, hour.at, args.read_rounds)
+        hour = changed_hour(
+            spark, settings, rng, hour, args.changed, "steady hour (after an incremental hour)"
         )
-
-        again, features4, changed = change_users(rng, steady, features3, args.changed)
-        latest = steady_at + timedelta(hours=1)
-        apply_changes(spark, settings, steady, again, changed)
-        stage(spark, settings, changed, latest)
-        settle(settings)
-        start = time.perf_counter()
-        fourth = run_hourly(
-            settings.with_updates(scoring={"snapshot_hours": 0.0}), spark=spark, now=latest
-        )
-        wall = time.perf_counter() - start
-        _, compute = run(again, features4, steady_scores.next_state(state), changed, 1000)
-        report(
+        changed_hour(
+            spark,
+            settings,
+            rng,
+            hour,
+            args.changed,
             "reference, same run: the next hour again, no snapshot (full read)",
-            fourth,
-            wall,
-            compute,
+            settings.with_updates(scoring={"snapshot_hours": 0.0}),
         )
 
         with session_scope(settings) as session:
