@@ -100,19 +100,19 @@ def hybrid_lists(
     scores: Scores,
     step: StepTimer,
     now: datetime,
-    listed: np.ndarray,
 ) -> tuple[Ranked, dict[str, int]]:
-    """Fit the production hybrid on every collection and list the ``listed`` rows' top-n.
+    """Fit the production hybrid on every collection and list the ``scores.listed`` rows' top-n.
 
     The newest ranking model younger than ``scoring.hybrid_model_hours`` is reused
     (:mod:`.ranking_models`), and the item-to-item sources' fit younger than
     ``scoring.item_model_hours`` (:mod:`.item_models`); otherwise each is learnt and stored.
-    ``listed`` are sorted user rows (:func:`relisted`); ``scores`` gives the run's tastes.
+    ``scores`` gives the run's tastes and the rows to list (:func:`relisted`).
 
     Returns:
         The lists, and the counts ``ranking_model_reused`` and ``item_models_reused`` (0 or 1).
 
     """
+    listed = scores.listed
     profiled = listed
     if settings.scoring.content_activity_weight <= 0:
         sizes = np.diff(owned.user_items.indptr)[listed]
@@ -267,7 +267,7 @@ def run_hourly(
         scores.listed = relisted(stored, scores.rescored, full)
         counts["listed"] = len(scores.listed)
         scores.recommendations, reused = hybrid_lists(
-            spark, session, settings, stored, releases, owned, scores, step, now, scores.listed
+            spark, session, settings, stored, releases, owned, scores, step, now
         )
         counts.update(reused)
         with step("online_check", len(stored.changed_rows)):

@@ -9,8 +9,8 @@ this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the table
 at least that often, and whatever changed them outside the pipeline is picked up). Then the
 run reads no ``users_scored`` row and only the collections of the users staged now or staged by
 that run (a direct join on the partition key), instead of the whole table; anything else falls
-back to the full read. The file is one ``.npz`` (no
-pickle), replaced atomically (a half-written or unreadable file is a full read).
+back to the full read. The file is one ``.npz`` (no pickle), replaced atomically (a
+half-written or unreadable file is a full read).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ STEP = "snapshot"
 FILE_NAME = "hourly.npz"
 ARRAYS = (
     "run_id",
-    "taken_at",
     "full_read_at",
     "user_ids",
     "taste",
@@ -68,7 +67,6 @@ class RunSnapshot:
 
     Attributes:
         run_id: The run that saved it.
-        taken_at: When that run started (UTC).
         full_read_at: When the run that last read the tables whole started (UTC): the chain of
             snapshots since then is trusted for ``scoring.snapshot_hours`` from that moment.
         stored: ``users_scored`` after the run's writes (its staged rows empty).
@@ -79,7 +77,6 @@ class RunSnapshot:
     """
 
     run_id: uuid.UUID
-    taken_at: datetime
     full_read_at: datetime
     stored: Stored
     release_ids: np.ndarray
@@ -131,7 +128,6 @@ class RunSnapshot:
         listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
         arrays = {
             "run_id": np.array(str(self.run_id)),
-            "taken_at": np.array(self.taken_at.timestamp()),
             "full_read_at": np.array(self.full_read_at.timestamp()),
             "user_ids": stored.user_ids,
             "taste": state.taste,
@@ -184,7 +180,6 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
     )
     return RunSnapshot(
         uuid.UUID(str(arrays["run_id"])),
-        datetime.fromtimestamp(float(arrays["taken_at"]), UTC),
         datetime.fromtimestamp(float(arrays["full_read_at"]), UTC),
         stored,
         release_ids,
@@ -232,7 +227,7 @@ def after_run(
         listed = scores.recommendations.releases[i]
         recommended[row] = release_ids[listed[listed >= 0]]
     after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)
-    return RunSnapshot(run_id, now, full_read_at, after, release_ids, owned, stored.changed_rows)
+    return RunSnapshot(run_id, full_read_at, after, release_ids, owned, stored.changed_rows)
 
 
 def trusted_snapshot(

@@ -12,7 +12,6 @@ from spark_jobs.scoring.rankers.base import (
     binarise,
     row_stochastic,
     top_n,
-    top_n_blocks,
     top_n_sparse,
 )
 from spark_jobs.scoring.rankers.era import EraModel
@@ -24,9 +23,9 @@ BROAD_BLOCKS = ("genre",)
 """Blocks whose features each hold a large part of the catalogue: a user's score under them
 covers nearly every item, so they are scored on candidates only (:meth:`ContentBased.recommend`)."""
 POPULAR_SHARE = 0.05
-"""Share of the catalogue, the most popular items, that is a candidate for every user."""
+"""Default share of the catalogue, the most popular items, that is a candidate for every user."""
 CANDIDATE_USERS = 1024
-"""Users whose candidates are scored at once."""
+"""Default number of users whose candidates are scored at once."""
 
 
 def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
@@ -113,6 +112,9 @@ class ContentBased(ScoreRanker):
         discount: Subtracted from each artist and label count of a profile.
         smoothing: Added to every item's owner count to make its popularity.
         activity_weight: Weight of an activity item in the profile relative to an owned one.
+        popular_share: Share of the catalogue, the most popular items, that is a candidate
+            for every user (:meth:`recommend`).
+        candidate_users: Users whose candidates are scored at once.
 
     """
 
@@ -128,11 +130,15 @@ class ContentBased(ScoreRanker):
         discount: float = 0.5,
         smoothing: float = 0.3,
         activity_weight: float = 1.0,
+        popular_share: float = POPULAR_SHARE,
+        candidate_users: int = CANDIDATE_USERS,
     ) -> None:
         self.weights = {"genre": genre, "style": style, "artist": artist, "label": label}
         self.discount = discount
         self.smoothing = smoothing
         self.activity_weight = activity_weight
+        self.popular_share = popular_share
+        self.candidate_users = candidate_users
 
     def _fit(self, train: TrainData) -> None:
         content: ItemContent = train.require_content(self.name)
@@ -175,7 +181,7 @@ class ContentBased(ScoreRanker):
             format="csr",
         )
         ranked = ranking_by(popularity)
-        size = int(np.ceil(POPULAR_SHARE * n_items))
+        size = int(np.ceil(self.popular_share * n_items))
         self.popular = np.sort(ranked[:size])
         self.is_popular = np.zeros(n_items, dtype=bool)
         self.is_popular[self.popular] = True
@@ -222,7 +228,7 @@ class ContentBased(ScoreRanker):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top-n of :meth:`scores`, scoring each user's candidates only where that is exact.
 
-        A user's candidates are the :data:`POPULAR_SHARE` most popular items and the items
+        A user's candidates are the ``popular_share`` most popular items and the items
         their narrow blocks (styles, artists, labels) touch. Any other item scores by the broad
         blocks (genres) alone, at most :meth:`outside_bound`; a user whose n-th candidate
         scores above that bound has the very list :meth:`scores` gives, and the others (few)
@@ -234,8 +240,9 @@ class ContentBased(ScoreRanker):
         values = np.full((len(users), n), np.nan, dtype=np.float32)
         if n == 0:
             return ids, values
-        for lo in range(0, len(users), CANDIDATE_USERS):
-            block, block_rows = users[lo : lo + CANDIDATE_USERS], rows[lo : lo + CANDIDATE_USERS]
+        step = self.candidate_users
+        for lo in range(0, len(users), step):
+            block, block_rows = users[lo : lo + step], rows[lo : lo + step]
             top_ids, top_values, bound = self.candidate_top_n(block, block_rows, n)
             unsure = np.flatnonzero((bound > 0) & ~(top_values[:, n - 1] > bound))
             if len(unsure):
@@ -249,7 +256,7 @@ class ContentBased(ScoreRanker):
         self, users: np.ndarray, rows: sp.csr_matrix, n: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The users' top-n of :meth:`scores` over every item (no candidates)."""
-        return top_n_blocks(lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), rows, n)
+        return super().recommend(users, n, rows)
 
     def candidate_top_n(
         self, users: np.ndarray, rows: sp.csr_matrix, n: int

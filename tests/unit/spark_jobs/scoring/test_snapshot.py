@@ -49,9 +49,7 @@ def snapshot() -> RunSnapshot:
         [np.array([3]), np.array([1, 3]), np.zeros(0, dtype=np.int64)],
     )
     collections = owned([[(0, 1.0), (1, 0.0)], [(2, 3.0)], []], 3)
-    return RunSnapshot(
-        uuid.uuid1(), TAKEN, TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1])
-    )
+    return RunSnapshot(uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1]))
 
 
 def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
@@ -59,7 +57,7 @@ def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
     assert saved.save(tmp_path)
     loaded = load_snapshot(tmp_path)
     assert loaded is not None
-    assert loaded.run_id == saved.run_id and loaded.taken_at == TAKEN
+    assert loaded.run_id == saved.run_id and loaded.full_read_at == TAKEN
     for name in ("taste", "sizes", "friend", "friend_similarity", "scored"):
         np.testing.assert_array_equal(
             getattr(loaded.stored.state, name), getattr(saved.stored.state, name)

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers import content as content_module
 from spark_jobs.scoring.rankers.content import (
     ContentBased,
     discounted_shares,
@@ -100,7 +99,9 @@ def test_pair_features_are_the_parts_of_the_score():
     np.testing.assert_allclose(mixture * parts["content_era"], full[positions, items], rtol=1e-5)
 
 
-def random_world(seed: int, n_users: int = 60, n_items: int = 400) -> ContentBased:
+def random_world(
+    seed: int, popular_share: float, n_users: int = 60, n_items: int = 400
+) -> ContentBased:
     """Zipf-like owners over random genres, artists and decades (Poisson-sized collections)."""
     rng = np.random.default_rng(seed)
     genres = [rng.choice(15, rng.integers(1, 4), replace=False).tolist() for _ in range(n_items)]
@@ -110,7 +111,7 @@ def random_world(seed: int, n_users: int = 60, n_items: int = 400) -> ContentBas
         u: sorted(set(np.floor(n_items * rng.random(rng.poisson(6)) ** 3).astype(int).tolist()))
         for u in range(n_users)
     }
-    ranker = ContentBased()
+    ranker = ContentBased(popular_share=popular_share, candidate_users=16)
     ranker.fit(
         train_data(
             owned,
@@ -123,10 +124,8 @@ def random_world(seed: int, n_users: int = 60, n_items: int = 400) -> ContentBas
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("popular_share", [0.05, 0.005])
-def test_candidate_lists_are_the_lists_of_every_item_s_score(monkeypatch, seed, popular_share):
-    monkeypatch.setattr(content_module, "POPULAR_SHARE", popular_share)
-    monkeypatch.setattr(content_module, "CANDIDATE_USERS", 16)
-    ranker = random_world(seed)
+def test_candidate_lists_are_the_lists_of_every_item_s_score(seed, popular_share):
+    ranker = random_world(seed, popular_share)
     users = np.arange(60)
     ids, scores = ranker.recommend(users, 20)
     expected_ids, expected_scores = ranker.every_item_top_n(users, ranker.rows(users, None), 20)
@@ -134,9 +133,8 @@ def test_candidate_lists_are_the_lists_of_every_item_s_score(monkeypatch, seed, 
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
 
 
-def test_a_user_whose_candidates_cannot_prove_their_list_is_scored_on_every_item(monkeypatch):
-    monkeypatch.setattr(content_module, "POPULAR_SHARE", 0.005)
-    ranker = random_world(0)
+def test_a_user_whose_candidates_cannot_prove_their_list_is_scored_on_every_item():
+    ranker = random_world(0, 0.005)
     users = np.arange(60)
     _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 20)
     assert np.any(~(values[:, -1] > bound)), "the small popular share leaves some unproven"
