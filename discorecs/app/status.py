@@ -11,7 +11,7 @@ from deployment import cluster
 from discorecs.app.api.quality import QualityRun, group_quality
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
-from discorecs.core.tables import BATCH_RUNS, QUALITY_RUNS
+from discorecs.core.tables import BATCH_RUNS, HOURLY_PIPELINE, QUALITY_RUNS
 from spark_jobs.stream.progress import (
     checkpoint_dir,
     committed_offsets,
@@ -20,7 +20,6 @@ from spark_jobs.stream.progress import (
     read_metrics,
 )
 
-HOURLY = "hourly"
 RECENT_STEPS = 50
 
 
@@ -88,7 +87,7 @@ def recent_runs(settings: Settings, limit: int = RECENT_STEPS) -> list[HourlyRun
     """The hourly runs among the last ``limit`` recorded steps, newest first."""
     with session_scope(settings) as session:
         query = session.prepare(runs_query(settings.keyspace, limit))
-        return group_runs(session.execute(query, (HOURLY,)))
+        return group_runs(session.execute(query, (HOURLY_PIPELINE,)))
 
 
 def group_runs(rows: Iterable[Any]) -> list[HourlyRun]:
@@ -108,7 +107,7 @@ def recent_quality(settings: Settings, max_runs: int = 5) -> list[QualityRun]:
         settings.keyspace, ["run_id", "metric", "value"], where=["pipeline"], limit=50
     )
     with session_scope(settings) as session:
-        rows = session.execute(session.prepare(query), (HOURLY,))
+        rows = session.execute(session.prepare(query), (HOURLY_PIPELINE,))
         return group_quality(rows, max_runs)
 
 

@@ -245,6 +245,11 @@ USERS_SCORED = Table(
     ),
     ("user_id",),
 )
+HOURLY_PIPELINE = "hourly"
+"""The ``pipeline`` key of the hourly job's rows in the run tables."""
+STREAM_PIPELINE = "stream"
+"""The ``pipeline`` key of the stream's rows in the run tables."""
+
 BATCH_RUNS = Table(
     "batch_runs",
     (

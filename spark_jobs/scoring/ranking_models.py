@@ -15,8 +15,7 @@ from datetime import datetime
 import lightgbm as lgb
 from cassandra.cluster import Session
 
-from discorecs.core.tables import RANKING_MODELS
-from spark_jobs.scoring.writers import PIPELINE
+from discorecs.core.tables import HOURLY_PIPELINE, RANKING_MODELS
 
 
 def read_ranking_model(session: Session, keyspace: str, since: datetime) -> lgb.Booster | None:
@@ -29,7 +28,7 @@ def read_ranking_model(session: Session, keyspace: str, since: datetime) -> lgb.
 
     """
     select = RANKING_MODELS.select(keyspace, ["trained_at", "model"], where=["pipeline"], limit=1)
-    row = session.execute(session.prepare(select), (PIPELINE,)).one()
+    row = session.execute(session.prepare(select), (HOURLY_PIPELINE,)).one()
     if row is None or row.trained_at < since:
         return None
     return lgb.Booster(model_str=row.model)
@@ -40,4 +39,4 @@ def write_ranking_model(
 ) -> None:
     """Store a newly learnt model (LightGBM's text format) as the newest."""
     insert = session.prepare(RANKING_MODELS.insert(keyspace))
-    session.execute(insert, (PIPELINE, trained_at, model.model_to_string()))
+    session.execute(insert, (HOURLY_PIPELINE, trained_at, model.model_to_string()))

@@ -18,6 +18,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     BATCH_RUNS,
     CHANGED_USERS,
+    HOURLY_PIPELINE,
     QUALITY_RUNS,
     RELEASE_SCORES,
     RELEASES,
@@ -30,7 +31,6 @@ from spark_jobs.scoring.readers import Stored, few, ids_frame, read_titles
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
-PIPELINE = "hourly"
 """The hourly job's name in ``batch_runs``, ``quality_runs`` and ``ranking_models``."""
 
 
@@ -236,14 +236,16 @@ def write_quality(
 ) -> None:
     """Append the run's online-check figures to ``quality_runs`` (nan figures are left out)."""
     insert = session.prepare(QUALITY_RUNS.insert(keyspace))
-    rows = [(PIPELINE, run_id, name, value) for name, value in figures.items() if value == value]
+    rows = [
+        (HOURLY_PIPELINE, run_id, name, value) for name, value in figures.items() if value == value
+    ]
     execute_concurrent_with_args(session, insert, rows, raise_on_first_error=True)
 
 
 class BatchRunLog:
     """Records each step of one run in ``batch_runs`` (pipeline, run_id, step)."""
 
-    def __init__(self, session: Session, keyspace: str, pipeline: str = PIPELINE) -> None:
+    def __init__(self, session: Session, keyspace: str, pipeline: str = HOURLY_PIPELINE) -> None:
         self.run_id = uuid.uuid1()
         self.pipeline = pipeline
         self._session = session

@@ -13,11 +13,10 @@ from confluent_kafka import Producer
 
 from discorecs.core.cassandra import commitlog_lag_block_s, connect, existing_release_ids
 from discorecs.core.settings import Settings
-from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING
+from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING, STREAM_PIPELINE
 from discorecs.core.topics import producer_config
 
 TRENDING_CONCURRENCY = 32
-PIPELINE = "stream"
 """The stream's partition of ``batch_runs``: one row per stream process, the last durable batch."""
 
 
@@ -114,7 +113,7 @@ class DriverState:
         if self._durable is None:
             self._durable = self.session.prepare(BATCH_RUNS.insert(self.settings.keyspace))
         self.session.execute(
-            self._durable, (PIPELINE, self.run_id, "durable", "ok", batch_id, wait, "")
+            self._durable, (STREAM_PIPELINE, self.run_id, "durable", "ok", batch_id, wait, "")
         )
         return wait
 

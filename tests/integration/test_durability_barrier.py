@@ -6,7 +6,8 @@ import pytest
 
 from discorecs.core.cassandra import commitlog_lag_block_s, session_scope
 from discorecs.core.settings import Settings
-from spark_jobs.stream.driver_state import PIPELINE, DriverState, barrier_wait_s
+from discorecs.core.tables import STREAM_PIPELINE
+from spark_jobs.stream.driver_state import DriverState, barrier_wait_s
 
 
 def barrier_rows(settings: Settings, state: DriverState) -> list[tuple[str, int]]:
@@ -15,7 +16,9 @@ def barrier_rows(settings: Settings, state: DriverState) -> list[tuple[str, int]
             f"SELECT step, rows FROM {settings.keyspace}.batch_runs "
             "WHERE pipeline = ? AND run_id = ?"
         )
-        return [(row.step, row.rows) for row in session.execute(query, (PIPELINE, state.run_id))]
+        return [
+            (row.step, row.rows) for row in session.execute(query, (STREAM_PIPELINE, state.run_id))
+        ]
 
 
 def test_the_nodes_commit_log_lag_block_is_one_and_a_half_sync_periods(

@@ -21,10 +21,11 @@ from cassandra import InvalidRequest
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
-from discorecs.app.status import HOURLY, HourlyRun, group_runs, runs_query
+from discorecs.app.status import HourlyRun, group_runs, runs_query
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
+    HOURLY_PIPELINE,
     RELEASE_TRENDING,
     RELEASES,
     TABLES,
@@ -300,7 +301,7 @@ class Reads:
 
     def hourly_runs(self) -> list[HourlyRun]:
         """The recent hourly runs and their steps, newest first."""
-        return group_runs(self.session.execute(self._runs, (HOURLY,)))
+        return group_runs(self.session.execute(self._runs, (HOURLY_PIPELINE,)))
 
     def quality_rows(self) -> list[Any] | None:
         """The newest ``(run_id, metric, value)`` rows of ``quality_runs``.

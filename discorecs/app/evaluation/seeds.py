@@ -64,7 +64,9 @@ def run_seed(run: SeedRun) -> SeedResult:
     data = synthetic.interactions if synthetic is not None else run.fixed
     if data is None:
         raise ValueError("a seed needs a world spec or interactions")
-    tuning = run.tuning.model_copy(update={"hybrid_threads": run.threads})
+    # One HNSW build thread: a threaded build links the graph in a racy order, so the
+    # neighbours (and every figure built on them) would change from run to run.
+    tuning = run.tuning.model_copy(update={"hybrid_threads": run.threads, "ann_threads": 1})
     rankers = roster(run.seed, tuning, tune=run.tune)
     with threadpool_limits(run.threads):
         evaluation = evaluate_once(data, rankers, world=synthetic, echo=echo)

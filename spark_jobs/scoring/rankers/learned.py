@@ -36,6 +36,8 @@ PARAMETERS: Mapping[str, object] = {
     "learning_rate": 0.05,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
+    "deterministic": True,
+    "force_row_wise": True,
     "verbose": -1,
 }
 """LightGBM parameters of the ranking model (the thread count and seed are added per fit)."""
