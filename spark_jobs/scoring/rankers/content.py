@@ -16,6 +16,7 @@ from spark_jobs.scoring.rankers.base import (
 )
 from spark_jobs.scoring.rankers.era import EraModel
 from spark_jobs.scoring.rankers.popular import ranking_by
+from spark_jobs.scoring.recommend import find_sorted
 
 LOYALTY_BLOCKS = ("artist", "label")
 """Blocks whose counts are discounted: one release of an artist is weak evidence of loyalty."""
@@ -26,6 +27,11 @@ POPULAR_SHARE = 0.05
 """Default share of the catalogue, the most popular items, that is a candidate for every user."""
 CANDIDATE_USERS = 1024
 """Default number of users whose candidates are scored at once."""
+PREFIX_DEPTH = 64
+"""Default number of items, the most popular, that each narrow feature (a style, an artist, a
+label) first makes candidates; four times as many for the users that cannot be proven."""
+REFINED = 4
+"""Candidates per list slot whose narrow score is completed (the best by their partial score)."""
 
 
 def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
@@ -59,6 +65,15 @@ def padded_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     slot = np.arange(matrix.nnz) - matrix.indptr[row]
     columns[row, slot], values[row, slot] = matrix.indices, matrix.data
     return columns, values
+
+
+def row_top_sums(matrix: sp.csr_matrix, width: int) -> np.ndarray:
+    """Each row's sum of its ``width`` largest stored values."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((-matrix.data, rows))
+    rank = np.arange(matrix.nnz) - matrix.indptr[rows[order]]
+    kept = order[rank < width]
+    return np.bincount(rows[kept], matrix.data[kept], minlength=matrix.shape[0])
 
 
 def merge_lists(
@@ -115,6 +130,7 @@ class ContentBased(ScoreRanker):
         popular_share: Share of the catalogue, the most popular items, that is a candidate
             for every user (:meth:`recommend`).
         candidate_users: Users whose candidates are scored at once.
+        prefix_depth: Items, the most popular, each narrow feature first makes candidates.
 
     """
 
@@ -132,6 +148,7 @@ class ContentBased(ScoreRanker):
         activity_weight: float = 1.0,
         popular_share: float = POPULAR_SHARE,
         candidate_users: int = CANDIDATE_USERS,
+        prefix_depth: int = PREFIX_DEPTH,
     ) -> None:
         self.weights = {"genre": genre, "style": style, "artist": artist, "label": label}
         self.discount = discount
@@ -139,6 +156,7 @@ class ContentBased(ScoreRanker):
         self.activity_weight = activity_weight
         self.popular_share = popular_share
         self.candidate_users = candidate_users
+        self.prefix_depth = max(prefix_depth, 1)
 
     def _fit(self, train: TrainData) -> None:
         content: ItemContent = train.require_content(self.name)
@@ -165,7 +183,7 @@ class ContentBased(ScoreRanker):
         self._fit_candidates(popularity)
 
     def _fit_candidates(self, popularity: np.ndarray) -> None:
-        """What :meth:`candidate_top_n` reuses: the popular items and the blocks split."""
+        """What :meth:`candidate_top_n` reuses: popular items, the blocks split, the prefixes."""
         n_items = self.train.n_items
         broad = [b for b in self.members if b in BROAD_BLOCKS]
         narrow = [b for b in self.members if b not in BROAD_BLOCKS]
@@ -180,13 +198,59 @@ class ContentBased(ScoreRanker):
             [self.weights[b] * self.members[b] for b in narrow] or [sp.csr_matrix((0, n_items))],
             format="csr",
         )
+        self.narrow_members.sort_indices()
+        self.item_narrow = self.narrow_members.T.tocsr()
+        self.narrow_scale = np.concatenate(
+            [np.full(self.members[b].shape[0], self.weights[b]) for b in narrow] or [np.zeros(0)]
+        )
+        bounds = np.cumsum([0] + [self.members[b].shape[0] for b in narrow])
+        self.narrow_widths = [
+            (int(lo), int(hi), int(np.diff(self.item_narrow[:, lo:hi].indptr).max(initial=0)))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
         ranked = ranking_by(popularity)
         size = int(np.ceil(self.popular_share * n_items))
         self.popular = np.sort(ranked[:size])
         self.is_popular = np.zeros(n_items, dtype=bool)
         self.is_popular[self.popular] = True
         self.popular_broad = np.asarray(broad_items[self.popular].T.toarray(), dtype=np.float32)
+        self.popular_narrow = sp.csr_matrix(self.narrow_members[:, self.popular])
         self.outside_popularity = float(popularity[ranked[size]]) if size < len(ranked) else 0.0
+        self._fit_prefixes()
+
+    def _fit_prefixes(self) -> None:
+        """Rank each narrow feature's items by their value, for :meth:`prefix`."""
+        matrix = self.narrow_members
+        self.narrow_rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        order = np.lexsort((matrix.indices, -matrix.data, self.narrow_rows))
+        self.narrow_rank = np.empty(matrix.nnz, dtype=np.int64)
+        self.narrow_rank[order] = np.arange(matrix.nnz) - matrix.indptr[self.narrow_rows[order]]
+        self.narrow_sorted = matrix.data[order]
+        self.largest_feature = int(np.diff(matrix.indptr).max(initial=0))
+        self._prefixes: dict[int, tuple[sp.csr_matrix, np.ndarray]] = {}
+
+    def prefix(self, depth: int) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Each narrow feature cut to its ``depth`` most valued items, and the value just below.
+
+        Returns:
+            ``(narrow features, items)`` CSR of the kept entries, and per feature the value
+            (block weight times popularity) of its ``depth + 1``-th item, 0 when it has none.
+
+        """
+        if depth not in self._prefixes:
+            matrix = self.narrow_members
+            kept = self.narrow_rank < depth
+            counts = np.bincount(self.narrow_rows[kept], minlength=matrix.shape[0])
+            indptr = np.concatenate([[0], np.cumsum(counts)])
+            cut = sp.csr_matrix(
+                (matrix.data[kept], matrix.indices[kept], indptr), shape=matrix.shape
+            )
+            sizes = np.diff(matrix.indptr)
+            deeper = sizes > depth
+            below = np.zeros(matrix.shape[0], dtype=np.float64)
+            below[deeper] = self.narrow_sorted[matrix.indptr[:-1][deeper] + depth]
+            self._prefixes[depth] = (cut, below)
+        return self._prefixes[depth]
 
     def profile(self, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
         """The users' items, their activity joined at its weight."""
@@ -228,11 +292,12 @@ class ContentBased(ScoreRanker):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top-n of :meth:`scores`, scoring each user's candidates only where that is exact.
 
-        A user's candidates are the ``popular_share`` most popular items and the items
-        their narrow blocks (styles, artists, labels) touch. Any other item scores by the broad
-        blocks (genres) alone, at most :meth:`outside_bound`; a user whose n-th candidate
-        scores above that bound has the very list :meth:`scores` gives, and the others (few)
-        are scored on every item.
+        A user's candidates are the ``popular_share`` most popular items and the ``depth``
+        most popular items of each of their narrow features (styles, artists, labels)
+        (:meth:`candidate_top_n`). A user whose n-th candidate scores above what any other item
+        can score has the very list :meth:`scores` gives; the others are tried again with four
+        times the depth, and those still unproven once every item of their features is a
+        candidate (few) are scored on every item.
         """
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
@@ -242,14 +307,22 @@ class ContentBased(ScoreRanker):
             return ids, values
         step = self.candidate_users
         for lo in range(0, len(users), step):
-            block, block_rows = users[lo : lo + step], rows[lo : lo + step]
-            top_ids, top_values, bound = self.candidate_top_n(block, block_rows, n)
-            unsure = np.flatnonzero((bound > 0) & ~(top_values[:, n - 1] > bound))
-            if len(unsure):
-                top_ids[unsure], top_values[unsure] = self.every_item_top_n(
-                    block[unsure], block_rows[unsure], n
+            pending = np.arange(lo, min(lo + step, len(users)))
+            depth = self.prefix_depth
+            while len(pending):
+                top_ids, top_values, bound = self.candidate_top_n(
+                    users[pending], rows[pending], n, depth
                 )
-            ids[lo : lo + len(block)], values[lo : lo + len(block)] = top_ids, top_values
+                sure = (bound <= 0) | (top_values[:, n - 1] > bound)
+                ids[pending[sure]], values[pending[sure]] = top_ids[sure], top_values[sure]
+                pending = pending[~sure]
+                if depth >= self.largest_feature:
+                    break
+                depth *= 4
+            if len(pending):
+                ids[pending], values[pending] = self.every_item_top_n(
+                    users[pending], rows[pending], n
+                )
         return ids, values
 
     def every_item_top_n(
@@ -259,17 +332,27 @@ class ContentBased(ScoreRanker):
         return super().recommend(users, n, rows)
 
     def candidate_top_n(
-        self, users: np.ndarray, rows: sp.csr_matrix, n: int
+        self, users: np.ndarray, rows: sp.csr_matrix, n: int, depth: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The users' top-n of :meth:`scores` over their candidates, and the bound on the rest.
 
-        The popular items are scored as one dense block (the broad blocks by a matrix product),
-        the other touched items as the sparse product of the narrow blocks plus, per entry,
-        their few broad features.
+        The popular items are scored whole as one dense block (the broad blocks by a matrix
+        product). The other candidates, the items of the users' narrow features' prefixes
+        (:meth:`prefix`), first get a partial score: their broad features and the narrow
+        features whose prefix holds them. The :data:`REFINED` ``* n`` best by that are scored
+        whole (:meth:`completed`); any other candidate scores at most its partial score plus
+        what its missing features can add (:meth:`missing_bound`), and an item that is no
+        candidate at most :meth:`outside_bound` plus the same.
+
+        Args:
+            users: User rows.
+            rows: Their item rows.
+            n: List length.
+            depth: Items each narrow feature makes candidates (the most popular first).
 
         Returns:
             ``(len(users), n)`` item rows and scores as :func:`.top_n` gives them, and per user
-            the highest score an item outside their candidates can have.
+            the highest score an item not in that list's candidates can have.
 
         """
         affinity, weights = self.mixture(users, rows)
@@ -278,26 +361,95 @@ class ContentBased(ScoreRanker):
         broad = [weights[b] for b in self.members if b in BROAD_BLOCKS]
         shares = sp.hstack(broad, format="csr").toarray() if broad else np.zeros((m, 0))
         weighted = (shares * self.broad_scale).astype(np.float32)
-        touched = sp.csr_matrix(
-            sp.hstack(narrow, format="csr") @ self.narrow_members
-            if narrow
-            else sp.csr_matrix((m, n_items), dtype=np.float32)
+        narrow_shares = sp.csr_matrix(
+            sp.hstack(narrow, format="csr") if narrow else sp.csr_matrix((m, 0), dtype=np.float32)
         )
-        popular = weighted @ self.popular_broad + touched[:, self.popular].toarray()
+        narrow_shares.sort_indices()
+        popular = weighted @ self.popular_broad + (narrow_shares @ self.popular_narrow).toarray()
         popular *= affinity[:, self.era.slots[self.popular]]
         popular_ids, popular_values = top_n(popular, sp.csr_matrix(rows[:, self.popular]), n)
         popular_ids = np.where(popular_ids >= 0, self.popular[np.maximum(popular_ids, 0)], -1)
+        cut, below = self.prefix(depth)
+        whole = depth >= self.largest_feature
+        touched = sp.csr_matrix(narrow_shares @ cut)
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
         rest = ~self.is_popular[touched.indices]
         user, items, value = user[rest], touched.indices[rest], touched.data[rest]
-        for column, scale in zip(self.broad_columns.T, self.broad_values.T, strict=True):
-            value += weighted[user, column[items]] * scale[items]
+        value += self.broad_part(weighted, user, items)
         value *= affinity[user, self.era.slots[items]]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
-        rest_scores = sp.csr_matrix((value, items, indptr), shape=(m, n_items))
-        rest_ids, rest_values = top_n_sparse(rest_scores, rows, n)
+        partial = sp.csr_matrix((value, items, indptr), shape=(m, n_items))
+        outside = self.outside_bound(weighted, affinity)
+        if whole:
+            rest_ids, rest_values = top_n_sparse(partial, rows, n)
+            ids, values = merge_lists((popular_ids, popular_values), (rest_ids, rest_values), n)
+            return ids, values, outside
+        depth_ids, depth_values = top_n_sparse(partial, rows, REFINED * n + 1)
+        best_ids = depth_ids[:, :-1]
+        rest_ids, rest_values = self.completed(narrow_shares, weighted, affinity, best_ids, n)
         ids, values = merge_lists((popular_ids, popular_values), (rest_ids, rest_values), n)
-        return ids, values, self.outside_bound(weighted, affinity)
+        missing = self.missing_bound(narrow_shares, below) * affinity.max(axis=1)
+        next_partial = np.nan_to_num(depth_values[:, -1], nan=0.0)
+        return ids, values, np.maximum(next_partial, outside) + missing
+
+    def broad_part(self, weighted: np.ndarray, user: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Each (user position, item) pair's score from its broad features, before the era."""
+        value = np.zeros(len(items), dtype=np.float32)
+        for column, scale in zip(self.broad_columns.T, self.broad_values.T, strict=True):
+            value += weighted[user, column[items]] * scale[items]
+        return value
+
+    def completed(
+        self,
+        narrow_shares: sp.csr_matrix,
+        weighted: np.ndarray,
+        affinity: np.ndarray,
+        ids: np.ndarray,
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-n of given candidates (-1 padded) by their whole score.
+
+        Args:
+            narrow_shares: ``(users, narrow features)`` CSR with sorted indices: the users'
+                narrow shares.
+            weighted: ``(users, broad features)`` their broad shares times block weights.
+            affinity: ``(users, slots)`` their era affinities.
+            ids: ``(users, k)`` candidate item rows, -1 padded.
+            n: List length.
+
+        """
+        m, width = ids.shape
+        user = np.repeat(np.arange(m), width)[ids.ravel() >= 0]
+        items = ids.ravel()[ids.ravel() >= 0]
+        entries = self.item_narrow[items]
+        pair = np.repeat(np.arange(len(items)), np.diff(entries.indptr))
+        n_features = narrow_shares.shape[1]
+        keys = np.repeat(np.arange(m), np.diff(narrow_shares.indptr)) * n_features
+        at, found = find_sorted(
+            keys + narrow_shares.indices, user[pair] * n_features + entries.indices
+        )
+        shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
+        value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
+        value += self.broad_part(weighted, user, items)
+        value *= affinity[user, self.era.slots[items]]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
+        scores = sp.csr_matrix((value, items, indptr), shape=(m, self.train.n_items))
+        return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
+
+    def missing_bound(self, narrow_shares: sp.csr_matrix, below: np.ndarray) -> np.ndarray:
+        """Per user, the most that narrow features cut before an item can add to its score.
+
+        An item outside a feature's prefix is no more popular than the value just below it
+        (``below``), and a non-popular item no more than :attr:`outside_popularity`; it has at
+        most the widest item's number of features of each block. Times the era affinity.
+        """
+        capped = sp.csr_matrix(narrow_shares, copy=True)
+        ceiling = self.narrow_scale[capped.indices] * self.outside_popularity
+        capped.data = capped.data * np.minimum(below[capped.indices], ceiling)
+        total = np.zeros(capped.shape[0])
+        for lo, hi, width in self.narrow_widths:
+            total += row_top_sums(sp.csr_matrix(capped[:, lo:hi]), width)
+        return total * (1 + 1e-5)
 
     def outside_bound(self, weighted: np.ndarray, affinity: np.ndarray) -> np.ndarray:
         """Per user, the most a non-candidate item can score (by its broad blocks alone).

@@ -100,23 +100,26 @@ def test_pair_features_are_the_parts_of_the_score():
 
 
 def random_world(
-    seed: int, popular_share: float, n_users: int = 60, n_items: int = 400
+    seed: int, popular_share: float, prefix_depth: int = 64, n_users: int = 60, n_items: int = 400
 ) -> ContentBased:
-    """Zipf-like owners over random genres, artists and decades (Poisson-sized collections)."""
+    """Zipf-like owners over random genres, styles, artists and decades (Poisson collections)."""
     rng = np.random.default_rng(seed)
     genres = [rng.choice(15, rng.integers(1, 4), replace=False).tolist() for _ in range(n_items)]
+    styles = [rng.choice(12, rng.integers(0, 3), replace=False).tolist() for _ in range(n_items)]
     artists = [[int(a)] for a in rng.integers(0, n_items // 4, n_items)]
     decades = rng.choice([196, 197, 198, 199, -1], n_items).tolist()
     owned = {
         u: sorted(set(np.floor(n_items * rng.random(rng.poisson(6)) ** 3).astype(int).tolist()))
         for u in range(n_users)
     }
-    ranker = ContentBased(popular_share=popular_share, candidate_users=16)
+    ranker = ContentBased(
+        popular_share=popular_share, candidate_users=16, prefix_depth=prefix_depth
+    )
     ranker.fit(
         train_data(
             owned,
             (n_users, n_items),
-            item_content=content(genres, artists=artists, decades=decades),
+            item_content=content(genres, artists=artists, styles=styles, decades=decades),
         )
     )
     return ranker
@@ -124,8 +127,9 @@ def random_world(
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("popular_share", [0.05, 0.005])
-def test_candidate_lists_are_the_lists_of_every_item_s_score(seed, popular_share):
-    ranker = random_world(seed, popular_share)
+@pytest.mark.parametrize("prefix_depth", [1, 2, 64])
+def test_candidate_lists_are_the_lists_of_every_item_s_score(seed, popular_share, prefix_depth):
+    ranker = random_world(seed, popular_share, prefix_depth)
     users = np.arange(60)
     ids, scores = ranker.recommend(users, 20)
     expected_ids, expected_scores = ranker.every_item_top_n(users, ranker.rows(users, None), 20)
@@ -133,10 +137,19 @@ def test_candidate_lists_are_the_lists_of_every_item_s_score(seed, popular_share
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
 
 
+def test_a_shallow_prefix_proves_some_lists_and_leaves_others_to_a_deeper_one():
+    ranker = random_world(0, 0.05)
+    users = np.arange(60)
+    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 10, 8)
+    proven = values[:, -1] > bound
+    assert proven.any() and not proven.all()
+    assert ranker.largest_feature > 8, "the styles hold more items than the prefix"
+
+
 def test_a_user_whose_candidates_cannot_prove_their_list_is_scored_on_every_item():
     ranker = random_world(0, 0.005)
     users = np.arange(60)
-    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 20)
+    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 20, 64)
     assert np.any(~(values[:, -1] > bound)), "the small popular share leaves some unproven"
     assert np.all(bound > 0)
 

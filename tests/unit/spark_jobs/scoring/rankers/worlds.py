@@ -28,29 +28,34 @@ def matrix(
     return out
 
 
+def tag_matrix(tags: list[list[int]] | None, n: int) -> sp.csr_matrix:
+    """``(n, tags)`` 0/1 from each item's tag numbers (one empty column when there are none)."""
+    rows = tags or [[] for _ in range(n)]
+    width = max([t for row in rows for t in row], default=0) + 1
+    matrix = np.zeros((n, width), dtype=np.float32)
+    for item, numbers in enumerate(rows):
+        matrix[item, numbers] = 1.0
+    return sp.csr_matrix(matrix)
+
+
 def content(
     genres: list[list[int]],
     *,
     artists: list[list[int]] | None = None,
+    styles: list[list[int]] | None = None,
     decades: list[int] | None = None,
 ) -> ItemContent:
-    """Content of items given by genre numbers (1/k weights) and optional artist numbers."""
+    """Content of items given by genre numbers (1/k weights), optional artists and styles."""
     n = len(genres)
     weights = np.zeros((n, 15), dtype=np.float32)
     for item, numbers in enumerate(genres):
         weights[item, numbers] = 1.0 / len(numbers)
-    artist_rows = artists or [[] for _ in range(n)]
-    width = max([a for row in artist_rows for a in row], default=0) + 1
-    artist_matrix = np.zeros((n, width), dtype=np.float32)
-    for item, numbers in enumerate(artist_rows):
-        artist_matrix[item, numbers] = 1.0
-    empty = sp.csr_matrix((n, 1), dtype=np.float32)
     return ItemContent(
         genres=sp.csr_matrix(weights),
-        styles=empty,
+        styles=tag_matrix(styles, n),
         decades=np.array(decades if decades is not None else [-1] * n, dtype=np.int64),
-        artists=sp.csr_matrix(artist_matrix),
-        labels=empty,
+        artists=tag_matrix(artists, n),
+        labels=tag_matrix(None, n),
     )
 
 
