@@ -185,6 +185,13 @@ class ScoringSettings(Group):
     ann_ef_construction: int = 40
     ann_ef_search: int = 64
     ann_threads: int = 2
+    ann_stale_share: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description="Share of the taste index's vectors that no user holds any more above which "
+        "the hourly job builds the index anew instead of extending the last run's.",
+    )
     cold_items: int = Field(
         3,
         description="Users with this many items or fewer are cold: the hourly job reads their "

@@ -16,7 +16,13 @@ import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
 from discorecs.core.timing import StepTimer
-from spark_jobs.scoring.friends import Neighbours, TasteIndex, recall_at_1, reliable_first
+from spark_jobs.scoring.friends import (
+    Neighbours,
+    TasteIndex,
+    VectorIndex,
+    recall_at_1,
+    reliable_first,
+)
 from spark_jobs.scoring.ranks import genre_percentiles
 from spark_jobs.scoring.recommend import (
     Collections,
@@ -251,14 +257,16 @@ def score(
     full: bool = False,
     activity: LoadActivity | None = None,
     step: StepTimer | None = None,
+    earlier_index: VectorIndex | None = None,
 ) -> Scores:
     """Score the users whose collections changed, and whoever that affects.
 
     Tastes (collections and recent activity) are recomputed for the ``changed`` rows and the
     rows never scored (every row when ``full`` or when nothing was scored yet); ranks for
-    everyone (a sort per genre). An HNSW index over all tastes finds the neighbours of the
-    affected users (:func:`affected_users`), who then get a new friend and recommendations;
-    recall@1 is checked against exact search.
+    everyone (a sort per genre). An HNSW index over all tastes (the last run's, extended with
+    the new ones, when given) finds the neighbours of the affected users
+    (:func:`affected_users`), who then get a new friend and recommendations; recall@1 is
+    checked against exact search.
 
     Args:
         features: The release rows.
@@ -271,6 +279,8 @@ def score(
         activity: Reads the recent activity of the rows whose taste is recomputed (none
             when omitted).
         step: Times each step (and may log or record it).
+        earlier_index: The last run's taste index, extended in place instead of building one
+            (:class:`~.friends.TasteIndex`).
 
     Returns:
         The new scores.
@@ -296,7 +306,7 @@ def score(
     with step("ranks", n_users):
         ranks = genre_percentiles(taste, has_taste(taste))
     with step("friends", n_users):
-        index = TasteIndex(taste, tuning)
+        index = TasteIndex(taste, tuning, earlier_index)
         if everyone:
             rescored = np.arange(n_users)
         else:
@@ -321,6 +331,7 @@ def score(
         "taste_recomputed": len(todo),
         "rescored": len(rescored),
         "cold_start": int(np.count_nonzero(sizes[rescored] == 0)),
+        "index_rebuilt": int(index.rebuilt),
     }
     return Scores(
         taste,

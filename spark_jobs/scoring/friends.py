@@ -6,6 +6,12 @@ neighbours are first the other users with the same vector (similarity 1, taken i
 so that a large group does not all pick the same friend), then one user from each of the
 nearest other distinct vectors, as the index returns them.
 
+Across hourly runs the index is extended, not rebuilt: a run's :class:`VectorIndex` (saved in
+its snapshot) gets the next run's new distinct vectors added, and vectors that no user holds any
+more stay in the graph but are skipped in every answer, until they exceed
+``scoring.ann_stale_share`` of it; then (and whenever there is no earlier index) it is built
+anew.
+
 Recall@1 definition (ties count as correct): for a sampled user ``u`` with ANN friend ``f``,
 the answer is correct when ``cos(u, f) >= cos(u, e) - 1e-5`` where ``e`` is the best user other
 than ``u`` found by exact search (``IndexFlatIP`` over all users). Any user tied with the exact
@@ -20,6 +26,7 @@ import faiss
 import numpy as np
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.recommend import find_sorted
 
 TIE_TOLERANCE = 1e-5
 
@@ -70,6 +77,70 @@ def build_index(vectors: np.ndarray, tuning: ScoringSettings) -> faiss.IndexHNSW
     return index
 
 
+@dataclass(frozen=True)
+class VectorIndex:
+    """An HNSW index and the vectors it holds, row ``i`` being id ``i`` (what a later run extends).
+
+    Attributes:
+        index: The index.
+        vectors: ``(ids, d)`` float32 unit vectors, in the order of their ids.
+
+    """
+
+    index: faiss.IndexHNSWFlat
+    vectors: np.ndarray
+
+    def to_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The index serialised as bytes, and the vectors (for a snapshot file)."""
+        return faiss.serialize_index(self.index), self.vectors
+
+    @classmethod
+    def from_arrays(cls, graph: np.ndarray, vectors: np.ndarray) -> VectorIndex | None:
+        """The index :meth:`to_arrays` gave (None for empty arrays: no index was saved)."""
+        if len(graph) == 0:
+            return None
+        index = faiss.deserialize_index(np.ascontiguousarray(graph, dtype=np.uint8))
+        return cls(index, np.ascontiguousarray(vectors, dtype=np.float32))
+
+
+def row_keys(vectors: np.ndarray) -> np.ndarray:
+    """Each row's bytes as one comparable scalar: equal rows, equal keys."""
+    rows = np.ascontiguousarray(vectors, dtype=np.float32)
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+def extended_index(
+    vectors: np.ndarray, tuning: ScoringSettings, earlier: VectorIndex | None
+) -> tuple[VectorIndex, np.ndarray, bool]:
+    """An index holding ``vectors``: ``earlier`` with the new ones added, or a new one.
+
+    Args:
+        vectors: ``(n, d)`` distinct unit vectors.
+        tuning: HNSW parameters and ``ann_stale_share``.
+        earlier: The last run's index (it is extended in place), or None.
+
+    Returns:
+        The index, each vector's id in it, and whether it was built anew (no earlier index,
+        another dimension, or more than ``ann_stale_share`` of it held by no vector now).
+
+    """
+    if earlier is not None and earlier.vectors.shape[1] == vectors.shape[1]:
+        known = row_keys(earlier.vectors)
+        order = np.argsort(known)
+        at, found = find_sorted(known[order], row_keys(vectors))
+        ids = np.where(found, order[at], -1)
+        new = np.flatnonzero(~found)
+        total = len(earlier.vectors) + len(new)
+        if len(vectors) >= (1 - tuning.ann_stale_share) * total:
+            ids[new] = len(earlier.vectors) + np.arange(len(new))
+            faiss.omp_set_num_threads(tuning.ann_threads)
+            earlier.index.hnsw.efConstruction = tuning.ann_ef_construction
+            earlier.index.add(vectors[new])
+            grown = VectorIndex(earlier.index, np.vstack([earlier.vectors, vectors[new]]))
+            return grown, ids, False
+    return VectorIndex(build_index(vectors, tuning), vectors), np.arange(len(vectors)), True
+
+
 def _drop_self(
     ids: np.ndarray, sims: np.ndarray, own: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -92,10 +163,21 @@ class TasteIndex:
         taste: ``(n, d)`` taste vectors; all-zero rows (no taste) get no neighbours and are
             never anyone's neighbour.
         tuning: HNSW parameters (the ``ann_*`` scoring settings).
+        earlier: An earlier run's index to extend (:func:`extended_index`) instead of building.
+
+    Attributes:
+        vectors: The index and its vectors, for the next run (None below two distinct vectors).
+        rebuilt: Whether the index was built anew rather than extended.
 
     """
 
-    def __init__(self, taste: np.ndarray, tuning: ScoringSettings | None = None) -> None:
+    def __init__(
+        self,
+        taste: np.ndarray,
+        tuning: ScoringSettings | None = None,
+        earlier: VectorIndex | None = None,
+    ) -> None:
+        self.tuning = tuning or ScoringSettings()
         self.n = taste.shape[0]
         x = l2_normalise(taste)
         self.valid = np.flatnonzero(np.any(x != 0, axis=1))
@@ -109,15 +191,45 @@ class TasteIndex:
         self.position[self.members] = (
             np.arange(len(self.valid)) - self.starts[self.group[self.members]]
         )
-        many = len(self.unique) > 1
-        self.index = build_index(self.unique, tuning or ScoringSettings()) if many else None
+        self.vectors: VectorIndex | None = None
+        self.rebuilt = True
+        if len(self.unique) > 1:
+            self.vectors, ids, self.rebuilt = extended_index(self.unique, self.tuning, earlier)
+            self.vectors.index.hnsw.efSearch = max(self.tuning.ann_ef_search, 1)
+            self.group_of_id = np.full(len(self.vectors.vectors), -1, dtype=np.int64)
+            self.group_of_id[ids] = np.arange(len(self.unique))
+
+    def _search(
+        self, vectors: VectorIndex, query_groups: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest live groups of each query group (itself included), nan/-1 padded.
+
+        Ids no group holds any more are skipped; a query that met too many of them is searched
+        again twice as deep.
+        """
+        index, total = vectors.index, len(vectors.vectors)
+        groups = np.full((len(query_groups), k), -1, dtype=np.int64)
+        sims = np.full((len(query_groups), k), np.nan, dtype=np.float32)
+        pending, depth = np.arange(len(query_groups)), k
+        while len(pending):
+            depth = min(depth, total)
+            d, i = index.search(self.unique[query_groups[pending]], depth)
+            found = np.where(i >= 0, self.group_of_id[np.maximum(i, 0)], -1)
+            order = np.argsort(found < 0, axis=1, kind="stable")[:, :k]
+            found = np.take_along_axis(found, order, axis=1)
+            d = np.where(found >= 0, np.take_along_axis(d, order, axis=1), np.nan)
+            groups[pending, : found.shape[1]], sims[pending, : found.shape[1]] = found, d
+            if depth >= total:
+                break
+            pending, depth = pending[(found >= 0).sum(axis=1) < found.shape[1]], depth * 2
+        return groups, sims
 
     def _other_groups(self, query_groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         other_ids = np.full((len(self.unique), k), -1, dtype=np.int64)
         other_sims = np.full((len(self.unique), k), np.nan, dtype=np.float32)
-        if self.index is not None:
+        if self.vectors is not None:
             search_k = min(k + 1, len(self.unique))
-            d, i = self.index.search(self.unique[query_groups], search_k)
+            i, d = self._search(self.vectors, query_groups, search_k)
             i, d = _drop_self(i, d, query_groups, min(k, search_k))
             other_ids[query_groups, : i.shape[1]] = i
             other_sims[query_groups, : i.shape[1]] = d

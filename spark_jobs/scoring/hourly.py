@@ -255,6 +255,7 @@ def run_hourly(
                 spark, settings, stored.user_ids, releases.ids, rows
             )[0][rows],
             step=step,
+            earlier_index=earlier.index if earlier is not None else None,
         )
         counts.update(scores.counts)
         result.recall = scores.recall

@@ -28,6 +28,7 @@ from discorecs.core.files import read_arrays, write_arrays
 from discorecs.core.logs import get_logger
 from discorecs.core.tables import BATCH_RUNS
 from spark_jobs.scoring.compute import Scores, UserState
+from spark_jobs.scoring.friends import VectorIndex
 from spark_jobs.scoring.ranks import NO_RANK
 from spark_jobs.scoring.readers import Owned, Stored
 from spark_jobs.scoring.recommend import find_sorted
@@ -57,6 +58,8 @@ ARRAYS = (
     "owned_rows",
     "added_at",
     "changed_rows",
+    "index_graph",
+    "index_vectors",
 )
 """The arrays of a snapshot file; a file missing any (an older format) is not used."""
 
@@ -73,6 +76,7 @@ class RunSnapshot:
         release_ids: The release id of each column of ``owned``.
         owned: Every collection the run read.
         changed_rows: The user rows the run read as staged.
+        index: The run's taste index, for the next run to extend (None when it had none).
 
     """
 
@@ -82,6 +86,7 @@ class RunSnapshot:
     release_ids: np.ndarray
     owned: Owned
     changed_rows: np.ndarray
+    index: VectorIndex | None
 
     def owned_now(
         self, user_ids: np.ndarray, release_ids: np.ndarray, rows: np.ndarray, reread: Owned
@@ -126,6 +131,11 @@ class RunSnapshot:
         """
         stored, state = self.stored, self.stored.state
         listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
+        graph, vectors = (
+            self.index.to_arrays()
+            if self.index is not None
+            else (np.zeros(0, dtype=np.uint8), np.zeros((0, 0), dtype=np.float32))
+        )
         arrays = {
             "run_id": np.array(str(self.run_id)),
             "full_read_at": np.array(self.full_read_at.timestamp()),
@@ -144,6 +154,8 @@ class RunSnapshot:
             "owned_rows": self.owned.user_items.indices,
             "added_at": self.owned.added_at.data,
             "changed_rows": self.changed_rows,
+            "index_graph": graph,
+            "index_vectors": vectors,
         }
         return write_arrays(folder / FILE_NAME, arrays)
 
@@ -188,6 +200,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
             sp.csr_matrix((arrays["added_at"], *pattern), shape=shape),
         ),
         arrays["changed_rows"],
+        VectorIndex.from_arrays(arrays["index_graph"], arrays["index_vectors"]),
     )
 
 
@@ -227,7 +240,15 @@ def after_run(
         listed = scores.recommendations.releases[i]
         recommended[row] = release_ids[listed[listed >= 0]]
     after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)
-    return RunSnapshot(run_id, full_read_at, after, release_ids, owned, stored.changed_rows)
+    return RunSnapshot(
+        run_id,
+        full_read_at,
+        after,
+        release_ids,
+        owned,
+        stored.changed_rows,
+        scores.index.vectors,
+    )
 
 
 def trusted_snapshot(

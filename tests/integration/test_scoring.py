@@ -175,6 +175,7 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     assert (first.counts["snapshot_used"], again.counts["snapshot_used"]) == (0, 1)
     assert second.counts["snapshot_used"] == 1
     assert [run.counts["item_models_reused"] for run in (first, again, second)] == [0, 1, 1]
+    assert [run.counts["index_rebuilt"] for run in (first, again, second)] == [1, 0, 0]
     assert_snapshot_is_the_tables(spark, keyspace, second.run_id, later)
     assert second.counts["ranking_model_reused"] == 1
     assert second.counts["staged"] == len(changed)

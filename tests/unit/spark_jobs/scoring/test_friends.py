@@ -75,6 +75,41 @@ def test_only_requested_rows_are_searched() -> None:
     assert nb.friend.tolist() == [-1, -1, 1]
 
 
+def random_tastes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Sparse non-negative 15-genre tastes, many of them shared."""
+    taste = rng.random((n, 15)).astype(np.float32) * (rng.random((n, 15)) < 0.2)
+    taste[: n // 4] = taste[n // 4 : n // 2]
+    return taste
+
+
+def test_an_extended_index_answers_as_a_new_one_and_never_with_a_stale_vector() -> None:
+    rng = np.random.default_rng(3)
+    before = random_tastes(rng, 400)
+    earlier = TasteIndex(before).vectors
+    after = before.copy()
+    after[300:340] = random_tastes(rng, 40)
+    extended = TasteIndex(after, earlier=earlier)
+    fresh = TasteIndex(after)
+    assert not extended.rebuilt and fresh.rebuilt
+    assert extended.vectors is not None and earlier is not None
+    assert len(extended.vectors.vectors) > len(extended.unique), "stale vectors stay in the graph"
+    got, want = extended.neighbours(5), fresh.neighbours(5)
+    np.testing.assert_array_equal(got.ids, want.ids)
+    np.testing.assert_allclose(got.sims, want.sims, rtol=1e-6)
+
+
+def test_an_index_mostly_stale_is_built_anew() -> None:
+    rng = np.random.default_rng(4)
+    before = random_tastes(rng, 200)
+    earlier = TasteIndex(before).vectors
+    after = random_tastes(rng, 200)
+    tuning = ScoringSettings(ann_stale_share=0.2)
+    rebuilt = TasteIndex(after, tuning, earlier)
+    assert rebuilt.rebuilt
+    assert rebuilt.vectors is not None
+    assert len(rebuilt.vectors.vectors) == len(rebuilt.unique)
+
+
 def test_l2_normalise_keeps_zero_rows() -> None:
     x = l2_normalise(np.array([[3, 4], [0, 0]]))
     assert x.dtype == np.float32

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.compute import UserState
+from spark_jobs.scoring.friends import TasteIndex
 from spark_jobs.scoring.readers import Owned, Stored
 from spark_jobs.scoring.snapshot import ARRAYS, FILE_NAME, RunSnapshot, load_snapshot
 
@@ -30,7 +32,7 @@ def owned(rows: list[list[tuple[int, float]]], n_releases: int) -> Owned:
 
 
 def snapshot() -> RunSnapshot:
-    """Three users (ids 10, 20, 30; 30 never scored), releases 1..3."""
+    """Three users (ids 10, 20, 30; 30 never scored), releases 1..3, their taste index."""
     state = UserState.unscored(3)
     state.taste[:2] = np.eye(15, dtype=np.float32)[:2]
     state.sizes[:] = [2, 1, 0]
@@ -49,7 +51,10 @@ def snapshot() -> RunSnapshot:
         [np.array([3]), np.array([1, 3]), np.zeros(0, dtype=np.int64)],
     )
     collections = owned([[(0, 1.0), (1, 0.0)], [(2, 3.0)], []], 3)
-    return RunSnapshot(uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1]))
+    index = TasteIndex(state.taste).vectors
+    return RunSnapshot(
+        uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1]), index
+    )
 
 
 def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
@@ -69,7 +74,17 @@ def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
         got, want = getattr(loaded.owned, name), getattr(saved.owned, name)
         assert (got != want).nnz == 0 and got.nnz == want.nnz
     np.testing.assert_array_equal(loaded.changed_rows, [1])
+    assert loaded.index is not None and saved.index is not None
+    np.testing.assert_array_equal(loaded.index.vectors, saved.index.vectors)
+    assert loaded.index.index.ntotal == 2
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_run_without_a_taste_index_saves_none(tmp_path: Path) -> None:
+    saved = snapshot()
+    assert replace(saved, index=None).save(tmp_path)
+    loaded = load_snapshot(tmp_path)
+    assert loaded is not None and loaded.index is None
 
 
 def test_missing_or_broken_snapshot_is_none(tmp_path: Path) -> None:
