@@ -177,7 +177,7 @@ class TasteIndex:
         tuning: ScoringSettings | None = None,
         earlier: VectorIndex | None = None,
     ) -> None:
-        self.tuning = tuning or ScoringSettings()
+        tuning = tuning or ScoringSettings()
         self.n = taste.shape[0]
         x = l2_normalise(taste)
         self.valid = np.flatnonzero(np.any(x != 0, axis=1))
@@ -194,8 +194,8 @@ class TasteIndex:
         self.vectors: VectorIndex | None = None
         self.rebuilt = True
         if len(self.unique) > 1:
-            self.vectors, ids, self.rebuilt = extended_index(self.unique, self.tuning, earlier)
-            self.vectors.index.hnsw.efSearch = max(self.tuning.ann_ef_search, 1)
+            self.vectors, ids, self.rebuilt = extended_index(self.unique, tuning, earlier)
+            self.vectors.index.hnsw.efSearch = max(tuning.ann_ef_search, 1)
             self.group_of_id = np.full(len(self.vectors.vectors), -1, dtype=np.int64)
             self.group_of_id[ids] = np.arange(len(self.unique))
 
