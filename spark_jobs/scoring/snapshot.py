@@ -2,7 +2,8 @@
 
 At its end a run saves what ``users_scored`` and ``user_collection`` held for it: the stored
 scores after its writes (:meth:`~.compute.Scores.next_state`, the genre ranks, scoring times and
-lists) and every collection it read, with its user and release ids. The next run trusts the
+lists) and every collection it read, with its user and release ids, and its taste index (which
+the next run extends: :func:`~.friends.extended_index`). The next run trusts the
 file only when it belongs to the newest earlier run in ``batch_runs`` and that run recorded its
 ``snapshot`` step (so it wrote everything the file says), and while the full read that began
 this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the tables are read whole

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,10 +160,26 @@ def test_a_worker_is_healthy_when_the_master_lists_it_alive(
     assert cluster.SparkMasterService(worker.settings).probe(1.0) == worker.version
 
 
+def started(argv: list[str]) -> subprocess.Popen[bytes]:
+    """Start ``argv`` and wait until ``/proc`` shows its arguments.
+
+    ``Popen`` returns once exec closes the close-on-exec pipe to the parent, which the kernel
+    does before it sets the new image's arguments: ``/proc/<pid>/cmdline`` read right after it
+    can still be empty (often, on a loaded box).
+    """
+    process = subprocess.Popen(argv)
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    for _ in range(1000):
+        if argv[-1].encode() in cmdline.read_bytes():
+            break
+        time.sleep(0.01)
+    return process
+
+
 def test_down_also_stops_leftovers_of_a_bigger_topology(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, 1)
     marker = f"-Ddiscorecs.service=kafka-3@{settings.cluster_path}"
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", marker])
+    sleeper = started([sys.executable, "-c", "import time; time.sleep(120)", marker])
     try:
         pid_file = settings.cluster_path / "pids" / "kafka-3.pid"
         pid_file.parent.mkdir(parents=True)
