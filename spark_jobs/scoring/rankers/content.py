@@ -10,6 +10,7 @@ from spark_jobs.scoring.rankers.base import (
     ScoreRanker,
     TrainData,
     binarise,
+    ranked_entries,
     row_stochastic,
     top_n,
     top_n_sparse,
@@ -67,13 +68,17 @@ def padded_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return columns, values
 
 
-def row_top_sums(matrix: sp.csr_matrix, width: int) -> np.ndarray:
-    """Each row's sum of its ``width`` largest stored values."""
+def ranked_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`.ranked_entries` of a CSR matrix's stored values."""
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((-matrix.data, rows))
-    rank = np.arange(matrix.nnz) - matrix.indptr[rows[order]]
-    kept = order[rank < width]
-    return np.bincount(rows[kept], matrix.data[kept], minlength=matrix.shape[0])
+    return ranked_entries(rows, matrix.indices, matrix.data, matrix.shape[0])
+
+
+def row_top_sums(matrix: sp.csr_matrix, width: int) -> np.ndarray:
+    """Each row's sum of its ``width`` largest positive stored values."""
+    rows, ranks, _, values = ranked_rows(matrix)
+    kept = ranks < width
+    return np.bincount(rows[kept], values[kept], minlength=matrix.shape[0])
 
 
 def merge_lists(
@@ -187,9 +192,7 @@ class ContentBased(ScoreRanker):
         n_items = self.train.n_items
         broad = [b for b in self.members if b in BROAD_BLOCKS]
         narrow = [b for b in self.members if b not in BROAD_BLOCKS]
-        self.broad_scale = np.concatenate(
-            [np.full(self.members[b].shape[0], self.weights[b]) for b in broad] or [np.zeros(0)]
-        )
+        self.broad_scale = self._block_scale(broad)
         broad_items = sp.hstack(
             [self.item_members[b] for b in broad] or [sp.csr_matrix((n_items, 0))], format="csr"
         )
@@ -200,9 +203,7 @@ class ContentBased(ScoreRanker):
         )
         self.narrow_members.sort_indices()
         self.item_narrow = self.narrow_members.T.tocsr()
-        self.narrow_scale = np.concatenate(
-            [np.full(self.members[b].shape[0], self.weights[b]) for b in narrow] or [np.zeros(0)]
-        )
+        self.narrow_scale = self._block_scale(narrow)
         bounds = np.cumsum([0] + [self.members[b].shape[0] for b in narrow])
         self.narrow_widths = [
             (int(lo), int(hi), int(np.diff(self.item_narrow[:, lo:hi].indptr).max(initial=0)))
@@ -218,15 +219,16 @@ class ContentBased(ScoreRanker):
         self.outside_popularity = float(popularity[ranked[size]]) if size < len(ranked) else 0.0
         self._fit_prefixes()
 
+    def _block_scale(self, blocks: list[str]) -> np.ndarray:
+        """The block weight of each feature of ``blocks``, stacked in their order."""
+        return np.concatenate(
+            [np.full(self.members[b].shape[0], self.weights[b]) for b in blocks] or [np.zeros(0)]
+        )
+
     def _fit_prefixes(self) -> None:
         """Rank each narrow feature's items by their value, for :meth:`prefix`."""
-        matrix = self.narrow_members
-        self.narrow_rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-        order = np.lexsort((matrix.indices, -matrix.data, self.narrow_rows))
-        self.narrow_rank = np.empty(matrix.nnz, dtype=np.int64)
-        self.narrow_rank[order] = np.arange(matrix.nnz) - matrix.indptr[self.narrow_rows[order]]
-        self.narrow_sorted = matrix.data[order]
-        self.largest_feature = int(np.diff(matrix.indptr).max(initial=0))
+        self.narrow_ranked = ranked_rows(self.narrow_members)
+        self.largest_feature = int(np.diff(self.narrow_members.indptr).max(initial=0))
         self._prefixes: dict[int, tuple[sp.csr_matrix, np.ndarray]] = {}
 
     def prefix(self, depth: int) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -238,17 +240,13 @@ class ContentBased(ScoreRanker):
 
         """
         if depth not in self._prefixes:
-            matrix = self.narrow_members
-            kept = self.narrow_rank < depth
-            counts = np.bincount(self.narrow_rows[kept], minlength=matrix.shape[0])
-            indptr = np.concatenate([[0], np.cumsum(counts)])
-            cut = sp.csr_matrix(
-                (matrix.data[kept], matrix.indices[kept], indptr), shape=matrix.shape
-            )
-            sizes = np.diff(matrix.indptr)
-            deeper = sizes > depth
-            below = np.zeros(matrix.shape[0], dtype=np.float64)
-            below[deeper] = self.narrow_sorted[matrix.indptr[:-1][deeper] + depth]
+            rows, ranks, columns, values = self.narrow_ranked
+            shape = self.narrow_members.shape
+            kept = ranks < depth
+            cut = sp.csr_matrix((values[kept], (rows[kept], columns[kept])), shape=shape)
+            below = np.zeros(shape[0], dtype=np.float64)
+            at = ranks == depth
+            below[rows[at]] = values[at]
             self._prefixes[depth] = (cut, below)
         return self._prefixes[depth]
 
