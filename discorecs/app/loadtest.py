@@ -628,7 +628,11 @@ def hourly_under_fault(
 
 
 def scored_discrepancy(run: Settings, expected: PipelineState) -> Discrepancy:
-    """Users the hourly job should have scored (every staged user, its collection size)."""
+    """Users the hourly job should have scored (every staged user, its collection size).
+
+    The staged users are every user with a profile or a collection change, so a scored user
+    outside them is extra.
+    """
     sizes: dict[int, int] = {user: 0 for user in expected.changed_users}
     for user, _release in expected.collections:
         sizes[user] = sizes.get(user, 0) + 1
@@ -640,5 +644,5 @@ def scored_discrepancy(run: Settings, expected: PipelineState) -> Discrepancy:
         for user in expected.changed_users
         if user not in scored or (scored[user] or 0) != sizes[user]
     )
-    known = expected.users | expected.changed_users
-    return Discrepancy("users_scored", lost, sum(1 for user in scored if user not in known))
+    extra = sum(1 for user in scored if user not in expected.changed_users)
+    return Discrepancy("users_scored", lost, extra)

@@ -34,7 +34,7 @@ class PipelineState:
 
     Attributes:
         collections: Owned (user_id, release_id) pairs.
-        changed_users: Users staged for scoring.
+        changed_users: Users staged for scoring: those with a collection change or a profile.
         users: Users with a profile.
         activity: Activity event ids.
         trending_events: Sum of the trending counts (equals the activity count when nothing is
@@ -63,6 +63,7 @@ def expected_state(truth_path: str | Path) -> PipelineState:
         event = json.loads(value)
         if record["topic"] == "users":
             state.users.add(event["user_id"])
+            state.changed_users.add(event["user_id"])
         elif record["topic"] == "activity":
             state.activity.add(event["event_id"])
             state.trending_events += 1

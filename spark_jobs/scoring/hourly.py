@@ -1,12 +1,13 @@
 """The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
 
 Steps, each timed, logged and recorded in ``batch_runs``: ``read_users``, ``read_releases``,
-``read_owned`` (staged users and stored scores, every release, every collection; with a trusted
-snapshot of the last run, :mod:`.snapshot`, no stored score and only the staged users'
-collections) → ``release_scores`` (weights of the releases missing from ``release_scores``:
-an anti-join of the two tables, or with the snapshot the releases that run did not read) →
-the rules of :func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the
-staged and affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
+``read_owned`` (staged users, the profiles' ids and stored scores, every release, every
+collection; with a trusted snapshot of the last run, :mod:`.snapshot`, no profile, no stored
+score and only the staged users' collections: the stream stages every new profile) →
+``release_scores`` (weights of the releases missing from ``release_scores``: an anti-join of
+the two tables, or with the snapshot the releases that run did not read) → the rules of
+:func:`compute.score` (tastes, ranks, HNSW friends and the friend rule for the staged and
+affected users) → ``hybrid_fit`` and ``hybrid_recommend`` (the production top-10 of
 the rescored users, :func:`~spark_jobs.scoring.rankers.production.production_hybrid`; its
 ranking model is reused for ``scoring.hybrid_model_hours``, :mod:`.ranking_models`) →
 ``online_check`` (the adds since each staged user's last list, against it and against the most
@@ -172,8 +173,8 @@ def read_state(
     """The staged users, stored scores, releases and collections this run starts from.
 
     Steps ``read_users``, ``read_releases`` and ``read_owned``. With a trusted snapshot of the
-    last run (:mod:`.snapshot`), ``users_scored`` is not read and only the collections of the
-    users staged now or by that run are.
+    last run (:mod:`.snapshot`), neither ``users`` nor ``users_scored`` is read, and only the
+    collections of the users staged now or by that run are.
     """
     with step("read_users", lambda: len(stored.user_ids)):
         stored = read_stored(

@@ -169,12 +169,17 @@ def read_stored(
 ) -> Stored:
     """Read the staged users, the stored scores and the user universe into driver arrays.
 
+    The universe is every user with a profile, a score or a staging row. Without ``earlier``
+    ``users`` is scanned for the profiles' ids; with it, the universe is the last run's grown by
+    the staged ids: the stream stages every user whose profile arrives, as it does every user
+    whose collection changes, so a user new since the last run is among the staged ones.
+
     Args:
         spark: Session.
         settings: Keyspace.
         hour: Newest bucket of ``changed_users`` to read.
-        earlier: What ``users_scored`` holds, known without reading it (the last run's
-            snapshot, :mod:`.snapshot`); only the staged users and the profiles are read then.
+        earlier: What ``users_scored`` holds and the last run's user ids, known without reading
+            them (the last run's snapshot, :mod:`.snapshot`); only the staged users are read then.
 
     Returns:
         The state before this run.
@@ -182,11 +187,10 @@ def read_stored(
     """
     read_at = time.time_ns() // 1000
     staged = [(r.bucket, int(r.user_id)) for r in read_staged(spark, settings, hour)]
-    profiles = read_table(spark, settings, USERS).select("user_id").toPandas()
     staged_ids = np.array([u for _, u in staged], dtype=np.int64)
     if earlier is not None:
-        known = [profiles["user_id"].to_numpy(np.int64), earlier.user_ids, staged_ids]
-        return earlier.remapped(np.unique(np.concatenate(known)), staged, read_at)
+        return earlier.remapped(np.union1d(earlier.user_ids, staged_ids), staged, read_at)
+    profiles = read_table(spark, settings, USERS).select("user_id").toPandas()
     scored = read_scored(spark, settings)
     user_ids = np.unique(
         np.concatenate(

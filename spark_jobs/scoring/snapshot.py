@@ -8,10 +8,11 @@ file only when it belongs to the newest earlier run in ``batch_runs`` and that r
 ``snapshot`` step (so it wrote everything the file says), and while the full read that began
 this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the tables are read whole
 at least that often, and whatever changed them outside the pipeline is picked up). Then the
-run reads no ``users_scored`` row and only the collections of the users staged now or staged by
-that run (a direct join on the partition key), instead of the whole table; anything else falls
-back to the full read. The file is one ``.npz`` (no pickle), replaced atomically (a
-half-written or unreadable file is a full read).
+run reads no ``users`` or ``users_scored`` row (its users are the file's and the staged ones)
+and only the collections of the users staged now or staged by that run (a direct join on the
+partition key), instead of the whole table; anything else falls back to the full read. The
+file is one ``.npz`` (no pickle), replaced atomically (a half-written or unreadable file is a
+full read).
 """
 
 from __future__ import annotations

@@ -56,7 +56,10 @@ year 2262; this stream is the only writer of ``user_collection``."""
 
 
 class CollectionWriter:
-    """Writes the final add/remove state of each (user, release) and stages changed users."""
+    """Writes the final add/remove state of each (user, release) and stages changed users.
+
+    A changed user is one with a collection change or a profile in the micro-batch.
+    """
 
     def __init__(self, session: Session, keyspace: str, concurrency: int) -> None:
         self.session = session
@@ -108,11 +111,11 @@ class CollectionWriter:
         Staging comes second: a user is never staged before its changes are written.
 
         Args:
-            users: Rows with ``user_id``, ``changes`` (change rows) and ``buckets`` (the hours
-                of those changes).
+            users: Rows with ``user_id``, ``changes`` (change rows; none for a user with only a
+                profile in the batch) and ``buckets`` (the hours of those changes and profiles).
 
         Returns:
-            (row mutations written, users staged).
+            (row mutations written, distinct users staged).
 
         Raises:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).

@@ -37,7 +37,12 @@ log = get_logger("stream")
 
 @dataclass(frozen=True)
 class BatchStats:
-    """The counts one micro-batch logs (and the load test and ``discorecs status`` read)."""
+    """The counts one micro-batch logs (and the load test and ``discorecs status`` read).
+
+    ``changed_users`` is how many distinct users the batch staged in ``changed_users``: those
+    with a valid collection change or profile; ``collection_mutations`` the rows their
+    collection changes wrote.
+    """
 
     batch_id: int
     rows_in: int
@@ -81,7 +86,11 @@ def planned_writes(
     settings: Settings,
     state: DriverState,
 ) -> dict[str, Callable[[], Any]]:
-    """The writes this batch needs, one per non-empty output."""
+    """The writes this batch needs, one per non-empty output.
+
+    A batch with profiles writes them (``users``) and stages their users (``collections``, the
+    write that stages every changed user).
+    """
     release_ok = F.col("release_id").isNull() | ~F.col("release_id").isin(*unknown)
     good = checked.where(F.col("reason").isNull() & release_ok)
     bad = checked.where(F.col("reason").isNotNull() | ~release_ok)
@@ -93,7 +102,7 @@ def planned_writes(
         writes["users"] = lambda: write_users(good, settings)
     if summary.valid("activity"):
         writes["activity"] = lambda: write_activity(good, settings, state, batch_id, trending)
-    if summary.valid("collections"):
+    if summary.valid("collections") or summary.valid("users"):
         writes["collections"] = lambda: write_collections(good, settings)
     return writes
 

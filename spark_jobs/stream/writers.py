@@ -2,8 +2,8 @@
 
 Profiles and activity are upserts on their primary key; collection changes carry a logical
 write timestamp (:data:`WRITE_TIMESTAMP`); trending counts are keyed by ``batch_id``, so a
-replayed batch overwrites its own rows; staging rows are a set; dead letters are keyed by their
-source coordinates on a compacted topic.
+replayed batch overwrites its own rows; staging rows (users with a collection change or a
+profile) are a set; dead letters are keyed by their source coordinates on a compacted topic.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _latest(frame: DataFrame, keys: list[str], value_columns: list[str]) -> Data
 
 
 def write_users(good: DataFrame, settings: Settings) -> None:
-    """Upsert the latest profile of each user in the batch."""
+    """Upsert the latest profile of each user in the batch (:func:`write_collections` stages it)."""
     profiles = good.where(F.col("event_kind") == "users")
     write_table(_latest(profiles, ["user_id"], list(USERS.value_columns)), settings, USERS)
 
@@ -56,18 +56,34 @@ def write_activity(
 def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
     """Write each (user, release)'s last action of the batch and stage the changed users.
 
+    A user is staged in the hour bucket of each final change and of each profile event of theirs
+    in the batch: a profile alone stages its user (with no change to write), so the hourly job
+    learns of new users from ``changed_users`` without scanning ``users``.
+
     Returns:
-        (row mutations written, users staged).
+        (row mutations written, distinct users staged).
 
     """
-    changes = good.where(F.col("event_kind") == "collections")
-    stamped = changes.withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
+    kind = F.col("event_kind")
+    stamped = good.where(kind == "collections").withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
     final = stamped.groupBy("user_id", "release_id").agg(
         F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last")
     )
-    per_user = final.groupBy("user_id").agg(
-        F.collect_list(F.struct("release_id", "last.*")).alias("changes"),
-        F.collect_set(F.date_trunc("hour", "last.event_time")).alias("buckets"),
+    changed = final.select(
+        "user_id",
+        F.struct("release_id", "last.*").alias("change"),
+        F.date_trunc("hour", "last.event_time").alias("bucket"),
+    )
+    profiled = good.where(kind == "users").select(
+        "user_id", F.date_trunc("hour", "event_time").alias("bucket")
+    )
+    per_user = (
+        changed.unionByName(profiled, allowMissingColumns=True)
+        .groupBy("user_id")
+        .agg(
+            F.collect_list("change").alias("changes"),
+            F.collect_set("bucket").alias("buckets"),
+        )
     )
     written = per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
     return sum(m for m, _ in written), sum(u for _, u in written)

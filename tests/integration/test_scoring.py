@@ -1,5 +1,6 @@
 """Hourly batch on the real local cluster: the hourly script after produce and stream, then a
-small world scored twice, the second hour with 1% of its users changed."""
+trusted hour with a profile-only newcomer, then a small world scored twice, the second hour with
+1% of its users changed."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cassandra.concurrent import execute_concurrent_with_args
+from confluent_kafka import Producer
 from pyspark.sql import SparkSession
 
+from discorecs.app.api.events import wire_time
 from discorecs.app.verify import expected_state
+from discorecs.core import events
 from discorecs.core.cassandra import session_scope
+from discorecs.core.events import UserEvent
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
@@ -32,9 +37,11 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
 )
+from discorecs.core.topics import producer_config
 from spark_jobs.scoring.hourly import current_hour, run_hourly
 from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
+from spark_jobs.stream.progress import read_metrics
 from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -95,6 +102,27 @@ def stage(session, ks: str, users: list[int], at: datetime) -> None:
     bucket = at.replace(minute=0, second=0, microsecond=0)
     statement = session.prepare(CHANGED_USERS.insert(ks))
     execute_concurrent_with_args(session, statement, [(bucket, u) for u in users])
+
+
+def send_profile(settings: Settings, user_id: int) -> None:
+    """Produce one profile event, now, for ``user_id`` (a user with no collection event)."""
+    moment = wire_time(datetime.now(UTC))
+    profile = UserEvent(
+        schema_version=events.SCHEMA_VERSION,
+        event_id=str(uuid.uuid4()),
+        event_time=moment,
+        user_id=user_id,
+        name="N. Comer",
+        username="newcomer",
+        email="newcomer@example.com",
+        location="Leeds, UK",
+        joined_at=moment,
+    )
+    producer = Producer(producer_config(settings))
+    producer.produce(
+        settings.topic("users"), key=str(user_id).encode(), value=events.to_json(profile)
+    )
+    assert producer.flush(30) == 0
 
 
 def scored_rows(settings: Settings) -> dict[int, object]:
@@ -278,6 +306,18 @@ def test_produce_stream_then_the_hourly_script(
         recorded = {r.step for r in session.execute(steps)}
     assert figures["users"] == 0 and figures["adds"] == 0  # nobody was scored before this run
     assert {"hybrid_fit", "hybrid_recommend", "online_check"} <= recorded
+
+    newcomer = max(rows) + 1000
+    send_profile(pipeline, newcomer)
+    hour = cli(pipeline, "hourly", timeout=600)
+    assert hour.returncode == 0, hour.stdout[-3000:] + hour.stderr[-3000:]
+    batch = [b for b in read_metrics(pipeline) if b["rows_in"]][-1]
+    assert (batch["rows_in"], batch["users"], batch["changed_users"]) == (1, 1, 1)
+    counts = dict(line.split() for line in hour.stdout.splitlines() if len(line.split()) == 2)
+    assert (counts["snapshot_used"], counts["staged"]) == ("1", "1"), "a trusted hour"
+    assert int(counts["users"]) == len(rows) + 1, "the staged profile, without a scan of users"
+    joined = scored_rows(pipeline)[newcomer]
+    assert not joined.collection_size and len(joined.recommendations) == 10
 
     report = tmp_path / "evaluation.json"
     evaluated = cli(

@@ -33,6 +33,8 @@ def write_truth(path: Path) -> Path:
         event(10, "collections", BAD_JSON, bad="bad_json"),
         event(11, "collections", {"user_id": 2, "release_id": 10, "action": "remove"}),
         event(12, "collections", {"user_id": 2, "release_id": 12, "action": "add"}),
+        event(13, "users", {"user_id": 3, "username": "c"}),
+        event(14, "users", BAD_JSON, bad="bad_json"),
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -40,13 +42,13 @@ def write_truth(path: Path) -> Path:
 
 def test_expected_state_replays_the_events_in_send_order(tmp_path: Path) -> None:
     state = expected_state(write_truth(tmp_path / "truth.jsonl"))
-    assert state.users == {1, 2}
+    assert state.users == {1, 2, 3}
     assert state.collections == {(1, 11), (2, 12)}
-    assert state.changed_users == {1, 2}
+    assert state.changed_users == {1, 2, 3}, "user 3 sent only a profile: staged too"
     assert state.activity == {"e1", "e2"}
     assert state.trending_events == 2
     assert state.dead_letters == Counter(
-        {(BAD_JSON, "bad_json"): 2, (json.dumps(UNKNOWN).encode(), "unknown_release"): 1}
+        {(BAD_JSON, "bad_json"): 3, (json.dumps(UNKNOWN).encode(), "unknown_release"): 1}
     )
 
 
