@@ -12,13 +12,11 @@ import re
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-import pytest
 from cassandra.cqltypes import DateType, LongType
 from cassandra.protocol import ColumnMetadata
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, Table
-from spark_jobs.stream import collection_writer
 from spark_jobs.stream.collection_writer import (
     MAX_STATEMENTS_PER_BATCH,
     STAGED_ROWS_PER_BATCH,
@@ -170,36 +168,3 @@ def test_a_large_bucket_is_split_into_batches_of_staged_rows() -> None:
     first_bucket = [p[1] for b in batches[:3] for _, p in contents(b)]
     assert first_bucket == list(range(2 * STAGED_ROWS_PER_BATCH + 50))
     assert list(WRITER.staging_batches([])) == []
-
-
-class User(NamedTuple):
-    """One user's row as :func:`~spark_jobs.stream.writers.write_collections` hands it over."""
-
-    user_id: int
-    changes: list[Change]
-    buckets: list[datetime]
-
-
-def test_a_user_with_only_a_profile_is_staged_with_no_mutation(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Changes go first, then staging; a profile-only user (no changes) is staged alone."""
-    executed: list[list[tuple[str, list[object]]]] = []
-
-    def execute(
-        _session: object, statements: list[tuple[BatchStatement, None]], **_: object
-    ) -> None:
-        executed.append([entry for batch, _ in statements for entry in contents(batch)])
-
-    monkeypatch.setattr(collection_writer, "execute_concurrent", execute)
-    w = writer()
-    w.session, w.concurrency = None, 4
-    h1, h2 = T0, T0 + timedelta(hours=1)
-    users = [
-        User(7, [Change(42, "add", T0, 1_000_001)], [h1, h2]),
-        User(8, [], [h2]),
-    ]
-    assert w.write(users) == (1, 2)
-    changes, staging = executed
-    assert changes == [("insert", [7, 42, T0, 1_000_001])]
-    assert sorted(params for _, params in staging) == [[h1, 7], [h2, 7], [h2, 8]]
