@@ -314,7 +314,9 @@ def test_produce_stream_then_the_hourly_script(
     batch = [b for b in read_metrics(pipeline) if b["rows_in"]][-1]
     assert (batch["rows_in"], batch["users"], batch["changed_users"]) == (1, 1, 1)
     counts = dict(line.split() for line in hour.stdout.splitlines() if len(line.split()) == 2)
-    assert (counts["snapshot_used"], counts["staged"]) == ("1", "1"), "a trusted hour"
+    assert counts["snapshot_used"] == "1", "a trusted hour"
+    # Users staged within scoring.staging_margin_s of the last run's read stay staged for this one.
+    assert 1 <= int(counts["staged"]) <= len(rows) + 1
     assert int(counts["users"]) == len(rows) + 1, "the staged profile, without a scan of users"
     joined = scored_rows(pipeline)[newcomer]
     assert not joined.collection_size and len(joined.recommendations) == 10
