@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cassandra.concurrent import execute_concurrent_with_args
-from confluent_kafka import Producer
 from pyspark.sql import SparkSession
 
-from discorecs.app.api.events import wire_time
+from discorecs.app.api.events import EventSender, Outgoing, wire_time
 from discorecs.app.verify import expected_state
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
@@ -37,7 +36,6 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
 )
-from discorecs.core.topics import producer_config
 from spark_jobs.scoring.hourly import current_hour, run_hourly
 from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
@@ -118,11 +116,11 @@ def send_profile(settings: Settings, user_id: int) -> None:
         location="Leeds, UK",
         joined_at=moment,
     )
-    producer = Producer(producer_config(settings))
-    producer.produce(
-        settings.topic("users"), key=str(user_id).encode(), value=events.to_json(profile)
-    )
-    assert producer.flush(30) == 0
+    sender = EventSender(settings)
+    try:
+        sender.send(Outgoing("users", profile.event_id, events.to_json(profile)), key=user_id)
+    finally:
+        sender.close()
 
 
 def scored_rows(settings: Settings) -> dict[int, object]:
