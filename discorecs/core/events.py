@@ -2,8 +2,9 @@
 
 Each event kind is a frozen dataclass below; everything else is derived from those fields:
 JSON serialisation for the producer (:func:`to_json`, :func:`row_template`), validation for the
-consumer (:func:`validate`, :func:`check_release`) and the Spark ``StructType``
-(:func:`spark_schema`). Nothing else in the project lists the fields again.
+consumer (:func:`validate`, :func:`check_release`; :func:`validate_values` is the stream's
+fast path to the same outcome) and the Spark ``StructType`` (:func:`spark_schema`). Nothing
+else in the project lists the fields again.
 
 Wire format (``schema_version`` 1): one UTF-8 JSON object per Kafka message, key = the decimal
 ``user_id``. ``event_id`` is a UUID string (unique per event, the idempotency key);
@@ -20,7 +21,9 @@ import re
 import typing
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 SCHEMA_VERSION = 1
 MAX_EVENT_BYTES = 16 * 1024
@@ -286,6 +289,72 @@ def validate(
             return None, reason
         values.append(value)
     return EVENT_TYPES[kind](*values), None
+
+
+def _anchored(pattern: re.Pattern[str]) -> str:
+    """The pattern as msgspec applies it (``re.search``) with ``fullmatch``'s meaning."""
+    flags = "(?i)" if pattern.flags & re.IGNORECASE else ""
+    return flags + r"\A(?:" + pattern.pattern + r")\Z"
+
+
+def _msgspec_type(spec: FieldSpec) -> Any:
+    """The msgspec type accepting what :func:`_check_value` passes (dates checked after)."""
+    if spec.name == "schema_version":
+        return Literal[SCHEMA_VERSION]
+    if spec.type is int:
+        return Annotated[int, msgspec.Meta(gt=0, le=_MAX_ID)] if spec.format == "id" else int
+    if spec.choices:
+        return Literal[spec.choices]
+    if spec.format == UUID:
+        return Annotated[str, msgspec.Meta(pattern=_anchored(_UUID_RE))]
+    if spec.format == TIMESTAMP:
+        return Annotated[str, msgspec.Meta(pattern=_anchored(_TS_RE))]
+    return str
+
+
+_DECODERS = {
+    kind: msgspec.json.Decoder(
+        msgspec.defstruct(f"{cls.__name__}Wire", [(s.name, _msgspec_type(s)) for s in specs])
+    )
+    for (kind, specs), cls in zip(_SPECS.items(), EVENT_TYPES.values(), strict=True)
+}
+_TIMESTAMP_AT = {
+    kind: tuple(i for i, s in enumerate(specs) if s.format == TIMESTAMP)
+    for kind, specs in _SPECS.items()
+}
+
+
+def validate_values(topic: str, raw: bytes) -> tuple[tuple[Any, ...] | None, str | None]:
+    """:func:`validate`'s outcome, with the event's field values in wire order; fast.
+
+    One msgspec decoder per kind, derived from the same field specs, accepts a well-formed
+    event in a single pass; whatever it rejects goes through :func:`validate`, so every
+    reason is exactly that function's.
+
+    Args:
+        topic: The event kind or the (prefixed) topic name the message came from.
+        raw: The message value.
+
+    Returns:
+        ``(values, None)`` when valid, else ``(None, reason)``.
+
+    """
+    kind = _kind(topic)
+    if raw is not None and len(raw) <= MAX_EVENT_BYTES:
+        try:
+            values = msgspec.structs.astuple(_DECODERS[kind].decode(raw))
+            for at in _TIMESTAMP_AT[kind]:
+                datetime.fromisoformat(values[at])
+        except (msgspec.DecodeError, ValueError):
+            pass
+        else:
+            return values, None
+    event, reason = validate(kind, raw)
+    return (
+        (None, reason)
+        if event is None
+        else (tuple(getattr(event, s.name) for s in _SPECS[kind]), None)
+    )
 
 
 def check_release(event: Event, known_release_ids: typing.Container[int]) -> str | None:

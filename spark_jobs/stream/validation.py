@@ -1,7 +1,8 @@
 """Parse and check raw Kafka records with the shared event schema, inside Spark.
 
-Records are validated by :func:`discorecs.core.events.validate`, the same code the producer's
-truth file and tests use, through ``mapInArrow`` (Arrow record batches in and out, no pandas in
+Records are validated by :func:`discorecs.core.events.validate_values` (the outcome of
+:func:`~discorecs.core.events.validate`, which the API and tests use, by a faster path), through
+``mapInArrow`` (Arrow record batches in and out, no pandas in
 the hot path). The output schema is derived from the event dataclasses: one column per event
 field (the union over kinds), plus the record's Kafka coordinates, original bytes and the
 rejection reason.
@@ -9,7 +10,9 @@ rejection reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql.types import (
@@ -60,6 +63,12 @@ def _arrow_type(spark_type: object) -> pa.DataType:
     return pa.string()
 
 
+def _spread(kind: str, names: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Maps a ``kind`` event's values (wire order) padded with one ``None`` to ``names``."""
+    own = events.field_names(kind)
+    return itemgetter(*(own.index(n) if n in own else len(own) for n in names))
+
+
 def validate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: one output row per Kafka record, valid or not.
 
@@ -74,16 +83,17 @@ def validate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBat
     fields = event_fields()
     names = [f.name for f in fields]
     empty = (None,) * len(names)
+    spread = {kind: _spread(kind, names) for kind in events.KINDS}
     kinds: dict[str, str] = {}
     for batch in batches:
         kind_column, reasons, rows = [], [], []
         topics = batch.column("topic").to_pylist()
         for topic, value in zip(topics, batch.column("value").to_pylist(), strict=True):
             kind = kinds.get(topic) or kinds.setdefault(topic, events.kind_of_topic(topic))
-            event, reason = events.validate(kind, value)
+            values, reason = events.validate_values(kind, value)
             kind_column.append(kind)
             reasons.append(reason)
-            rows.append(empty if event is None else tuple(getattr(event, n, None) for n in names))
+            rows.append(empty if values is None else spread[kind]((*values, None)))
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         arrays = [pa.array(kind_column, pa.string()), pa.array(reasons, pa.string())]
         arrays += [batch.column(name) for name in KAFKA_COLUMNS]

@@ -141,3 +141,78 @@ def test_row_template_with_constants() -> None:
     value = (template % (EVENT_ID, TIME, 7, 42)).encode()
     event, reason = events.validate("activity", value)
     assert reason is None and event.kind == "want" and event.release_id == 42
+
+
+def wire_values(kind: str, payload: bytes | None) -> tuple[tuple | None, str | None]:
+    event, reason = events.validate(kind, payload)
+    if event is None:
+        return None, reason
+    return tuple(getattr(event, name) for name in events.field_names(kind)), None
+
+
+def edited(kind: str, **changes: object) -> bytes:
+    return raw({**good(kind), **changes})
+
+
+EDGE_PAYLOADS = [
+    None,
+    b"",
+    b"null",
+    b"[1, 2]",
+    b'{"schema_version":1,',
+    b"\xff\xfe",
+    raw(good("collections")).decode().encode("utf-16"),
+    b" " + raw(good("collections")) + b"\n",
+    raw(good("collections")) + b"x",
+    edited("collections", user_id=7.0),
+    edited("collections", user_id=True),
+    edited("collections", user_id=0),
+    edited("collections", user_id=2**63 - 1),
+    edited("collections", user_id=2**63),
+    edited("collections", user_id=None),
+    edited("collections", schema_version=1.0),
+    edited("collections", schema_version="1"),
+    edited("collections", event_id=EVENT_ID.upper()),
+    edited("collections", event_id=EVENT_ID + "\n"),
+    edited("collections", event_time="2026-02-30T12:00:00.123Z"),
+    edited("collections", event_time="2026-01-31T12:00:00.123Z\n"),
+    edited("collections", event_time="\u0662026-01-31T12:00:00.123Z"),
+    edited("collections", event_time="2026-01-31T12:00:00Z"),
+    edited("collections", action="ADD"),
+    edited("collections", extra={"nested": [1, 2.5, None]}),
+    edited("users", name="\ud800"),
+    edited("users", name=""),
+    edited("users", joined_at="2019-13-01T00:00:00.000Z"),
+    b'{"schema_version":1,"event_id":"'
+    + EVENT_ID.encode()
+    + b'","event_time":"'
+    + TIME.encode()
+    + b'","user_id":NaN,"release_id":42,"action":"add"}',
+    raw(good("collections"))[:-1] + b',"user_id":-1}',
+    raw({**good("collections"), "user_id": -1})[:-1] + b',"user_id":7}',
+    edited("collections", padding="x" * events.MAX_EVENT_BYTES),
+]
+
+
+@pytest.mark.parametrize("payload", EDGE_PAYLOADS)
+@pytest.mark.parametrize("kind", events.KINDS)
+def test_validate_values_gives_validates_outcome(kind: str, payload: bytes | None) -> None:
+    assert events.validate_values(kind, payload) == wire_values(kind, payload)
+
+
+def test_validate_values_agrees_on_a_produced_stream_with_malformed_events() -> None:
+    from kafka_producers.demo_catalog import demo_catalog
+    from kafka_producers.synthetic import EventStream
+
+    stream = EventStream(demo_catalog(300), n_users=200, seed=4, bad_ratio=0.3)
+    chunks = [stream.next_chunk(5_000, 1_796_000_000_000) for _ in range(2)]
+    outcomes = [
+        (
+            events.validate_values(events.KINDS[topic], value),
+            wire_values(events.KINDS[topic], value),
+        )
+        for chunk in chunks
+        for topic, value in zip(chunk.topics, chunk.values, strict=True)
+    ]
+    assert all(fast == slow for fast, slow in outcomes)
+    assert sum(slow[1] is not None for _, slow in outcomes) > 1_000
