@@ -35,10 +35,10 @@ from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 from spark_jobs.scoring.ranking_models import read_ranking_model, write_ranking_model
 from spark_jobs.scoring.readers import (
+    ActivityReads,
     Owned,
     Releases,
     Stored,
-    read_activity,
     read_owned,
     read_releases,
     read_stored,
@@ -92,13 +92,12 @@ def recording_hook(runs: BatchRunLog) -> StepHook:
 
 
 def hybrid_lists(
-    spark: SparkSession,
     session: Session,
     settings: Settings,
-    stored: Stored,
     releases: Releases,
     owned: Owned,
     scores: Scores,
+    activity_of: ActivityReads,
     step: StepTimer,
     now: datetime,
 ) -> tuple[Ranked, dict[str, int]]:
@@ -107,7 +106,8 @@ def hybrid_lists(
     The newest ranking model younger than ``scoring.hybrid_model_hours`` is reused
     (:mod:`.ranking_models`), and the item-to-item sources' fit younger than
     ``scoring.item_model_hours`` (:mod:`.item_models`); otherwise each is learnt and stored.
-    ``scores`` gives the run's tastes and the rows to list (:func:`relisted`).
+    ``scores`` gives the run's tastes and the rows to list (:func:`relisted`); their recent
+    activity comes from ``activity_of``, which the taste step has usually read already.
 
     Returns:
         The lists, and the counts ``ranking_model_reused`` and ``item_models_reused`` (0 or 1).
@@ -119,9 +119,7 @@ def hybrid_lists(
         sizes = np.diff(owned.user_items.indptr)[listed]
         profiled = listed[sizes <= settings.scoring.cold_items]
     with step("read_hybrid_activity", len(profiled)):
-        activity, activity_at = read_activity(
-            spark, settings, stored.user_ids, releases.ids, profiled
-        )
+        activity, activity_at = activity_of(profiled)
     train = TrainData(
         owned.user_items,
         owned.added_at,
@@ -245,6 +243,7 @@ def run_hourly(
         counts["users"], counts["releases"] = len(stored.user_ids), len(releases.ids)
         counts["staged"] = len(stored.staged)
         collections = owned.collections()
+        activity_of = ActivityReads(spark, settings, stored.user_ids, releases.ids)
         scores = score(
             releases.features(owned.owners()),
             stored.state,
@@ -252,9 +251,7 @@ def run_hourly(
             lambda _rows: collections,
             tuning=settings.scoring,
             full=full,
-            activity=lambda rows: read_activity(
-                spark, settings, stored.user_ids, releases.ids, rows
-            )[0][rows],
+            activity=lambda rows: activity_of(rows)[0][rows],
             step=step,
             earlier_index=earlier.index if earlier is not None else None,
         )
@@ -269,7 +266,7 @@ def run_hourly(
         scores.listed = relisted(stored, scores.rescored, full)
         counts["listed"] = len(scores.listed)
         scores.recommendations, reused = hybrid_lists(
-            spark, session, settings, stored, releases, owned, scores, step, now
+            session, settings, releases, owned, scores, activity_of, step, now
         )
         counts.update(reused)
         with step("online_check", len(stored.changed_rows)):
@@ -283,7 +280,7 @@ def run_hourly(
                 settings.scoring.list_length,
             )
         with step("write", len(scores.rescored)):
-            counts["written"] = write_scores(spark, settings, stored, releases.ids, scores, now)
+            counts["written"] = write_scores(spark, settings, stored, releases, scores, now, step)
             rank_rows = rank_updates(stored, scores, settings.scoring.rank_tolerance)
             counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores, rank_rows)
             write_quality(session, settings.keyspace, runs.run_id, result.check.figures())

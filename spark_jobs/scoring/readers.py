@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,7 @@ class Releases:
         catalog: Their genres, styles, artists, labels and years.
         content: The same as the rankers' content matrices.
         trending: Activity events per row over the trending window.
+        titles: Title of each row (None when it has none).
 
     """
 
@@ -229,6 +231,7 @@ class Releases:
     catalog: ReleaseCatalog
     content: ItemContent
     trending: np.ndarray
+    titles: np.ndarray
 
     def features(self, owners: np.ndarray) -> ReleaseFeatures:
         """What the scoring rules know of each row, given the owners per row."""
@@ -249,7 +252,7 @@ class Releases:
 
 
 def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Releases:
-    """Read every release's content and its trending count over the trending window.
+    """Read every release's content, title and trending count over the trending window.
 
     Args:
         spark: Session.
@@ -269,7 +272,7 @@ def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Rel
     )
     rows = (
         read_table(spark, settings, RELEASES)
-        .select(*CATALOG_COLUMNS)
+        .select(*CATALOG_COLUMNS, "title")
         .join(trending, "release_id", "left")
         .toPandas()
         .sort_values("release_id", ignore_index=True)
@@ -277,12 +280,13 @@ def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Rel
     catalog = ReleaseCatalog.from_records(
         zip(*(rows[column] for column in CATALOG_COLUMNS), strict=True)
     )
-    counts = pd.Series(rows["trending"].fillna(0).to_numpy(np.int64), index=rows["release_id"])
+    by_id = rows.set_index("release_id").reindex(catalog.release_ids)
     return Releases(
         catalog.release_ids,
         catalog,
         ItemContent.from_catalog(catalog),
-        counts.reindex(catalog.release_ids).to_numpy(np.int64),
+        by_id["trending"].fillna(0).to_numpy(np.int64),
+        by_id["title"].to_numpy(object),
     )
 
 
@@ -393,10 +397,22 @@ def read_activity(
     return sp.csr_matrix((counts, where), shape), sp.csr_matrix((first, where), shape)
 
 
-def read_titles(spark: SparkSession, settings: Settings, release_ids: np.ndarray) -> dict[int, str]:
-    """Titles of the given releases (a join on the ``releases`` partition key)."""
-    if len(release_ids) == 0:
-        return {}
-    wanted = ids_frame(spark, "release_id", release_ids)
-    releases = read_table(spark, settings, RELEASES).select("release_id", "title")
-    return {int(r.release_id): r.title for r in wanted.join(releases, "release_id").collect()}
+class ActivityReads:
+    """:func:`read_activity` of a run, read once for the same rows.
+
+    The taste step and the hybrid's lists ask for the same rows (the listed users are those
+    whose taste is recomputed, unless content leaves activity out), so the second asks nothing
+    of Cassandra.
+    """
+
+    def __init__(
+        self, spark: SparkSession, settings: Settings, user_ids: np.ndarray, release_ids: np.ndarray
+    ) -> None:
+        self._read = partial(read_activity, spark, settings, user_ids, release_ids)
+        self._last: tuple[np.ndarray, tuple[sp.csr_matrix, sp.csr_matrix]] | None = None
+
+    def __call__(self, rows: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """:func:`read_activity` of ``rows``, from the last read when it was of the same rows."""
+        if self._last is None or not np.array_equal(self._last[0], rows):
+            self._last = (np.array(rows), self._read(rows))
+        return self._last[1]

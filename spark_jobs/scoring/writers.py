@@ -24,10 +24,11 @@ from discorecs.core.tables import (
     RELEASES,
     USERS_SCORED,
 )
+from discorecs.core.timing import StepTimer
 from spark_jobs.connector import read_table, write_table
 from spark_jobs.scoring.compute import Scores
 from spark_jobs.scoring.ranks import drifted, ranks_map
-from spark_jobs.scoring.readers import Stored, few, ids_frame, read_titles
+from spark_jobs.scoring.readers import Releases, Stored, few, ids_frame
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
@@ -156,24 +157,38 @@ def write_scores(
     spark: SparkSession,
     settings: Settings,
     stored: Stored,
-    release_ids: np.ndarray,
+    releases: Releases,
     scores: Scores,
     now: datetime,
+    step: StepTimer | None = None,
 ) -> int:
     """Upsert the ``users_scored`` rows of the rescored users (:func:`scored_records`).
+
+    Steps ``write_records`` (the rows in Python, titles from the catalogue the run read),
+    ``write_listed`` (the listed users' whole rows, with their taste vectors) and
+    ``write_friends`` (:data:`FRIEND_COLUMNS` of the others).
 
     Returns:
         Rows written.
 
     """
+    step = step or StepTimer()
     picked = scores.friend_release[scores.rescored]
     used = np.unique(np.concatenate([picked, scores.recommendations.releases.reshape(-1)]))
-    titles = read_titles(spark, settings, release_ids[used[used >= 0]])
-    full, friends = scored_records(stored, release_ids, scores, titles, now.replace(tzinfo=None))
-    for records, columns in ((full, None), (friends, list(FRIEND_COLUMNS))):
-        if records:
-            frame = spark.createDataFrame(records, USERS_SCORED.spark_schema(columns))
-            write_table(frame, settings, USERS_SCORED)
+    used = used[used >= 0]
+    titles = dict(zip(releases.ids[used].tolist(), releases.titles[used].tolist(), strict=True))
+    with step("write_records", len(scores.rescored)):
+        full, friends = scored_records(
+            stored, releases.ids, scores, titles, now.replace(tzinfo=None)
+        )
+    for name, records, columns in (
+        ("write_listed", full, None),
+        ("write_friends", friends, list(FRIEND_COLUMNS)),
+    ):
+        with step(name, len(records)):
+            if records:
+                frame = spark.createDataFrame(records, USERS_SCORED.spark_schema(columns))
+                write_table(frame, settings, USERS_SCORED)
     return len(full) + len(friends)
 
 
