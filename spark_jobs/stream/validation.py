@@ -2,10 +2,9 @@
 
 Records are validated by :func:`discorecs.core.events.validate_values` (the outcome of
 :func:`~discorecs.core.events.validate`, which the API and tests use, by a faster path), through
-``mapInArrow`` (Arrow record batches in and out, no pandas in
-the hot path). The output schema is derived from the event dataclasses: one column per event
-field (the union over kinds), plus the record's Kafka coordinates, original bytes and the
-rejection reason.
+``mapInArrow`` (Arrow record batches in and out, no pandas in the hot path). The output schema
+is derived from the event dataclasses: one column per event field (the union over kinds), plus
+the record's Kafka coordinates, original bytes and the rejection reason.
 """
 
 from __future__ import annotations
