@@ -6,9 +6,10 @@ The world of ``bench_scoring.py`` (users drawing ~20 releases from a Zipf-like p
 their genres; releases with genres and styles) with one artist and one label per release and a
 release year, fitted once by :func:`~spark_jobs.scoring.rankers.production.production_hybrid`
 as the hourly job fits it. Then, for ``--sample`` random users: each source's top-``depth``
-lists, the hybrid's top-10 (sources, candidate table, LightGBM, calibration), and, as the
-references from the same run, content's lists from every item of the users' features (no
-prefixes) and with every item scored, both checked equal to the lists served.
+lists, the hybrid's top-10 (sources, candidate table, LightGBM, calibration; in one call, then
+in parts on two threads as the hourly job lists them), and, as the references from the same
+run, content's lists from every item of the users' features (no prefixes) and with every item
+scored, both checked equal to the lists served.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bench_scoring import build_world
 from discorecs.core.catalog import ReleaseCatalog
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.rankers.base import ItemContent, TrainData
+from spark_jobs.scoring.rankers.base import ItemContent, TrainData, recommend_in_parts
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.production import production_hybrid
 
@@ -113,8 +114,11 @@ def main() -> None:
         if isinstance(source, ContentBased):
             line += content_references(source, users, hybrid.depth, (ids, values), per_user)
         print(line)
-    _, seconds = timed(lambda: hybrid.recommend(users, 10))
+    (ids, _), seconds = timed(lambda: hybrid.recommend(users, 10))
     print(f"  {'hybrid top-10':<16} {seconds * per_user:6.2f}   (all sources, model, calibration)")
+    (threaded, _), seconds = timed(lambda: recommend_in_parts(hybrid, users, 10, 2))
+    same = "the same lists" if np.array_equal(ids, threaded) else "LISTS DIFFER"
+    print(f"  {'  on 2 threads':<16} {seconds * per_user:6.2f}   (as the hourly job lists; {same})")
 
 
 if __name__ == "__main__":

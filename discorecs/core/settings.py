@@ -185,6 +185,12 @@ class ScoringSettings(Group):
     ann_ef_construction: int = 40
     ann_ef_search: int = 64
     ann_threads: int = 2
+    list_threads: int = Field(
+        2,
+        ge=1,
+        description="Threads listing the hybrid's top-n at once in the hourly job; the lists "
+        "are the same for any number.",
+    )
     ann_stale_share: float = Field(
         0.2,
         ge=0.0,

@@ -31,7 +31,7 @@ from discorecs.core.timing import StepHook, StepTimer
 from spark_jobs.scoring.compute import Scores, score
 from spark_jobs.scoring.item_models import item_models, restore_item_models, save_item_models
 from spark_jobs.scoring.quality import OnlineCheck, online_check
-from spark_jobs.scoring.rankers.base import TrainData
+from spark_jobs.scoring.rankers.base import TrainData, recommend_in_parts
 from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
 from spark_jobs.scoring.ranking_models import read_ranking_model, write_ranking_model
 from spark_jobs.scoring.readers import (
@@ -143,7 +143,8 @@ def hybrid_lists(
     if not hybrid.reused and hybrid.model is not None:
         write_ranking_model(session, settings.keyspace, hybrid.model, now)
     with step("hybrid_recommend", len(listed)):
-        ids, values = hybrid.recommend(listed, settings.scoring.list_length)
+        tuning = settings.scoring
+        ids, values = recommend_in_parts(hybrid, listed, tuning.list_length, tuning.list_threads)
     reused = {"ranking_model_reused": int(hybrid.reused), "item_models_reused": int(restored)}
     return Ranked(ids, values), reused
 

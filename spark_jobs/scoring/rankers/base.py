@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 CHUNK_CELLS = 1 << 23
 """Cells (users x items) of the largest dense score block: 32 MiB of float32."""
+
+LIST_PART = 512
+"""Users per call of :func:`recommend_in_parts`: about a second of the hybrid's lists."""
 
 SPARSE_SHARE = 0.5
 """Sparse score blocks with more stored entries than this share of their cells are ranked as
@@ -464,6 +468,36 @@ class Ranker(ABC):
                 raise ValueError(f"user_items has shape {chosen.shape}, expected {expected}")
         chosen.sort_indices()
         return chosen
+
+
+def recommend_in_parts(
+    ranker: Ranker, users: np.ndarray, n: int, threads: int, part: int = LIST_PART
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Ranker.recommend` of ``part`` users at a time, on ``threads`` threads.
+
+    The lists are those of one call: every ranker lists each user from that user's row alone.
+    Threads pay because the costly steps (numpy's partitions and products, LightGBM's predict,
+    faiss's search) run outside the GIL; a ranker's state is only read while listing (content's
+    prefixes are filled once, a repeat fill storing the same arrays).
+
+    Args:
+        ranker: A fitted ranker.
+        users: User rows of its training data.
+        n: List length.
+        threads: Threads listing at once (1: one call, in this thread).
+        part: Users listed per call.
+
+    Returns:
+        Item rows and scores, ``(len(users), n)``, as :meth:`Ranker.recommend`.
+
+    """
+    users = np.asarray(users, dtype=np.int64)
+    if threads <= 1 or len(users) <= part:
+        return ranker.recommend(users, n)
+    parts = [users[start : start + part] for start in range(0, len(users), part)]
+    with ThreadPoolExecutor(threads) as pool:
+        lists = list(pool.map(lambda chosen: ranker.recommend(chosen, n), parts))
+    return np.vstack([ids for ids, _ in lists]), np.vstack([scores for _, scores in lists])
 
 
 def usable(sources: Iterable[Ranker], train: TrainData) -> list[Ranker]:

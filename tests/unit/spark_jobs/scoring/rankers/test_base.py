@@ -3,12 +3,14 @@ import pytest
 import scipy.sparse as sp
 
 from discorecs.core.catalog import ReleaseCatalog
+from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers import base
 from spark_jobs.scoring.rankers.base import (
     ItemContent,
     Ranker,
     TrainData,
     binarise,
+    recommend_in_parts,
     row_stochastic,
     top_n,
     top_n_blocks,
@@ -17,7 +19,8 @@ from spark_jobs.scoring.rankers.base import (
     usable,
     with_rows,
 )
-from tests.unit.spark_jobs.scoring.rankers.worlds import content, matrix, train_data
+from spark_jobs.scoring.rankers.production import production_hybrid
+from tests.unit.spark_jobs.scoring.rankers.worlds import content, matrix, train_data, two_groups
 
 
 def test_top_n_best_first_without_excluded_or_non_positive_items():
@@ -200,3 +203,16 @@ def test_content_rankers_are_usable_only_with_content() -> None:
     assert usable([plain, contentful], without) == [plain]
     with_content = TrainData(without.user_items, without.added_at, without.now, content([[0], [1]]))
     assert usable([plain, contentful], with_content) == [plain, contentful]
+
+
+@pytest.mark.parametrize(("threads", "part"), [(2, 3), (3, 7), (1, 3), (2, 100)])
+def test_lists_in_parts_on_threads_are_the_lists_of_one_call(threads, part):
+    hybrid = production_hybrid(ScoringSettings())
+    hybrid.fit(two_groups())
+    users = np.array([0, 3, 5, 11, 19, 20, 22, 30, 31, 39, 2, 25], dtype=np.int64)
+
+    ids, scores = recommend_in_parts(hybrid, users, 5, threads, part)
+
+    whole_ids, whole_scores = hybrid.recommend(users, 5)
+    np.testing.assert_array_equal(ids, whole_ids)
+    np.testing.assert_allclose(scores, whole_scores, rtol=1e-6)
