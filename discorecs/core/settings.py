@@ -185,18 +185,18 @@ class ScoringSettings(Group):
     ann_ef_construction: int = 40
     ann_ef_search: int = 64
     ann_threads: int = 2
-    list_threads: int = Field(
-        2,
-        ge=1,
-        description="Threads listing the hybrid's top-n at once in the hourly job; the lists "
-        "are the same for any number.",
-    )
     ann_stale_share: float = Field(
         0.2,
         ge=0.0,
         lt=1.0,
         description="Share of the taste index's vectors that no user holds any more above which "
         "the hourly job builds the index anew instead of extending the last run's.",
+    )
+    list_threads: int = Field(
+        2,
+        ge=1,
+        description="Threads listing the hybrid's top-n at once in the hourly job; the lists "
+        "are the same for any number.",
     )
     cold_items: int = Field(
         3,
