@@ -26,6 +26,18 @@ def test_a_single_user_with_taste_ranks_zero_and_nobody_ranks_nothing() -> None:
     assert (genre_percentiles(np.zeros((3, 15)), np.zeros(3, bool)) == NO_RANK).all()
 
 
+def test_genre_percentiles_count_the_users_strictly_below_among_many_ties() -> None:
+    rng = np.random.default_rng(3)
+    taste = (rng.integers(0, 6, size=(300, 15)) / 5).astype(np.float32)
+    taste[rng.random(300) < 0.1] = 0
+    valid = has_taste(taste)
+    values = taste[valid]
+    below = (values[None, :, :] < values[:, None, :]).sum(axis=1)
+    ranks = genre_percentiles(taste, valid)
+    np.testing.assert_array_equal(ranks[valid], (100 * below) // (len(values) - 1))
+    assert (ranks[~valid] == NO_RANK).all()
+
+
 def test_ranks_map() -> None:
     row = np.arange(15, dtype=np.int16)
     assert ranks_map(row)[GENRES[14]] == 14
