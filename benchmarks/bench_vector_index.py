@@ -18,6 +18,7 @@ given, ``--rounds`` times; the first round carries the JVMs' warm-up. The tastes
 from __future__ import annotations
 
 import argparse
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 import numpy as np
 from bench_scoring import build_world
 
-from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
+from discorecs.core.cassandra import apply_schema, drop_keyspace, schema_statements, session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.tables import USERS_SCORED
@@ -73,17 +74,22 @@ def records(taste: np.ndarray, seed: int) -> list[tuple]:
 
 
 def recreate_index(settings: Settings, connections: int, beam: int) -> None:
-    """Drop the taste index of a fresh keyspace and create it with this graph setting (0: none)."""
+    """Drop the taste index of a fresh keyspace and create it with this graph setting (0: none).
+
+    The statement is the schema's own (``schema/03_indexes.cql``) with the two values replaced.
+    """
+    create = next(s for s in schema_statements(settings.keyspace) if f" {INDEX} ON " in s)
+    for option, value in (
+        ("maximum_node_connections", connections),
+        ("construction_beam_width", beam),
+    ):
+        create, found = re.subn(rf"'{option}': '\d+'", f"'{option}': '{value}'", create)
+        if found != 1:
+            raise ValueError(f"the schema's {INDEX} does not set {option} once")
     with session_scope(settings) as session:
         session.execute(f"DROP INDEX IF EXISTS {settings.keyspace}.{INDEX}", timeout=60)
-        if connections == 0:
-            return
-        session.execute(
-            f"CREATE CUSTOM INDEX {INDEX} ON {settings.keyspace}.{USERS_SCORED.name} (taste) "
-            "USING 'StorageAttachedIndex' WITH OPTIONS = {'similarity_function': 'cosine', "
-            f"'maximum_node_connections': '{connections}', 'construction_beam_width': '{beam}'}}",
-            timeout=60,
-        )
+        if connections:
+            session.execute(create, timeout=60)
 
 
 def recall_at_10(
@@ -104,7 +110,9 @@ def recall_at_10(
             sims = unit @ unit[row]
             tenth = np.partition(sims, -LIST_LENGTH)[-LIST_LENGTH]
             start = time.perf_counter()
-            found = [r.user_id - 1 for r in session.execute(nearest, (taste[row].tolist(), 10))]
+            found = [
+                r.user_id - 1 for r in session.execute(nearest, (taste[row].tolist(), LIST_LENGTH))
+            ]
             latencies.append(time.perf_counter() - start)
             hits.append(np.mean(sims[found] >= tenth - 1e-5) if found else 0.0)
     return float(np.mean(hits)), 1000 * float(np.median(latencies))

@@ -477,8 +477,9 @@ def recommend_in_parts(
 
     The lists are those of one call: every ranker lists each user from that user's row alone.
     Threads pay because the costly steps (numpy's partitions and products, LightGBM's predict,
-    faiss's search) run outside the GIL; a ranker's state is only read while listing (content's
-    prefixes are filled once, a repeat fill storing the same arrays).
+    faiss's search) run outside the GIL. What listing writes, every thread writes alike:
+    content's prefixes (a repeat fill stores the same arrays), the taste index's ``efSearch``
+    and LightGBM's prediction settings (its predict takes a lock).
 
     Args:
         ranker: A fitted ranker.
