@@ -1,6 +1,8 @@
 """The hourly scoring end-to-end through Cassandra: a full hour, then an hour with 1% changed.
 
     .venv/bin/python benchmarks/bench_scoring_e2e.py --users 100000
+    .venv/bin/python benchmarks/bench_scoring_e2e.py --users 1000000 --releases 200000 \
+        --hours 2 --read-rounds 0 --no-memory-reference
 
 Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the synthetic world of
 ``bench_scoring.py`` (releases with genres and styles, users, collections) is bulk-written
@@ -76,16 +78,23 @@ def write_world(
     stage(spark, settings, users, datetime.now(UTC))
 
 
-def write_pairs(spark, settings: Settings, users: np.ndarray, releases: np.ndarray) -> None:
-    """Insert (user row, release row) pairs into ``user_collection`` (ids are rows + offsets)."""
-    pairs = pd.DataFrame(
-        {
-            "user_id": users.astype(np.int64),
-            "release_id": releases.astype(np.int64) + 1,
-            "added_at": pd.Timestamp.now(),
-        }
-    )
-    write_table(spark.createDataFrame(pairs), settings, USER_COLLECTION)
+def write_pairs(
+    spark, settings: Settings, users: np.ndarray, releases: np.ndarray, part: int = 2_000_000
+) -> None:
+    """Insert (user row, release row) pairs into ``user_collection`` (ids are rows + offsets).
+
+    In parts of ``part`` pairs, so the driver's JVM never holds all of them.
+    """
+    added_at = pd.Timestamp.now()
+    for start in range(0, len(users), part):
+        pairs = pd.DataFrame(
+            {
+                "user_id": users[start : start + part].astype(np.int64),
+                "release_id": releases[start : start + part].astype(np.int64) + 1,
+                "added_at": added_at,
+            }
+        )
+        write_table(spark.createDataFrame(pairs), settings, USER_COLLECTION)
 
 
 def stage(spark, settings: Settings, users: np.ndarray, at: datetime) -> None:
@@ -120,8 +129,8 @@ def report(title: str, result: HourlyResult, wall: float, compute: dict[str, flo
     for name, seconds in result.seconds.items():
         alone = f"   in memory alone: {compute[name]:6.2f} s" if name in compute else ""
         print(f"  {name:<28} {seconds:8.2f} s{alone}")
-    in_memory = sum(compute.values())
-    print(f"  compute part alone, same world in memory: {in_memory:.1f} s")
+    if compute:
+        print(f"  compute part alone, same world in memory: {sum(compute.values()):.1f} s")
     print(f"  counts: {result.counts}")
 
 
@@ -166,11 +175,14 @@ def settle(settings: Settings, limit_s: float = 900.0) -> None:
 
 @dataclass(frozen=True)
 class Hour:
-    """What the tables hold after an hour, in memory: collections, release features, scores."""
+    """What the tables hold after an hour, in memory: collections, release features, scores.
+
+    ``state`` is None when the in-memory reference is off (``--no-memory-reference``).
+    """
 
     collections: Collections
     features: ReleaseFeatures
-    state: UserState
+    state: UserState | None
     at: datetime
 
 
@@ -206,9 +218,12 @@ def changed_hour(
     start = time.perf_counter()
     result = run_hourly(hourly_settings or settings, spark=spark, now=at)
     wall = time.perf_counter() - start
-    scores, compute = run(after, features, before.state, changed, 1000)
+    state, compute = None, {}
+    if before.state is not None:
+        scores, compute = run(after, features, before.state, changed, 1000)
+        state = scores.next_state(before.state)
     report(f"{title}, {len(changed):,} users changed", result, wall, compute)
-    return Hour(after, features, scores.next_state(before.state), at)
+    return Hour(after, features, state, at)
 
 
 def main() -> None:
@@ -219,6 +234,18 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--read-rounds", type=int, default=3, help="Rounds of compare_reads.")
+    parser.add_argument(
+        "--hours",
+        type=int,
+        choices=range(1, 5),
+        default=4,
+        help="Hours run: the first, then the next, the steady and the snapshot-off reference.",
+    )
+    parser.add_argument(
+        "--no-memory-reference",
+        action="store_true",
+        help="Skip the compute part alone in memory (minutes at 1M users).",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the keyspace afterwards.")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -243,24 +270,25 @@ def main() -> None:
         first = run_hourly(settings, spark=spark, now=now)
         wall = time.perf_counter() - start
         unscored = UserState.unscored(args.users)
-        full, compute = run(collections, features, unscored, np.arange(0), 1000)
+        state, compute = None, {}
+        if not args.no_memory_reference:
+            full, compute = run(collections, features, unscored, np.arange(0), 1000)
+            state = full.next_state(unscored)
         report(f"first hour, {args.users:,} users scored", first, wall, compute)
 
-        hour = Hour(collections, features, full.next_state(unscored), now)
-        hour = changed_hour(spark, settings, rng, hour, args.changed, "next hour")
-        compare_reads(spark, settings, hour.at, args.read_rounds)
-        hour = changed_hour(
-            spark, settings, rng, hour, args.changed, "steady hour (after an incremental hour)"
-        )
-        changed_hour(
-            spark,
-            settings,
-            rng,
-            hour,
-            args.changed,
-            "reference, same run: the next hour again, no snapshot (full read)",
-            settings.with_updates(scoring={"snapshot_hours": 0.0}),
-        )
+        hour = Hour(collections, features, state, now)
+        later = [
+            ("next hour", settings),
+            ("steady hour (after an incremental hour)", settings),
+            (
+                "reference, same run: the next hour again, no snapshot (full read)",
+                settings.with_updates(scoring={"snapshot_hours": 0.0}),
+            ),
+        ]
+        for number, (title, hourly_settings) in enumerate(later[: args.hours - 1]):
+            if number == 1 and args.read_rounds:
+                compare_reads(spark, settings, hour.at, args.read_rounds)
+            hour = changed_hour(spark, settings, rng, hour, args.changed, title, hourly_settings)
 
         with session_scope(settings) as session:
             stats = collect_stats(session, settings.keyspace)

@@ -32,7 +32,10 @@ from spark_jobs.scoring.readers import Releases, Stored, few, ids_frame
 from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
-"""The hourly job's name in ``batch_runs``, ``quality_runs`` and ``ranking_models``."""
+WRITE_PART = 50_000
+"""Rows of ``users_scored`` per DataFrame written: a local list becomes a DataFrame whose tasks
+carry the pickled rows, so a million rows in one would hold ~0.5 GB in the driver's JVM and
+send two ~250 MB tasks (over ``spark.rpc.message.maxSize`` on a standalone cluster)."""
 
 
 def score_releases(
@@ -186,10 +189,29 @@ def write_scores(
         ("write_friends", friends, list(FRIEND_COLUMNS)),
     ):
         with step(name, len(records)):
-            if records:
-                frame = spark.createDataFrame(records, USERS_SCORED.spark_schema(columns))
-                write_table(frame, settings, USERS_SCORED)
+            write_rows(spark, settings, records, columns)
     return len(full) + len(friends)
+
+
+def write_rows(
+    spark: SparkSession,
+    settings: Settings,
+    records: list[tuple[Any, ...]],
+    columns: list[str] | None,
+) -> None:
+    """Upsert rows of ``users_scored`` in parts of :data:`WRITE_PART` (flat driver memory).
+
+    Args:
+        spark: Session.
+        settings: Keyspace and connector settings.
+        records: Rows, as :func:`scored_records` builds them.
+        columns: Their columns (all if None).
+
+    """
+    schema = USERS_SCORED.spark_schema(columns)
+    for start in range(0, len(records), WRITE_PART):
+        part = spark.createDataFrame(records[start : start + WRITE_PART], schema)
+        write_table(part, settings, USERS_SCORED)
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
@@ -214,9 +236,7 @@ def write_rank_updates(
 
     """
     records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
-    if records:
-        schema = USERS_SCORED.spark_schema(["user_id", "genre_ranks"])
-        write_table(spark.createDataFrame(records, schema), settings, USERS_SCORED)
+    write_rows(spark, settings, records, ["user_id", "genre_ranks"])
     return len(records)
 
 
