@@ -9,10 +9,10 @@ Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the syn
 through the Spark connector and every user is staged (not timed). Then
 :func:`spark_jobs.scoring.hourly.run_hourly` runs as cron would: a first hour that scores
 everyone, an hour after ``--changed`` of the users changed their collections (reading the
-first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`; it re-reads the collections of the
-users the last run staged, here everyone), then the run's reads timed with and without that
-hour's snapshot in turn, a steady hour (the same after an incremental hour: the staged users
-of two hours re-read), and as the reference a fourth hour with the snapshot off
+first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`, and the changed users'
+collections), then the run's reads timed with and without that hour's snapshot in turn, a
+steady hour (the same after an incremental hour), and as the reference a fourth hour with the
+snapshot off
 (``users_scored`` and ``user_collection`` read whole). Before each later hour the
 keyspace's background compactions are waited for (:func:`settle`; the wait is printed). Printed
 beside each, from the same run: the compute part alone (:func:`compute.score` on the same world

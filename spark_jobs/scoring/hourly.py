@@ -173,7 +173,7 @@ def read_state(
 
     Steps ``read_users``, ``read_releases`` and ``read_owned``. With a trusted snapshot of the
     last run (:mod:`.snapshot`), neither ``users`` nor ``users_scored`` is read, and only the
-    collections of the users staged now or by that run are.
+    collections of the users staged now are (see :mod:`.snapshot` for why that is enough).
     """
     with step("read_users", lambda: len(stored.user_ids)):
         stored = read_stored(
@@ -185,12 +185,9 @@ def read_state(
         if earlier is None:
             owned = read_owned(spark, settings, stored.user_ids, releases.ids)
         else:
-            reread = np.union1d(
-                stored.changed_rows,
-                np.searchsorted(stored.user_ids, earlier.stored.user_ids[earlier.changed_rows]),
-            )
-            fresh = read_owned(spark, settings, stored.user_ids, releases.ids, reread)
-            owned = earlier.owned_now(stored.user_ids, releases.ids, reread, fresh)
+            staged = stored.changed_rows
+            fresh = read_owned(spark, settings, stored.user_ids, releases.ids, staged)
+            owned = earlier.owned_now(stored.user_ids, releases.ids, staged, fresh)
     return stored, releases, owned
 
 

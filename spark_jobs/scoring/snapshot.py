@@ -9,10 +9,13 @@ file only when it belongs to the newest earlier run in ``batch_runs`` and that r
 this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the tables are read whole
 at least that often, and whatever changed them outside the pipeline is picked up). Then the
 run reads no ``users`` or ``users_scored`` row (its users are the file's and the staged ones)
-and only the collections of the users staged now or staged by that run (a direct join on the
-partition key), instead of the whole table; anything else falls back to the full read. The
-file is one ``.npz`` (no pickle), replaced atomically (a half-written or unreadable file is a
-full read).
+and only the collections of the users staged now (a direct join on the partition key), instead
+of the whole table; anything else falls back to the full read. That is every collection changed
+since that run read them: the stream stages a user only once the user's changes are written,
+reads and writes are at QUORUM, and the run clears only the staged rows written at least
+``scoring.staging_margin_s`` before its read of them, so a user staged after that read (or just
+before it) stays staged for the next run. The file is one ``.npz`` (no pickle), replaced
+atomically (a half-written or unreadable file is a full read).
 """
 
 from __future__ import annotations
@@ -59,7 +62,6 @@ ARRAYS = (
     "owned_ptr",
     "owned_rows",
     "added_at",
-    "changed_rows",
     "index_graph",
     "index_vectors",
 )
@@ -77,7 +79,6 @@ class RunSnapshot:
         stored: ``users_scored`` after the run's writes (its staged rows empty).
         release_ids: The release id of each column of ``owned``.
         owned: Every collection the run read.
-        changed_rows: The user rows the run read as staged.
         index: The run's taste index, for the next run to extend (None when it had none).
 
     """
@@ -87,7 +88,6 @@ class RunSnapshot:
     stored: Stored
     release_ids: np.ndarray
     owned: Owned
-    changed_rows: np.ndarray
     index: VectorIndex | None
 
     def owned_now(
@@ -155,7 +155,6 @@ class RunSnapshot:
             "owned_ptr": self.owned.user_items.indptr,
             "owned_rows": self.owned.user_items.indices,
             "added_at": self.owned.added_at.data,
-            "changed_rows": self.changed_rows,
             "index_graph": graph,
             "index_vectors": vectors,
         }
@@ -201,7 +200,6 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
             sp.csr_matrix((ones, *pattern), shape=shape),
             sp.csr_matrix((arrays["added_at"], *pattern), shape=shape),
         ),
-        arrays["changed_rows"],
         VectorIndex.from_arrays(arrays["index_graph"], arrays["index_vectors"]),
     )
 
@@ -248,7 +246,6 @@ def after_run(
         after,
         release_ids,
         owned,
-        stored.changed_rows,
         scores.index.vectors,
     )
 

@@ -52,9 +52,7 @@ def snapshot() -> RunSnapshot:
     )
     collections = owned([[(0, 1.0), (1, 0.0)], [(2, 3.0)], []], 3)
     index = TasteIndex(state.taste).vectors
-    return RunSnapshot(
-        uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, np.array([1]), index
-    )
+    return RunSnapshot(uuid.uuid1(), TAKEN, stored, np.array([1, 2, 3]), collections, index)
 
 
 def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
@@ -73,7 +71,6 @@ def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
     for name in ("user_items", "added_at"):
         got, want = getattr(loaded.owned, name), getattr(saved.owned, name)
         assert (got != want).nnz == 0 and got.nnz == want.nnz
-    np.testing.assert_array_equal(loaded.changed_rows, [1])
     assert loaded.index is not None and saved.index is not None
     np.testing.assert_array_equal(loaded.index.vectors, saved.index.vectors)
     assert loaded.index.index.ntotal == 2
