@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scoring_e2e.py --users 100000
     .venv/bin/python benchmarks/bench_scoring_e2e.py --users 1000000 --releases 200000 \
-        --hours 2 --read-rounds 0 --no-memory-reference
+        --hours 3 --read-rounds 0 --no-memory-reference
 
 Needs the local cluster (``discorecs cluster up``). In a fresh keyspace, the synthetic world of
 ``bench_scoring.py`` (releases with genres and styles, users, collections) is bulk-written
@@ -12,11 +12,11 @@ everyone, an hour after ``--changed`` of the users changed their collections (re
 first hour's snapshot, :mod:`spark_jobs.scoring.snapshot`, and the changed users'
 collections), then the run's reads timed with and without that hour's snapshot in turn, a
 steady hour (the same after an incremental hour), and as the reference a fourth hour with the
-snapshot off
-(``users_scored`` and ``user_collection`` read whole). Before each later hour the
-keyspace's background compactions are waited for (:func:`settle`; the wait is printed). Printed
-beside each, from the same run: the compute part alone (:func:`compute.score` on the same world
-in memory), so the rest is Cassandra and Spark I/O. The keyspace is dropped at the end.
+snapshot off (``users_scored`` and ``user_collection`` read whole); ``--hours`` stops earlier.
+Before each later hour the keyspace's background compactions are waited for (:func:`settle`;
+the wait is printed). Printed beside each, from the same run: the compute part alone
+(:func:`compute.score` on the same world in memory), so the rest is Cassandra and Spark I/O.
+The keyspace is dropped at the end.
 """
 
 from __future__ import annotations
