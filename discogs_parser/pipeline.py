@@ -80,7 +80,7 @@ def run_releases(
     stop: StopPoint | None = None
     engine: Engine
     if workers > 1 and limit is None:
-        engine = PoolEngine(sinks, workers)
+        engine = PoolEngine(sinks, workers, block_bytes=block_bytes)
     else:
         engine = InlineEngine(sinks, limit)
     try:

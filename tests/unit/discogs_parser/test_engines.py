@@ -54,7 +54,12 @@ def test_a_part_failure_is_raised_by_the_pool(fail_at: int, message: str) -> Non
     assert len(sink.releases) < 800
 
 
-def test_pool_and_inline_engines_yield_the_same_outcomes() -> None:
+@pytest.mark.parametrize(
+    "slot_block_bytes",
+    [30_000, 15_500, 1_000],
+    ids=["every block in the shared slots", "some through the queue", "all through the queue"],
+)
+def test_pool_and_inline_engines_yield_the_same_outcomes(slot_block_bytes: int) -> None:
     def outcomes(engine: Any) -> list[tuple[int, int, list[Release]]]:
         with open_dump(SAMPLE) as source:
             got = [
@@ -67,5 +72,5 @@ def test_pool_and_inline_engines_yield_the_same_outcomes() -> None:
     workers = 1
     inline = outcomes(InlineEngine([ListSink()]))
     workers = 3
-    pooled = outcomes(PoolEngine([ListSink()], workers, depth=1))
+    pooled = outcomes(PoolEngine([ListSink()], workers, depth=1, block_bytes=slot_block_bytes))
     assert pooled == inline and len(inline) > 20
