@@ -6,10 +6,11 @@ The world of ``bench_scoring.py`` (users drawing ~20 releases from a Zipf-like p
 their genres; releases with genres and styles) with one artist and one label per release and a
 release year, fitted once by :func:`~spark_jobs.scoring.rankers.production.production_hybrid`
 as the hourly job fits it. Then, for ``--sample`` random users: each source's top-``depth``
-lists, the hybrid's top-10 (sources, candidate table, LightGBM, calibration; in one call, then
-in parts on two threads as the hourly job lists them), and, as the references from the same
-run, content's lists from every item of the users' features (no prefixes) and with every item
-scored, both checked equal to the lists served.
+lists, the hybrid's own steps after them (candidate table, LightGBM's predict on one and on two
+threads, the top candidates, the calibrated re-rank), the hybrid's top-10 (all of it in one
+call, then in parts on two threads as the hourly job lists them), and, as the references from
+the same run, content's lists from every item of the users' features (no prefixes) and with
+every item scored, both checked equal to the lists served.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -28,6 +30,14 @@ from discorecs.core.genres import GENRES
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers.base import ItemContent, TrainData, recommend_in_parts
 from spark_jobs.scoring.rankers.content import ContentBased
+from spark_jobs.scoring.rankers.hybrid import Hybrid
+from spark_jobs.scoring.rankers.learned import (
+    candidate_table,
+    content_parts,
+    score_sum,
+    source_lists,
+    top_candidates,
+)
 from spark_jobs.scoring.rankers.production import production_hybrid
 
 T = TypeVar("T")
@@ -90,6 +100,33 @@ def content_references(
     )
 
 
+def hybrid_steps(hybrid: Hybrid, users: np.ndarray, per_user: float) -> list[str]:
+    """Lines of ms a user for the hybrid's steps after the sources' lists (as ``ranked`` does)."""
+    rows = hybrid.rows(users, None)
+    lists = source_lists(hybrid.sources, users, hybrid.depth)
+    parts = content_parts(hybrid.sources)
+    table, seconds = timed(
+        lambda: candidate_table(lists, users, rows, hybrid.train, hybrid.depth, parts)
+    )
+    candidates = len(table.items) / len(users)
+    lines = [f"  {'candidate table':<16} {seconds * per_user:6.2f}   ({candidates:.0f} a user)"]
+    scores = score_sum(table, [source.name for source in hybrid.sources])
+    model = hybrid.model
+    if model is not None:
+        for threads in (1, 2):
+            learnt, seconds = timed(partial(model.predict, table.features, num_threads=threads))
+            trees = model.num_trees()
+            lines.append(
+                f"  {f'predict, {threads} thr':<16} {seconds * per_user:6.2f}   ({trees} trees)"
+            )
+        scores = np.where(table.column("size") > 0, np.asarray(learnt), scores)
+    ranked, seconds = timed(lambda: top_candidates(table, scores, len(users), hybrid.depth))
+    lines.append(f"  {'top candidates':<16} {seconds * per_user:6.2f}")
+    _, seconds = timed(lambda: hybrid.rerank(ranked, rows, 10, hybrid.calibration))
+    lines.append(f"  {'calibrated top-10':<16} {seconds * per_user:6.2f}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -114,6 +151,7 @@ def main() -> None:
         if isinstance(source, ContentBased):
             line += content_references(source, users, hybrid.depth, (ids, values), per_user)
         print(line)
+    print("\n".join(hybrid_steps(hybrid, users, per_user)))
     (ids, _), seconds = timed(lambda: hybrid.recommend(users, 10))
     print(f"  {'hybrid top-10':<16} {seconds * per_user:6.2f}   (all sources, model, calibration)")
     (threaded, _), seconds = timed(lambda: recommend_in_parts(hybrid, users, 10, 2))
