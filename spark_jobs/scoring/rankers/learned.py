@@ -33,7 +33,7 @@ from spark_jobs.scoring.rankers.split import Split, temporal_split
 PARAMETERS: Mapping[str, object] = {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 20,
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
     "deterministic": True,
@@ -41,7 +41,7 @@ PARAMETERS: Mapping[str, object] = {
     "verbose": -1,
 }
 """LightGBM parameters of the ranking model (the thread count and seed are added per fit)."""
-ROUNDS = 200
+ROUNDS = 100
 """Boosting rounds."""
 MAX_TRAINING_USERS = 12000
 """Held-out users whose candidates train the model (a random sample when there are more)."""
