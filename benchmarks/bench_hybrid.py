@@ -31,13 +31,7 @@ from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers.base import ItemContent, TrainData, recommend_in_parts
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.hybrid import Hybrid
-from spark_jobs.scoring.rankers.learned import (
-    candidate_table,
-    content_parts,
-    score_sum,
-    source_lists,
-    top_candidates,
-)
+from spark_jobs.scoring.rankers.learned import Lists, candidate_table, content_parts, top_candidates
 from spark_jobs.scoring.rankers.production import production_hybrid
 
 T = TypeVar("T")
@@ -100,26 +94,24 @@ def content_references(
     )
 
 
-def hybrid_steps(hybrid: Hybrid, users: np.ndarray, per_user: float) -> list[str]:
-    """Lines of ms a user for the hybrid's steps after the sources' lists (as ``ranked`` does)."""
+def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: float) -> list[str]:
+    """Lines of ms a user for the hybrid's steps after the sources' ``lists`` (``ranked``'s)."""
     rows = hybrid.rows(users, None)
-    lists = source_lists(hybrid.sources, users, hybrid.depth)
     parts = content_parts(hybrid.sources)
     table, seconds = timed(
         lambda: candidate_table(lists, users, rows, hybrid.train, hybrid.depth, parts)
     )
     candidates = len(table.items) / len(users)
     lines = [f"  {'candidate table':<16} {seconds * per_user:6.2f}   ({candidates:.0f} a user)"]
-    scores = score_sum(table, [source.name for source in hybrid.sources])
     model = hybrid.model
     if model is not None:
         for threads in (1, 2):
-            learnt, seconds = timed(partial(model.predict, table.features, num_threads=threads))
+            _, seconds = timed(partial(model.predict, table.features, num_threads=threads))
             trees = model.num_trees()
             lines.append(
                 f"  {f'predict, {threads} thr':<16} {seconds * per_user:6.2f}   ({trees} trees)"
             )
-        scores = np.where(table.column("size") > 0, np.asarray(learnt), scores)
+    scores = hybrid.scores(table)
     ranked, seconds = timed(lambda: top_candidates(table, scores, len(users), hybrid.depth))
     lines.append(f"  {'top candidates':<16} {seconds * per_user:6.2f}")
     _, seconds = timed(lambda: hybrid.rerank(ranked, rows, 10, hybrid.calibration))
@@ -145,13 +137,15 @@ def main() -> None:
     users = np.sort(rng.choice(args.users, args.sample, replace=False))
     per_user = 1e3 / len(users)
     print(f"\n{len(users)} users, ms a user:")
+    lists = {}
     for source in hybrid.sources:
         (ids, values), seconds = timed(lambda s=source: s.recommend(users, hybrid.depth))
+        lists[source.name] = ids, values
         line = f"  {source.name:<16} {seconds * per_user:6.2f}"
         if isinstance(source, ContentBased):
             line += content_references(source, users, hybrid.depth, (ids, values), per_user)
         print(line)
-    print("\n".join(hybrid_steps(hybrid, users, per_user)))
+    print("\n".join(hybrid_steps(hybrid, users, lists, per_user)))
     (ids, _), seconds = timed(lambda: hybrid.recommend(users, 10))
     print(f"  {'hybrid top-10':<16} {seconds * per_user:6.2f}   (all sources, model, calibration)")
     (threaded, _), seconds = timed(lambda: recommend_in_parts(hybrid, users, 10, 2))

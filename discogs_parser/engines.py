@@ -140,12 +140,12 @@ class PoolEngine:
     ) -> None:
         context = multiprocessing.get_context("fork")
         self._sinks = len(sinks)
-        self._depth = depth
+        self._in_flight = workers * depth
         self._through = -1
         self._slot_bytes = 2 * block_bytes
-        # Anonymous and shared: the forked processes see what this one writes, and nothing is
-        # left behind on any exit.
-        self._slots = mmap.mmap(-1, workers * depth * self._slot_bytes)
+        # One slot per block in flight. Anonymous and shared: the forked processes see what
+        # this one writes, and nothing is left behind on any exit.
+        self._slots = mmap.mmap(-1, self._in_flight * self._slot_bytes)
         self._inboxes = [context.Queue(depth + 1) for _ in range(workers)]
         self._outboxes = [context.Queue(depth + 2) for _ in range(workers)]
         # A forked child flushes the standard streams it inherited when it ends.
@@ -167,13 +167,12 @@ class PoolEngine:
     def outcomes(self, blocks: Iterable[Block]) -> Iterator[Outcome]:
         """Send the blocks round-robin, yielding their outcomes in file order (see Engine)."""
         window: deque[tuple[int, int, int]] = deque()
-        limit = len(self._processes) * self._depth
         try:
             for block in blocks:
-                if len(window) >= limit:
+                if len(window) >= self._in_flight:
                     yield self._receive(*window.popleft())
                 inbox = self._inboxes[block.index % len(self._inboxes)]
-                inbox.put((self._through, *self._placed(block, limit)))
+                inbox.put((self._through, *self._placed(block)))
                 window.append((block.index, block.raw_position, block.xml_position))
         except InputFailed:
             while window:  # the blocks sent before the failure still count
@@ -182,16 +181,16 @@ class PoolEngine:
         while window:
             yield self._receive(*window.popleft())
 
-    def _placed(self, block: Block, limit: int) -> tuple[Block, tuple[int, int] | None]:
+    def _placed(self, block: Block) -> tuple[Block, tuple[int, int] | None]:
         """The block to send, its bytes moved to its slot when they fit, and where they are.
 
-        Block ``i`` takes slot ``i mod limit``: the block that had it, ``i - limit``, was
-        received before block ``i`` was sent, so its process is done with the slot.
+        With ``n`` blocks in flight, block ``i`` takes slot ``i mod n``: the block that had it,
+        ``i - n``, was received before block ``i`` was sent, so its process is done with it.
         """
         size = len(block.data)
         if size > self._slot_bytes:
             return block, None
-        start = (block.index % limit) * self._slot_bytes
+        start = (block.index % self._in_flight) * self._slot_bytes
         self._slots[start : start + size] = block.data
         return replace(block, data=b""), (start, size)
 

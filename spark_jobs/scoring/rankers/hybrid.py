@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from spark_jobs.scoring.rankers.base import Ranker, TrainData, usable
 from spark_jobs.scoring.rankers.calibration import calibrate, genre_distribution
 from spark_jobs.scoring.rankers.learned import (
+    CandidateTable,
     candidate_table,
     content_parts,
     learn_ranker,
@@ -121,11 +122,19 @@ class Hybrid(Ranker):
         table = candidate_table(
             lists, users, rows, self.train, self.depth, content_parts(self.sources)
         )
+        return rows, top_candidates(table, self.scores(table), len(users), self.depth)
+
+    def scores(self, table: CandidateTable) -> np.ndarray:
+        """Each candidate's score for the ranking.
+
+        The model's; the sum of its per-source scores for a user with no items, and for
+        everyone when there is no model.
+        """
         scores = score_sum(table, [s.name for s in self.sources])
         if self.model is not None and len(table.items):
             learnt = np.asarray(self.model.predict(table.features, num_threads=self.threads))
             scores = np.where(table.column("size") > 0, learnt, scores)
-        return rows, top_candidates(table, scores, len(users), self.depth)
+        return scores
 
     def rerank(
         self,
