@@ -24,10 +24,11 @@ import time
 import urllib.request
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from deployment.processes import (
@@ -525,16 +526,18 @@ class SparkWorkerService(SparkDaemon):
 
     def probe(self, timeout: float) -> str | None:
         """The master lists this worker (by its web UI address) as ALIVE."""
-        status = self.master_json(timeout)
+        return self.version if self.listed_alive(self.master_json(timeout)) else None
+
+    def listed_alive(self, status: dict[str, Any] | None) -> bool:
+        """Whether the master's status page lists this worker (by web UI address) as ALIVE."""
         workers = status.get("workers", []) if status else []
         address = f"http://{self.host}:{self.port}"
-        alive = any(
+        return any(
             isinstance(worker, dict)
             and worker.get("webuiaddress") == address
             and worker.get("state") == "ALIVE"
             for worker in workers
         )
-        return self.version if alive else None
 
 
 def services(settings: Settings) -> list[LocalService]:
@@ -583,6 +586,38 @@ def service_names(settings: Settings) -> list[str]:
     return [svc.name for svc in services(settings)]
 
 
+def start_steps(
+    chosen: Sequence[LocalService], to_start: Collection[str]
+) -> list[tuple[Literal["start", "wait"], str]]:
+    """The order in which :func:`up` starts services and waits for them to be healthy.
+
+    A service in ``to_start`` starts after waiting for those of its
+    :attr:`~LocalService.after` that come before it in ``chosen``; the others are already
+    running. Every service is waited for once, the ones nobody waited on at the end.
+
+    Args:
+        chosen: The services, in start order.
+        to_start: Names of those that are not running.
+
+    Returns:
+        ``("start", name)`` and ``("wait", name)`` steps, in order.
+
+    """
+    steps: list[tuple[Literal["start", "wait"], str]] = []
+    seen: list[str] = []
+    waited: set[str] = set()
+    for svc in chosen:
+        if svc.name in to_start:
+            for name in svc.after:
+                if name in seen and name not in waited:
+                    steps.append(("wait", name))
+                    waited.add(name)
+            steps.append(("start", svc.name))
+        seen.append(svc.name)
+    steps += [("wait", name) for name in seen if name not in waited]
+    return steps
+
+
 def up(settings: Settings, names: tuple[str, ...] = ()) -> list[ServiceStatus]:
     """Start what is not running and wait until every service answers.
 
@@ -602,22 +637,13 @@ def up(settings: Settings, names: tuple[str, ...] = ()) -> list[ServiceStatus]:
 
     """
     chosen = [s for s in services(settings) if not names or s.name in names]
-    started: dict[str, tuple[LocalService, int | None, float]] = {}
-    healthy: set[str] = set()
-
-    def wait(name: str) -> None:
-        if name in started and name not in healthy:
-            svc, pid, since = started[name]
-            version = svc.wait_healthy(pid, settings.startup_timeout_s)
-            log.info("healthy", service=name, version=version, seconds=time.monotonic() - since)
-            healthy.add(name)
-
+    pids: dict[str, int | None] = {}
     for svc in chosen:
         pid = svc.pid_file.read()
         if pid is None and port_open(svc.host, svc.port):
             if svc.probe(timeout=5.0):
                 log.info("reuse", service=svc.name, port=svc.port, owner="external")
-                started[svc.name] = (svc, None, time.monotonic())
+                pids[svc.name] = None
                 continue
             raise ClusterError(
                 f"{svc.name}: port {svc.host}:{svc.port} is taken by another process that is "
@@ -628,15 +654,22 @@ def up(settings: Settings, names: tuple[str, ...] = ()) -> list[ServiceStatus]:
             for port in (svc.port, *svc.other_ports):
                 if port_open(svc.host, port):
                     raise ClusterError(f"{svc.name}: port {port} is taken by another process")
-            for name in svc.after:
-                wait(name)
-            pid = svc.start()
-            log.info("starting", service=svc.name, pid=pid, port=svc.port, log=svc.log_path)
         else:
             log.info("reuse", service=svc.name, pid=pid, port=svc.port, owner="discorecs")
-        started[svc.name] = (svc, pid, time.monotonic())
-    for name in started:
-        wait(name)
+            pids[svc.name] = pid
+    by_name = {svc.name: svc for svc in chosen}
+    since = dict.fromkeys(pids, time.monotonic())
+    for action, name in start_steps(chosen, {svc.name for svc in chosen} - set(pids)):
+        svc = by_name[name]
+        if action == "start":
+            pids[name] = svc.start()
+            since[name] = time.monotonic()
+            log.info("starting", service=name, pid=pids[name], port=svc.port, log=svc.log_path)
+        else:
+            version = svc.wait_healthy(pids[name], settings.startup_timeout_s)
+            log.info(
+                "healthy", service=name, version=version, seconds=time.monotonic() - since[name]
+            )
     return [svc.status() for svc in chosen]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,22 +38,26 @@ CHUNK_SECONDS = 0.05
 class TokenBucket:
     """Events/s rate control: ``delay(n)`` says how long to wait before sending ``n`` events."""
 
-    def __init__(self, rate: float, capacity: float):
+    def __init__(
+        self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         """Start full.
 
         Args:
             rate: Tokens (events) added per second.
             capacity: Largest burst, at least the biggest ``n`` asked for.
+            clock: Seconds on a monotonic clock.
 
         """
         self.rate = rate
         self.capacity = capacity
+        self._clock = clock
         self._tokens = capacity
-        self._stamp = time.monotonic()
+        self._stamp = clock()
 
     def delay(self, n: int) -> float:
         """Take ``n`` tokens if there are enough and return 0, else return the seconds to wait."""
-        now = time.monotonic()
+        now = self._clock()
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
         if self._tokens >= n:

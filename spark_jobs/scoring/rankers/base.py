@@ -230,9 +230,9 @@ def with_rows(matrix: sp.csr_matrix, users: np.ndarray, rows: sp.csr_matrix) -> 
     return replaced
 
 
-def chunk_rows(n_items: int) -> int:
-    """Users per dense score block so that a block holds at most :data:`CHUNK_CELLS` cells."""
-    return max(1, min(1024, CHUNK_CELLS // max(n_items, 1)))
+def chunk_rows(n_items: int, cells: int = CHUNK_CELLS) -> int:
+    """Users per dense score block so that a block holds at most ``cells`` cells."""
+    return max(1, min(1024, cells // max(n_items, 1)))
 
 
 def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -373,15 +373,22 @@ def top_of_ranking(ranking: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.nd
 
 
 def top_n_blocks(
-    score: Callable[[int, int], np.ndarray | sp.csr_matrix], exclude: sp.csr_matrix, n: int
+    score: Callable[[int, int], np.ndarray | sp.csr_matrix],
+    exclude: sp.csr_matrix,
+    n: int,
+    *,
+    cells: int = CHUNK_CELLS,
+    sparse_share: float = SPARSE_SHARE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` over blocks of :func:`chunk_rows` users, never one dense users x items.
 
     Args:
         score: ``score(lo, hi)`` is the score block of rows ``lo:hi``, dense or CSR (ranked
-            by :func:`top_n_sparse` when sparse enough, see :data:`SPARSE_SHARE`).
+            by :func:`top_n_sparse` when it holds at most ``sparse_share`` of its cells).
         exclude: ``(m, n_items)`` CSR: the items of each row that must not be returned.
         n: List length.
+        cells: Most cells of a dense score block.
+        sparse_share: See :data:`SPARSE_SHARE`.
 
     Returns:
         ``(m, n)`` int64 item rows and float32 scores, -1 / nan padded.
@@ -390,13 +397,13 @@ def top_n_blocks(
     m, n_items = exclude.shape
     ids = np.full((m, n), -1, dtype=np.int64)
     values = np.full((m, n), np.nan, dtype=np.float32)
-    step = chunk_rows(n_items)
+    step = chunk_rows(n_items, cells)
     for lo in range(0, m, step):
         hi = min(lo + step, m)
         block = score(lo, hi)
         if isinstance(block, np.ndarray):
             ids[lo:hi], values[lo:hi] = top_n(block, exclude[lo:hi], n)
-        elif block.nnz <= SPARSE_SHARE * (hi - lo) * n_items:
+        elif block.nnz <= sparse_share * (hi - lo) * n_items:
             ids[lo:hi], values[lo:hi] = top_n_sparse(sp.csr_matrix(block), exclude[lo:hi], n)
         else:
             ids[lo:hi], values[lo:hi] = top_n(block.toarray(), exclude[lo:hi], n)

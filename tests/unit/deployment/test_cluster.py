@@ -5,8 +5,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 from deployment import cluster
 from deployment.processes import alive
@@ -146,18 +145,20 @@ def test_spark_daemons_come_from_pysparks_spark_class_on_loopback(tmp_path: Path
     assert "-Dspark.worker.timeout=10" in env["SPARK_DAEMON_JAVA_OPTS"]
 
 
-def test_a_worker_is_healthy_when_the_master_lists_it_alive(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_worker_is_healthy_when_the_master_lists_it_alive(tmp_path: Path) -> None:
     worker = cluster.SparkWorkerService(settings_for(tmp_path, 3), 1)
-    listed = {"status": "ALIVE", "workers": [{"webuiaddress": "http://127.0.0.1:8081"}]}
-    monkeypatch.setattr(cluster.SparkDaemon, "master_json", lambda _self, timeout: listed)
-    assert worker.probe(1.0) is None
+    listed: dict[str, Any] = {
+        "status": "ALIVE",
+        "workers": [{"webuiaddress": "http://127.0.0.1:8081"}],
+    }
+    assert not worker.listed_alive(None)
+    assert not worker.listed_alive(listed)
     listed["workers"][0]["state"] = "DEAD"
-    assert worker.probe(1.0) is None
+    assert not worker.listed_alive(listed)
     listed["workers"][0]["state"] = "ALIVE"
-    assert worker.probe(1.0) == worker.version
-    assert cluster.SparkMasterService(worker.settings).probe(1.0) == worker.version
+    assert worker.listed_alive(listed)
+    listed["workers"][0]["webuiaddress"] = "http://127.0.0.1:8082"
+    assert not worker.listed_alive(listed)
 
 
 def started(argv: list[str]) -> subprocess.Popen[bytes]:
@@ -191,21 +192,33 @@ def test_down_also_stops_leftovers_of_a_bigger_topology(tmp_path: Path) -> None:
         sleeper.kill()
 
 
-def test_up_starts_a_service_after_the_ones_it_waits_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = settings_for(tmp_path, 3)
-    events: list[str] = []
-    monkeypatch.setattr(cluster, "require_java", lambda _java: None)
-    monkeypatch.setattr(cluster, "port_open", lambda _host, _port, timeout=0.5: False)
-    monkeypatch.setattr(cluster.LocalService, "start", lambda self: events.append(self.name) or 1)
-    monkeypatch.setattr(
-        cluster.LocalService,
-        "wait_healthy",
-        lambda self, _pid, _timeout: events.append(f"{self.name} healthy") or "v",
-    )
-    monkeypatch.setattr(cluster.LocalService, "status", lambda self: self.name)
-    assert cluster.up(settings, ("cassandra-1", "cassandra-2", "spark-master", "spark-worker-1"))
-    assert events.index("cassandra-1 healthy") < events.index("cassandra-2")
-    assert events.index("spark-master healthy") < events.index("spark-worker-1")
-    assert events.index("spark-worker-1") < events.index("cassandra-2")
+def test_up_starts_a_service_after_the_ones_it_waits_for(tmp_path: Path) -> None:
+    chosen = [
+        svc
+        for svc in cluster.services(settings_for(tmp_path, 3))
+        if svc.name in ("cassandra-1", "cassandra-2", "spark-master", "spark-worker-1")
+    ]
+    steps = cluster.start_steps(chosen, {svc.name for svc in chosen})
+    assert steps == [
+        ("start", "spark-master"),
+        ("start", "cassandra-1"),
+        ("wait", "spark-master"),
+        ("start", "spark-worker-1"),
+        ("wait", "cassandra-1"),
+        ("start", "cassandra-2"),
+        ("wait", "spark-worker-1"),
+        ("wait", "cassandra-2"),
+    ]
+
+
+def test_up_waits_for_a_running_service_before_starting_the_next(tmp_path: Path) -> None:
+    chosen = [
+        svc
+        for svc in cluster.services(settings_for(tmp_path, 3))
+        if svc.name in ("cassandra-1", "cassandra-2")
+    ]
+    assert cluster.start_steps(chosen, {"cassandra-2"}) == [
+        ("wait", "cassandra-1"),
+        ("start", "cassandra-2"),
+        ("wait", "cassandra-2"),
+    ]

@@ -2,7 +2,6 @@
 
 import pytest
 
-from kafka_producers import producer
 from kafka_producers.producer import TokenBucket
 
 
@@ -17,27 +16,25 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(producer.time, "monotonic", fake)
-    return fake
+def clock() -> Clock:
+    return Clock()
 
 
 def test_a_new_bucket_is_full(clock: Clock) -> None:
-    bucket = TokenBucket(rate=100.0, capacity=50.0)
+    bucket = TokenBucket(rate=100.0, capacity=50.0, clock=clock)
     assert bucket.delay(50) == 0.0
     assert bucket.delay(1) == pytest.approx(0.01)
 
 
 def test_an_empty_bucket_asks_for_n_over_rate_seconds(clock: Clock) -> None:
-    bucket = TokenBucket(rate=200.0, capacity=100.0)
+    bucket = TokenBucket(rate=200.0, capacity=100.0, clock=clock)
     assert bucket.delay(100) == 0.0
     assert bucket.delay(40) == pytest.approx(0.2)
     assert bucket.delay(100) == pytest.approx(0.5)
 
 
 def test_tokens_refill_with_time_up_to_the_capacity(clock: Clock) -> None:
-    bucket = TokenBucket(rate=100.0, capacity=50.0)
+    bucket = TokenBucket(rate=100.0, capacity=50.0, clock=clock)
     assert bucket.delay(50) == 0.0
     clock.now += 0.2
     assert bucket.delay(30) == pytest.approx(0.1)
@@ -48,7 +45,7 @@ def test_tokens_refill_with_time_up_to_the_capacity(clock: Clock) -> None:
 
 
 def test_asking_does_not_take_tokens(clock: Clock) -> None:
-    bucket = TokenBucket(rate=10.0, capacity=10.0)
+    bucket = TokenBucket(rate=10.0, capacity=10.0, clock=clock)
     assert bucket.delay(10) == 0.0
     assert bucket.delay(5) == pytest.approx(0.5)
     clock.now += 0.5

@@ -45,14 +45,13 @@ def test_top_n_longer_than_the_catalogue_pads():
     assert np.isnan(values[0, 2:]).all()
 
 
-def test_top_n_blocks_matches_one_block(monkeypatch):
+def test_top_n_blocks_matches_one_block():
     rng = np.random.default_rng(1)
     scores = rng.random((7, 9)).astype(np.float32)
     exclude = sp.csr_matrix(rng.random((7, 9)) < 0.3)
     whole = top_n(scores.copy(), exclude, 4)
-    monkeypatch.setattr(base, "CHUNK_CELLS", 20)
-    assert base.chunk_rows(9) == 2
-    blocked = top_n_blocks(lambda lo, hi: scores[lo:hi].copy(), exclude, 4)
+    assert base.chunk_rows(9, cells=20) == 2
+    blocked = top_n_blocks(lambda lo, hi: scores[lo:hi].copy(), exclude, 4, cells=20)
     np.testing.assert_array_equal(blocked[0], whole[0])
     np.testing.assert_array_equal(blocked[1], whole[1])
 
@@ -125,14 +124,13 @@ def test_top_n_sparse_cuts_long_rows_by_the_dense_rule(seed):
 
 
 @pytest.mark.parametrize("share", [0.0, 1.0])
-def test_top_n_blocks_ranks_sparse_blocks_either_way(monkeypatch, share):
+def test_top_n_blocks_ranks_sparse_blocks_either_way(share):
     rng = np.random.default_rng(4)
     scores = sp.csr_matrix(np.where(rng.random((5, 8)) < 0.4, rng.random((5, 8)), 0.0))
     exclude = sp.csr_matrix(rng.random((5, 8)) < 0.2)
     exclude.sort_indices()
     expected = top_n(scores.toarray(), exclude, 3)
-    monkeypatch.setattr(base, "SPARSE_SHARE", share)
-    got = top_n_blocks(lambda lo, hi: scores[lo:hi], exclude, 3)
+    got = top_n_blocks(lambda lo, hi: scores[lo:hi], exclude, 3, cells=20, sparse_share=share)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_allclose(got[1], expected[1])
 
