@@ -59,6 +59,7 @@ from spark_jobs.stream.progress import (
     metrics_path,
     read_metrics,
 )
+from spark_jobs.stream.summary import latency_quantiles
 
 DISCORECS = str(Path(sys.executable).parent / "discorecs")
 FAULTS = (
@@ -105,8 +106,8 @@ class FaultResult:
 class LoadReport:
     """What a load run measured.
 
-    Latencies are the median of the steady-state batches' p50 and the 99th percentile of their
-    p99 (event time to written), over batches written from a third of the run to its end.
+    Latencies (event time to written) are quantiles over every event of the steady-state
+    batches: those written from a third of the run to its end.
     """
 
     rate: float
@@ -485,8 +486,7 @@ def _report(
     # (start-up, Spark's included, is excluded) and before production ends.
     timed = [b for b in batches if b["latency_p99_ms"] is not None]
     timed = [b for b in timed if steady[0] <= b["written_at_ms"] / 1000 <= steady[1]] or timed
-    p50s = sorted(b["latency_p50_ms"] for b in timed)
-    p99s = sorted(b["latency_p99_ms"] for b in timed)
+    quantiles = latency_quantiles(pair for b in timed for pair in b["latencies_ms"])
     consumed_seconds = (
         (batches[-1]["written_at_ms"] - batches[0]["written_at_ms"]) / 1000 + batches[0]["seconds"]
         if batches
@@ -502,8 +502,8 @@ def _report(
             sum(b["rows_in"] for b in batches) / consumed_seconds if consumed_seconds else 0.0
         ),
         max_lag=max((t.lag for t in ticks), default=0),
-        latency_p50_ms=p50s[len(p50s) // 2] if p50s else None,
-        latency_p99_ms=p99s[min(len(p99s) - 1, int(len(p99s) * 0.99))] if p99s else None,
+        latency_p50_ms=quantiles[0] if quantiles else None,
+        latency_p99_ms=quantiles[1] if quantiles else None,
         dead_letters=sum(actual.dead_letters.values()),
         discrepancies=compare(expected, actual),
         ticks=ticks,

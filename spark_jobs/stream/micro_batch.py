@@ -23,7 +23,7 @@ from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.timing import StepTimer
 from spark_jobs.stream.driver_state import DriverState
-from spark_jobs.stream.summary import BatchSummary, latency_quantiles, summarize
+from spark_jobs.stream.summary import BatchSummary, latencies, latency_quantiles, summarize
 from spark_jobs.stream.validation import validate_batches, validated_schema
 from spark_jobs.stream.writers import (
     write_activity,
@@ -41,7 +41,8 @@ class BatchStats:
 
     ``changed_users`` is how many distinct users the batch staged in ``changed_users``: those
     with a valid collection change or profile; ``collection_mutations`` the rows their
-    collection changes wrote.
+    collection changes wrote. ``latencies_ms`` holds each event second's written-time minus
+    event-time and its events, so quantiles over many batches count every event once.
     """
 
     batch_id: int
@@ -56,6 +57,7 @@ class BatchStats:
     input_rate: float
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+    latencies_ms: list[tuple[float, int]]
     written_at_ms: int
     step_seconds: dict[str, float]
 
@@ -142,7 +144,11 @@ def process_batch(
         checked.unpersist()
     mutations, staged = results.get("collections", (0, 0))
     stats = batch_stats(batch_id, summary, unknown, mutations, staged, started, step)
-    fields = {k: v for k, v in asdict(stats).items() if v is not None and k != "step_seconds"}
+    fields = {
+        k: v
+        for k, v in asdict(stats).items()
+        if v is not None and k not in ("step_seconds", "latencies_ms")
+    }
     fields.update({f"t_{name}": value for name, value in step.seconds.items()})
     log.info("batch", **fields)
     return stats
@@ -160,7 +166,8 @@ def batch_stats(
     """The stats of a batch whose writes have just finished."""
     now = time.time()
     seconds = time.monotonic() - started
-    quantiles = latency_quantiles(summary.seconds_histogram, now)
+    pairs = latencies(summary.seconds_histogram, now)
+    quantiles = latency_quantiles(pairs)
     return BatchStats(
         batch_id=batch_id,
         rows_in=summary.rows,
@@ -174,6 +181,7 @@ def batch_stats(
         input_rate=summary.rows / seconds if seconds else 0.0,
         latency_p50_ms=quantiles[0] if quantiles else None,
         latency_p99_ms=quantiles[1] if quantiles else None,
+        latencies_ms=pairs,
         written_at_ms=int(now * 1000),
         step_seconds=dict(step.seconds),
     )

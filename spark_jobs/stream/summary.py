@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,21 +64,35 @@ def summarize(checked: DataFrame) -> BatchSummary:
     return summary
 
 
-def latency_quantiles(histogram: list[tuple[int, int]], now: float) -> tuple[float, float] | None:
-    """(p50, p99) of written-time minus event-time, in ms, from a per-second histogram.
+def latencies(histogram: list[tuple[int, int]], now: float) -> list[tuple[float, int]]:
+    """Written-time minus event-time of a per-second histogram's events, written ``now``.
 
-    The oldest 1% of events define p99; each second's events count as written ``now`` and
-    timed at the middle of their second.
+    Args:
+        histogram: ``(event second, events)`` pairs.
+        now: When the events were written, in epoch seconds.
+
+    Returns:
+        ``(ms, events)`` pairs, each second's events timed at the middle of their second.
+
     """
-    total = sum(n for _, n in histogram)
+    return [((now - second - 0.5) * 1000, n) for second, n in histogram]
+
+
+def latency_quantiles(pairs: Iterable[tuple[float, int]]) -> tuple[float, float] | None:
+    """(p50, p99) of event latencies given as ``(ms, events)`` pairs, in any order.
+
+    The slowest half of the events define p50, the slowest 1 % p99; None without events.
+    """
+    ordered = sorted(pairs, reverse=True)
+    total = sum(n for _, n in ordered)
     if not total:
         return None
     quantiles = []
     for share in (0.5, 0.01):
         seen = 0
-        for second, n in sorted(histogram):
+        for ms, n in ordered:
             seen += n
             if seen >= share * total:
-                quantiles.append((now - second - 0.5) * 1000)
+                quantiles.append(ms)
                 break
     return quantiles[0], quantiles[1]

@@ -61,6 +61,7 @@ def test_batch_stats_from_the_summary() -> None:
     assert 1.0 <= stats.seconds < 5.0
     assert stats.input_rate == pytest.approx(10 / stats.seconds)
     assert 1500 < stats.latency_p50_ms < 3500 and stats.latency_p99_ms == stats.latency_p50_ms
+    assert stats.latencies_ms == [(stats.latency_p50_ms, 100)]
     assert stats.step_seconds == timer.seconds
     empty = batch_stats(6, BatchSummary(), set(), 0, 0, time.monotonic(), StepTimer())
     assert empty.latency_p50_ms is None and empty.latency_p99_ms is None

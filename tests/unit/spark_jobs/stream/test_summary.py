@@ -2,21 +2,33 @@
 
 from collections import Counter
 
-from spark_jobs.stream.summary import BatchSummary, latency_quantiles
+from spark_jobs.stream.summary import BatchSummary, latencies, latency_quantiles
 
 
-def test_latency_quantiles_from_a_histogram() -> None:
-    histogram = [(1000, 1), (1009, 99)]
-    p50, p99 = latency_quantiles(histogram, now=1010.0)
+def test_latencies_time_each_second_at_its_middle() -> None:
+    assert latencies([(1000, 1), (1009, 99)], now=1010.0) == [(9500.0, 1), (500.0, 99)]
+    assert latencies([], now=1.0) == []
+
+
+def test_latency_quantiles_count_events_not_seconds() -> None:
+    p50, p99 = latency_quantiles([(9500.0, 1), (500.0, 99)])
     assert p50 == 500.0
     assert p99 == 9500.0
-    assert latency_quantiles([], now=1.0) is None
+    assert latency_quantiles([]) is None
 
 
-def test_latency_quantiles_ignore_histogram_order() -> None:
-    histogram = [(1009, 50), (1000, 50)]
-    assert latency_quantiles(histogram, now=1010.0) == (9500.0, 9500.0)
-    assert latency_quantiles(list(reversed(histogram)), now=1010.0) == (9500.0, 9500.0)
+def test_latency_quantiles_ignore_order() -> None:
+    pairs = [(500.0, 50), (9500.0, 50)]
+    assert latency_quantiles(pairs) == (9500.0, 9500.0)
+    assert latency_quantiles(reversed(pairs)) == (9500.0, 9500.0)
+
+
+def test_latency_quantiles_over_batches_weigh_each_event_once() -> None:
+    # 99 batches of 100 events at 1 s and one slow batch of 5 events at 9 s: p99 over the
+    # events is 1 s (5 of 9 905 events are slower); the slowest batches' own p99 would be 9 s.
+    pairs = [(1000.0, 100)] * 99 + [(9000.0, 5)]
+    assert latency_quantiles(pairs) == (1000.0, 1000.0)
+    assert latency_quantiles([*pairs, (9000.0, 100)]) == (1000.0, 9000.0)
 
 
 def test_counts_and_dead_letters() -> None:
