@@ -1,13 +1,13 @@
 """Parse blocks and run the sinks' parts: in this process, or in a pool of parser processes.
 
-:class:`PoolEngine` keeps this process for reading (and decompressing) the file: it hands the
-blocks round-robin to N parser processes through bounded queues and takes their results back in
-the same order, so at most ``N x depth`` blocks are in flight and memory stays flat. A block's
-bytes travel through a slot of a shared anonymous mapping, one per block in flight, not through
-the queue: pickling a megabyte into a pipe and reading it back cost ~2 CPU-ms a block between
-the two sides, ~15 % of parsing it. Each parser process opens its own part of every sink (a
-Cassandra session for the loader), so parsing and storing use every core. Commits travel with
-the next block sent, and a final one with the stop.
+:class:`PoolEngine` reads (and decompresses) the file in this process and hands the blocks to
+N - 1 parser processes through bounded queues, parsing a block here whenever every queue is
+full; the outcomes are merged back in file order, with a bounded number waiting, so memory stays
+flat. A block's bytes travel through a slot of a shared anonymous mapping, not through the
+queue: pickling a megabyte into a pipe and reading it back cost ~2 CPU-ms a block between the
+two sides, ~15 % of parsing it. Every process opens its own part of every sink (a Cassandra
+session for the loader), so parsing and storing use every core. Commits reach the parts here at
+once, the processes' parts with the next block sent, and a final one with the stop.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from discogs_parser.sinks import Sink, SinkPart
 from discogs_parser.source import Block, InputFailed
 
 DEPTH = 3
-"""Blocks in flight per parser process."""
+"""Blocks queued per parser process."""
 _POLL_S = 1.0
 
 
@@ -118,14 +118,31 @@ class InlineEngine:
         return closings
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """A block handed to a parser process: whose it is, its slot, where it was cut."""
+
+    worker: int
+    slot: int | None
+    raw_position: int
+    xml_position: int
+
+
 class PoolEngine:
-    """Parse in ``workers`` parser processes while this process reads the file.
+    """Parse here and in ``workers - 1`` parser processes while this process reads the file.
+
+    Each block goes to a parser process with fewer than ``depth`` blocks queued, or is parsed
+    here when every one has that many: this process parses in the time that reading leaves it,
+    so ``workers`` processes keep ``workers`` cores busy. (A reading process beside ``workers``
+    parser processes was one process too many: on two cores, 7 % slower than this.) At most
+    ``(workers - 1) x depth`` blocks are queued and ``4x`` that many outcomes wait to be
+    merged, so memory stays flat.
 
     Args:
-        sinks: Where the releases go; each process opens its own part of each.
-        workers: Parser processes.
-        depth: Blocks in flight per process.
-        block_bytes: The bytes a block is cut at: its slot in the shared mapping holds twice
+        sinks: Where the releases go; each process (this one included) opens its own part.
+        workers: Parser processes, this one included (at least 2).
+        depth: Blocks queued per parser process.
+        block_bytes: The bytes a block is cut at: a slot of the shared mapping holds twice
             that (the rest of a record always fits but for records longer than a block,
             whose blocks travel through the queue).
 
@@ -138,16 +155,23 @@ class PoolEngine:
         depth: int = DEPTH,
         block_bytes: int = BLOCK_BYTES,
     ) -> None:
+        if workers < 2:
+            raise ValueError(f"a pool needs at least 2 workers, not {workers}")
         context = multiprocessing.get_context("fork")
+        children = workers - 1
         self._sinks = len(sinks)
-        self._in_flight = workers * depth
+        self._depth = depth
+        self._queued = [0] * children
+        self._turn = 0
         self._through = -1
         self._slot_bytes = 2 * block_bytes
-        # One slot per block in flight. Anonymous and shared: the forked processes see what
-        # this one writes, and nothing is left behind on any exit.
-        self._slots = mmap.mmap(-1, self._in_flight * self._slot_bytes)
-        self._inboxes = [context.Queue(depth + 1) for _ in range(workers)]
-        self._outboxes = [context.Queue(depth + 2) for _ in range(workers)]
+        # One slot per block that can be queued. Anonymous and shared: the forked processes
+        # see what this one writes, and nothing is left behind on any exit.
+        self._slots = mmap.mmap(-1, children * depth * self._slot_bytes)
+        self._free_slots = deque(range(children * depth))
+        self._most_waiting = 4 * children * depth
+        self._inboxes = [context.Queue(depth + 1) for _ in range(children)]
+        self._outboxes = [context.Queue(depth + 2) for _ in range(children)]
         # A forked child flushes the standard streams it inherited when it ends.
         sys.stdout.flush()
         sys.stderr.flush()
@@ -160,49 +184,112 @@ class PoolEngine:
             )
             for i, (inbox, outbox) in enumerate(zip(self._inboxes, self._outboxes, strict=True))
         ]
-        self._running = [True] * workers
+        self._running = [True] * children
         for process in self._processes:
             process.start()
+        try:
+            # Opened after the fork: a driver session's threads and sockets must not be forked.
+            self._here = InlineEngine(sinks)
+        except BaseException:
+            self._close_processes()
+            raise
 
     def outcomes(self, blocks: Iterable[Block]) -> Iterator[Outcome]:
-        """Send the blocks round-robin, yielding their outcomes in file order (see Engine)."""
-        window: deque[tuple[int, int, int]] = deque()
+        """Hand each block out or parse it here, yielding outcomes in file order (see Engine)."""
+        window: deque[Outcome | _Sent] = deque()
         try:
             for block in blocks:
-                if len(window) >= self._in_flight:
-                    yield self._receive(*window.popleft())
-                inbox = self._inboxes[block.index % len(self._inboxes)]
-                inbox.put((self._through, *self._placed(block)))
-                window.append((block.index, block.raw_position, block.xml_position))
+                while window and self._ready(window[0]):
+                    yield self._take(window.popleft())
+                worker = self._idle_worker()
+                if worker is None:
+                    window.extend(self._here.outcomes([block]))
+                else:
+                    window.append(self._send(worker, block))
+                while len(window) > self._most_waiting:
+                    yield self._take(window.popleft())
         except InputFailed:
-            while window:  # the blocks sent before the failure still count
-                yield self._receive(*window.popleft())
+            while window:  # the blocks read before the failure still count
+                yield self._take(window.popleft())
             raise
         while window:
-            yield self._receive(*window.popleft())
+            yield self._take(window.popleft())
 
-    def _placed(self, block: Block) -> tuple[Block, tuple[int, int] | None]:
-        """The block to send, its bytes moved to its slot when they fit, and where they are.
+    def _idle_worker(self) -> int | None:
+        """The next parser process, in turn, with room for a block; None when all are full."""
+        workers = len(self._queued)
+        for step in range(workers):
+            worker = (self._turn + step) % workers
+            if self._queued[worker] < self._depth:
+                self._turn = worker + 1
+                return worker
+        return None
 
-        With ``n`` blocks in flight, block ``i`` takes slot ``i mod n``: the block that had it,
-        ``i - n``, was received before block ``i`` was sent, so its process is done with it.
-        """
+    def _send(self, worker: int, block: Block) -> _Sent:
+        """Queue the block for ``worker``, its bytes in a free slot when they fit."""
         size = len(block.data)
-        if size > self._slot_bytes:
-            return block, None
-        start = (block.index % self._in_flight) * self._slot_bytes
-        self._slots[start : start + size] = block.data
-        return replace(block, data=b""), (start, size)
+        slot = self._free_slots.popleft() if size <= self._slot_bytes else None
+        placed = None
+        if slot is not None:
+            start = slot * self._slot_bytes
+            self._slots[start : start + size] = block.data
+            block, placed = replace(block, data=b""), (start, size)
+        self._inboxes[worker].put((self._through, block, placed))
+        self._queued[worker] += 1
+        return _Sent(worker, slot, block.raw_position, block.xml_position)
+
+    def _ready(self, entry: Outcome | _Sent) -> bool:
+        """The entry can be taken without waiting."""
+        return isinstance(entry, Outcome) or not self._outboxes[entry.worker].empty()
+
+    def _take(self, entry: Outcome | _Sent) -> Outcome:
+        """The entry's outcome: here already, or the answer of the process it was sent to."""
+        if isinstance(entry, Outcome):
+            return entry
+        message = self._get(entry.worker)
+        if message[0] == "failed":
+            self._running[entry.worker] = False
+            raise message[1]
+        self._queued[entry.worker] -= 1
+        if entry.slot is not None:
+            self._free_slots.append(entry.slot)
+        _, result, receipts = message
+        return Outcome(result, receipts, entry.raw_position, entry.xml_position)
 
     def commit(self, through: int) -> None:
-        """Blocks up to ``through`` go out as final with the next message to each process."""
+        """Store the blocks up to ``through`` here; the others learn it with their next message."""
         self._through = through
+        self._here.commit(through)
 
     def close(self) -> list[list[Any]]:
-        """Stop the processes after a last commit; return their parts' closings per sink.
+        """Close the parts here, then stop the processes after a last commit.
+
+        Returns:
+            Per sink, the closings of its parts (this process's first).
 
         Raises:
-            Exception: The first failure a process reported while closing.
+            Exception: The first failure met while closing.
+
+        """
+        failure: BaseException | None = None
+        try:
+            closings = self._here.close()
+        except Exception as exc:  # noqa: BLE001 - raised below, after the processes stop
+            failure = exc
+            closings = [[] for _ in range(self._sinks)]
+        theirs, their_failure = self._close_processes()
+        for per_sink, their_closings in zip(closings, theirs, strict=True):
+            per_sink.extend(their_closings)
+        failure = failure or their_failure
+        if failure is not None:
+            raise failure
+        return closings
+
+    def _close_processes(self) -> tuple[list[list[Any]], BaseException | None]:
+        """Stop the processes after a last commit.
+
+        Returns:
+            Their parts' closings per sink, and the first failure one reported.
 
         """
         closings: list[list[Any]] = [[] for _ in range(self._sinks)]
@@ -234,18 +321,7 @@ class PoolEngine:
             inbox.cancel_join_thread()
             inbox.close()
         self._slots.close()
-        if failure is not None:
-            raise failure
-        return closings
-
-    def _receive(self, index: int, raw_position: int, xml_position: int) -> Outcome:
-        worker = index % len(self._processes)
-        message = self._get(worker)
-        if message[0] == "failed":
-            self._running[worker] = False
-            raise message[1]
-        _, result, receipts = message
-        return Outcome(result, receipts, raw_position, xml_position)
+        return closings, failure
 
     def _get(self, worker: int) -> tuple:
         outbox = self._outboxes[worker]

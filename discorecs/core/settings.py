@@ -245,7 +245,8 @@ class LoaderSettings(Group):
 
     workers: int = Field(
         default_factory=lambda: len(os.sched_getaffinity(0)),
-        description="Parser processes (default: the CPUs available to this process).",
+        description="Parser processes, the reading one included (default: the CPUs available "
+        "to this process).",
     )
     block_bytes: int = Field(
         1 << 20, description="Decompressed XML bytes a parser process takes at a time."

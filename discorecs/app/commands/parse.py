@@ -37,7 +37,7 @@ def parse() -> None:
     "--workers",
     setting="loader.workers",
     type=click.IntRange(min=1),
-    help="Parser processes (each loads what it parses); 1: parse in this process.",
+    help="Parser processes, this one included (each loads what it parses); 1: only this one.",
 )
 @setting_option("--block-bytes", setting="loader.block_bytes", type=click.IntRange(min=1024))
 @setting_option("--concurrency", setting="loader.concurrency", type=click.IntRange(min=1))
@@ -65,8 +65,9 @@ def releases(
     Ends with one line, ``releases=N skipped=M unknown_genres=K seconds=S rate=R/s`` (on stderr
     when the JSON lines go to stdout). A truncated or corrupt file stops with one error line
     saying where it stopped and how many releases were loaded, and exit status 1. With
-    ``--workers N`` the file is read here and parsed (and loaded) by N processes; the output is
-    the same releases in the same order. ``--limit`` parses in this process.
+    ``--workers N`` the file is read here and parsed (and loaded) by this process and N - 1
+    others; the output is the same releases in the same order. ``--limit`` parses in this
+    process.
     """
     load = not (no_load or jsonl)
     if resume and not load:

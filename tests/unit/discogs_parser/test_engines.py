@@ -54,23 +54,29 @@ def test_a_part_failure_is_raised_by_the_pool(fail_at: int, message: str) -> Non
     assert len(sink.releases) < 800
 
 
+@pytest.mark.parametrize("workers", [2, 3])
 @pytest.mark.parametrize(
     "slot_block_bytes",
     [30_000, 15_500, 1_000],
     ids=["every block in the shared slots", "some through the queue", "all through the queue"],
 )
-def test_pool_and_inline_engines_yield_the_same_outcomes(slot_block_bytes: int) -> None:
-    def outcomes(engine: Any) -> list[tuple[int, int, list[Release]]]:
+def test_pool_and_inline_engines_yield_the_same_outcomes(
+    slot_block_bytes: int, workers: int
+) -> None:
+    def outcomes(engine: Any, parts: int) -> list[tuple[int, int, list[Release]]]:
         with open_dump(SAMPLE) as source:
             got = [
                 (o.result.index, o.result.good, o.receipts[0])
                 for o in engine.outcomes(cut_blocks(source, 30_000))
             ]
-        assert engine.close() == [[None] * workers]
+        assert engine.close() == [[None] * parts]
         return got
 
-    workers = 1
-    inline = outcomes(InlineEngine([ListSink()]))
-    workers = 3
-    pooled = outcomes(PoolEngine([ListSink()], workers, depth=1, block_bytes=slot_block_bytes))
-    assert pooled == inline and len(inline) > 20
+    inline = outcomes(InlineEngine([ListSink()]), 1)
+    pool = PoolEngine([ListSink()], workers, depth=1, block_bytes=slot_block_bytes)
+    assert outcomes(pool, workers) == inline and len(inline) > 20
+
+
+def test_a_pool_needs_two_workers() -> None:
+    with pytest.raises(ValueError, match="at least 2 workers"):
+        PoolEngine([ListSink()], 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from discogs_parser.source import Block, InputFailed, cut_blocks, open_dump
+from discogs_parser.source import Block, InputFailed, cut_blocks, newlines, open_dump
 from tests.support import SAMPLE
 
 
@@ -38,6 +38,14 @@ def test_file_line_maps_head_and_data_lines() -> None:
     block = Block(3, b"<?xml?>\n<releases>\n", b"</releases>", b"<release/>", 41, False, 0, 0)
     assert block.file_line(1) == 1 and block.file_line(2) == 2
     assert block.file_line(3) == 41 and block.file_line(5) == 43
+
+
+@pytest.mark.parametrize(
+    ("data", "count"),
+    [(b"", 0), (b"no line feed", 0), (b"a\nb\r\n\n", 3), (b"\n" * 70_001, 70_001)],
+)
+def test_newlines_counts_line_feeds(data: bytes, count: int) -> None:
+    assert newlines(data) == count
 
 
 def test_a_record_longer_than_a_block_makes_a_longer_block(tmp_path: Path) -> None:
