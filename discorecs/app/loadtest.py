@@ -195,9 +195,13 @@ class StreamProcess:
             self.process.wait()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Ask the job to stop (SIGTERM) and wait; kill it if it does not."""
+        """Ask the job to stop (SIGTERM) and wait; kill it if it does not.
+
+        The signal goes to the job's Python process alone: it stops the query and its Spark
+        session, whose JVM then exits. A JVM signalled too would die under the stopping query.
+        """
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
