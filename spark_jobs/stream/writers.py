@@ -65,25 +65,24 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
 
     """
     kind = F.col("event_kind")
-    stamped = good.where(kind == "collections").withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
-    final = stamped.groupBy("user_id", "release_id").agg(
-        F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last")
+    change = kind == "collections"
+    # One exchange: rows hashed by user, both groupings below stay within a user's partition.
+    rows = (
+        good.where(kind.isin("collections", "users"))
+        .withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
+        .repartition("user_id")
     )
-    changed = final.select(
-        "user_id",
-        F.struct("release_id", "last.*").alias("change"),
-        F.date_trunc("hour", "last.event_time").alias("bucket"),
+    # Each (user, release)'s last change; a user's profile events group on their own.
+    final = rows.groupBy("user_id", "event_kind", "release_id").agg(
+        F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last"),
+        F.collect_set(F.when(~change, F.date_trunc("hour", "event_time"))).alias("hours"),
     )
-    profiled = good.where(kind == "users").select(
-        "user_id", F.date_trunc("hour", "event_time").alias("bucket")
-    )
-    per_user = (
-        changed.unionByName(profiled, allowMissingColumns=True)
-        .groupBy("user_id")
-        .agg(
-            F.collect_list("change").alias("changes"),
-            F.collect_set("bucket").alias("buckets"),
-        )
+    bucket = F.array(F.date_trunc("hour", "last.event_time"))
+    per_user = final.groupBy("user_id").agg(
+        F.collect_list(F.when(change, F.struct("release_id", "last.*"))).alias("changes"),
+        F.array_distinct(
+            F.flatten(F.collect_list(F.when(change, bucket).otherwise(F.col("hours"))))
+        ).alias("buckets"),
     )
     written = per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
     return sum(m for m, _ in written), sum(u for _, u in written)
