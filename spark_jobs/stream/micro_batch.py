@@ -128,7 +128,7 @@ def process_batch(
     step = StepTimer()
     # One task per core, not per Kafka partition (12): every job of the batch scans `checked`,
     # and on two cores each task's fixed cost outweighed its share of a few thousand records.
-    # Order is carried by the rows (partition, offset), not by Spark's partitioning.
+    # A user's order comes from the rows' (event time, offset), not from Spark's partitioning.
     checked = (
         raw.select("topic", "partition", "offset", "key", "value")
         .coalesce(raw.sparkSession.sparkContext.defaultParallelism)
