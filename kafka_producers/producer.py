@@ -4,7 +4,9 @@ The confluent-kafka producer is idempotent (``enable.idempotence``, ``acks=all``
 (``linger.ms``, ``batch.size``, ``batch.num.messages``) and compresses with lz4. The key is the
 user id, so the default murmur2 partitioner keeps each user's events in one partition, in order.
 Only failed deliveries trigger a callback (``delivery.report.only.error``), which keeps the hot
-loop free of per-message Python callbacks. SIGINT/SIGTERM stop the loop after the current chunk;
+loop free of per-message Python callbacks. The events are drawn at the rate by a
+:class:`~kafka_producers.generator_process.GeneratorProcess` on another core; this process only
+hands them to Kafka (and to the truth file). SIGINT/SIGTERM stop the loop after the current chunk;
 everything handed to the producer is then flushed.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,46 +26,11 @@ from discorecs.core import events
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.topics import producer_config
+from kafka_producers.generator_process import GeneratorProcess
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
 
 log = get_logger("producers.producer")
-
-MAX_CHUNK = 2000
-"""Largest number of events generated and handed to the producer at once."""
-CHUNK_SECONDS = 0.05
-"""With a rate limit, a chunk holds about this many seconds of events."""
-
-
-class TokenBucket:
-    """Events/s rate control: ``delay(n)`` says how long to wait before sending ``n`` events."""
-
-    def __init__(
-        self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        """Start full.
-
-        Args:
-            rate: Tokens (events) added per second.
-            capacity: Largest burst, at least the biggest ``n`` asked for.
-            clock: Seconds on a monotonic clock.
-
-        """
-        self.rate = rate
-        self.capacity = capacity
-        self._clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
-
-    def delay(self, n: int) -> float:
-        """Take ``n`` tokens if there are enough and return 0, else return the seconds to wait."""
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= n:
-            self._tokens -= n
-            return 0.0
-        return (n - self._tokens) / self.rate
 
 
 @dataclass
@@ -121,13 +88,6 @@ def _signals_stop(stop: _Stop) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def chunk_size_for(rate: float) -> int:
-    """Return the chunk size used at a given rate (``0`` = unlimited)."""
-    if rate <= 0:
-        return MAX_CHUNK
-    return max(1, min(MAX_CHUNK, int(rate * CHUNK_SECONDS)))
-
-
 def produce_stream(
     stream: EventStream,
     settings: Settings,
@@ -142,7 +102,7 @@ def produce_stream(
     """Send a stream's events until the duration, the event count or a signal says stop.
 
     Args:
-        stream: The events to send.
+        stream: The events to send, drawn by a child process (this object is not advanced).
         settings: Broker address and topic prefix.
         rate: Events per second; ``0`` sends as fast as possible.
         duration: Stop after this many seconds (``None``: no limit).
@@ -165,44 +125,42 @@ def produce_stream(
             if failures["count"] <= 10:
                 log.error("delivery_failed", topic=msg.topic(), error=str(err))
 
-    producer = Producer({**(config or producer_config(settings)), "on_delivery": on_delivery})
-    chunk_size = chunk_size_for(rate)
-    bucket = TokenBucket(rate, chunk_size) if rate > 0 else None
-    span_ms = 1000.0 * chunk_size / rate if rate > 0 else 0.0
     stop = _Stop()
     sent = bad = 0
-    log.info(
-        "produce_start",
-        bootstrap=settings.kafka_bootstrap,
-        users=stream.n_users,
-        rate=rate,
-        duration=duration,
-        max_events=max_events,
-        chunk=chunk_size,
-    )
-    start = time.monotonic()
-    with _signals_stop(stop):
-        try:
-            while not stop.requested:
-                n = chunk_size if max_events is None else min(chunk_size, max_events - sent)
-                if n <= 0 or (duration is not None and time.monotonic() - start >= duration):
-                    break
-                if bucket is not None:
-                    while (wait := bucket.delay(n)) > 0 and not stop.requested:
-                        producer.poll(min(wait, 0.1))
-                    if stop.requested:
-                        break
-                chunk = stream.next_chunk(n, time.time_ns() // 1_000_000, span_ms)
-                send_chunk(producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values)
-                producer.poll(0)
-                sent += len(chunk)
-                bad += len(chunk.bad)
-                if truth is not None:
-                    truth.write_chunk(chunk)
-            if stop.requested:
-                log.info("produce_signal", signal=stop.signal, sent=sent)
-        finally:
-            remaining = producer.flush(flush_timeout)
+    with GeneratorProcess(stream, rate=rate, max_events=max_events) as generator:
+        producer = Producer({**(config or producer_config(settings)), "on_delivery": on_delivery})
+        log.info(
+            "produce_start",
+            bootstrap=settings.kafka_bootstrap,
+            users=stream.n_users,
+            rate=rate,
+            duration=duration,
+            max_events=max_events,
+            chunk=generator.chunk_size,
+            generator_pid=generator.pid,
+        )
+        start = time.monotonic()
+        with _signals_stop(stop):
+            try:
+                while not (stop.requested or generator.done) and (
+                    duration is None or time.monotonic() - start < duration
+                ):
+                    chunk = generator.receive(timeout=0.1)
+                    if chunk is None:
+                        producer.poll(0)
+                        continue
+                    send_chunk(
+                        producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values
+                    )
+                    producer.poll(0)
+                    sent += len(chunk)
+                    bad += len(chunk.bad)
+                    if truth is not None:
+                        truth.write_chunk(chunk)
+                if stop.requested:
+                    log.info("produce_signal", signal=stop.signal, sent=sent)
+            finally:
+                remaining = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
     stats = ProduceStats(sent, stream.n_users, seconds, failures["count"] + remaining, bad)
     log.info(

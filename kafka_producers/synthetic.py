@@ -22,7 +22,7 @@ import numpy as np
 from discorecs.core import events
 from discorecs.core.catalog import ReleaseCatalog
 from kafka_producers.malformed import CATEGORIES, Malformer
-from kafka_producers.profiles import ProfileFactory
+from kafka_producers.profiles import Profile, ProfileFactory
 from kafka_producers.sampler import ReleaseSampler
 from kafka_producers.tastes import Tastes, draw_tastes
 
@@ -63,6 +63,46 @@ class Chunk:
     def __len__(self) -> int:
         """Return the number of messages."""
         return len(self.values)
+
+
+@dataclass(frozen=True)
+class ProfileDraws:
+    """The draws of a chunk of user profiles.
+
+    Attributes:
+        rows: User rows, in order.
+        profiles: Their profiles.
+        ids: Event ids (``S36``).
+        stamps: Event times (``S24``).
+
+    """
+
+    rows: range
+    profiles: list[Profile]
+    ids: np.ndarray
+    stamps: np.ndarray
+
+
+@dataclass(frozen=True)
+class EventDraws:
+    """The draws of a chunk of collection and activity events, ownership already applied.
+
+    Attributes:
+        ids: Event ids (``S36``).
+        stamps: Event times (``S24``).
+        users: User rows.
+        actions: Index into :data:`ACTIONS` of each event.
+        release_ids: Release id of each event.
+        spoiled: Malformation category of each event (negative: well-formed).
+
+    """
+
+    ids: np.ndarray
+    stamps: np.ndarray
+    users: np.ndarray
+    actions: np.ndarray
+    release_ids: np.ndarray
+    spoiled: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -114,11 +154,11 @@ def uuid4_array(rng: np.random.Generator, n: int) -> np.ndarray:
     return text.view("S36").ravel()
 
 
-def iso_millis(times_ms: np.ndarray) -> list[bytes]:
-    """Format epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` ASCII bytes, vectorised."""
+def iso_millis(times_ms: np.ndarray) -> np.ndarray:
+    """Format epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` ASCII (an ``S24`` array)."""
     distinct, inverse = np.unique(times_ms, return_inverse=True)
     text = np.datetime_as_string(distinct.astype("datetime64[ms]"), unit="ms", timezone="UTC")
-    return text.astype("S24")[inverse].tolist()
+    return text.astype("S24")[inverse]
 
 
 class EventStream:
@@ -214,7 +254,7 @@ class EventStream:
         return Simulation(users, actions, releases, times)
 
     def next_chunk(self, n: int, now_ms: int, span_ms: float = 0.0) -> Chunk:
-        """Generate the next ``n`` messages.
+        """Generate the next ``n`` messages: :meth:`encode` of :meth:`draw`.
 
         Args:
             n: Number of messages (fewer while user profiles are being sent: a chunk never
@@ -226,16 +266,45 @@ class EventStream:
             The messages, in send order.
 
         """
+        return self.encode(self.draw(n, now_ms, span_ms))
+
+    def draw(self, n: int, now_ms: int, span_ms: float = 0.0) -> ProfileDraws | EventDraws:
+        """Draw the next ``n`` events and advance the state (profiles sent, what users own).
+
+        Every random draw and all the state live here; :meth:`encode` only formats, so the two
+        can run in different processes as long as each draw is encoded once, in order.
+
+        Args:
+            n: Number of events (fewer while user profiles are being sent).
+            now_ms: Clock (epoch ms) of the first event; times never go backwards.
+            span_ms: Milliseconds the events' times spread over.
+
+        Returns:
+            The profiles' or the events' draws.
+
+        """
         if self._profiles_sent < self.n_users:
             n = min(n, self.n_users - self._profiles_sent)
         start = max(int(now_ms), self._last_ms)
         times_ms = start + (np.arange(n) * (span_ms / max(n, 1))).astype(np.int64)
         self._last_ms = int(times_ms[-1]) if n else start
         stamps = iso_millis(times_ms)
-        draws = self._take(n)
+        ids, users, actions, releases, picks, spoiled = self._take(n)
         if self._profiles_sent < self.n_users:
-            return self._profile_chunk(draws[0].tolist(), stamps)
-        return self._activity_chunk(draws, stamps)
+            rows = range(self._profiles_sent, self._profiles_sent + n)
+            profiles = self._profiles.make(rows, [self.user_ids[r] for r in rows])
+            self._profiles_sent = rows.stop
+            return ProfileDraws(rows, profiles, ids, stamps)
+        acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
+        return EventDraws(
+            ids, stamps, users, np.asarray(acts, np.int8), np.asarray(rels, np.int64), spoiled
+        )
+
+    def encode(self, draws: ProfileDraws | EventDraws) -> Chunk:
+        """Format drawn events as messages (malformed ones spoiled with their own generator)."""
+        if isinstance(draws, ProfileDraws):
+            return self._profile_chunk(draws)
+        return self._activity_chunk(draws)
 
     def _block(self) -> list[np.ndarray]:
         rng = self._rng
@@ -264,13 +333,11 @@ class EventStream:
         self._offset = end
         return taken
 
-    def _profile_chunk(self, ids: list[bytes], stamps: list[bytes]) -> Chunk:
-        first = self._profiles_sent
-        rows = range(first, min(first + len(ids), self.n_users))
-        profiles = self._profiles.make(rows, [self.user_ids[r] for r in rows])
+    def _profile_chunk(self, draws: ProfileDraws) -> Chunk:
         template = self._templates[USERS]
+        ids, stamps = draws.ids.tolist(), draws.stamps.tolist()
         chunk = Chunk()
-        for i, (row, profile) in enumerate(zip(rows, profiles, strict=True)):
+        for i, (row, profile) in enumerate(zip(draws.rows, draws.profiles, strict=True)):
             texts = [
                 _quote(v).encode()
                 for v in (profile.name, profile.username, profile.email, profile.location)
@@ -286,13 +353,12 @@ class EventStream:
             chunk.topics.append(USERS)
             chunk.keys.append(self._keys[row])
             chunk.values.append(value)
-        self._profiles_sent = rows.stop
         return chunk
 
-    def _activity_chunk(self, draws: list[np.ndarray], stamps: list[bytes]) -> Chunk:
-        ids, users, actions, releases, picks, spoiled = draws
-        acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
-        user_ids = (users + self.user_ids[0]).tolist()
+    def _activity_chunk(self, draws: EventDraws) -> Chunk:
+        acts, rels = draws.actions.tolist(), draws.release_ids.tolist()
+        ids, stamps, spoiled = draws.ids, draws.stamps.tolist(), draws.spoiled
+        user_ids = (draws.users + self.user_ids[0]).tolist()
         templates = self._action_templates
         values = [
             templates[a] % (e, t, uid, r)
@@ -300,7 +366,9 @@ class EventStream:
         ]
         keys_by_row = self._keys
         chunk = Chunk(
-            [_TOPIC_OF_ACTION[a] for a in acts], [keys_by_row[u] for u in users.tolist()], values
+            [_TOPIC_OF_ACTION[a] for a in acts],
+            [keys_by_row[u] for u in draws.users.tolist()],
+            values,
         )
         for i in np.flatnonzero(spoiled >= 0).tolist():
             good = (

@@ -122,7 +122,7 @@ def test_uuid_and_time_formatting() -> None:
     assert len(set(ids)) == 1000
     pattern = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
     assert all(pattern.fullmatch(i) for i in ids)
-    assert iso_millis(np.array([1_700_000_000_123])) == [b"2023-11-14T22:13:20.123Z"]
+    assert iso_millis(np.array([1_700_000_000_123])).tolist() == [b"2023-11-14T22:13:20.123Z"]
 
 
 def test_a_stream_needs_a_user(catalog) -> None:
