@@ -67,10 +67,12 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
     kind = F.col("event_kind")
     change = kind == "collections"
     # One exchange: rows hashed by user, both groupings below stay within a user's partition.
+    # A partition per core, fixed: by column alone, adaptive execution coalesced a batch's few
+    # hundred KB into one partition, so one Python worker wrote every user's changes.
     rows = (
         good.where(kind.isin("collections", "users"))
         .withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
-        .repartition("user_id")
+        .repartition(good.sparkSession.sparkContext.defaultParallelism, "user_id")
     )
     # Each (user, release)'s last change; a user's profile events group on their own.
     final = rows.groupBy("user_id", "event_kind", "release_id").agg(
