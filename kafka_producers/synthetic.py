@@ -247,8 +247,7 @@ class EventStream:
         for first in range(0, n_events, BLOCK):
             n = min(BLOCK, n_events - first)
             _, users, actions, releases, picks, spoiled = self._take(n)
-            acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
-            parts.append((users, np.asarray(acts, dtype=np.int8), np.asarray(rels, np.int64)))
+            parts.append((users, *self._apply_ownership(users, actions, releases, picks, spoiled)))
         users, actions, releases = (np.concatenate(column) for column in zip(*parts, strict=True))
         times = start_ms + (np.arange(n_events) * (span_ms / max(n_events, 1))).astype(np.int64)
         return Simulation(users, actions, releases, times)
@@ -296,9 +295,7 @@ class EventStream:
             self._profiles_sent = rows.stop
             return ProfileDraws(rows, profiles, ids, stamps)
         acts, rels = self._apply_ownership(users, actions, releases, picks, spoiled)
-        return EventDraws(
-            ids, stamps, users, np.asarray(acts, np.int8), np.asarray(rels, np.int64), spoiled
-        )
+        return EventDraws(ids, stamps, users, acts, rels, spoiled)
 
     def encode(self, draws: ProfileDraws | EventDraws) -> Chunk:
         """Format drawn events as messages (malformed ones spoiled with their own generator)."""
@@ -390,7 +387,7 @@ class EventStream:
         releases: np.ndarray,
         picks: np.ndarray,
         spoiled: np.ndarray,
-    ) -> tuple[list[int], list[int]]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Keep each user's owned set, turning draws into consistent actions and releases.
 
         An add of an owned release becomes a play; a remove takes an owned release (or, with
@@ -398,38 +395,33 @@ class EventStream:
         :data:`PLAY_OWNED_P`. Malformed events change nothing.
 
         Returns:
-            The final action and release id of every event.
+            The final action (``int8``) and release id (``int64``) of every event.
 
         """
         plays_owned = (actions == _PLAY) & (picks < PLAY_OWNED_P)
         stateful = np.flatnonzero(
             ((actions == _ADD) | (actions == _REMOVE) | plays_owned) & (spoiled < 0)
         )
-        acts = actions.tolist()
-        rels = releases.tolist()
+        acts = actions[stateful].tolist()
+        rels = releases[stateful].tolist()
+        chances = picks[stateful].tolist()
         owned_all, pos_all = self._owned, self._owned_pos
-        for i, u, action, release, pick in zip(
-            stateful.tolist(),
-            users[stateful].tolist(),
-            actions[stateful].tolist(),
-            releases[stateful].tolist(),
-            picks[stateful].tolist(),
-            strict=True,
-        ):
+        for j, u in enumerate(users[stateful].tolist()):
             owned, pos = owned_all[u], pos_all[u]
+            action, release = acts[j], rels[j]
             if action == _ADD:
                 if release in pos:
-                    acts[i] = _PLAY
+                    acts[j] = _PLAY
                 else:
                     pos[release] = len(owned)
                     owned.append(release)
             elif action == _REMOVE:
                 if not owned:
-                    acts[i] = _ADD
+                    acts[j] = _ADD
                     pos[release] = 0
                     owned.append(release)
                     continue
-                release = rels[i] = owned[int(pick * len(owned))]
+                release = rels[j] = owned[int(chances[j] * len(owned))]
                 last = owned.pop()
                 if last != release:
                     slot = pos[release]
@@ -437,5 +429,9 @@ class EventStream:
                     pos[last] = slot
                 del pos[release]
             elif owned:
-                rels[i] = owned[int(pick / PLAY_OWNED_P * len(owned))]
-        return acts, rels
+                rels[j] = owned[int(chances[j] / PLAY_OWNED_P * len(owned))]
+        final_actions = actions.astype(np.int8)
+        final_actions[stateful] = acts
+        final_releases = releases.astype(np.int64)
+        final_releases[stateful] = rels
+        return final_actions, final_releases
