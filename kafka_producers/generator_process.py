@@ -6,8 +6,10 @@ splits the work over two cores: a forked child makes every draw and keeps the st
 bucket, stamped with the clock when drawn) and sends the draws, a few numpy arrays per chunk,
 through a one-way pipe; the sending process formats them (:meth:`EventStream.encode`, on its own
 copy of the stream, whose malformed-event generator advances only there) and hands them to
-Kafka. The child is at most a few chunks ahead, so an event's time is within a few chunks' span
-of its hand-over.
+Kafka. While the sender keeps up, a chunk is handed over as soon as it is drawn; when it falls
+behind, the child runs ahead by at most a full pipe (:data:`PIPE_BYTES`: ~6 chunks at full
+speed, ~1 s of events at 10K/s) and then waits, so an event's time is never more than that
+before its hand-over and the latency a load test measures includes the wait.
 
 The child ignores SIGINT and SIGTERM: the sending process decides when to stop, then kills it
 (it writes nothing anywhere else, so a kill loses nothing). When the sending process dies first,
