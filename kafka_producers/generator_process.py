@@ -13,8 +13,9 @@ before its hand-over and the latency a load test measures includes the wait.
 
 The child ignores SIGINT and SIGTERM: the sending process decides when to stop, then kills it
 (it writes nothing anywhere else, so a kill loses nothing). When the sending process dies first,
-the child's next send fails on the closed pipe and it exits. The child works on its own copy of
-the stream: the caller's :class:`EventStream` object is not advanced.
+the child's next send fails on the closed pipe and it exits. The child draws from its own copy of
+the stream, so the caller's :class:`EventStream` keeps its draw state (only its malformed-event
+generator advances, as it encodes).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class GeneratorProcess:
         """Describe the child; nothing starts before ``__enter__``.
 
         Args:
-            stream: The events to draw (the child advances its own copy).
+            stream: The events to draw (the child draws from its own copy; this one encodes).
             rate: Events per second; ``0`` draws as fast as the sender takes them.
             max_events: Draw this many events, then end (``None``: no end).
 

@@ -102,7 +102,8 @@ def produce_stream(
     """Send a stream's events until the duration, the event count or a signal says stop.
 
     Args:
-        stream: The events to send, drawn by a child process (this object is not advanced).
+        stream: The events to send, drawn by a child process from its own copy (this object
+            only encodes them, so its draw state does not advance).
         settings: Broker address and topic prefix.
         rate: Events per second; ``0`` sends as fast as possible.
         duration: Stop after this many seconds (``None``: no limit).
