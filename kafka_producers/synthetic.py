@@ -3,7 +3,10 @@
 :class:`EventStream` hands out chunks of ready-to-send Kafka messages. Everything random is
 drawn with numpy in fixed blocks of :data:`BLOCK` events (users by a log-normal activity level,
 event kinds, taste buckets, releases, event ids); only the collection bookkeeping (what each user
-owns, so removes only remove owned releases and adds are new) runs per event. For a given seed
+owns, so removes only remove owned releases and adds are new) runs per event.
+:meth:`EventStream.next_chunk` is :meth:`~EventStream.encode` of :meth:`~EventStream.draw`: the
+draw makes every choice and keeps that state, the encoding only formats, so the producer runs
+them in two processes (:mod:`kafka_producers.generator_process`). For a given seed
 the stream is identical from run to run whatever the chunk sizes asked for, except the
 ``event_time`` values, which follow the clock passed to :meth:`EventStream.next_chunk`.
 
