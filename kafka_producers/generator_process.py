@@ -178,7 +178,9 @@ def _generate(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     chunk_size = chunk_size_for(rate)
-    bucket = TokenBucket(rate, chunk_size) if rate > 0 else None
+    # Room for two chunks: a sleep or a scheduling delay that overshoots (a busy box) leaves its
+    # tokens for the next chunk instead of losing them.
+    bucket = TokenBucket(rate, 2 * chunk_size) if rate > 0 else None
     span_ms = 1000.0 * chunk_size / rate if rate > 0 else 0.0
     drawn = 0
     try:
