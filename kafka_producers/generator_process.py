@@ -115,7 +115,7 @@ class GeneratorProcess:
         fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._process = context.Process(
             target=_generate,
-            args=(self._stream, sender, receiver, self._rate, self._max_events),
+            args=(self._stream, sender, receiver, self._rate, self.chunk_size, self._max_events),
             name="discorecs-generator",
             daemon=True,
         )
@@ -171,13 +171,13 @@ def _generate(
     connection: Connection,
     parent_end: Connection,
     rate: float,
+    chunk_size: int,
     max_events: int | None,
 ) -> None:
     """The child: draw chunks at the rate and send them until ``max_events`` or a closed pipe."""
     parent_end.close()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    chunk_size = chunk_size_for(rate)
     # Room for two chunks: a sleep or a scheduling delay that overshoots (a busy box) leaves its
     # tokens for the next chunk instead of losing them.
     bucket = TokenBucket(rate, 2 * chunk_size) if rate > 0 else None
