@@ -1,6 +1,7 @@
 """The generator process: the same events as drawing in-process, paced by a token bucket."""
 
 import os
+import re
 import signal
 import time
 
@@ -70,6 +71,14 @@ def received(generator: GeneratorProcess) -> list[Chunk]:
     return chunks
 
 
+def without_times(value: bytes) -> bytes:
+    """The message with its event time (the only field that follows the clock) blanked.
+
+    A truncated malformed message may end inside the time, so the value runs to a quote or the end.
+    """
+    return re.sub(rb'"event_time":"[^"]*', b'"event_time":"<time>', value)
+
+
 def test_the_child_draws_exactly_max_events_in_the_in_process_order() -> None:
     catalog = demo_catalog(3000, seed=2)
     with GeneratorProcess(
@@ -82,9 +91,8 @@ def test_the_child_draws_exactly_max_events_in_the_in_process_order() -> None:
     assert [(c.topics, c.keys, c.bad) for c in chunks] == [
         (c.topics, c.keys, c.bad) for c in expected
     ]
-    strip = bytes.maketrans(b"0123456789", b"##########")
-    assert [v.translate(strip) for c in chunks for v in c.values] == [
-        v.translate(strip) for c in expected for v in c.values
+    assert [without_times(v) for c in chunks for v in c.values] == [
+        without_times(v) for c in expected for v in c.values
     ]
 
 
