@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from importlib.resources import files
 
 from pyspark.sql import SparkSession
@@ -39,7 +40,9 @@ def standalone_config(settings: Settings) -> dict[str, str]:
     }
 
 
-def spark_session(settings: Settings, app_name: str) -> SparkSession:
+def spark_session(
+    settings: Settings, app_name: str, driver_java_options: Sequence[str] = ()
+) -> SparkSession:
     """Build (or return the running) SparkSession configured for the local cluster.
 
     The connector jars come from ``spark.jars`` (never ``spark.jars.packages``, which would need
@@ -50,6 +53,7 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
     Args:
         settings: Spark master/memory, Cassandra addresses and consistency, jar folder.
         app_name: Name shown in logs and the Spark UI.
+        driver_java_options: More options of a newly launched driver JVM.
 
     Returns:
         The session.
@@ -67,9 +71,10 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
     builder = (
         builder.appName(app_name)
         .config("spark.pyspark.python", sys.executable)
-        .config("spark.driver.extraJavaOptions", log_option)
+        .config("spark.driver.extraJavaOptions", " ".join([log_option, *driver_java_options]))
         .config("spark.executor.extraJavaOptions", log_option)
         .config("spark.jars", ",".join(spark_jars(settings)))
+        .config("spark.driver.extraClassPath", os.pathsep.join(spark_jars(settings)))
         .config("spark.driver.memory", settings.spark.driver_memory)
         .config("spark.driver.bindAddress", settings.spark.driver_bind_address)
         .config("spark.driver.host", settings.spark.driver_host)

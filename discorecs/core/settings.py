@@ -138,6 +138,11 @@ class SparkSettings(Group):
     )
     driver_memory: str = "2g"
     shuffle_partitions: int = 4
+    class_archive: bool = Field(
+        True,
+        description="The stream's driver JVM maps a class-data-sharing archive of its classes "
+        "(written by the first run, under <cluster>/class-archives): a faster cold start.",
+    )
     connector_concurrent_writes: int = Field(
         16, description="spark.cassandra.output.concurrent.writes"
     )

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
+from pyspark import SparkContext
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -27,6 +28,7 @@ from pyspark.sql.streaming import StreamingQuery
 from discorecs.core.events import KINDS
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
+from spark_jobs import class_archive
 from spark_jobs.session import spark_session
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.micro_batch import process_batch
@@ -176,7 +178,10 @@ def checkpoint_lock(settings: Settings) -> Iterator[bool]:
 
 
 def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> int:
-    spark = spark_session(settings, "discorecs-stream")
+    archive_plan = class_archive.plan(
+        settings, "discorecs-stream", gateway_running=SparkContext._gateway is not None
+    )
+    spark = spark_session(settings, "discorecs-stream", archive_plan.java_options)
     state = DriverState(settings)
     watchdog = BatchWatchdog(settings.streaming.batch_timeout_s)
     stop = threading.Event()
@@ -212,4 +217,5 @@ def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> i
             signal.signal(sig, handler)
         state.close()
         spark.stop()
+        class_archive.publish(archive_plan, getattr(SparkContext._gateway, "proc", None))
         log.info("stopped", failures=failures, at=time.strftime("%Y-%m-%dT%H:%M:%S"))

@@ -40,8 +40,11 @@ def test_stream_once_matches_truth_exactly(
     assert_exact(pipeline, truth)
     assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6000
 
+    assert list((pipeline.cluster_path / "class-archives").glob("discorecs-stream-*.jsa"))
+
     rerun = cli(pipeline, "stream", "--once", timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "class_archive mode=map" in rerun.stderr
     assert_exact(pipeline, truth)
 
 
