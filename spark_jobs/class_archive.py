@@ -98,8 +98,9 @@ def plan(settings: Settings, app_name: str, *, gateway_running: bool) -> Archive
         chosen = ArchivePlan((), archive, None)
     elif archive.is_file():
         chosen = ArchivePlan((f"-XX:SharedArchiveFile={archive}", QUIET), archive, None)
+    elif not _writable(folder):
+        chosen = ArchivePlan((), archive, None)
     else:
-        folder.mkdir(parents=True, exist_ok=True)
         part = archive.with_name(f"{archive.name}.part-{os.getpid()}")
         chosen = ArchivePlan((f"-XX:ArchiveClassesAtExit={part}", QUIET), archive, part)
     log.info("class_archive", mode=chosen.mode, path=str(archive))
@@ -136,6 +137,19 @@ def publish(archive_plan: ArchivePlan, gateway: subprocess.Popen[bytes] | None) 
     os.replace(part, archive_plan.archive)
     _remove_stale(archive_plan.archive)
     log.info("class_archive_written", path=str(archive_plan.archive))
+
+
+def _writable(folder: Path) -> bool:
+    """Create ``folder`` if needed; False (and a warning) when this process cannot write there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        log.warning("class_archive_off", reason=str(error))
+        return False
+    if not os.access(folder, os.W_OK):
+        log.warning("class_archive_off", reason=f"{folder} is not writable")
+        return False
+    return True
 
 
 def _remove_stale(archive: Path) -> None:

@@ -70,3 +70,8 @@ def test_a_changed_jar_names_another_archive(tmp_path: Path) -> None:
     before = plan(settings_in(tmp_path), "app", gateway_running=False).archive
     (tmp_path / "jars" / "spark" / "connector.jar").write_bytes(b"another build")
     assert plan(settings_in(tmp_path), "app", gateway_running=False).archive != before
+
+
+def test_no_archive_where_the_folder_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "class-archives").write_text("a file where the folder would be")
+    assert plan(settings_in(tmp_path), "app", gateway_running=False).mode == "off"
