@@ -3,7 +3,7 @@
 A cold driver spends most of its first micro-batch loading and linking Spark's classes on a
 busy CPU. The JDK's dynamic AppCDS archive records the classes a run loaded
 (``-XX:ArchiveClassesAtExit``) and later runs map them (``-XX:SharedArchiveFile``). One archive
-per app and JVM/Spark install lives under ``<cluster>/class-archives``: the first run without
+per app and JVM/Spark install lives in ``spark.class_archive_dir``: the first run without
 one writes it to a part file as its JVM exits, and publishes it with an atomic rename once the
 JVM exited cleanly, so a killed run leaves no half-written archive in use (two first runs at
 once each write a part; the last rename wins). The JVM itself checks
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
+from pyspark import SparkContext
 
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
@@ -82,7 +83,7 @@ def plan(settings: Settings, app_name: str, *, gateway_running: bool) -> Archive
 
     Args:
         settings: ``spark.class_archive`` switches archiving; the archives live in
-            ``<cluster_path>/class-archives``.
+            ``spark.class_archive_dir``.
         app_name: The Spark app; each app has its own archive.
         gateway_running: A JVM already runs in this process; a session reuses it, so its
             options would not apply and it must not be stopped early.
@@ -91,7 +92,7 @@ def plan(settings: Settings, app_name: str, *, gateway_running: bool) -> Archive
         The plan.
 
     """
-    folder = settings.cluster_path / "class-archives"
+    folder = settings.spark.class_archive_dir or settings.cluster_path / "class-archives"
     digest = install_digest(settings.java_binary, spark_jars(settings))
     archive = folder / f"{app_name}-{digest}.jsa"
     if not settings.spark.class_archive or gateway_running:
@@ -107,24 +108,44 @@ def plan(settings: Settings, app_name: str, *, gateway_running: bool) -> Archive
     return chosen
 
 
-def publish(archive_plan: ArchivePlan, gateway: subprocess.Popen[bytes] | None) -> None:
+def publish(archive_plan: ArchivePlan) -> None:
     """After the session stopped, end the driver JVM and publish the archive it wrote.
 
-    Does nothing unless ``archive_plan`` dumps. Closing the JVM's standard input ends it (the
-    py4j gateway exits on EOF), which writes the archive; it is renamed into place only when
-    the JVM exited with 0. Other versions and leftover parts of the app's archive are removed.
+    Does nothing unless ``archive_plan`` dumps. pyspark's gateway to the JVM is shut down and
+    forgotten, so a later session in this process (``discorecs hourly`` after its catch-up)
+    launches a JVM of its own. Closing the JVM's standard input ends it (the py4j gateway exits
+    on EOF), which writes the archive; it is renamed into place only when the JVM exited with
+    0. Other versions and leftover parts of the app's archive are removed.
 
     Args:
         archive_plan: The plan the session started with.
-        gateway: The driver JVM process (pyspark's ``SparkContext._gateway.proc``).
+
+    """
+    if archive_plan.part is None or SparkContext._gateway is None:
+        return
+    gateway = SparkContext._gateway
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None:
+        publish_dump(archive_plan, process)
+
+
+def publish_dump(archive_plan: ArchivePlan, jvm: subprocess.Popen[bytes]) -> None:
+    """End the dumping JVM by closing its standard input, then publish its archive.
+
+    Args:
+        archive_plan: The plan the JVM started with (``part`` set).
+        jvm: The driver JVM's process.
 
     """
     part = archive_plan.part
-    if part is None or gateway is None or gateway.stdin is None:
+    if part is None or jvm.stdin is None:
         return
-    gateway.stdin.close()
+    jvm.stdin.close()
     try:
-        code = gateway.wait(EXIT_WAIT_S)
+        code = jvm.wait(EXIT_WAIT_S)
     except subprocess.TimeoutExpired:
         log.warning(
             "class_archive_skipped", reason=f"driver JVM still running after {EXIT_WAIT_S} s"

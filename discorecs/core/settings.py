@@ -141,7 +141,10 @@ class SparkSettings(Group):
     class_archive: bool = Field(
         True,
         description="The stream's driver JVM maps a class-data-sharing archive of its classes "
-        "(written by the first run, under <cluster>/class-archives): a faster cold start.",
+        "(written by the first run, in class_archive_dir): a faster cold start.",
+    )
+    class_archive_dir: Path | None = Field(
+        None, description="Where the class-data archives live (default <cluster>/class-archives)."
     )
     connector_concurrent_writes: int = Field(
         16, description="spark.cassandra.output.concurrent.writes"

@@ -217,5 +217,5 @@ def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> i
             signal.signal(sig, handler)
         state.close()
         spark.stop()
-        class_archive.publish(archive_plan, getattr(SparkContext._gateway, "proc", None))
+        class_archive.publish(archive_plan)
         log.info("stopped", failures=failures, at=time.strftime("%Y-%m-%dT%H:%M:%S"))

@@ -307,8 +307,11 @@ def test_produce_stream_then_the_hourly_script(
 
     newcomer = max(rows) + 1000
     send_profile(pipeline, newcomer)
-    hour = cli(pipeline, "hourly", timeout=600)
+    # Its catch-up writes a class-data archive of its own and ends that JVM; scoring starts another.
+    archives = tmp_path / "class-archives"
+    hour = cli(pipeline, "hourly", timeout=600, DISCORECS_SPARK_CLASS_ARCHIVE_DIR=str(archives))
     assert hour.returncode == 0, hour.stdout[-3000:] + hour.stderr[-3000:]
+    assert [p.suffix for p in archives.iterdir()] == [".jsa"]
     batch = [b for b in read_metrics(pipeline) if b["rows_in"]][-1]
     assert (batch["rows_in"], batch["users"], batch["changed_users"]) == (1, 1, 1)
     counts = dict(line.split() for line in hour.stdout.splitlines() if len(line.split()) == 2)

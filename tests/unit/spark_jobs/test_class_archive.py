@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from discorecs.core.settings import Settings
-from spark_jobs.class_archive import ArchivePlan, install_digest, plan, publish
+from spark_jobs.class_archive import ArchivePlan, install_digest, plan, publish_dump
 from spark_jobs.session import spark_jars
 
 
@@ -54,7 +54,7 @@ def test_publish_renames_a_clean_dump_and_removes_stale_files(tmp_path: Path) ->
     for path in (older, dead_part, other_app):
         path.write_text("x")
     part = tmp_path / "app-new.jsa.part-1"
-    publish(ArchivePlan(("-X",), archive, part), fake_jvm(part, 0))
+    publish_dump(ArchivePlan(("-X",), archive, part), fake_jvm(part, 0))
     assert archive.read_text() == "a"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app-new.jsa", "other-old.jsa"]
 
@@ -62,7 +62,7 @@ def test_publish_renames_a_clean_dump_and_removes_stale_files(tmp_path: Path) ->
 def test_publish_keeps_nothing_of_a_failed_dump(tmp_path: Path) -> None:
     archive = tmp_path / "app-new.jsa"
     part = tmp_path / "app-new.jsa.part-1"
-    publish(ArchivePlan(("-X",), archive, part), fake_jvm(part, 1))
+    publish_dump(ArchivePlan(("-X",), archive, part), fake_jvm(part, 1))
     assert list(tmp_path.iterdir()) == []
 
 
