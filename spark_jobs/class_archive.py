@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ log = get_logger("class_archive")
 
 EXIT_WAIT_S = 60.0
 """How long to wait for the driver JVM to write its archive and exit."""
+
+STALE_PART_S = 3600.0
+"""A part file untouched this long belongs to a JVM that died while writing it."""
 
 QUIET = "-Xlog:cds=off,cds+dynamic=off"
 """Turns off the JVM's per-class archiving warnings, thousands of lines on a dump."""
@@ -174,21 +178,14 @@ def _writable(folder: Path) -> bool:
 
 
 def _remove_stale(archive: Path) -> None:
-    """Remove the app's archives for other installs, and parts whose writer is gone."""
+    """Remove the app's archives for other installs, and parts untouched for an hour.
+
+    A part outlives its run only when the JVM died while writing it, at exit; a live dump
+    writes its part within seconds.
+    """
     app = archive.name.rsplit("-", 1)[0]
     for path in archive.parent.glob(f"{app}-*"):
-        writer = path.name.rpartition(".part-")[2]
-        if (path.suffix == ".jsa" and path != archive) or (
-            writer.isdigit() and not _alive(int(writer))
-        ):
+        if path.suffix == ".jsa" and path != archive:
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        elif ".part-" in path.name and time.time() - path.stat().st_mtime > STALE_PART_S:
+            path.unlink(missing_ok=True)

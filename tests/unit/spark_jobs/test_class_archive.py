@@ -1,5 +1,7 @@
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from discorecs.core.settings import Settings
@@ -49,14 +51,17 @@ def fake_jvm(part: Path, code: int) -> subprocess.Popen[bytes]:
 def test_publish_renames_a_clean_dump_and_removes_stale_files(tmp_path: Path) -> None:
     archive = tmp_path / "app-new.jsa"
     older = tmp_path / "app-old.jsa"
-    dead_part = tmp_path / "app-new.jsa.part-999999999"
+    dead_part = tmp_path / "app-new.jsa.part-7"
+    live_part = tmp_path / "app-new.jsa.part-8"
     other_app = tmp_path / "other-old.jsa"
-    for path in (older, dead_part, other_app):
+    for path in (older, dead_part, live_part, other_app):
         path.write_text("x")
+    os.utime(dead_part, (time.time() - 7200, time.time() - 7200))
     part = tmp_path / "app-new.jsa.part-1"
     publish_dump(ArchivePlan(("-X",), archive, part), fake_jvm(part, 0))
     assert archive.read_text() == "a"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app-new.jsa", "other-old.jsa"]
+    remaining = sorted(p.name for p in tmp_path.iterdir())
+    assert remaining == ["app-new.jsa", "app-new.jsa.part-8", "other-old.jsa"]
 
 
 def test_publish_keeps_nothing_of_a_failed_dump(tmp_path: Path) -> None:
