@@ -1,13 +1,13 @@
 """A class-data-sharing archive of a Spark driver JVM, so a cold start maps classes it once parsed.
 
-A cold driver spends most of its first micro-batch loading and linking Spark's classes on a
-busy CPU. The JDK's dynamic AppCDS archive records the classes a run loaded
+A cold driver spends seconds of its first micro-batch loading and linking Spark's and the
+connector's classes on a busy CPU. The JDK's dynamic AppCDS archive records the classes a run loaded
 (``-XX:ArchiveClassesAtExit``) and later runs map them (``-XX:SharedArchiveFile``). One archive
 per app and JVM/Spark install lives in ``spark.class_archive_dir``: the first run without
 one writes it to a part file as its JVM exits, and publishes it with an atomic rename once the
 JVM exited cleanly, so a killed run leaves no half-written archive in use (two first runs at
-once each write a part; the last rename wins). The JVM itself checks
-an archive against its classpath and runs without it (``-Xshare:auto``) when they differ.
+once each write a part; the last rename wins). The JVM itself checks an archive against its
+classpath and runs without it (``-Xshare:auto``) when they differ.
 """
 
 from __future__ import annotations

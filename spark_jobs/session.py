@@ -46,8 +46,10 @@ def spark_session(
     """Build (or return the running) SparkSession configured for the local cluster.
 
     The connector jars come from ``spark.jars`` (never ``spark.jars.packages``, which would need
-    Ivy and the network at run time). Executors run the same Python as the driver
-    (``spark.pyspark.python``: this venv's, on every worker of the same machine or image).
+    Ivy and the network at run time), and also sit on the driver's own classpath, so the
+    driver's class-data archive (:mod:`spark_jobs.class_archive`) can hold them. Executors run
+    the same Python as the driver (``spark.pyspark.python``: this venv's, on every worker of the
+    same machine or image).
     The master is ``settings.spark_master_url``: ``local[2]``, or the standalone master.
 
     Args:
@@ -65,6 +67,7 @@ def spark_session(
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
     log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+    jars = spark_jars(settings)
     builder = SparkSession.builder.master(settings.spark_master_url)
     for key, value in standalone_config(settings).items():
         builder = builder.config(key, value)
@@ -73,8 +76,8 @@ def spark_session(
         .config("spark.pyspark.python", sys.executable)
         .config("spark.driver.extraJavaOptions", " ".join([log_option, *driver_java_options]))
         .config("spark.executor.extraJavaOptions", log_option)
-        .config("spark.jars", ",".join(spark_jars(settings)))
-        .config("spark.driver.extraClassPath", os.pathsep.join(spark_jars(settings)))
+        .config("spark.jars", ",".join(jars))
+        .config("spark.driver.extraClassPath", os.pathsep.join(jars))
         .config("spark.driver.memory", settings.spark.driver_memory)
         .config("spark.driver.bindAddress", settings.spark.driver_bind_address)
         .config("spark.driver.host", settings.spark.driver_host)
