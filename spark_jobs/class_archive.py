@@ -73,9 +73,9 @@ def install_digest(java: Path, connector_jars: list[str]) -> str:
 
     """
     home = java.resolve().parent.parent
-    spark_jars = Path(pyspark.__file__).parent / "jars"
+    pyspark_jars = Path(pyspark.__file__).parent / "jars"
     parts = [str(home), pyspark.__version__]
-    jars = [*sorted(spark_jars.glob("*.jar")), *map(Path, connector_jars)]
+    jars = [*sorted(pyspark_jars.glob("*.jar")), *map(Path, connector_jars)]
     for path in [home / "lib" / "modules", *jars]:
         stat = path.stat()
         parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
