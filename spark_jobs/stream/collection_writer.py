@@ -1,10 +1,13 @@
-"""Idempotent collection writes: one unlogged batch per user, timestamped with event time.
+"""Idempotent user writes: one unlogged batch per user, timestamped with event time.
 
 An add is ``INSERT ... USING TIMESTAMP t`` and a remove ``DELETE ... USING TIMESTAMP t``, so
 Cassandra's last-write-wins keeps the newest action: replaying a micro-batch rewrites identical
 cells, and a late or replayed older event can never undo a newer one. ``t`` is a logical clock,
-see :data:`WRITE_TIMESTAMP`. Grouping one user's mutations into one batch makes them one
-mutation of one partition for the server, which is what lets a 2-core node keep up.
+see :data:`WRITE_TIMESTAMP`. A user's latest profile of the micro-batch is an insert with its own
+``t`` in the same batch (the same partition key, so one mutation for the server). Grouping one
+user's mutations into one batch is what lets a 2-core node keep up, and writing profiles here
+rather than through the connector saves a Spark job in every micro-batch with sign-ups (the
+first one after a cold start holds only profiles).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from discorecs.core.cassandra import connect
 from discorecs.core.settings import Settings
-from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION
+from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
 
 MAX_STATEMENTS_PER_BATCH = 50
 """Statements per unlogged batch: a user's changes in one micro-batch rarely exceed it."""
@@ -52,11 +55,11 @@ WRITE_TIMESTAMP = "unix_millis(event_time) * 1000000 + pmod(offset, 1000000)"
 Kafka offset. One user's events all sit in one partition (key = user_id), so two changes of the
 same cell in the same millisecond are still ordered by offset, also across micro-batches (with
 plain event-time microseconds a tie would let the tombstone win). It fits a bigint until the
-year 2262; this stream is the only writer of ``user_collection``."""
+year 2262; this stream is the only writer of ``user_collection`` and ``users``."""
 
 
 class CollectionWriter:
-    """Writes the final add/remove state of each (user, release) and stages changed users.
+    """Writes users' latest profiles and final collection changes, then stages the users.
 
     A changed user is one with a collection change or a profile in the micro-batch.
     """
@@ -71,16 +74,23 @@ class CollectionWriter:
             USER_COLLECTION.delete(keyspace, ["user_id", "release_id"], timestamp=True)
         )
         self.stage: PreparedStatement = session.prepare(CHANGED_USERS.insert(keyspace))
+        self.profile: PreparedStatement = session.prepare(USERS.insert(keyspace, timestamp=True))
 
-    def batches(self, user_id: int, changes: Iterable[Any]) -> Iterator[BatchStatement]:
-        """Unlogged batches (one partition each) for one user's changes.
+    def batches(
+        self, user_id: int, changes: Iterable[Any], profile: Any = None
+    ) -> Iterator[BatchStatement]:
+        """Unlogged batches (one partition key each) for one user's profile and changes.
 
         Args:
             user_id: The partition key.
             changes: Rows with ``release_id``, ``action``, ``event_time`` and ``write_ts``.
+            profile: ``None``, or a row with ``write_ts`` and the value columns of ``users``.
 
         """
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        if profile is not None:
+            values = (getattr(profile, column) for column in USERS.value_columns)
+            batch.add(self.profile, (user_id, *values, profile.write_ts))
         for change in changes:
             stamp = change.write_ts
             if change.action == "add":
@@ -111,11 +121,12 @@ class CollectionWriter:
         Staging comes second: a user is never staged before its changes are written.
 
         Args:
-            users: Rows with ``user_id``, ``changes`` (change rows; none for a user with only a
-                profile in the batch) and ``buckets`` (the hours of those changes and profiles).
+            users: Rows with ``user_id``, ``profile`` (``None`` or the latest profile row),
+                ``changes`` (change rows; none for a user with only a profile in the batch) and
+                ``buckets`` (the hours of those changes and profiles).
 
         Returns:
-            (row mutations written, distinct users staged).
+            (collection row mutations written, distinct users staged).
 
         Raises:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).
@@ -125,9 +136,9 @@ class CollectionWriter:
         staged: list[tuple[datetime, int]] = []
         mutations = 0
         for user in users:
-            for batch in self.batches(user.user_id, user.changes):
-                statements.append((batch, None))
-                mutations += len(batch)
+            batches = self.batches(user.user_id, user.changes, user.profile)
+            statements += ((batch, None) for batch in batches)
+            mutations += len(user.changes)
             staged.extend((bucket, user.user_id) for bucket in user.buckets)
         execute_concurrent(
             self.session, statements, concurrency=self.concurrency, raise_on_first_error=True

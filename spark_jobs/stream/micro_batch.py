@@ -29,7 +29,6 @@ from spark_jobs.stream.writers import (
     write_activity,
     write_collections,
     write_dead_letters,
-    write_users,
 )
 
 log = get_logger("stream")
@@ -90,8 +89,8 @@ def planned_writes(
 ) -> dict[str, Callable[[], Any]]:
     """The writes this batch needs, one per non-empty output.
 
-    A batch with profiles writes them (``users``) and stages their users (``collections``, the
-    write that stages every changed user).
+    Profiles go with the collection changes (``collections`` writes both, then stages every
+    changed user).
     """
     release_ok = F.col("release_id").isNull() | ~F.col("release_id").isin(*unknown)
     good = checked.where(F.col("reason").isNull() & release_ok)
@@ -100,8 +99,6 @@ def planned_writes(
     writes: dict[str, Callable[[], Any]] = {}
     if summary.dead_letters(unknown):
         writes["dead_letters"] = lambda: write_dead_letters(bad, settings, state)
-    if summary.valid("users"):
-        writes["users"] = lambda: write_users(good, settings)
     if summary.valid("activity"):
         writes["activity"] = lambda: write_activity(good, settings, state, batch_id, trending)
     if summary.valid("collections") or summary.valid("users"):

@@ -1,6 +1,6 @@
 """One writer per output of a micro-batch; each can be replayed without changing the result.
 
-Profiles and activity are upserts on their primary key; collection changes carry a logical
+Activity rows are upserts on their primary key; profiles and collection changes carry a logical
 write timestamp (:data:`WRITE_TIMESTAMP`); trending counts are keyed by ``batch_id``, so a
 replayed batch overwrites its own rows; staging rows (users with a collection change or a
 profile) are a set; dead letters are keyed by their source coordinates on a compacted topic.
@@ -24,19 +24,6 @@ from spark_jobs.stream.driver_state import DriverState
 DEAD_LETTER_FLUSH_S = 60.0
 
 
-def _latest(frame: DataFrame, keys: list[str], value_columns: list[str]) -> DataFrame:
-    """The last row per key by (event_time, offset): Kafka order within a user's partition."""
-    order = F.struct("event_time", "offset")
-    picked = F.max_by(F.struct(*value_columns), order).alias("last")
-    return frame.groupBy(*keys).agg(picked).select(*keys, "last.*")
-
-
-def write_users(good: DataFrame, settings: Settings) -> None:
-    """Upsert the latest profile of each user in the batch (:func:`write_collections` stages it)."""
-    profiles = good.where(F.col("event_kind") == "users")
-    write_table(_latest(profiles, ["user_id"], list(USERS.value_columns)), settings, USERS)
-
-
 def write_activity(
     good: DataFrame,
     settings: Settings,
@@ -54,14 +41,16 @@ def write_activity(
 
 
 def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
-    """Write each (user, release)'s last action of the batch and stage the changed users.
+    """Write each user's last profile and each (user, release)'s last action, stage the users.
 
-    A user is staged in the hour bucket of each final change and of each profile event of theirs
-    in the batch: a profile alone stages its user (with no change to write), so the hourly job
-    learns of new users from ``changed_users`` without scanning ``users``.
+    The last is the one with the greatest write timestamp (event time, then Kafka offset: the
+    order within a user's partition). A user is staged in the hour bucket of each final change
+    and of each profile event of theirs in the batch: a profile alone stages its user (with no
+    change to write), so the hourly job learns of new users from ``changed_users`` without
+    scanning ``users``. Profiles and changes are written before any user is staged.
 
     Returns:
-        (row mutations written, distinct users staged).
+        (collection row mutations written, distinct users staged).
 
     """
     kind = F.col("event_kind")
@@ -75,12 +64,15 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
         .repartition(good.sparkSession.sparkContext.defaultParallelism, "user_id")
     )
     # Each (user, release)'s last change; a user's profile events group on their own.
+    profile = F.struct("write_ts", *USERS.value_columns)
     final = rows.groupBy("user_id", "event_kind", "release_id").agg(
         F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last"),
+        F.max_by(F.when(~change, profile), "write_ts").alias("profile"),
         F.collect_set(F.when(~change, F.date_trunc("hour", "event_time"))).alias("hours"),
     )
     bucket = F.array(F.date_trunc("hour", "last.event_time"))
     per_user = final.groupBy("user_id").agg(
+        F.max("profile").alias("profile"),
         F.collect_list(F.when(change, F.struct("release_id", "last.*"))).alias("changes"),
         F.array_distinct(
             F.flatten(F.collect_list(F.when(change, bucket).otherwise(F.col("hours"))))

@@ -1,6 +1,6 @@
 """Collection writes: which statement each change becomes, its parameters, and the batching.
 
-The writer is built without a cluster: its three statements are real driver
+The writer is built without a cluster: its four statements are real driver
 ``PreparedStatement`` objects made from the CQL the tables generate, with the column types of
 ``schema/*.cql``, so adding one to a ``BatchStatement`` binds and serialises the values exactly
 as a prepared statement from Cassandra would (a value of the wrong type fails to bind).
@@ -12,11 +12,11 @@ import re
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from cassandra.cqltypes import DateType, LongType
+from cassandra.cqltypes import DateType, LongType, UTF8Type
 from cassandra.protocol import ColumnMetadata
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, Table
+from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS, Table
 from spark_jobs.stream.collection_writer import (
     MAX_STATEMENTS_PER_BATCH,
     STAGED_ROWS_PER_BATCH,
@@ -24,7 +24,7 @@ from spark_jobs.stream.collection_writer import (
 )
 
 KEYSPACE = "ks"
-DRIVER_TYPES = {"bigint": LongType, "timestamp": DateType}
+DRIVER_TYPES = {"bigint": LongType, "timestamp": DateType, "text": UTF8Type}
 TIMESTAMP_MARKER = "[timestamp]"
 T0 = datetime(2026, 1, 31, 12, 0, 0)
 
@@ -36,6 +36,20 @@ class Change(NamedTuple):
     action: str
     event_time: datetime
     write_ts: int
+
+
+class Profile(NamedTuple):
+    """A user's latest profile as the stream hands it over."""
+
+    write_ts: int
+    name: str
+    username: str
+    email: str
+    location: str
+    joined_at: datetime
+
+
+PROFILE = Profile(2_000_007, "Ann Lee", "annlee", "ann@example.org", "Leeds", T0)
 
 
 def bind_columns(cql: str) -> list[str]:
@@ -75,6 +89,7 @@ def writer() -> CollectionWriter:
         USER_COLLECTION.delete(KEYSPACE, ["user_id", "release_id"], timestamp=True),
     )
     w.stage = prepared(CHANGED_USERS, CHANGED_USERS.insert(KEYSPACE))
+    w.profile = prepared(USERS, USERS.insert(KEYSPACE, timestamp=True))
     return w
 
 
@@ -85,6 +100,7 @@ STATEMENTS = {
         ("insert", WRITER.insert),
         ("delete", WRITER.delete),
         ("stage", WRITER.stage),
+        ("profile", WRITER.profile),
     )
 }
 
@@ -109,6 +125,11 @@ def test_the_stand_in_statements_bind_like_the_cql() -> None:
     ]
     assert bind_columns(WRITER.delete.query_string) == [TIMESTAMP_MARKER, "user_id", "release_id"]
     assert bind_columns(WRITER.stage.query_string) == ["bucket", "user_id"]
+    assert bind_columns(WRITER.profile.query_string) == [
+        "user_id",
+        *USERS.value_columns,
+        TIMESTAMP_MARKER,
+    ]
 
 
 def test_adds_insert_and_removes_delete_with_the_write_timestamp() -> None:
@@ -144,6 +165,20 @@ def test_exactly_one_full_batch_and_no_empty_batches() -> None:
     changes = [Change(r, "add", T0, r) for r in range(MAX_STATEMENTS_PER_BATCH)]
     assert [len(b) for b in WRITER.batches(1, changes)] == [MAX_STATEMENTS_PER_BATCH]
     assert list(WRITER.batches(1, [])) == []
+
+
+def test_a_profile_is_inserted_first_with_its_write_timestamp_in_the_changes_batch() -> None:
+    changes = [Change(r, "add", T0, r) for r in range(MAX_STATEMENTS_PER_BATCH)]
+    batches = list(WRITER.batches(7, changes, PROFILE))
+    assert [len(b) for b in batches] == [MAX_STATEMENTS_PER_BATCH, 1], "the profile counts"
+    first = contents(batches[0])[0]
+    assert first == ("profile", [7, "Ann Lee", "annlee", "ann@example.org", "Leeds", T0, 2_000_007])
+    assert batches[0].routing_key == LongType.serialize(7, 5)
+
+
+def test_a_profile_alone_is_one_batch() -> None:
+    (batch,) = list(WRITER.batches(3, [], PROFILE))
+    assert [kind for kind, _ in contents(batch)] == ["profile"]
 
 
 def test_staging_is_one_batch_per_hour_bucket() -> None:
