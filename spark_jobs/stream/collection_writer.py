@@ -132,7 +132,7 @@ class CollectionWriter:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).
 
         """
-        statements = []
+        statements: list[tuple[BatchStatement, None]] = []
         staged: list[tuple[datetime, int]] = []
         mutations = 0
         for user in users:
