@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib.resources import files
 
@@ -52,6 +53,12 @@ def spark_session(
     same machine or image).
     The master is ``settings.spark_master_url``: ``local[2]``, or the standalone master.
 
+    Every process of the job runs in UTC (``TZ``: this one, hence the driver JVM and local-mode
+    Python workers, and ``spark.executorEnv.TZ`` for a standalone cluster's): pyspark hands
+    Python a timestamp as a *naive local* datetime, and cassandra-driver writes a naive datetime
+    as UTC, so on a machine in any other zone every time the Python writers store (``added_at``,
+    ``joined_at``, the hour buckets) would move by the zone's offset.
+
     Args:
         settings: Spark master/memory, Cassandra addresses and consistency, jar folder.
         app_name: Name shown in logs and the Spark UI.
@@ -64,6 +71,8 @@ def spark_session(
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     os.environ["SPARK_LOCAL_IP"] = settings.spark.driver_bind_address
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
     log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
@@ -74,6 +83,7 @@ def spark_session(
     builder = (
         builder.appName(app_name)
         .config("spark.pyspark.python", sys.executable)
+        .config("spark.executorEnv.TZ", "UTC")
         .config("spark.driver.extraJavaOptions", " ".join([log_option, *driver_java_options]))
         .config("spark.executor.extraJavaOptions", log_option)
         .config("spark.jars", ",".join(jars))

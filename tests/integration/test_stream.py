@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,8 @@ from discorecs.app.loadtest import StreamProcess
 from discorecs.app.verify import cassandra_state, compare, dead_letter_state, expected_state
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
+from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS, Table
+from kafka_producers.truth import read_truth
 from spark_jobs.stream.progress import read_metrics
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -86,3 +91,45 @@ def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path, cli: RunC
         assert second.returncode == 1 and "another discorecs stream owns" in second.stderr
     finally:
         job.stop()
+
+
+def _utc(text: str) -> datetime:
+    """An event's ISO time as the naive UTC datetime cassandra-driver returns."""
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+
+
+@pytest.mark.timeout(900)
+def test_times_are_written_in_utc_whatever_the_machine_time_zone(
+    pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
+) -> None:
+    """pyspark hands Python naive local datetimes; Cassandra must still get each event's instant."""
+    truth = tmp_path / "truth.jsonl"
+    load_and_produce(pipeline, truth, 1500)
+    run = cli(pipeline, "stream", "--once", timeout=600, TZ="Asia/Kolkata")
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    joined: dict[int, datetime] = {}
+    adds: set[tuple[int, int, datetime]] = set()
+    hours: set[datetime] = set()
+    for record in read_truth(truth).events:
+        if record["bad"] or record["topic"] == "activity":
+            continue
+        event = json.loads(record["value"])
+        at = _utc(event["event_time"])
+        hours.add(at.replace(minute=0, second=0, microsecond=0))
+        if record["topic"] == "users":
+            joined[event["user_id"]] = _utc(event["joined_at"])
+        elif event["action"] == "add":
+            adds.add((event["user_id"], event["release_id"], at))
+    with session_scope(pipeline) as session:
+
+        def rows(table: Table, *columns: str) -> list[Any]:
+            statement = session.prepare(table.select(pipeline.keyspace, columns))
+            return list(session.execute(statement))
+
+        users = {r.user_id: r.joined_at for r in rows(USERS, "user_id", "joined_at")}
+        owned = rows(USER_COLLECTION, "user_id", "release_id", "added_at")
+        buckets = {r.bucket for r in rows(CHANGED_USERS, "bucket")}
+    assert users == joined
+    assert owned and {(r.user_id, r.release_id, r.added_at) for r in owned} <= adds
+    assert buckets and buckets <= hours
