@@ -103,6 +103,47 @@ class FaultResult:
 
 
 @dataclass
+class ColdStart:
+    """How long the stream took to come up, in seconds from its process's launch.
+
+    The load test produces only once the query runs, so ``first_data`` includes the wait for
+    the producer's first events (``producing``) as well as the first batch's own work.
+    """
+
+    query_up: float
+    producing: float
+    first_data: float | None
+
+    def summary(self) -> str:
+        """Return the line the load test prints."""
+        first = "-" if self.first_data is None else f"{self.first_data:.1f}s"
+        return (
+            f"cold_start: query_up={self.query_up:.1f}s producing={self.producing:.1f}s "
+            f"first_data_batch_written={first} (from the stream process's launch)"
+        )
+
+
+def cold_start(
+    launched: float, query_up: float, producing: float, batches: list[dict[str, Any]]
+) -> ColdStart:
+    """The stream's start-up times from its launch (epoch seconds) and its batch metrics.
+
+    Args:
+        launched: When the stream process was started.
+        query_up: When its query was running.
+        producing: When the producer started.
+        batches: The stream's batch metrics, in order; the first with records is the first data.
+
+    """
+    first = next((b["written_at_ms"] / 1000 for b in batches if b["rows_in"]), None)
+    return ColdStart(
+        query_up=query_up - launched,
+        producing=producing - launched,
+        first_data=None if first is None else first - launched,
+    )
+
+
+@dataclass
 class LoadReport:
     """What a load run measured.
 
@@ -123,6 +164,7 @@ class LoadReport:
     discrepancies: list[Discrepancy]
     fault: FaultResult | None = None
     ticks: list[Tick] = field(default_factory=list)
+    cold_start: ColdStart | None = None
 
     @property
     def lost(self) -> int:
@@ -364,8 +406,10 @@ def run_load(
     if fault == HOURLY_FAULT and settings.nodes == 1:
         raise click.BadParameter(f"{fault} needs a Spark standalone cluster (--nodes 3)")
     try:
+        launched = time.time()
         stream.start()
         stream.wait_started()
+        query_up = time.time()
         catalog = load_cassandra(run)
         events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
         with closing(TruthWriter(truth_path)) as writer:
@@ -380,6 +424,7 @@ def run_load(
             raise click.ClickException("the producer ended without stats")
         steady = (started + duration / 3, started + duration)
         report = _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
+        report.cold_start = cold_start(launched, query_up, started, read_metrics(run))
         if fault == HOURLY_FAULT:
             hourly_under_fault(settings, run, report, expected_state(truth_path), workdir, echo)
         stream.stop()

@@ -24,6 +24,8 @@ def _print_report(report: LoadReport) -> None:
         f"p50_ms={p50} p99_ms={p99} dead_letters={report.dead_letters} "
         f"lost={report.lost} duplicated={report.duplicated} held={report.held()}"
     )
+    if report.cold_start is not None:
+        click.echo(report.cold_start.summary())
     for d in report.discrepancies:
         if d.lost or d.extra:
             click.echo(f"  MISMATCH {d.name}: lost={d.lost} extra={d.extra}")

@@ -1,4 +1,4 @@
-"""When a load run counts as held (p99 under the limit, a lag that does not grow); faults."""
+"""Load runs: when one held (p99 under the limit, a flat lag), faults, the stream's cold start."""
 
 import click
 import pytest
@@ -6,6 +6,7 @@ import pytest
 from discorecs.app.loadtest import (
     LoadReport,
     Tick,
+    cold_start,
     fault_plan,
     recovery_seconds,
     service_nodes,
@@ -98,3 +99,20 @@ def test_worker_faults_need_a_standalone_cluster() -> None:
     plan = fault_plan("kill-cassandra", Settings(nodes=3), Settings(), None, 10.0)  # type: ignore[arg-type]
     assert plan.tolerated and plan.outage_seconds == 20.0
     assert not fault_plan("kill-cassandra", Settings(), Settings(), None, 10.0).tolerated  # type: ignore[arg-type]
+
+
+def test_the_cold_start_counts_from_the_launch_to_the_first_batch_with_records() -> None:
+    batches = [
+        {"rows_in": 0, "written_at_ms": 1_000_009_000},
+        {"rows_in": 3500, "written_at_ms": 1_000_020_500},
+        {"rows_in": 9000, "written_at_ms": 1_000_030_000},
+    ]
+    started = cold_start(1_000_000.0, 1_000_005.0, 1_000_006.5, batches)
+    assert (started.query_up, started.producing, started.first_data) == (5.0, 6.5, 20.5)
+    assert "first_data_batch_written=20.5s" in started.summary()
+
+
+def test_a_stream_that_wrote_no_records_has_no_first_data_time() -> None:
+    started = cold_start(10.0, 15.0, 16.0, [{"rows_in": 0, "written_at_ms": 20_000}])
+    assert started.first_data is None
+    assert "first_data_batch_written=-" in started.summary()
