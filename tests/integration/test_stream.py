@@ -34,14 +34,27 @@ def assert_exact(settings: Settings, truth: Path) -> None:
     assert expected.collections and expected.dead_letters and expected.changed_users
 
 
+def produce_then_catch_up(
+    pipeline: Settings,
+    tmp_path: Path,
+    cli: RunCli,
+    load_and_produce: Produce,
+    events: int,
+    **env: str,
+) -> Path:
+    """Produce ``events`` with a truth file, run ``discorecs stream --once``; return the truth."""
+    truth = tmp_path / "truth.jsonl"
+    load_and_produce(pipeline, truth, events)
+    run = cli(pipeline, "stream", "--once", timeout=600, **env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return truth
+
+
 @pytest.mark.timeout(900)
 def test_stream_once_matches_truth_exactly(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
-    truth = tmp_path / "truth.jsonl"
-    load_and_produce(pipeline, truth, 6000)
-    run = cli(pipeline, "stream", "--once", timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+    truth = produce_then_catch_up(pipeline, tmp_path, cli, load_and_produce, 6000)
     assert_exact(pipeline, truth)
     assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6000
 
@@ -103,11 +116,9 @@ def test_times_are_written_in_utc_whatever_the_machine_time_zone(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
     """pyspark hands Python naive local datetimes; Cassandra must still get each event's instant."""
-    truth = tmp_path / "truth.jsonl"
-    load_and_produce(pipeline, truth, 1500)
-    run = cli(pipeline, "stream", "--once", timeout=600, TZ="Asia/Kolkata")
-    assert run.returncode == 0, run.stderr[-3000:]
-
+    truth = produce_then_catch_up(
+        pipeline, tmp_path, cli, load_and_produce, 1500, TZ="Asia/Kolkata"
+    )
     joined: dict[int, datetime] = {}
     adds: set[tuple[int, int, datetime]] = set()
     hours: set[datetime] = set()
