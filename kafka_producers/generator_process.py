@@ -2,14 +2,15 @@
 
 Generating an event costs about as much CPU as handing one to confluent-kafka, so the producer
 splits the work over two cores: a forked child makes every draw and keeps the state
-(:meth:`EventStream.draw`: users, actions, releases, what each user owns; paced by a token
-bucket, stamped with the clock when drawn) and sends the draws, a few numpy arrays per chunk,
-through a one-way pipe; the sending process formats them (:meth:`EventStream.encode`, on its own
-copy of the stream, whose malformed-event generator advances only there) and hands them to
-Kafka. While the sender keeps up, a chunk is handed over as soon as it is drawn; when it falls
-behind, the child runs ahead by at most a full pipe (:data:`PIPE_BYTES`: ~6 chunks at full
-speed, ~1 s of events at 10K/s) and then waits, so an event's time is never more than that
-before its hand-over and the latency a load test measures includes the wait.
+(:meth:`EventStream.draw`: users, actions, releases, what each user owns), paced by a
+:class:`Timetable` and stamped with the time each event fell due, and sends the draws, a few
+numpy arrays per chunk, through a one-way pipe; the sending process formats them
+(:meth:`EventStream.encode`, on its own copy of the stream, whose malformed-event generator
+advances only there) and hands them to Kafka. While the sender keeps up, a chunk is handed over
+as soon as it is drawn; when it falls behind, the child runs ahead by at most a full pipe
+(:data:`PIPE_BYTES`: ~6 chunks at full speed, ~1 s of events at 10K/s) and then waits, and the
+events that fall due meanwhile follow as fast as the sender takes them, so the latency a load
+test measures includes every wait.
 
 The child ignores SIGINT and SIGTERM: the sending process decides when to stop, then kills it
 (it writes nothing anywhere else, so a kill loses nothing). When the sending process dies first,
@@ -41,35 +42,38 @@ _DONE = "done"
 _FAILED = "failed"
 
 
-class TokenBucket:
-    """Events/s rate control: ``delay(n)`` says how long to wait before sending ``n`` events."""
+class Timetable:
+    """Events/s pacing by a fixed timetable: event ``k`` falls due ``k / rate`` s after the start.
 
-    def __init__(
-        self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        """Start full.
+    A stall (a busy box, a full pipe, a broker restart behind the sender) loses no events: the
+    ones that fell due meanwhile are taken at once afterwards, so the load offered over a run is
+    the rate asked for (no coordinated omission). Each event is stamped with the time it fell due,
+    so a producer that lags shows in the latency a load test measures.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """Start the timetable now.
 
         Args:
-            rate: Tokens (events) added per second.
-            capacity: Largest burst, at least the biggest ``n`` asked for.
+            rate: Events per second.
             clock: Seconds on a monotonic clock.
 
         """
         self.rate = rate
-        self.capacity = capacity
+        self.taken = 0
         self._clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
+        self._start = clock()
+        self._start_wall_ms = time.time() * 1000.0
 
     def delay(self, n: int) -> float:
-        """Take ``n`` tokens if there are enough and return 0, else return the seconds to wait."""
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= n:
-            self._tokens -= n
-            return 0.0
-        return (n - self._tokens) / self.rate
+        """Return the seconds to wait until the next ``n`` events have all fallen due (0: now)."""
+        return max(0.0, self._start + (self.taken + n - 1) / self.rate - self._clock())
+
+    def take(self, n: int) -> int:
+        """Take the next ``n`` events and return the epoch ms at which the first fell due."""
+        first_ms = int(self._start_wall_ms + 1000.0 * self.taken / self.rate)
+        self.taken += n
+        return first_ms
 
 
 def chunk_size_for(rate: float) -> int:
@@ -178,18 +182,17 @@ def _generate(
     parent_end.close()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    # Room for two chunks: a sleep or a scheduling delay that overshoots (a busy box) leaves its
-    # tokens for the next chunk instead of losing them.
-    bucket = TokenBucket(rate, 2 * chunk_size) if rate > 0 else None
-    span_ms = 1000.0 * chunk_size / rate if rate > 0 else 0.0
+    timetable = Timetable(rate) if rate > 0 else None
     drawn = 0
     try:
         while max_events is None or drawn < max_events:
             n = chunk_size if max_events is None else min(chunk_size, max_events - drawn)
-            if bucket is not None:
-                while (wait := bucket.delay(n)) > 0:
+            if timetable is None:
+                draws = stream.draw(n, time.time_ns() // 1_000_000)
+            else:
+                while (wait := timetable.delay(n)) > 0:
                     time.sleep(wait)
-            draws = stream.draw(n, time.time_ns() // 1_000_000, span_ms)
+                draws = stream.draw(n, timetable.take(n), 1000.0 * n / rate)
             connection.send(draws)
             drawn += len(draws.ids)
         connection.send((_DONE, ""))

@@ -1,4 +1,4 @@
-"""The generator process: the same events as drawing in-process, paced by a token bucket."""
+"""The generator process: the same events as drawing in-process, paced by a timetable."""
 
 import os
 import re
@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kafka_producers.demo_catalog import demo_catalog
-from kafka_producers.generator_process import GeneratorProcess, TokenBucket, chunk_size_for
+from kafka_producers.generator_process import GeneratorProcess, Timetable, chunk_size_for
 from kafka_producers.synthetic import Chunk, EventDraws, EventStream, ProfileDraws
 
 
@@ -27,36 +27,38 @@ def clock() -> Clock:
     return Clock()
 
 
-def test_a_new_bucket_is_full(clock: Clock) -> None:
-    bucket = TokenBucket(rate=100.0, capacity=50.0, clock=clock)
-    assert bucket.delay(50) == 0.0
-    assert bucket.delay(1) == pytest.approx(0.01)
+def test_the_first_event_is_due_at_the_start(clock: Clock) -> None:
+    timetable = Timetable(rate=100.0, clock=clock)
+    assert timetable.delay(1) == 0.0
+    assert timetable.delay(50) == pytest.approx(0.49)
 
 
-def test_an_empty_bucket_asks_for_n_over_rate_seconds(clock: Clock) -> None:
-    bucket = TokenBucket(rate=200.0, capacity=100.0, clock=clock)
-    assert bucket.delay(100) == 0.0
-    assert bucket.delay(40) == pytest.approx(0.2)
-    assert bucket.delay(100) == pytest.approx(0.5)
+def test_events_fall_due_at_the_rate_and_are_stamped_when_due(clock: Clock) -> None:
+    timetable = Timetable(rate=200.0, clock=clock)
+    first_ms = timetable.take(100)
+    assert timetable.delay(40) == pytest.approx(0.695)
+    clock.now += 0.695
+    assert timetable.delay(40) == 0.0
+    assert timetable.take(40) - first_ms == 500
+    assert timetable.take(10) - first_ms == 700
 
 
-def test_tokens_refill_with_time_up_to_the_capacity(clock: Clock) -> None:
-    bucket = TokenBucket(rate=100.0, capacity=50.0, clock=clock)
-    assert bucket.delay(50) == 0.0
-    clock.now += 0.2
-    assert bucket.delay(30) == pytest.approx(0.1)
-    assert bucket.delay(20) == 0.0
+def test_a_stall_loses_no_events(clock: Clock) -> None:
+    timetable = Timetable(rate=100.0, clock=clock)
+    timetable.take(10)
     clock.now += 60.0
-    assert bucket.delay(50) == 0.0
-    assert bucket.delay(10) == pytest.approx(0.1)
+    assert timetable.delay(5_991) == 0.0  # events 10 to 6 000 fell due during the stall
+    timetable.take(5_991)
+    assert timetable.delay(1) == pytest.approx(0.01)
 
 
-def test_asking_does_not_take_tokens(clock: Clock) -> None:
-    bucket = TokenBucket(rate=10.0, capacity=10.0, clock=clock)
-    assert bucket.delay(10) == 0.0
-    assert bucket.delay(5) == pytest.approx(0.5)
+def test_asking_does_not_take_events(clock: Clock) -> None:
+    timetable = Timetable(rate=10.0, clock=clock)
+    assert timetable.delay(1) == 0.0
+    assert timetable.delay(6) == pytest.approx(0.5)
     clock.now += 0.5
-    assert bucket.delay(5) == 0.0
+    assert timetable.delay(6) == 0.0
+    assert timetable.taken == 0
 
 
 def test_chunks_are_a_chunk_of_events_per_50_ms_at_most_2000() -> None:
@@ -103,7 +105,7 @@ def test_the_rate_paces_the_draws() -> None:
         assert generator.chunk_size == 100
         chunks = received(generator)
     assert sum(map(len, chunks)) == 500
-    assert time.monotonic() - start >= 0.15  # the first 200 at once, 300 more at 2 000/s
+    assert time.monotonic() - start >= 0.2495  # the last chunk falls due with event 500
 
 
 class Failing(EventStream):
