@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -405,35 +405,57 @@ def run_load(
     plan = fault_plan(stream_fault, settings, run, stream, duration / 3) if stream_fault else None
     if fault == HOURLY_FAULT and settings.nodes == 1:
         raise click.BadParameter(f"{fault} needs a Spark standalone cluster (--nodes 3)")
+    with terminated_as_exit():
+        try:
+            launched = time.time()
+            stream.start()
+            stream.wait_started()
+            query_up = time.time()
+            catalog = load_cassandra(run)
+            events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
+            with closing(TruthWriter(truth_path)) as writer:
+                producer = ProducerThread(events, run, rate, duration, writer)
+                started = time.time()
+                producer.start()
+                ticks = _watch(run, stream, producer, started, duration + drain_timeout, echo, plan)
+                producer.join()
+            if producer.error is not None:
+                raise producer.error
+            if producer.stats is None:
+                raise click.ClickException("the producer ended without stats")
+            steady = (started + duration / 3, started + duration)
+            report = _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
+            report.cold_start = cold_start(launched, query_up, started, read_metrics(run))
+            if fault == HOURLY_FAULT:
+                hourly_under_fault(settings, run, report, expected_state(truth_path), workdir, echo)
+            stream.stop()
+            return report
+        finally:
+            if plan and plan.broken:
+                plan.repairs()
+            stream.stop()
+            cleanup(run)
+
+
+@contextmanager
+def terminated_as_exit() -> Iterator[None]:
+    """Meanwhile, turn SIGTERM into ``SystemExit``, so ``finally`` blocks stop the stream job.
+
+    Python's default SIGTERM ends the process at once, which would leave the load test's
+    ``discorecs stream`` child (its own process group) running. Only in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_now(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_now)
     try:
-        launched = time.time()
-        stream.start()
-        stream.wait_started()
-        query_up = time.time()
-        catalog = load_cassandra(run)
-        events = EventStream(catalog, n_users=users, seed=int(rate) + 1, bad_ratio=bad_ratio)
-        with closing(TruthWriter(truth_path)) as writer:
-            producer = ProducerThread(events, run, rate, duration, writer)
-            started = time.time()
-            producer.start()
-            ticks = _watch(run, stream, producer, started, duration + drain_timeout, echo, plan)
-            producer.join()
-        if producer.error is not None:
-            raise producer.error
-        if producer.stats is None:
-            raise click.ClickException("the producer ended without stats")
-        steady = (started + duration / 3, started + duration)
-        report = _report(run, rate, duration, ticks, truth_path, producer.stats, plan, steady)
-        report.cold_start = cold_start(launched, query_up, started, read_metrics(run))
-        if fault == HOURLY_FAULT:
-            hourly_under_fault(settings, run, report, expected_state(truth_path), workdir, echo)
-        stream.stop()
-        return report
+        yield
     finally:
-        if plan and plan.broken:
-            plan.repairs()
-        stream.stop()
-        cleanup(run)
+        signal.signal(signal.SIGTERM, previous)
 
 
 class ProducerThread(threading.Thread):
@@ -442,7 +464,8 @@ class ProducerThread(threading.Thread):
     def __init__(
         self, events: EventStream, run: Settings, rate: float, duration: float, truth: TruthWriter
     ) -> None:
-        super().__init__(name="producer")
+        # A daemon: a load test ended by a signal must not wait out the producer's duration.
+        super().__init__(name="producer", daemon=True)
         self.args_ = (events, run, rate, duration, truth)
         self.stats: ProduceStats | None = None
         self.error: BaseException | None = None

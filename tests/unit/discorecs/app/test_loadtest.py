@@ -1,5 +1,10 @@
 """Load runs: when one held (p99 under the limit, a flat lag), faults, the stream's cold start."""
 
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 import pytest
 
@@ -116,3 +121,26 @@ def test_a_stream_that_wrote_no_records_has_no_first_data_time() -> None:
     started = cold_start(10.0, 15.0, 16.0, [{"rows_in": 0, "written_at_ms": 20_000}])
     assert started.first_data is None
     assert "first_data_batch_written=-" in started.summary()
+
+
+CLEANS_UP_ON_SIGTERM = """
+import pathlib, sys, time
+from discorecs.app.loadtest import terminated_as_exit
+with terminated_as_exit():
+    try:
+        print("ready", flush=True)
+        time.sleep(60)
+    finally:
+        pathlib.Path(sys.argv[1]).write_text("stopped")
+"""
+
+
+def test_a_sigterm_runs_the_cleanup_of_a_load_test(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CLEANS_UP_ON_SIGTERM, str(marker)], stdout=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=30) == 128 + signal.SIGTERM
+    assert marker.read_text() == "stopped"
