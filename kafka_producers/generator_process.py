@@ -69,11 +69,13 @@ class Timetable:
         """Return the seconds to wait until the next ``n`` events have all fallen due (0: now)."""
         return max(0.0, self._start + (self.taken + n - 1) / self.rate - self._clock())
 
-    def take(self, n: int) -> int:
-        """Take the next ``n`` events and return the epoch ms at which the first fell due."""
-        first_ms = int(self._start_wall_ms + 1000.0 * self.taken / self.rate)
+    def next_due_ms(self) -> int:
+        """Return the epoch ms at which the next event to take falls due."""
+        return int(self._start_wall_ms + 1000.0 * self.taken / self.rate)
+
+    def take(self, n: int) -> None:
+        """Take the next ``n`` events."""
         self.taken += n
-        return first_ms
 
 
 def chunk_size_for(rate: float) -> int:
@@ -192,7 +194,8 @@ def _generate(
             else:
                 while (wait := timetable.delay(n)) > 0:
                     time.sleep(wait)
-                draws = stream.draw(n, timetable.take(n), 1000.0 * n / rate)
+                draws = stream.draw(n, timetable.next_due_ms(), 1000.0 / rate)
+                timetable.take(len(draws.ids))
             connection.send(draws)
             drawn += len(draws.ids)
         connection.send((_DONE, ""))

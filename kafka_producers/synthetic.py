@@ -255,22 +255,22 @@ class EventStream:
         times = start_ms + (np.arange(n_events) * (span_ms / max(n_events, 1))).astype(np.int64)
         return Simulation(users, actions, releases, times)
 
-    def next_chunk(self, n: int, now_ms: int, span_ms: float = 0.0) -> Chunk:
+    def next_chunk(self, n: int, now_ms: int, interval_ms: float = 0.0) -> Chunk:
         """Generate the next ``n`` messages: :meth:`encode` of :meth:`draw`.
 
         Args:
             n: Number of messages (fewer while user profiles are being sent: a chunk never
                 mixes profiles with other events).
             now_ms: Clock (epoch ms) of the first message; times never go backwards.
-            span_ms: Milliseconds the chunk's event times spread over.
+            interval_ms: Milliseconds between consecutive events' times.
 
         Returns:
             The messages, in send order.
 
         """
-        return self.encode(self.draw(n, now_ms, span_ms))
+        return self.encode(self.draw(n, now_ms, interval_ms))
 
-    def draw(self, n: int, now_ms: int, span_ms: float = 0.0) -> ProfileDraws | EventDraws:
+    def draw(self, n: int, now_ms: int, interval_ms: float = 0.0) -> ProfileDraws | EventDraws:
         """Draw the next ``n`` events and advance the state (profiles sent, what users own).
 
         Every random draw and all the state live here; :meth:`encode` only formats, so the two
@@ -279,7 +279,7 @@ class EventStream:
         Args:
             n: Number of events (fewer while user profiles are being sent).
             now_ms: Clock (epoch ms) of the first event; times never go backwards.
-            span_ms: Milliseconds the events' times spread over.
+            interval_ms: Milliseconds between consecutive events' times.
 
         Returns:
             The profiles' or the events' draws.
@@ -288,7 +288,7 @@ class EventStream:
         if self._profiles_sent < self.n_users:
             n = min(n, self.n_users - self._profiles_sent)
         start = max(int(now_ms), self._last_ms)
-        times_ms = start + (np.arange(n) * (span_ms / max(n, 1))).astype(np.int64)
+        times_ms = start + (np.arange(n) * interval_ms).astype(np.int64)
         self._last_ms = int(times_ms[-1]) if n else start
         stamps = iso_millis(times_ms)
         ids, users, actions, releases, picks, spoiled = self._take(n)

@@ -23,7 +23,7 @@ def catalog() -> ReleaseCatalog:
 def run(stream: EventStream, n_events: int, chunk: int = 1000) -> list[tuple[str, dict]]:
     out = []
     while len(out) < n_events:
-        c = stream.next_chunk(chunk, 1_700_000_000_000, 10.0)
+        c = stream.next_chunk(chunk, 1_700_000_000_000, 0.01)
         out += [(events.KINDS[t], json.loads(v)) for t, v in zip(c.topics, c.values, strict=True)]
     return out
 
@@ -112,7 +112,7 @@ def test_same_seed_same_stream_whatever_the_chunking(catalog) -> None:
 def test_event_times_never_go_backwards(catalog) -> None:
     stream = EventStream(catalog, n_users=10, seed=1)
     stream.next_chunk(10, 5_000)
-    later = stream.next_chunk(100, 1_000, 50.0)
+    later = stream.next_chunk(100, 1_000, 0.5)
     times = [json.loads(v)["event_time"] for v in later.values]
     assert times == sorted(times) and times[0] >= "1970-01-01T00:00:05.000Z"
 
