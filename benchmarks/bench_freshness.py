@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from discorecs.app.loadtest import StreamProcess, cleanup, prepare
+from discorecs.app.loadtest import StreamProcess, cleanup, prepare, run_settings
 from discorecs.core.genres import GENRE_INDEX, GENRES
 from discorecs.core.settings import Settings, load_settings
 from spark_jobs.stream.progress import read_metrics
@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--poll-ms", type=float, default=100)
     args = parser.parse_args()
     base = load_settings()
-    run = prepare(base, f"fresh_{uuid.uuid4().hex[:8]}")
+    run = run_settings(base, f"fresh_{uuid.uuid4().hex[:8]}")
+    prepare(run)
     workdir = base.cluster_path / "bench" / run.keyspace
     workdir.mkdir(parents=True, exist_ok=True)
     stream = StreamProcess(run, workdir / "stream.log")

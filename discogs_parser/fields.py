@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
+from discorecs.core.tables import MAX_BIGINT
+
 _YEAR = re.compile(r"^\s*(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?\s*$")
-
-
-MAX_BIGINT = 2**63 - 1
 
 
 class BadField(ValueError):

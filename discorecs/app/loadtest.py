@@ -250,9 +250,13 @@ class StreamProcess:
                 self.kill()
 
 
-def prepare(settings: Settings, name: str) -> Settings:
-    """A fresh keyspace and topic set for one run, with the Discogs sample loaded."""
-    run = settings.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
+def run_settings(settings: Settings, name: str) -> Settings:
+    """The settings of one run: its own keyspace and topic prefix, both ``name``."""
+    return settings.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
+
+
+def prepare(run: Settings) -> None:
+    """Create a run's keyspace and topics and load the Discogs sample into it."""
     with session_scope(run) as session:
         apply_schema(session, run.keyspace, replication_factor=run.replication_factor)
     apply_topics(run)
@@ -266,7 +270,6 @@ def prepare(settings: Settings, name: str) -> Settings:
         )
     if loaded.returncode != 0:
         raise click.ClickException(f"loading the sample failed: {loaded.stderr[-500:]}")
-    return run
 
 
 @dataclass
@@ -396,17 +399,18 @@ def run_load(
 
     """
     name = f"lt_{time.strftime('%H%M%S')}_{uuid.uuid4().hex[:6]}"
-    run = prepare(settings, name)
+    run = run_settings(settings, name)
     workdir = settings.cluster_path / "loadtest" / name
-    workdir.mkdir(parents=True, exist_ok=True)
     truth_path = workdir / "truth.jsonl"
     stream = StreamProcess(run, workdir / "stream.log")
     stream_fault = fault if fault != HOURLY_FAULT else None
     plan = fault_plan(stream_fault, settings, run, stream, duration / 3) if stream_fault else None
     if fault == HOURLY_FAULT and settings.nodes == 1:
         raise click.BadParameter(f"{fault} needs a Spark standalone cluster (--nodes 3)")
+    workdir.mkdir(parents=True, exist_ok=True)
     with terminated_as_exit():
         try:
+            prepare(run)
             launched = time.time()
             stream.start()
             stream.wait_started()

@@ -25,6 +25,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from discorecs.core.tables import MAX_BIGINT
+
 SCHEMA_VERSION = 1
 MAX_EVENT_BYTES = 16 * 1024
 """Messages longer than this (in bytes) are dead-lettered as ``oversize``."""
@@ -41,7 +43,6 @@ UNKNOWN_RELEASE = "unknown_release"
 REASON_CATEGORIES = (OVERSIZE, BAD_JSON, MISSING_FIELD, WRONG_TYPE, BAD_VALUE, UNKNOWN_RELEASE)
 """Every reason returned by :func:`validate` / :func:`check_release` starts with one of these."""
 
-_MAX_ID = 2**63 - 1
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -228,7 +229,7 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
             return f"{WRONG_TYPE}:{spec.name}"
         if spec.name == "schema_version":
             return None if value == SCHEMA_VERSION else f"{BAD_VALUE}:{spec.name}"
-        if spec.format == "id" and not 0 < value <= _MAX_ID:
+        if spec.format == "id" and not 0 < value <= MAX_BIGINT:
             return f"{BAD_VALUE}:{spec.name}"
         return None
     if type(value) is not str:
@@ -302,7 +303,7 @@ def _msgspec_type(spec: FieldSpec) -> Any:
     if spec.name == "schema_version":
         return Literal[SCHEMA_VERSION]
     if spec.type is int:
-        return Annotated[int, msgspec.Meta(gt=0, le=_MAX_ID)] if spec.format == "id" else int
+        return Annotated[int, msgspec.Meta(gt=0, le=MAX_BIGINT)] if spec.format == "id" else int
     if spec.choices:
         return Literal[spec.choices]
     if spec.format == UUID:

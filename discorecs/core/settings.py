@@ -184,7 +184,6 @@ class ScoringSettings(Group):
         "(n + friend_prior), n its collection size (0: simply the nearest).",
     )
     trending_hours: int = Field(24, description="Window of the trending counts.")
-    activity_days: int = Field(30, description="Activity kept (and read for cold start).")
     fallback_depth: int = Field(200, description="Length of the popular fallback lists.")
     staging_margin_s: float = Field(
         10.0, description="Staged rows written this shortly before the read stay staged."

@@ -12,6 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+MAX_BIGINT = 2**63 - 1
+"""The largest CQL ``bigint``: every id (user, release) is a positive bigint."""
+
 _VECTOR = re.compile(r"vector<\s*float\s*,\s*\d+\s*>")
 _SCALARS = {
     "bigint": "long",

@@ -17,7 +17,7 @@ from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING, STREAM_PIPELINE
 from discorecs.core.topics import producer_config
 
 TRENDING_CONCURRENCY = 32
-"""The stream's partition of ``batch_runs``: one row per stream process, the last durable batch."""
+"""Trending-count upserts of a batch in flight at once."""
 
 
 def barrier_wait_s(lag_block_s: float) -> float:

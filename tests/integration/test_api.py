@@ -65,6 +65,7 @@ def test_search_by_name_username_or_id(client: TestClient, world: World) -> None
     by_id = client.get("/users", params={"name": str(world.cold_user)}).json()
     assert [u["user_id"] for u in by_id] == [world.cold_user]
     assert client.get("/users", params={"name": "Ada"}).json() == []
+    assert client.get("/users", params={"name": "²"}).json() == []  # a digit, not a number
 
 
 def test_stored_recommendations_carry_release_details_and_reasons(

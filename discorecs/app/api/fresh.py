@@ -36,8 +36,6 @@ from spark_jobs.scoring.taste import taste_vectors
 NEIGHBOURS = "neighbours"
 TRENDING_GENRE = "trending_genre"
 TRENDING = "trending"
-SOURCES = (NEIGHBOURS, TRENDING_GENRE, TRENDING)
-"""Where a recommendation comes from, in the order lists are filled."""
 TRENDING_CAP = 1023
 """Trending counts above this tie (as in the hourly job's packed sort key)."""
 

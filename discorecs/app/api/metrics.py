@@ -3,7 +3,7 @@
 Request latencies are histograms per method, route template (``/users/{user_id}``, never the
 raw path) and status. The pipeline's figures are read at scrape time: the stream's lag and last
 micro-batch (:mod:`spark_jobs.stream.progress`), its dead letters, the last hourly run and its
-steps (``batch_runs``), and the latest ``quality_runs`` figures when that table exists. A part
+steps (``batch_runs``), and the latest ``quality_runs`` figures. A part
 that cannot be read is left out and reported by ``discorecs_metrics_source_up{source}``.
 """
 
@@ -145,7 +145,7 @@ def hourly_metrics(services: Services) -> Iterator[Metric]:
 
 
 def quality_metrics(services: Services) -> Iterator[Metric]:
-    """The latest evaluation run's figures (nothing when there is no ``quality_runs`` table)."""
+    """The latest hourly run's online-check figures (nothing before the first run)."""
     rows = services.reads.quality_rows()
     runs = group_quality(rows) if rows is not None else []
     if not runs:

@@ -11,11 +11,10 @@ from pydantic import BaseModel, ConfigDict, StrictInt
 
 from discorecs.app.api.events import EventKind
 from discorecs.core.genres import GENRES
+from discorecs.core.tables import MAX_BIGINT
 
-MAX_ID = 2**63 - 1
-"""The largest id a Cassandra ``bigint`` holds."""
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="A user id (positive bigint).")]
-ReleaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="A Discogs release id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="A user id (positive bigint).")]
+ReleaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="A Discogs release id.")]
 Taste = dict[str, float]
 """Weights over the 15 genres, in the fixed genre order."""
 

@@ -1,4 +1,4 @@
-"""Recommendation quality over time, from ``quality_runs`` when the schema has that table.
+"""Recommendation quality over time, from the hourly runs' ``quality_runs`` rows.
 
 Rows are ``(run_id, metric, value)``; a ``timeuuid`` run id gives the run's time.
 """

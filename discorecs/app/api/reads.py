@@ -26,9 +26,9 @@ from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     HOURLY_PIPELINE,
+    QUALITY_RUNS,
     RELEASE_TRENDING,
     RELEASES,
-    TABLES,
     USER_ACTIVITY,
     USER_COLLECTION,
     USERS,
@@ -304,20 +304,20 @@ class Reads:
         return group_runs(self.session.execute(self._runs, (HOURLY_PIPELINE,)))
 
     def quality_rows(self) -> list[Any] | None:
-        """The newest ``(run_id, metric, value)`` rows of ``quality_runs``.
+        """The newest ``(run_id, metric, value)`` rows of the hourly job's ``quality_runs``.
 
-        ``None`` when the code declares no such table, or the keyspace does not have it yet
-        (a schema applied before the table was added).
+        ``None`` when the keyspace does not have the table yet (a schema applied before the
+        table was added).
         """
-        table = TABLES.get("quality_runs")
-        if table is None:
-            return None
         if self._quality is None:
-            query = table.select(
-                self.settings.keyspace, ["run_id", "metric", "value"], limit=QUALITY_ROWS
+            query = QUALITY_RUNS.select(
+                self.settings.keyspace,
+                ["run_id", "metric", "value"],
+                where=["pipeline"],
+                limit=QUALITY_ROWS,
             )
             try:
                 self._quality = self.session.prepare(query)
             except InvalidRequest:
                 return None
-        return list(self.session.execute(self._quality))
+        return list(self.session.execute(self._quality, (HOURLY_PIPELINE,)))

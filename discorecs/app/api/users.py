@@ -13,7 +13,6 @@ from discorecs.app.api.errors import not_found
 from discorecs.app.api.explain import explain_stored
 from discorecs.app.api.fresh import fresh_recommendations, read_live_user
 from discorecs.app.api.models import (
-    MAX_ID,
     Friend,
     Recommendations,
     RecommendedRelease,
@@ -28,6 +27,7 @@ from discorecs.app.api.models import (
 )
 from discorecs.app.api.reads import Reads
 from discorecs.core.genres import GENRES
+from discorecs.core.tables import MAX_BIGINT
 
 SHARED_SHOWN = 10
 
@@ -57,7 +57,7 @@ def search_users(
 ) -> list[UserSummary]:
     """Find users by id, or by whole name or username."""
     text = name.strip()
-    if text.isdigit() and 0 < int(text) <= MAX_ID:
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_BIGINT:
         row = svc.reads.user(int(text))
         return [user_summary(row.user_id, row)] if row is not None else []
     return [user_summary(row.user_id, row) for row in svc.reads.search(text)]

@@ -28,17 +28,39 @@ from discorecs.core.settings import load_settings
     help="A CSV with header user,item,timestamp[,weight] instead of a world (no content: "
     "content rankers are skipped).",
 )
-@click.option("--users", default=20_000, show_default=True, help="Synthetic users.")
-@click.option("--releases", default=50_000, show_default=True, help="Synthetic demo releases.")
 @click.option(
-    "--events-per-user", default=100, show_default=True, help="Synthetic events per user."
+    "--users",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Synthetic users.",
+)
+@click.option(
+    "--releases",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Synthetic demo releases.",
+)
+@click.option(
+    "--events-per-user",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Synthetic events per user.",
 )
 @click.option(
     "--catalog",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Parser JSONL of releases for the synthetic world (default: the demo catalogue).",
 )
-@click.option("--seeds", default=3, show_default=True, help="Seeds (worlds, or ranker seeds).")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Seeds (worlds, or ranker seeds).",
+)
 @click.option(
     "--tune",
     is_flag=True,

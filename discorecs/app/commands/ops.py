@@ -34,8 +34,22 @@ def _print_report(report: LoadReport) -> None:
 @click.command("loadtest")
 @click.option("--rate", default=10_000.0, show_default=True, show_envvar=True, help="Events/s.")
 @click.option("--duration", default=60.0, show_default=True, show_envvar=True, help="Seconds.")
-@click.option("--users", default=10_000, show_default=True, show_envvar=True, help="Users.")
-@click.option("--bad-ratio", default=0.01, show_default=True, show_envvar=True)
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    show_envvar=True,
+    help="Users.",
+)
+@click.option(
+    "--bad-ratio",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.01,
+    show_default=True,
+    show_envvar=True,
+    help="Share of malformed events.",
+)
 @setting_option("--max-offsets", setting="streaming.max_offsets")
 @click.option("--find-max", is_flag=True, help="Ramp the rate; report the highest one held.")
 @click.option(

@@ -13,7 +13,14 @@ from kafka_producers.truth import TruthWriter
 
 
 @click.command()
-@click.option("--users", default=1000, show_default=True, show_envvar=True, help="Users.")
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    show_envvar=True,
+    help="Users.",
+)
 @click.option(
     "--rate",
     type=float,

@@ -9,7 +9,7 @@ import click
 from discorecs.app.options import setting_option
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import load_settings
-from discorecs.core.tables import USERS_SCORED
+from discorecs.core.tables import MAX_BIGINT, USERS_SCORED
 
 
 @click.command()
@@ -25,13 +25,17 @@ from discorecs.core.tables import USERS_SCORED
 def hourly(full: bool, neighbours: int, recall_sample: int, catch_up: bool) -> None:
     """The hourly run (what cron starts): stream catch-up, then scoring; non-zero on failure."""
     from spark_jobs.scoring.hourly import run_hourly
+    from spark_jobs.stream.runner import StreamError
     from spark_jobs.stream.runner import run as run_stream
 
     settings = load_settings().with_updates(
         scoring={"neighbours": neighbours, "recall_sample": recall_sample}
     )
     if catch_up:
-        run_stream(settings, once=True, max_failures=settings.streaming.catch_up_max_failures)
+        try:
+            run_stream(settings, once=True, max_failures=settings.streaming.catch_up_max_failures)
+        except StreamError as error:
+            raise click.ClickException(f"stream catch-up: {error}") from error
     result = run_hourly(settings, full=full)
     click.echo(f"run {result.run_id}: recall@1={result.recall:.4f}")
     for name, seconds in result.seconds.items():
@@ -41,7 +45,7 @@ def hourly(full: bool, neighbours: int, recall_sample: int, catch_up: bool) -> N
 
 
 @click.command()
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=click.IntRange(1, MAX_BIGINT))
 def recommend(user_id: int) -> None:
     """Print one user's scored row: taste, friend, the friend's pick and the top-10 list."""
     settings = load_settings()

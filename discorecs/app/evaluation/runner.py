@@ -27,8 +27,6 @@ LIST_LENGTH = 10
 ORACLE = "oracle"
 FRIEND = "friend"
 Echo = Callable[[str], None]
-RankerFactory = Callable[[int], Sequence[Ranker]]
-"""Builds the rankers to compare, given the seed."""
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,3 @@ def temporal_split(
         min_items=min_items,
         cold_min_items=cold_min_items,
     )
-
-
-def validation_split(split: Split) -> Split:
-    """Split the training part again by the same rule, for tuning without touching the test."""
-    return temporal_split(
-        split.train, split.train_added_at, split.holdout, split.min_items, split.cold_min_items
-    )

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.split import temporal_split, validation_split
+from spark_jobs.scoring.rankers.split import temporal_split
 
 
 def world():
@@ -54,18 +54,6 @@ def test_ties_in_time_go_by_item_row():
     split = temporal_split(weights, stamps, holdout=0.1, min_items=5)
     assert split.test.tolil().rows[0] == [8]
     assert split.test.tolil().rows[3] == [7], "0.8 rounds to 1, and never fewer than 1"
-
-
-def test_validation_split_cuts_the_training_part_again():
-    weights, stamps = world()
-    split = temporal_split(weights, stamps)
-    inner = validation_split(split)
-    assert inner.test_users.tolist() == [0, 3], "user 2 has 4 training items left"
-    assert inner.cold_users.tolist() == [1, 2]
-    assert inner.test.tolil().rows[0] == [7, 9]
-    assert inner.test.tolil().rows[2] == [1]
-    assert (inner.train + inner.test != split.train).nnz == 0
-    assert inner.now < split.now
 
 
 def test_bad_inputs_are_errors():
