@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
+from pydantic import ValidationError
 
 from discorecs.app.commands.cluster import cluster_group, schema_group
 from discorecs.app.commands.evaluate import evaluate
@@ -15,9 +16,33 @@ from discorecs.app.commands.scoring import hourly, recommend, stats
 from discorecs.app.commands.serve import serve
 from discorecs.app.commands.stream import stream
 from discorecs.core import logs
+from discorecs.core.settings import SettingsError
+
+
+class Main(click.Group):
+    """The command group; settings that cannot work end a command with one line, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the subcommand, turning a settings error into a :class:`click.ClickException`."""
+        try:
+            return super().invoke(ctx)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+        except ValidationError as error:
+            raise click.ClickException(invalid_settings(error)) from None
+
+
+def invalid_settings(error: ValidationError) -> str:
+    """One line naming each invalid setting, what is wrong and the value given."""
+    problems = []
+    for e in error.errors():
+        given = "" if isinstance(e["input"], dict) else f" (got {e['input']!r})"
+        problems.append(f"{'.'.join(map(str, e['loc']))}: {e['msg']}{given}")
+    return "invalid settings: " + "; ".join(problems)
 
 
 @click.group(
+    cls=Main,
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"}
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from discorecs.core.topics import TOPIC_NAMES
@@ -39,10 +39,21 @@ def _default_root() -> Path:
     return _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 
 
+class SettingsError(ValueError):
+    """Settings that are each valid but cannot work together; the message names the settings."""
+
+
 class Group(BaseModel):
-    """A nested settings group: frozen, unknown keys rejected."""
+    """A nested settings group: frozen, unknown keys rejected, no negative number."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _no_negative_numbers(self) -> Group:
+        for name, value in self:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"{name} must not be negative, got {value}")
+        return self
 
 
 class KafkaSettings(Group):
@@ -155,7 +166,7 @@ class SparkSettings(Group):
 class StreamingSettings(Group):
     """The Structured Streaming job (``discorecs stream``)."""
 
-    max_offsets: int = Field(200_000, description="maxOffsetsPerTrigger: records per batch.")
+    max_offsets: int = Field(200_000, gt=0, description="maxOffsetsPerTrigger: records per batch.")
     trigger_seconds: float = Field(0.0, description="Seconds between batches (0: back to back).")
     retry_seconds: float = Field(10.0, description="Wait before restarting a failed query.")
     batch_timeout_s: float = Field(
@@ -375,17 +386,24 @@ class Settings(BaseSettings):
         """Host of node ``index`` (from 1): the i-th of ``listed``, else ``first`` + i - 1.
 
         Raises:
-            ValueError: ``first`` is not an IP address and there is more than one node.
+            SettingsError: ``listed`` names fewer than ``index`` hosts, or ``first`` is not an IP
+                address and there is more than one node.
 
         """
         if listed:
-            return listed.split(",")[index - 1].strip()
+            hosts = listed.split(",")
+            if len(hosts) < index:
+                raise SettingsError(
+                    f"{listed!r} lists {len(hosts)} hosts, but {self.nodes} nodes are set: list "
+                    "one a node (kafka.bootstrap_servers, cassandra.contact_points)"
+                )
+            return hosts[index - 1].strip()
         if index == 1:
             return first
         try:
             return str(ipaddress.ip_address(first) + index - 1)
         except ValueError as error:
-            raise ValueError(
+            raise SettingsError(
                 f"{first!r} is not an IP address: with {self.nodes} nodes set the host to one "
                 "or list the nodes (kafka.bootstrap_servers, cassandra.contact_points)"
             ) from error

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from discorecs.core.settings import Settings, env_name, setting_default
+from discorecs.core.settings import Settings, SettingsError, env_name, setting_default
 
 
 @pytest.fixture(autouse=True)
@@ -165,8 +165,19 @@ def test_listed_nodes_win_over_derived_addresses() -> None:
 def test_several_nodes_need_addresses_they_can_count_from() -> None:
     settings = Settings(nodes=3, cassandra={"host": "db.example"})
     assert settings.cassandra_host(1) == "db.example"
-    with pytest.raises(ValueError, match="not an IP address"):
+    with pytest.raises(SettingsError, match="not an IP address"):
         settings.cassandra_host(2)
+    listed = Settings(nodes=3, cassandra={"contact_points": "10.0.0.1,10.0.0.2"})
+    with pytest.raises(SettingsError, match="lists 2 hosts, but 3 nodes are set"):
+        listed.cassandra_host(3)
+
+
+def test_no_setting_takes_a_negative_number() -> None:
+    with pytest.raises(ValidationError, match="neighbours must not be negative"):
+        Settings(scoring={"neighbours": -1})
+    with pytest.raises(ValidationError, match="greater than 0"):
+        Settings(streaming={"max_offsets": 0})
+    assert Settings(scoring={"friend_prior": 0.0}).scoring.friend_prior == 0.0
 
 
 def test_nodes_and_consistency_levels_are_validated() -> None:

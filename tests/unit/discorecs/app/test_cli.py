@@ -1,0 +1,28 @@
+"""The command group: settings that cannot work end any command with one line, no traceback."""
+
+import pytest
+from click.testing import CliRunner
+
+from discorecs.app.cli import main
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"DISCORECS_NODES": "abc"}, "Error: invalid settings: nodes: Input should be a valid"),
+        (
+            {"DISCORECS_STREAMING_MAX_OFFSETS": "-5"},
+            "Error: invalid settings: streaming.max_offsets: Input should be greater than 0 "
+            "(got '-5')",
+        ),
+        (
+            {"DISCORECS_NODES": "3", "DISCORECS_CASSANDRA_CONTACT_POINTS": "10.0.0.1,10.0.0.2"},
+            "Error: '10.0.0.1,10.0.0.2' lists 2 hosts, but 3 nodes are set",
+        ),
+    ],
+)
+def test_bad_settings_are_one_line(env: dict[str, str], line: str) -> None:
+    result = CliRunner().invoke(main, ["status"], env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith(line) and result.output.count("\n") == 1
+    assert "Traceback" not in result.output
