@@ -43,7 +43,7 @@ def invalid_settings(error: ValidationError) -> str:
 
 @click.group(
     cls=Main,
-    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"}
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DISCORECS"},
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
