@@ -29,7 +29,7 @@ from kafka_producers.profiles import Profile, ProfileFactory
 from kafka_producers.sampler import ReleaseSampler
 from kafka_producers.tastes import Tastes, draw_tastes
 
-ACTIONS = ("add", "remove", "view", "play", "want")
+ACTIONS = events.COLLECTION_ACTIONS + events.ACTIVITY_KINDS
 """Event actions: the two collection actions, then the three activity kinds."""
 DEFAULT_MIX = (0.30, 0.05, 0.40, 0.15, 0.10)
 """Share of each of :data:`ACTIONS` among non-profile events."""

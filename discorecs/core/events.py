@@ -148,6 +148,11 @@ def field_names(kind: str) -> tuple[str, ...]:
     return tuple(spec.name for spec in field_specs(kind))
 
 
+def field_choices(kind: str, name: str) -> tuple[str, ...]:
+    """Return the values one field of one event kind may take, in declaration order."""
+    return next(spec.choices for spec in field_specs(kind) if spec.name == name)
+
+
 def kind_of_topic(topic: str) -> str:
     """Map a topic name, with or without the configured prefix, to its event kind.
 
@@ -171,6 +176,12 @@ def kind_of_topic(topic: str) -> str:
 
 def _kind(kind: str) -> str:
     return kind if kind in EVENT_TYPES else kind_of_topic(kind)
+
+
+COLLECTION_ACTIONS = field_choices("collections", "action")
+"""``add``, ``remove``."""
+ACTIVITY_KINDS = field_choices("activity", "kind")
+"""``view``, ``play``, ``want``."""
 
 
 def to_dict(event: Event) -> dict[str, Any]:

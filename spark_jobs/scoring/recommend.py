@@ -324,6 +324,11 @@ def rank_candidates(
     return Ranked(out_releases, out_scores)
 
 
+TIE_FIELD_MAX = 2**10 - 1
+"""Largest value of each 10-bit tie-break field of the packed sort key (genre and style match in
+thousandths, trending counts): larger values tie."""
+
+
 def _rank_order(
     local_user: np.ndarray,
     score: np.ndarray,
@@ -335,14 +340,15 @@ def _rank_order(
 
     The pairs arrive sorted by (user, release), so the stable sort keeps the lower release
     first among full ties. Keys are packed into one int64 (user row < 2**15): score to 1e-4
-    (capped at 13.1), genre and style match to 1e-3, trending capped at 1023.
+    (capped at 13.1), genre and style match to 1e-3, trending capped at :data:`TIE_FIELD_MAX`.
     """
+    top = TIE_FIELD_MAX
     score_q = np.clip(np.rint(score * 1e4), 0, 2**17 - 1).astype(np.int64)
-    genre_q = np.clip(np.rint(genre * 1e3), 0, 1023).astype(np.int64)
-    style_q = np.clip(np.rint(style * 1e3), 0, 1023).astype(np.int64)
-    trend_q = np.clip(trending, 0, 1023).astype(np.int64)
+    genre_q = np.clip(np.rint(genre * 1e3), 0, top).astype(np.int64)
+    style_q = np.clip(np.rint(style * 1e3), 0, top).astype(np.int64)
+    trend_q = np.clip(trending, 0, top).astype(np.int64)
     key = (local_user.astype(np.int64) << 47) | ((2**17 - 1 - score_q) << 30)
-    key |= ((1023 - genre_q) << 20) | ((1023 - style_q) << 10) | (1023 - trend_q)
+    key |= ((top - genre_q) << 20) | ((top - style_q) << 10) | (top - trend_q)
     return np.argsort(key, kind="stable")
 
 

@@ -19,17 +19,16 @@ from typing import Literal, get_args
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from discorecs.core import events
-from discorecs.core.events import ActivityEvent, CollectionEvent, Event
+from discorecs.core.events import (
+    ACTIVITY_KINDS,
+    COLLECTION_ACTIONS,
+    ActivityEvent,
+    CollectionEvent,
+    Event,
+)
 from discorecs.core.settings import Settings
 from discorecs.core.topics import producer_config
 
-
-def _choices(kind: str, name: str) -> tuple[str, ...]:
-    return next(spec.choices for spec in events.field_specs(kind) if spec.name == name)
-
-
-COLLECTION_ACTIONS = _choices("collections", "action")
-ACTIVITY_KINDS = _choices("activity", "kind")
 EventKind = Literal["add", "remove", "view", "play", "want"]
 """What a client may post: the collection actions and activity kinds of the event schema."""
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)

@@ -31,13 +31,12 @@ from cassandra.cluster import Session
 from discorecs.app.api.reads import Features, Reads, Trending
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
+from spark_jobs.scoring.recommend import TIE_FIELD_MAX
 from spark_jobs.scoring.taste import taste_vectors
 
 NEIGHBOURS = "neighbours"
 TRENDING_GENRE = "trending_genre"
 TRENDING = "trending"
-TRENDING_CAP = 1023
-"""Trending counts above this tie (as in the hourly job's packed sort key)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ def rank_neighbour_candidates(
 
     The score is the summed similarity of the look-alikes owning a release; ties go to the
     better genre match (taste · genre weights), then style match, then trending (capped at
-    :data:`TRENDING_CAP`), then the lower release id, each quantised as in the hourly job.
+    ``TIE_FIELD_MAX``), then the lower release id, each quantised as in the hourly job.
     """
     owned = set(user.owned)
     score: dict[int, float] = defaultdict(float)
@@ -192,7 +191,7 @@ def rank_neighbour_candidates(
             -round(score[release] * 1e4),
             -round(genre * 1e3),
             -round(style * 1e3),
-            -min(trending.get(release, 0), TRENDING_CAP),
+            -min(trending.get(release, 0), TIE_FIELD_MAX),
             release,
         )
 

@@ -22,6 +22,7 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
 from discorecs.app.status import HourlyRun, group_runs, runs_query
+from discorecs.core.cassandra import ID_LOOKUP_CHUNK
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
@@ -36,8 +37,6 @@ from discorecs.core.tables import (
 )
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
-ID_CHUNK = 100
-"""Ids per ``IN ?`` lookup."""
 CONCURRENCY = 16
 SEARCH_LIMIT = 20
 """Users returned by a name search."""
@@ -186,9 +185,10 @@ class Reads:
         return self.session.execute(statement, params).one()
 
     def _chunked(self, statement: Any, ids: Iterable[int]) -> list[Any]:
-        """Rows of ``WHERE key IN ?`` lookups of :data:`ID_CHUNK` ids each, run concurrently."""
+        """Rows of ``WHERE key IN ?`` lookups of ``ID_LOOKUP_CHUNK`` ids each, run concurrently."""
         unique = sorted(set(ids))
-        chunks = [(unique[i : i + ID_CHUNK],) for i in range(0, len(unique), ID_CHUNK)]
+        step = ID_LOOKUP_CHUNK
+        chunks = [(unique[i : i + step],) for i in range(0, len(unique), step)]
         rows: list[Any] = []
         for _, result in execute_concurrent_with_args(
             self.session, statement, chunks, concurrency=CONCURRENCY, raise_on_first_error=True
