@@ -77,12 +77,17 @@ def expected_state(truth_path: str | Path) -> PipelineState:
     return state
 
 
+def table_rows(session: Session, keyspace: str, table: Table, *columns: str) -> list[Any]:
+    """Every row of a table, those columns only (a full scan: for tests and load-test checks)."""
+    return list(session.execute(session.prepare(table.select(keyspace, columns)), timeout=120))
+
+
 def cassandra_state(session: Session, keyspace: str) -> PipelineState:
     """Read the pipeline's tables back (full scans: for tests and load-test checks)."""
     state = PipelineState()
 
     def rows(table: Table, *columns: str) -> list[Any]:
-        return list(session.execute(session.prepare(table.select(keyspace, columns)), timeout=120))
+        return table_rows(session, keyspace, table, *columns)
 
     state.collections = {
         (r.user_id, r.release_id) for r in rows(USER_COLLECTION, "user_id", "release_id")

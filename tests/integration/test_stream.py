@@ -8,15 +8,20 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from discorecs.app.loadtest import StreamProcess
-from discorecs.app.verify import cassandra_state, compare, dead_letter_state, expected_state
+from discorecs.app.verify import (
+    cassandra_state,
+    compare,
+    dead_letter_state,
+    expected_state,
+    table_rows,
+)
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
-from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS, Table
+from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
 from kafka_producers.truth import read_truth
 from spark_jobs.stream.progress import read_metrics
 
@@ -133,14 +138,12 @@ def test_times_are_written_in_utc_whatever_the_machine_time_zone(
         elif event["action"] == "add":
             adds.add((event["user_id"], event["release_id"], at))
     with session_scope(pipeline) as session:
-
-        def rows(table: Table, *columns: str) -> list[Any]:
-            statement = session.prepare(table.select(pipeline.keyspace, columns))
-            return list(session.execute(statement))
-
-        users = {r.user_id: r.joined_at for r in rows(USERS, "user_id", "joined_at")}
-        owned = rows(USER_COLLECTION, "user_id", "release_id", "added_at")
-        buckets = {r.bucket for r in rows(CHANGED_USERS, "bucket")}
+        keyspace = pipeline.keyspace
+        profiles = table_rows(session, keyspace, USERS, "user_id", "joined_at")
+        owned = table_rows(session, keyspace, USER_COLLECTION, "user_id", "release_id", "added_at")
+        staged = table_rows(session, keyspace, CHANGED_USERS, "bucket")
+    users = {r.user_id: r.joined_at for r in profiles}
+    buckets = {r.bucket for r in staged}
     assert users == joined
     assert owned and {(r.user_id, r.release_id, r.added_at) for r in owned} <= adds
     assert buckets and buckets <= hours
