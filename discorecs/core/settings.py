@@ -167,6 +167,12 @@ class StreamingSettings(Group):
     """The Structured Streaming job (``discorecs stream``)."""
 
     max_offsets: int = Field(200_000, gt=0, description="maxOffsetsPerTrigger: records per batch.")
+    first_offsets: int = Field(
+        10_000,
+        description="maxOffsetsPerTrigger until a process's first micro-batch with records is "
+        "written, then the query restarts with max_offsets (0: max_offsets from the start). "
+        "A stream started on a backlog pays its cold JVM's first jobs on few records.",
+    )
     trigger_seconds: float = Field(0.0, description="Seconds between batches (0: back to back).")
     retry_seconds: float = Field(10.0, description="Wait before restarting a failed query.")
     batch_timeout_s: float = Field(

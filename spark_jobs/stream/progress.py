@@ -48,16 +48,20 @@ def read_metrics(settings: Settings) -> list[dict[str, Any]]:
     return [batches[batch_id] for batch_id in sorted(batches)]
 
 
-def committed_offsets(checkpoint: Path) -> Offsets:
-    """End offsets of the last micro-batch the query committed (read from its checkpoint).
+def committed_batch(checkpoint: Path) -> int | None:
+    """The id of the last micro-batch the query committed, or ``None`` before the first.
 
-    Spark writes ``offsets/<id>`` before running batch ``id`` and ``commits/<id>`` after it;
-    the newest id present in both is what Cassandra holds.
+    Spark writes ``offsets/<id>`` before running batch ``id`` and ``commits/<id>`` after it.
     """
-    commits = {int(p.name) for p in (checkpoint / "commits").glob("[0-9]*")}
-    if not commits:
+    return max((int(p.name) for p in (checkpoint / "commits").glob("[0-9]*")), default=None)
+
+
+def committed_offsets(checkpoint: Path) -> Offsets:
+    """End offsets of the last micro-batch the query committed: what Cassandra holds."""
+    batch = committed_batch(checkpoint)
+    if batch is None:
         return {}
-    lines = (checkpoint / "offsets" / str(max(commits))).read_text().splitlines()
+    lines = (checkpoint / "offsets" / str(batch)).read_text().splitlines()
     offsets: Offsets = {}
     for line in lines[2:]:
         for topic, partitions in json.loads(line).items():

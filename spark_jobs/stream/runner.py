@@ -32,7 +32,13 @@ from spark_jobs import class_archive
 from spark_jobs.session import spark_session
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.micro_batch import process_batch
-from spark_jobs.stream.progress import QUERY_NAME, STUCK_EXIT_CODE, checkpoint_dir, metrics_path
+from spark_jobs.stream.progress import (
+    QUERY_NAME,
+    STUCK_EXIT_CODE,
+    checkpoint_dir,
+    committed_batch,
+    metrics_path,
+)
 
 log = get_logger("stream")
 
@@ -83,15 +89,19 @@ def start_query(
     watchdog: BatchWatchdog,
     *,
     once: bool,
+    max_offsets: int,
+    first_records: FirstRecords,
 ) -> StreamingQuery:
     """Start the streaming query.
 
     Args:
         spark: The session.
-        settings: Topics, broker, checkpoint folder, records per micro-batch and trigger.
+        settings: Topics, broker, checkpoint folder and trigger.
         state: Driver-side session and known release ids, kept across micro-batches.
         watchdog: Times each micro-batch.
         once: Consume what is in the topics now, then stop (``availableNow``).
+        max_offsets: Records per micro-batch at most.
+        first_records: Learns the id of the process's first micro-batch with records.
 
     Returns:
         The running query.
@@ -103,7 +113,7 @@ def start_query(
         .option("subscribe", ",".join(settings.topic(kind) for kind in KINDS))
         .option("startingOffsets", "earliest")
         .option("failOnDataLoss", "true")
-        .option("maxOffsetsPerTrigger", settings.streaming.max_offsets)
+        .option("maxOffsetsPerTrigger", max_offsets)
         .load()
     )
     metrics = metrics_path(settings)
@@ -114,6 +124,8 @@ def start_query(
             stats = process_batch(frame, batch_id, settings, state)
         with open(metrics, "a") as handle:
             handle.write(json.dumps(asdict(stats)) + "\n")
+        if stats.rows_in and first_records.batch_id is None:
+            first_records.batch_id = batch_id
 
     writer = (
         source.writeStream.queryName(QUERY_NAME)
@@ -177,6 +189,30 @@ def checkpoint_lock(settings: Settings) -> Iterator[bool]:
         yield True
 
 
+class FirstRecords:
+    """The id of a stream process's first micro-batch with records, once it is written."""
+
+    def __init__(self) -> None:
+        self.batch_id: int | None = None
+
+
+def _await_first_records(
+    query: StreamingQuery, stop: threading.Event, first: FirstRecords, settings: Settings
+) -> bool:
+    """Wait until the first micro-batch with records is committed; False if the query ends first.
+
+    A started query reads with a small ``maxOffsetsPerTrigger`` (``streaming.first_offsets``),
+    so on a backlog the cold JVM's first jobs run on few records; once that batch is committed,
+    the caller restarts the query from its checkpoint with full micro-batches.
+    """
+    checkpoint = checkpoint_dir(settings)
+    while query.isActive and not stop.wait(0.1):
+        done = committed_batch(checkpoint)
+        if first.batch_id is not None and done is not None and done >= first.batch_id:
+            return True
+    return False
+
+
 def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> int:
     archive_plan = class_archive.plan(
         settings, "discorecs-stream", gateway_running=SparkContext._gateway is not None
@@ -192,18 +228,40 @@ def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> i
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     failures = 0
+    full, first = settings.streaming.max_offsets, settings.streaming.first_offsets
+    capped = not once and 0 < first < full
+    first_records = FirstRecords()
     try:
         while not stop.is_set():
-            query = start_query(spark, settings, state, watchdog, once=once)
-            log.info("started", query=QUERY_NAME, once=once, checkpoint=settings.checkpoint_path)
+            cap = first if capped else full
+            query = start_query(
+                spark,
+                settings,
+                state,
+                watchdog,
+                once=once,
+                max_offsets=cap,
+                first_records=first_records,
+            )
+            log.info(
+                "started",
+                query=QUERY_NAME,
+                once=once,
+                max_offsets=cap,
+                checkpoint=settings.checkpoint_path,
+            )
+            uncap = capped and _await_first_records(query, stop, first_records, settings)
             try:
-                while query.isActive and not stop.is_set():
+                while query.isActive and not stop.is_set() and not uncap:
                     query.awaitTermination(1)
             except StreamingQueryException:
                 pass  # read below through query.exception()
             if query.isActive:
                 query.stop()
             error = query.exception()
+            if error is None and uncap:
+                capped = False
+                continue
             if error is None:
                 break
             failures += 1

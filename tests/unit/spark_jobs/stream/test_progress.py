@@ -6,6 +6,7 @@ from pathlib import Path
 from discorecs.core.settings import Settings
 from spark_jobs.stream.progress import (
     checkpoint_dir,
+    committed_batch,
     committed_offsets,
     lag,
     metrics_path,
@@ -45,6 +46,14 @@ def test_the_newest_committed_batch_wins(tmp_path: Path) -> None:
         ("p.collections", 0): 7,
         ("p.collections", 1): 3,
     }
+
+
+def test_the_last_committed_batch_is_the_highest_commit(tmp_path: Path) -> None:
+    assert committed_batch(tmp_path) is None
+    for batch_id in (8, 10, 9):
+        write_commit(tmp_path, batch_id)
+    write_offsets(tmp_path, 11, {"p.users": {"0": 99}})
+    assert committed_batch(tmp_path) == 10
 
 
 def test_every_source_line_is_read(tmp_path: Path) -> None:
