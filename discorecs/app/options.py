@@ -31,3 +31,31 @@ def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[Any], 
         show_envvar=True,
         **kwargs,
     )
+
+
+def count_option(*decls: str, default: int, **kwargs: Any) -> Callable[[Any], Any]:
+    """A click option taking a whole number of at least 1 (users, seeds, releases …).
+
+    Args:
+        *decls: The option's names.
+        default: Its default.
+        **kwargs: Passed to :func:`click.option` (``help``, ``show_envvar`` …).
+
+    """
+    return click.option(
+        *decls, type=click.IntRange(min=1), default=default, show_default=True, **kwargs
+    )
+
+
+def share_option(*decls: str, default: float, **kwargs: Any) -> Callable[[Any], Any]:
+    """A click option taking a share between 0 and 1.
+
+    Args:
+        *decls: The option's names.
+        default: Its default.
+        **kwargs: Passed to :func:`click.option` (``help``, ``show_envvar`` …).
+
+    """
+    return click.option(
+        *decls, type=click.FloatRange(0.0, 1.0), default=default, show_default=True, **kwargs
+    )

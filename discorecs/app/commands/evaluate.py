@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from discorecs.app.options import count_option
 from discorecs.core.files import write_atomically
 from discorecs.core.settings import load_settings
 
@@ -28,39 +29,15 @@ from discorecs.core.settings import load_settings
     help="A CSV with header user,item,timestamp[,weight] instead of a world (no content: "
     "content rankers are skipped).",
 )
-@click.option(
-    "--users",
-    type=click.IntRange(min=1),
-    default=20_000,
-    show_default=True,
-    help="Synthetic users.",
-)
-@click.option(
-    "--releases",
-    type=click.IntRange(min=1),
-    default=50_000,
-    show_default=True,
-    help="Synthetic demo releases.",
-)
-@click.option(
-    "--events-per-user",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Synthetic events per user.",
-)
+@count_option("--users", default=20_000, help="Synthetic users.")
+@count_option("--releases", default=50_000, help="Synthetic demo releases.")
+@count_option("--events-per-user", default=100, help="Synthetic events per user.")
 @click.option(
     "--catalog",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Parser JSONL of releases for the synthetic world (default: the demo catalogue).",
 )
-@click.option(
-    "--seeds",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Seeds (worlds, or ranker seeds).",
-)
+@count_option("--seeds", default=3, help="Seeds (worlds, or ranker seeds).")
 @click.option(
     "--tune",
     is_flag=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from discorecs.app.options import count_option, share_option
 from discorecs.core import events
 from discorecs.core.catalog import load_cassandra, load_jsonl
 from discorecs.core.settings import load_settings
@@ -13,14 +14,7 @@ from kafka_producers.truth import TruthWriter
 
 
 @click.command()
-@click.option(
-    "--users",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    show_envvar=True,
-    help="Users.",
-)
+@count_option("--users", default=1000, show_envvar=True, help="Users.")
 @click.option(
     "--rate",
     type=float,
@@ -45,11 +39,9 @@ from kafka_producers.truth import TruthWriter
     show_envvar=True,
     help="Write hidden tastes and every event sent (JSONL) here.",
 )
-@click.option(
+@share_option(
     "--bad-ratio",
-    type=click.FloatRange(0.0, 1.0),
     default=0.0,
-    show_default=True,
     show_envvar=True,
     help="Share of collection/activity events replaced by malformed ones.",
 )

@@ -1,9 +1,10 @@
-"""Click options backed by a setting: its variable and its default, shown in --help and read."""
+"""Click options: backed by a setting (its variable and default), counts and shares in range."""
 
 import click
+import pytest
 from click.testing import CliRunner
 
-from discorecs.app.options import setting_option
+from discorecs.app.options import count_option, setting_option, share_option
 
 
 @click.command()
@@ -39,3 +40,26 @@ def test_a_bad_value_in_the_variable_is_a_usage_error() -> None:
     assert "(env var: 'DISCORECS_STREAMING_MAX_OFFSETS'): 'many' is not a valid integer" in (
         result.output
     )
+
+
+@click.command()
+@count_option("--users", default=10)
+@share_option("--bad-ratio", default=0.0)
+def counted(users: int, bad_ratio: float) -> None:
+    click.echo(f"{users} {bad_ratio}")
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--users", "0"], "Invalid value for '--users': 0 is not in the range x>=1."),
+        (["--bad-ratio", "2"], "Invalid value for '--bad-ratio': 2.0 is not in the range"),
+    ],
+)
+def test_counts_and_shares_out_of_range_are_one_line_errors(args: list[str], error: str) -> None:
+    result = CliRunner().invoke(counted, args)
+    assert result.exit_code == 2 and error in result.output
+
+
+def test_counts_and_shares_in_range_pass() -> None:
+    assert CliRunner().invoke(counted, ["--users", "1", "--bad-ratio", "1"]).output == "1 1.0\n"
