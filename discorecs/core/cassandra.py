@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from typing import Any
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
@@ -18,6 +19,7 @@ from cassandra.policies import (
     TokenAwarePolicy,
     WhiteListRoundRobinPolicy,
 )
+from cassandra.query import PreparedStatement
 
 from discorecs.core.settings import Settings
 from discorecs.core.tables import RELEASES
@@ -195,19 +197,26 @@ def drop_keyspace(session: Session, keyspace: str) -> None:
     session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
 
 
+def rows_by_ids(
+    session: Session, statement: PreparedStatement, ids: Sequence[int], concurrency: int = 16
+) -> list[Any]:
+    """Return the rows of a prepared ``WHERE key IN ?`` statement over ``ids``.
+
+    :data:`ID_LOOKUP_CHUNK` ids a lookup, the lookups run concurrently; the first failure is
+    raised.
+    """
+    chunks = [(list(ids[i : i + ID_LOOKUP_CHUNK]),) for i in range(0, len(ids), ID_LOOKUP_CHUNK)]
+    rows: list[Any] = []
+    for _, result in execute_concurrent_with_args(
+        session, statement, chunks, concurrency=concurrency, raise_on_first_error=True
+    ):
+        rows.extend(result)
+    return rows
+
+
 def existing_release_ids(
     session: Session, keyspace: str, ids: Sequence[int], concurrency: int = 16
 ) -> set[int]:
-    """Return the ids among ``ids`` that have a row in ``releases``.
-
-    Prepared ``WHERE release_id IN ?`` lookups of :data:`ID_LOOKUP_CHUNK` ids each, run
-    concurrently; the first failure is raised.
-    """
+    """Return the ids among ``ids`` that have a row in ``releases`` (:func:`rows_by_ids`)."""
     lookup = session.prepare(RELEASES.select(keyspace, ["release_id"], where=["release_id IN"]))
-    chunks = [(list(ids[i : i + ID_LOOKUP_CHUNK]),) for i in range(0, len(ids), ID_LOOKUP_CHUNK)]
-    found: set[int] = set()
-    for _, rows in execute_concurrent_with_args(
-        session, lookup, chunks, concurrency=concurrency, raise_on_first_error=True
-    ):
-        found.update(row.release_id for row in rows)
-    return found
+    return {row.release_id for row in rows_by_ids(session, lookup, ids, concurrency)}

@@ -22,7 +22,7 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
 from discorecs.app.status import HourlyRun, group_runs, runs_query
-from discorecs.core.cassandra import ID_LOOKUP_CHUNK
+from discorecs.core.cassandra import rows_by_ids
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
@@ -185,16 +185,8 @@ class Reads:
         return self.session.execute(statement, params).one()
 
     def _chunked(self, statement: Any, ids: Iterable[int]) -> list[Any]:
-        """Rows of ``WHERE key IN ?`` lookups of ``ID_LOOKUP_CHUNK`` ids each, run concurrently."""
-        unique = sorted(set(ids))
-        step = ID_LOOKUP_CHUNK
-        chunks = [(unique[i : i + step],) for i in range(0, len(unique), step)]
-        rows: list[Any] = []
-        for _, result in execute_concurrent_with_args(
-            self.session, statement, chunks, concurrency=CONCURRENCY, raise_on_first_error=True
-        ):
-            rows.extend(result)
-        return rows
+        """Rows of a ``WHERE key IN ?`` statement over the distinct ``ids``."""
+        return rows_by_ids(self.session, statement, sorted(set(ids)), CONCURRENCY)
 
     def probe(self) -> None:
         """One cheap query (readiness); raises what the driver raises."""
