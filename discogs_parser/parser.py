@@ -396,7 +396,7 @@ class StopPoint:
     @classmethod
     def of_input(cls, failure: InputFailed) -> StopPoint:
         """The stop of a file that could not be read to its end."""
-        return cls(f"unreadable input: {failure}", None, failure.raw_position, failure.xml_position)
+        return cls(str(failure), None, failure.raw_position, failure.xml_position)
 
     def message(self, path: Path, source: DumpSource, stats: ParseStats) -> str:
         """Render the one-line error: file, line, byte position, reason, last good release."""

@@ -124,6 +124,9 @@ def open_dump(path: Path) -> Iterator[DumpSource]:
 _RECORD_START = re.compile(rb"<release[\s>/]")
 _RECORD_END = b"</release>"
 _START_TAG = re.compile(rb"<([^\s/>!?]+)")
+_ROOT = b"releases"
+HEAD_LIMIT = 16 << 20
+"""Decompressed bytes read without finding a ``<release>`` record before the file is refused."""
 
 
 class InputFailed(Exception):
@@ -216,8 +219,15 @@ def cut_blocks(source: DumpSource, block_bytes: int) -> Iterator[Block]:
         pending = b"".join(parts)
         ended = failure is not None or size < goal
         if head is None:
+            _check_root(source, pending)
             start = _RECORD_START.search(pending)
             if start is None and not ended:
+                if size > HEAD_LIMIT:
+                    raise InputFailed(
+                        f"no <release> record in the first {HEAD_LIMIT >> 20} MiB",
+                        source.raw.position,
+                        source.xml.position,
+                    )
                 continue
             if start is not None:
                 head, pending = pending[: start.start()], pending[start.start() :]
@@ -228,7 +238,9 @@ def cut_blocks(source: DumpSource, block_bytes: int) -> Iterator[Block]:
             cut = pending.rfind(_RECORD_END)
             if head is not None and cut >= 0:
                 yield _block(source, index, head, tail, pending[: cut + len(_RECORD_END)], line)
-            raise InputFailed(str(failure), source.raw.position, source.xml.position)
+            raise InputFailed(
+                f"unreadable input: {failure}", source.raw.position, source.xml.position
+            )
         if ended:
             yield _block(source, index, head or b"", tail, pending, line, last=True)
             return
@@ -240,6 +252,26 @@ def cut_blocks(source: DumpSource, block_bytes: int) -> Iterator[Block]:
         yield _block(source, index, head or b"", tail, data, line)
         index += 1
         line += newlines(data)
+
+
+def _check_root(source: DumpSource, head: bytes) -> None:
+    """Refuse a document whose root element is not ``<releases>``.
+
+    Another Discogs dump (artists, labels, masters) has no ``<release>`` record to cut at, and
+    would otherwise be read whole into memory before the parser found nothing in it.
+
+    Raises:
+        InputFailed: The root element is another one.
+
+    """
+    root = _START_TAG.search(head)
+    if root is not None and root.group(1) != _ROOT:
+        name = root.group(1)[:40].decode("utf-8", "replace")
+        raise InputFailed(
+            f"not a releases dump: its root element is <{name}>, not <releases>",
+            source.raw.position,
+            source.xml.position,
+        )
 
 
 def newlines(data: bytes) -> int:

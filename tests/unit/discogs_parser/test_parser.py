@@ -235,6 +235,16 @@ def test_corrupt_gzip_stops_cleanly(tmp_path: Path) -> None:
     assert got == list(ReleaseReader(SAMPLE))[: len(got)]
 
 
+def test_another_dump_stops_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "artists.xml"
+    path.write_bytes(b"<artists><artist><id>1</id></artist></artists>")
+    with pytest.raises(ParseStopped) as stopped:
+        list(ReleaseReader(path))
+    message = str(stopped.value)
+    assert message.startswith("artists.xml: stopped after line 0, byte 46 of 46: not a releases")
+    assert "its root element is <artists>, not <releases>" in message and "\n" not in message
+
+
 def test_corrupt_xml_names_the_line(sample_xml: bytes, tmp_path: Path) -> None:
     records = split_records(sample_xml)
     records[49] = records[49][:300] + b"<<oops" + records[49][300:]

@@ -64,6 +64,23 @@ def test_no_record_is_one_last_block_without_head(tmp_path: Path) -> None:
     assert block.last and block.head == b"" and block.data == path.read_bytes()
 
 
+def test_another_dump_is_refused_at_its_root(tmp_path: Path) -> None:
+    path = tmp_path / "masters.xml"
+    path.write_bytes(b'<?xml version="1.0"?>\n<masters><master id="1"/></masters>' + b" " * 5000)
+    with pytest.raises(InputFailed, match=r"^not a releases dump: its root element is <masters>"):
+        blocks_of(path, 1000)
+
+
+def test_a_document_with_no_record_early_enough_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("discogs_parser.source.HEAD_LIMIT", 4000)
+    path = tmp_path / "padded.xml"
+    path.write_bytes(b"<releases>" + b" " * 10_000 + b"<release/></releases>")
+    with pytest.raises(InputFailed, match=r"^no <release> record in the first"):
+        blocks_of(path, 1000)
+
+
 def test_truncated_gzip_yields_the_whole_records_then_fails(tmp_path: Path) -> None:
     path = tmp_path / "truncated.xml.gz"
     path.write_bytes(SAMPLE.read_bytes()[:100_000])
