@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import click
+from cassandra import OperationTimedOut
+from cassandra.cluster import NoHostAvailable
 from pydantic import ValidationError
 
 from discorecs.app.commands.cluster import cluster_group, schema_group
@@ -20,16 +22,25 @@ from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group; settings that cannot work end a command with one line, no traceback."""
+    """The command group: bad settings or an unreachable Cassandra end a command in one line."""
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the subcommand, turning a settings error into a :class:`click.ClickException`."""
+        """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
         try:
             return super().invoke(ctx)
         except SettingsError as error:
             raise click.ClickException(str(error)) from None
         except ValidationError as error:
             raise click.ClickException(invalid_settings(error)) from None
+        except (NoHostAvailable, OperationTimedOut) as error:
+            raise click.ClickException(cassandra_unreachable(error)) from None
+
+
+def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:
+    """One line naming each host the driver tried and why it failed."""
+    hosts = getattr(error, "errors", None) or {}
+    why = "; ".join(f"{host}: {reason}" for host, reason in hosts.items())
+    return f"cannot reach Cassandra: {why or type(error).__name__}".splitlines()[0]
 
 
 def invalid_settings(error: ValidationError) -> str:

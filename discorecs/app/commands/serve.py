@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from discorecs.app.options import setting_option
+from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import load_settings
 
 
@@ -18,4 +19,6 @@ def serve(host: str, port: int) -> None:
     from discorecs.app.api.app import create_app
 
     settings = load_settings().with_updates(api={"host": host, "port": port})
+    with session_scope(settings):  # unreachable: one line (cli.Main), not a lifespan traceback
+        pass
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

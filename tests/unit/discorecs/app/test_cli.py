@@ -1,4 +1,4 @@
-"""The command group: settings that cannot work end any command with one line, no traceback."""
+"""The command group: bad settings or an unreachable Cassandra end any command in one line."""
 
 import pytest
 from click.testing import CliRunner
@@ -26,3 +26,10 @@ def test_bad_settings_are_one_line(env: dict[str, str], line: str) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(line) and result.output.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_an_unreachable_cassandra_is_one_line() -> None:
+    result = CliRunner().invoke(main, ["recommend", "1"], env={"DISCORECS_CASSANDRA_PORT": "1"})
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach Cassandra: 127.0.0.1:1: ")
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
