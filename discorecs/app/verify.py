@@ -19,7 +19,7 @@ from discorecs.core import events
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     CHANGED_USERS,
-    RELEASE_TRENDING,
+    RELEASE_TRENDING_BATCHES,
     USER_ACTIVITY,
     USER_COLLECTION,
     USERS,
@@ -95,7 +95,7 @@ def cassandra_state(session: Session, keyspace: str) -> PipelineState:
     state.changed_users = {r.user_id for r in rows(CHANGED_USERS, "user_id")}
     state.users = {r.user_id for r in rows(USERS, "user_id")}
     state.activity = {str(r.event_id) for r in rows(USER_ACTIVITY, "event_id")}
-    state.trending_events = sum(r.events for r in rows(RELEASE_TRENDING, "events"))
+    state.trending_events = sum(r.events for r in rows(RELEASE_TRENDING_BATCHES, "events"))
     return state
 
 

@@ -212,11 +212,11 @@ USER_ACTIVITY = Table(
     ("user_id",),
     ("event_time", "event_id"),
 )
-RELEASE_TRENDING = Table(
-    "release_trending",
+RELEASE_TRENDING_BATCHES = Table(
+    "release_trending_batches",
     (("hour", "timestamp"), ("release_id", "bigint"), ("batch_id", "bigint"), ("events", "int")),
     ("hour",),
-    ("release_id", "batch_id"),
+    ("batch_id", "release_id"),
 )
 CHANGED_USERS = Table(
     "changed_users", (("bucket", "timestamp"), ("user_id", "bigint")), ("bucket",), ("user_id",)
@@ -289,7 +289,7 @@ TABLES: dict[str, Table] = {
         USERS,
         USER_COLLECTION,
         USER_ACTIVITY,
-        RELEASE_TRENDING,
+        RELEASE_TRENDING_BATCHES,
         CHANGED_USERS,
         RELEASE_SCORES,
         USERS_SCORED,

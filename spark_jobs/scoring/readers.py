@@ -25,7 +25,7 @@ from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     CHANGED_USERS,
-    RELEASE_TRENDING,
+    RELEASE_TRENDING_BATCHES,
     RELEASES,
     USER_ACTIVITY,
     USER_COLLECTION,
@@ -265,7 +265,7 @@ def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Rel
     """
     since = (now - timedelta(hours=settings.scoring.trending_hours)).replace(tzinfo=None)
     trending = (
-        read_table(spark, settings, RELEASE_TRENDING)
+        read_table(spark, settings, RELEASE_TRENDING_BATCHES)
         .filter(F.col("hour") >= F.lit(since))
         .groupBy("release_id")
         .agg(F.sum("events").alias("trending"))

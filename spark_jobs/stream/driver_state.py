@@ -13,7 +13,7 @@ from confluent_kafka import Producer
 
 from discorecs.core.cassandra import commitlog_lag_block_s, connect, existing_release_ids
 from discorecs.core.settings import Settings
-from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING, STREAM_PIPELINE
+from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING_BATCHES, STREAM_PIPELINE
 from discorecs.core.topics import producer_config
 
 TRENDING_CONCURRENCY = 32
@@ -72,7 +72,9 @@ class DriverState:
     def write_trending(self, batch_id: int, counts: dict[tuple[datetime, int], int]) -> None:
         """Upsert this batch's activity count per (hour, release)."""
         if self._trending is None:
-            self._trending = self.session.prepare(RELEASE_TRENDING.insert(self.settings.keyspace))
+            self._trending = self.session.prepare(
+                RELEASE_TRENDING_BATCHES.insert(self.settings.keyspace)
+            )
         rows = [(hour, release, batch_id, n) for (hour, release), n in counts.items()]
         execute_concurrent_with_args(
             self.session,

@@ -28,7 +28,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     BATCH_RUNS,
     RELEASE_SCORES,
-    RELEASE_TRENDING,
+    RELEASE_TRENDING_BATCHES,
     RELEASES,
     TABLES,
     USER_COLLECTION,
@@ -221,7 +221,7 @@ def write_world(session: Session, settings: Settings) -> World:
         ],
     )
     hour = now.replace(minute=0, second=0, microsecond=0)
-    write(RELEASE_TRENDING.insert(ks), [(hour, r, 0, n) for r, n in trending.items()])
+    write(RELEASE_TRENDING_BATCHES.insert(ks), [(hour, r, 0, n) for r, n in trending.items()])
     genre_of = {int(r): genre_matrix[i] for i, r in enumerate(release_ids)}
     by_id = {r["release_id"]: r for r in releases}
     credits = credit_matrix(

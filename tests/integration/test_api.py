@@ -17,11 +17,12 @@ from confluent_kafka import Consumer, Producer
 from fastapi.testclient import TestClient
 
 from discorecs.app.api.app import create_app
+from discorecs.app.api.reads import Reads, trending_hours
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
-from discorecs.core.tables import TABLES, USER_COLLECTION
+from discorecs.core.tables import RELEASE_TRENDING_BATCHES, TABLES, USER_COLLECTION
 from tests.integration.scored_world import SEARCH_NAME, World, scored_world
 
 
@@ -165,6 +166,26 @@ def test_trending_overall_and_per_genre(client: TestClient, world: World) -> Non
     jazz = client.get("/trending", params={"genre": "Jazz"}).json()
     assert jazz["items"] and all("Jazz" in i["release"]["genres"] for i in jazz["items"])
     assert "unknown genre 'Jaz'" in one_line_error(client.get("/trending?genre=Jaz"), 422)
+
+
+def test_trending_reads_only_the_batches_since_its_last_read(keyspace: Settings) -> None:
+    settings = keyspace.model_copy(
+        update={"api": keyspace.api.model_copy(update={"trending_cache_s": 0.0})}
+    )
+    hour = trending_hours(datetime.now(UTC), 1)[0]
+    with session_scope(settings) as session:
+        insert = session.prepare(RELEASE_TRENDING_BATCHES.insert(settings.keyspace))
+
+        def write(*rows: tuple[int, int, int]) -> None:
+            for batch_id, release_id, events in rows:
+                session.execute(insert, (hour, release_id, batch_id, events))
+
+        reads = Reads(session, settings)
+        write((0, 1, 2), (1, 1, 3))
+        assert reads.trending().events == {1: 5}
+        write((1, 2, 4), (2, 1, 1))  # the rest of batch 1, which the first read saw in part
+        assert reads.trending().events == {1: 6, 2: 4}
+        assert reads.release_trending(2) == 4
 
 
 def read_event(settings: Settings, topic_kind: str, event_id: str) -> tuple[bytes, bytes]:

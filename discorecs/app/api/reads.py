@@ -2,8 +2,9 @@
 
 One :class:`Reads` per (session, keyspace), shared by the routes and
 :func:`discorecs.app.api.fresh.fresh_recommendations`. Collections and profiles are read on every
-call; only the summed trending counts are kept for ``api.trending_cache_s`` seconds (they change
-by the hour, and summing them means reading every micro-batch's rows of the last 24 hours).
+call; only the trending counts are kept for ``api.trending_cache_s`` seconds. Those are summed
+incrementally (:class:`HourCounts`): a refresh reads only the micro-batches written since the last
+one, so its cost follows the stream's recent rate, not the window's whole history.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     HOURLY_PIPELINE,
     QUALITY_RUNS,
-    RELEASE_TRENDING,
+    RELEASE_TRENDING_BATCHES,
     RELEASES,
     USER_ACTIVITY,
     USER_COLLECTION,
@@ -99,8 +100,47 @@ class Trending:
     read_at: float
 
 
+class HourCounts:
+    """One hour partition's activity events per release, summed micro-batch by micro-batch.
+
+    The stream writes a batch's rows before it starts the next batch (one batch at a time, and a
+    replayed batch rewrites the same rows), so once rows of a later batch appear, every earlier
+    batch is complete. Only the newest batch seen may still be partly written: its rows are kept
+    apart and read again by the next refresh (:attr:`newest` is where that read starts).
+
+    Attributes:
+        newest: The newest batch id seen (0 before any read).
+
+    """
+
+    def __init__(self) -> None:
+        self.newest = 0
+        self._settled: dict[int, int] = {}
+        self._newest_rows: dict[int, int] = {}
+
+    def update(self, rows: Iterable[tuple[int, int, int]]) -> None:
+        """Fold in the ``(batch_id, release_id, events)`` rows of batches ``>= newest``."""
+        by_batch: dict[int, dict[int, int]] = {}
+        for batch_id, release_id, events in rows:
+            by_batch.setdefault(batch_id, {})[release_id] = events or 0
+        if not by_batch:
+            return
+        newest = max(by_batch)
+        for batch_id, counts in by_batch.items():
+            if batch_id != newest:
+                for release_id, events in counts.items():
+                    self._settled[release_id] = self._settled.get(release_id, 0) + events
+        self.newest, self._newest_rows = newest, by_batch[newest]
+
+    def add_to(self, totals: dict[int, int]) -> None:
+        """Add this hour's events per release into ``totals``."""
+        for counts in (self._settled, self._newest_rows):
+            for release_id, events in counts.items():
+                totals[release_id] = totals.get(release_id, 0) + events
+
+
 def trending_hours(now: datetime, hours: int) -> list[datetime]:
-    """The ``hours`` hour buckets up to ``now``'s (the partitions of ``release_trending``)."""
+    """The ``hours`` hour buckets up to ``now``'s (``release_trending_batches`` partitions)."""
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return [current - timedelta(hours=i) for i in range(hours)]
 
@@ -154,14 +194,15 @@ class Reads:
             )
         )
         self._trending = prepare(
-            RELEASE_TRENDING.select(ks, ["release_id", "events"], where=["hour IN"])
-        )
-        self._release_trending = prepare(
-            RELEASE_TRENDING.select(ks, ["events"], where=["hour IN", "release_id"])
+            RELEASE_TRENDING_BATCHES.select(
+                ks, ["batch_id", "release_id", "events"], where=["hour", "batch_id >="]
+            )
         )
         self._runs = prepare(runs_query(ks))
         self._quality: Any = None
         self._cached_trending: Trending | None = None
+        self._hour_counts: dict[datetime, HourCounts] = {}
+        self._trending_features: dict[int, Features] = {}
         self._trending_lock = threading.Lock()
 
     @property
@@ -273,23 +314,38 @@ class Reads:
         }
 
     def trending(self) -> Trending:
-        """Events per release over the trending window, reused for ``api.trending_cache_s``."""
+        """Events per release over the trending window, reused for ``api.trending_cache_s``.
+
+        Each refresh reads, per hour partition of the window, only the micro-batches from the
+        newest one it saw (:class:`HourCounts`), and the features of releases new to it.
+        """
         with self._trending_lock:
             cached = self._cached_trending
             if cached and time.monotonic() - cached.read_at < self.settings.api.trending_cache_s:
                 return cached
             hours = trending_hours(datetime.now(UTC), self.settings.scoring.trending_hours)
+            counts = {hour: self._hour_counts.get(hour) or HourCounts() for hour in hours}
+            results = execute_concurrent_with_args(
+                self.session,
+                self._trending,
+                [(hour, hour_counts.newest) for hour, hour_counts in counts.items()],
+                concurrency=CONCURRENCY,
+                raise_on_first_error=True,
+            )
+            for hour_counts, (_, rows) in zip(counts.values(), results, strict=True):
+                hour_counts.update((r.batch_id, r.release_id, r.events) for r in rows)
+            self._hour_counts = counts
             events: dict[int, int] = {}
-            for row in self.session.execute(self._trending, (hours,)):
-                events[row.release_id] = events.get(row.release_id, 0) + (row.events or 0)
-            self._cached_trending = rank_trending(events, self.features(events))
+            for hour_counts in counts.values():
+                hour_counts.add_to(events)
+            known = self._trending_features
+            known.update(self.features(r for r in events if r not in known))
+            self._cached_trending = rank_trending(events, known)
             return self._cached_trending
 
     def release_trending(self, release_id: int) -> int:
         """Activity events of one release over the trending window."""
-        hours = trending_hours(datetime.now(UTC), self.settings.scoring.trending_hours)
-        rows = self.session.execute(self._release_trending, (hours, release_id))
-        return sum(row.events or 0 for row in rows)
+        return self.trending().events.get(release_id, 0)
 
     def hourly_runs(self) -> list[HourlyRun]:
         """The recent hourly runs and their steps, newest first."""

@@ -10,7 +10,7 @@ import pytest
 from discorecs.core.cassandra import schema_statements
 from discorecs.core.tables import (
     CHANGED_USERS,
-    RELEASE_TRENDING,
+    RELEASE_TRENDING_BATCHES,
     RELEASES,
     TABLES,
     USER_COLLECTION,
@@ -153,7 +153,7 @@ def test_every_declared_column_has_a_spark_type() -> None:
 def test_keys_and_value_columns() -> None:
     assert USER_COLLECTION.primary_key == ("user_id", "release_id")
     assert USER_COLLECTION.value_columns == ("added_at",)
-    assert RELEASE_TRENDING.primary_key == ("hour", "release_id", "batch_id")
+    assert RELEASE_TRENDING_BATCHES.primary_key == ("hour", "batch_id", "release_id")
     assert CHANGED_USERS.column_names == ("bucket", "user_id")
     assert CHANGED_USERS.value_columns == ()
 

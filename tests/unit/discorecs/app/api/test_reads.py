@@ -1,10 +1,10 @@
-"""The trending window's hour buckets and the trending order, overall and per genre."""
+"""The trending window's hours, its incremental sums, and the order, overall and per genre."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 
-from discorecs.app.api.reads import Features, rank_trending, trending_hours
+from discorecs.app.api.reads import Features, HourCounts, rank_trending, trending_hours
 from discorecs.core.genres import GENRE_INDEX, GENRES
 
 
@@ -33,3 +33,30 @@ def test_trending_is_ordered_by_events_then_id_and_split_by_genre() -> None:
     assert trending.by_genre["Jazz"] == (9, 3)
     assert trending.by_genre["Blues"] == ()
     assert set(trending.by_genre) == set(GENRES)
+
+
+def totals(counts: HourCounts) -> dict[int, int]:
+    found: dict[int, int] = {}
+    counts.add_to(found)
+    return found
+
+
+def test_an_hour_sums_its_batches_and_rereads_only_from_the_newest() -> None:
+    counts = HourCounts()
+    assert counts.newest == 0
+    counts.update([(0, 7, 2), (0, 8, 1), (1, 7, 3)])
+    assert totals(counts) == {7: 5, 8: 1}
+    assert counts.newest == 1
+    # batch 1 was partly written at the first read: read again from it, with batch 2 beside it
+    counts.update([(1, 7, 3), (1, 9, 4), (2, 8, 6)])
+    assert totals(counts) == {7: 5, 8: 7, 9: 4}
+    assert counts.newest == 2
+
+
+def test_a_read_with_no_rows_changes_nothing_and_a_replayed_batch_counts_once() -> None:
+    counts = HourCounts()
+    counts.update([(4, 1, 2)])
+    counts.update([])
+    counts.update([(4, 1, 2)])
+    assert totals(counts) == {1: 2}
+    assert counts.newest == 4
