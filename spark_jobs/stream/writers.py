@@ -89,6 +89,8 @@ def write_dead_letters(bad: DataFrame, settings: Settings, state: DriverState) -
     unknown release formatted by :func:`discorecs.core.events.unknown_release_reason`. The key
     is ``topic/partition/offset``, unique per source record; the topic is compacted, so a
     replayed batch adds no second copy once compaction runs, and readers deduplicate by key.
+    A source record without a value is sent with an empty one: a null value on a compacted
+    topic is a tombstone, which compaction would remove with its reason.
     The producer is flushed before returning, so the batch commits only what Kafka has.
 
     Returns:
@@ -117,7 +119,7 @@ def write_dead_letters(bad: DataFrame, settings: Settings, state: DriverState) -
         producer.produce(
             topic,
             key=f"{row.topic}/{row.partition}/{row.offset}".encode(),
-            value=None if row.value is None else bytes(row.value),
+            value=b"" if row.value is None else bytes(row.value),
             headers=[(name, value.encode()) for name, value in headers.items()],
             on_delivery=on_delivery,
         )

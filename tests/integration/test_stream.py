@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
 
 from discorecs.app.loadtest import StreamProcess
 from discorecs.app.verify import (
@@ -29,8 +30,9 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 Produce = Callable[[Settings, Path, int], None]
 
 
-def assert_exact(settings: Settings, truth: Path) -> None:
+def assert_exact(settings: Settings, truth: Path, null_values: int = 0) -> None:
     expected = expected_state(truth)
+    expected.dead_letters[(b"", "bad_json")] += null_values
     with session_scope(settings) as session:
         actual = cassandra_state(session, settings.keyspace)
     actual.dead_letters = dead_letter_state(settings)
@@ -59,16 +61,22 @@ def produce_then_catch_up(
 def test_stream_once_matches_truth_exactly(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
-    truth = produce_then_catch_up(pipeline, tmp_path, cli, load_and_produce, 6000)
-    assert_exact(pipeline, truth)
-    assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6000
+    truth = tmp_path / "truth.jsonl"
+    load_and_produce(pipeline, truth, 6000)
+    producer = Producer({"bootstrap.servers": pipeline.kafka_bootstrap})
+    producer.produce(pipeline.topic("collections"), key=b"1", value=None)  # a dead letter
+    assert producer.flush(30) == 0
+    run = cli(pipeline, "stream", "--once", timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert_exact(pipeline, truth, null_values=1)
+    assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6001
 
     assert list((pipeline.cluster_path / "class-archives").glob("discorecs-stream-*.jsa"))
 
     rerun = cli(pipeline, "stream", "--once", timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "class_archive mode=map" in rerun.stderr
-    assert_exact(pipeline, truth)
+    assert_exact(pipeline, truth, null_values=1)
 
 
 @pytest.mark.timeout(900)
