@@ -44,7 +44,10 @@ REASON_CATEGORIES = (OVERSIZE, BAD_JSON, MISSING_FIELD, WRONG_TYPE, BAD_VALUE, U
 """Every reason returned by :func:`validate` / :func:`check_release` starts with one of these."""
 
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_TS_RE = re.compile(r"(?:19[7-9]\d|2[01]\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+"""A UTC millisecond timestamp of the years 1970-2199: the collection writer's write timestamp
+(event-time milliseconds times 10^6 plus the offset) stays a positive bigint, whose last year
+is 2262; a replay judges an event the same way whatever the day."""
 
 
 def _fmt(kind: str) -> Any:

@@ -104,6 +104,26 @@ def test_validator_reasons(kind: str, payload: bytes | None, expected: str) -> N
     assert events.reason_category(reason) in events.REASON_CATEGORIES
 
 
+@pytest.mark.parametrize(
+    ("event_time", "reason"),
+    [
+        ("1970-01-01T00:00:00.000Z", None),
+        ("2199-12-31T23:59:59.999Z", None),
+        ("1969-12-31T23:59:59.999Z", "bad_value:event_time"),
+        ("2200-01-01T00:00:00.000Z", "bad_value:event_time"),
+        ("9999-01-01T00:00:00.000Z", "bad_value:event_time"),
+        ("0001-01-01T00:00:00.000Z", "bad_value:event_time"),
+        ("2026-02-30T00:00:00.000Z", "bad_value:event_time"),
+    ],
+)
+def test_event_times_outside_the_write_timestamps_range_are_bad(
+    event_time: str, reason: str | None
+) -> None:
+    payload = raw({**good("collections"), "event_time": event_time})
+    assert events.validate("collections", payload)[1] == reason
+    assert events.validate_values("collections", payload)[1] == reason
+
+
 def test_unknown_release_is_a_separate_check() -> None:
     event, reason = events.validate("collections", raw(good("collections")))
     assert reason is None
