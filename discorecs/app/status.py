@@ -20,7 +20,10 @@ from spark_jobs.stream.progress import (
     read_metrics,
 )
 
-RECENT_STEPS = 50
+RECENT_STEPS = 400
+"""Steps read for the recent hourly runs: a dozen runs of about 25 steps, with room."""
+NESTED_STEP = "."
+"""A step named ``parent.part`` is timed inside step ``parent``, so no run total adds it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class HourlyRun:
         """True when every recorded step succeeded."""
         return all(s.status == "ok" for s in self.steps)
 
+    @property
+    def seconds(self) -> float:
+        """The run's time: its steps' seconds, those nested in another step left out."""
+        return sum(s.seconds for s in self.steps if NESTED_STEP not in s.step)
+
 
 def stream_progress(settings: Settings) -> StreamProgress:
     """Committed offsets from the checkpoint against the broker's ends, and the batch log."""
@@ -87,18 +95,25 @@ def recent_runs(settings: Settings, limit: int = RECENT_STEPS) -> list[HourlyRun
     """The hourly runs among the last ``limit`` recorded steps, newest first."""
     with session_scope(settings) as session:
         query = session.prepare(runs_query(settings.keyspace, limit))
-        return group_runs(session.execute(query, (HOURLY_PIPELINE,)))
+        return group_runs(session.execute(query, (HOURLY_PIPELINE,)), limit)
 
 
-def group_runs(rows: Iterable[Any]) -> list[HourlyRun]:
-    """Rows of :func:`runs_query` (newest run first) grouped into runs, newest first."""
+def group_runs(rows: Iterable[Any], limit: int = RECENT_STEPS) -> list[HourlyRun]:
+    """Rows of :func:`runs_query` (newest run first) grouped into runs, newest first.
+
+    When ``limit`` rows came back, the oldest run may have been cut by the limit, and is left
+    out rather than shown with part of its steps.
+    """
     runs: dict[str, HourlyRun] = {}
+    read = 0
     for row in rows:
+        read += 1
         run_id = str(row.run_id)
         runs.setdefault(run_id, HourlyRun(run_id)).steps.append(
             RunStep(run_id, row.step, row.status, row.rows or 0, row.seconds or 0.0)
         )
-    return list(runs.values())
+    found = list(runs.values())
+    return found[:-1] if read >= limit else found
 
 
 def recent_quality(settings: Settings, max_runs: int = 5) -> list[QualityRun]:

@@ -167,9 +167,9 @@ def write_scores(
 ) -> int:
     """Upsert the ``users_scored`` rows of the rescored users (:func:`scored_records`).
 
-    Steps ``write_records`` (the rows in Python, titles from the catalogue the run read),
-    ``write_listed`` (the listed users' whole rows, with their taste vectors) and
-    ``write_friends`` (:data:`FRIEND_COLUMNS` of the others).
+    Steps ``write.records`` (the rows in Python, titles from the catalogue the run read),
+    ``write.listed`` (the listed users' whole rows, with their taste vectors) and
+    ``write.friends`` (:data:`FRIEND_COLUMNS` of the others), nested in the caller's ``write``.
 
     Returns:
         Rows written.
@@ -180,13 +180,13 @@ def write_scores(
     used = np.unique(np.concatenate([picked, scores.recommendations.releases.reshape(-1)]))
     used = used[used >= 0]
     titles = dict(zip(releases.ids[used].tolist(), releases.titles[used].tolist(), strict=True))
-    with step("write_records", len(scores.rescored)):
+    with step("write.records", len(scores.rescored)):
         full, friends = scored_records(
             stored, releases.ids, scores, titles, now.replace(tzinfo=None)
         )
     for name, records, columns in (
-        ("write_listed", full, None),
-        ("write_friends", friends, list(FRIEND_COLUMNS)),
+        ("write.listed", full, None),
+        ("write.friends", friends, list(FRIEND_COLUMNS)),
     ):
         with step(name, len(records)):
             write_rows(spark, settings, records, columns)

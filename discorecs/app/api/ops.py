@@ -57,7 +57,7 @@ def run_out(run: HourlyRun) -> RunOut:
         run_id=run.run_id,
         at=run_time(uuid.UUID(run.run_id)),
         ok=run.ok,
-        seconds=round(sum(s.seconds for s in steps), 3),
+        seconds=round(run.seconds, 3),
         steps=[
             RunStepOut(step=s.step, status=s.status, rows=s.rows, seconds=s.seconds) for s in steps
         ],

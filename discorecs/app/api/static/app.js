@@ -297,7 +297,8 @@ function opsView(data) {
   const reasons = Object.entries(data.dead_letters.by_reason).map(([label, value]) => ({ label, value }));
   const runs = [...data.runs].reverse().map((run) => ({
     label: run.at ? run.at.replace("T", " ").slice(5, 16) : run.run_id.slice(0, 8),
-    parts: run.steps.map((s) => ({ name: s.step, value: s.seconds })),
+    parts: run.steps.filter((s) => !s.step.includes(".")) // a nested step is inside its parent
+      .map((s) => ({ name: s.step, value: s.seconds })),
   }));
   const quality = data.quality === null
     ? h("p", { class: "muted" }, "No quality_runs table in this schema yet.")
