@@ -157,6 +157,9 @@ def test_user_page_renders_and_an_add_leaves_the_list(
     size = len(site.world.collections[user]) + 1
     expect(page.locator(".profile")).to_contain_text(f"{size} releases")
     page.screenshot(path=str(tmp_path / "user-after-add.png"), full_page=True)
+    page.locator('#recs tbody tr button[data-action="want"]').first.click()
+    expect(page.locator("#status")).to_contain_text("want accepted by Kafka")
+    expect(page.locator("#status")).to_contain_text("the stream records it within seconds")
 
 
 def test_search_finds_a_user_by_name(site: Site, page: Page) -> None:

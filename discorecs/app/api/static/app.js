@@ -8,6 +8,7 @@ const POLL_MS = 1000;
 const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 let opsTimer = null;
+let shown = 0; // counts routes; a page drawn after its route was left draws nothing
 
 // --- DOM and API helpers ---------------------------------------------------------------
 
@@ -102,10 +103,11 @@ document.getElementById("search").addEventListener("submit", (event) => {
   navigate(/^\d+$/.test(text) ? `/ui/users/${text}` : `/ui/search?name=${encodeURIComponent(text)}`);
 });
 
-async function searchPage(params) {
+async function searchPage(params, live) {
   const name = params.get("name") || "";
   view.replaceChildren(h("h1", {}, `Users named “${name}”`), h("p", {}, "Searching…"));
   const users = await api(`/users?name=${encodeURIComponent(name)}`);
+  if (!live()) return;
   const list = users.length
     ? h("ul", { class: "plain", id: "results" }, users.map((u) =>
         h("li", {}, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`), ` @${u.username || "?"} · #${u.user_id}`)))
@@ -113,7 +115,7 @@ async function searchPage(params) {
   view.replaceChildren(h("h1", {}, `Users named “${name}”`), list);
 }
 
-async function homePage() {
+async function homePage(live) {
   view.replaceChildren(
     h("h1", {}, "discorecs"),
     h("p", {}, "Find a collector by id, name or username above, or open the ",
@@ -122,6 +124,7 @@ async function homePage() {
     h("p", { id: "trending" }, "Loading…"),
   );
   const trending = await api("/trending?n=10");
+  if (!live()) return;
   const rows = trending.items.map((item) =>
     h("li", {}, h("strong", {}, item.release ? item.release.title : `#${item.release_id}`),
       ` — ${artist(item.release)} (${item.events} events in ${trending.hours} h)`));
@@ -233,26 +236,34 @@ function renderUser(userId, data, onAction) {
   );
 }
 
-async function userPage(userId) {
+async function userPage(userId, live) {
   view.replaceChildren(h("p", {}, "Loading…"));
   let busy = false;
+  let shownData = null;
   const onAction = async (kind, releaseId) => {
     if (busy) return;
     busy = true;
     try {
       setStatus(`Sending ${kind} of release ${releaseId}…`);
+      const before = shownData.user.collection_size;
       const sent = await api(`/users/${userId}/events`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ kind, release_id: releaseId }),
       });
+      const accepted = `${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)})`;
+      if (kind !== "add") { // a view, play or want leaves no mark the page could wait for
+        setStatus(`${accepted}; the stream records it within seconds.`, "ok");
+        return;
+      }
       const started = performance.now();
-      setStatus(`${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)}); waiting for the stream…`);
+      setStatus(`${accepted}; waiting for the stream…`);
       for (;;) {
         const data = await loadUser(userId, true);
-        const still = data.recs.items.some((item) => item.release_id === releaseId);
-        const done = kind !== "add" || !still;
+        if (!live()) return;
+        const done = data.user.collection_size > before; // the stream wrote the add
         if (done || performance.now() - started > POLL_LIMIT_MS) {
+          shownData = data;
           renderUser(userId, data, onAction);
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
           setStatus(done
@@ -270,6 +281,8 @@ async function userPage(userId) {
     }
   };
   const data = await loadUser(userId, false);
+  if (!live()) return;
+  shownData = data;
   renderUser(userId, data, onAction);
 }
 
@@ -327,17 +340,18 @@ function opsView(data) {
     h("p", { class: "muted small" }, `Refreshed ${new Date().toLocaleTimeString()}, every ${OPS_REFRESH_MS / 1000} s.`));
 }
 
-async function opsPage() {
+async function opsPage(live) {
   view.replaceChildren(h("h1", {}, "Operations"), h("p", {}, "Loading…"));
   const refresh = async () => {
     try {
-      opsView(await api("/ops/dashboard"));
+      const data = await api("/ops/dashboard");
+      if (live()) opsView(data);
     } catch (error) {
-      showError(error);
+      if (live()) showError(error);
     }
   };
   await refresh();
-  opsTimer = setInterval(refresh, OPS_REFRESH_MS);
+  if (live()) opsTimer = setInterval(refresh, OPS_REFRESH_MS);
 }
 
 // --- routing ---------------------------------------------------------------------------
@@ -345,15 +359,17 @@ async function opsPage() {
 async function route() {
   if (opsTimer) clearInterval(opsTimer);
   opsTimer = null;
+  const mine = ++shown;
+  const live = () => mine === shown;
   const path = location.pathname;
   const user = path.match(/^\/ui\/users\/(\d+)\/?$/);
   try {
-    if (user) await userPage(user[1]);
-    else if (path.startsWith("/ui/ops")) await opsPage();
-    else if (path.startsWith("/ui/search")) await searchPage(new URLSearchParams(location.search));
-    else await homePage();
+    if (user) await userPage(user[1], live);
+    else if (path.startsWith("/ui/ops")) await opsPage(live);
+    else if (path.startsWith("/ui/search")) await searchPage(new URLSearchParams(location.search), live);
+    else await homePage(live);
   } catch (error) {
-    showError(error);
+    if (live()) showError(error);
   }
 }
 
