@@ -30,22 +30,58 @@ def metrics_path(settings: Settings) -> Path:
     return settings.cluster_path / "metrics" / f"stream-{settings.keyspace}.jsonl"
 
 
-def read_metrics(settings: Settings) -> list[dict[str, Any]]:
-    """The logged micro-batches, one per ``batch_id`` (a replayed batch's last line wins).
+class MetricsLog:
+    """The micro-batches logged in one metrics file, read incrementally.
 
-    A line still being written (the job's last, unparseable) is skipped.
+    Each :meth:`read` parses only the whole lines appended since the last one, so a process
+    that keeps the log (the API) pays for what the stream wrote since, not for its whole
+    history; a file replaced or truncated is read again from its start.
+
+    Args:
+        path: A stream's JSONL metrics file (:func:`metrics_path`).
+
     """
-    path = metrics_path(settings)
-    if not path.exists():
-        return []
-    batches: dict[int, dict[str, Any]] = {}
-    for line in path.read_text().splitlines():
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._read_bytes = 0
+        self._inode: int | None = None
+        self._batches: dict[int, dict[str, Any]] = {}
+        self._ordered: list[dict[str, Any]] = []
+
+    def read(self) -> list[dict[str, Any]]:
+        """The logged micro-batches by ``batch_id``, one each (a replayed batch's last line wins).
+
+        A line still being written (no line feed yet) is left for the next read.
+        """
         try:
-            batch = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        batches[batch["batch_id"]] = batch
-    return [batches[batch_id] for batch_id in sorted(batches)]
+            stat = self.path.stat()
+            size, inode = stat.st_size, stat.st_ino
+        except FileNotFoundError:
+            size, inode = 0, None
+        if size < self._read_bytes or inode != self._inode:
+            self._read_bytes, self._batches, self._ordered = 0, {}, []
+            self._inode = inode
+        if size == self._read_bytes:
+            return self._ordered
+        with self.path.open("rb") as log:
+            log.seek(self._read_bytes)
+            data = log.read(size - self._read_bytes)
+        whole = data.rfind(b"\n") + 1
+        for line in data[:whole].splitlines():
+            try:
+                batch = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            self._batches[batch["batch_id"]] = batch
+        self._read_bytes += whole
+        self._ordered = [self._batches[batch_id] for batch_id in sorted(self._batches)]
+        return self._ordered
+
+
+def read_metrics(settings: Settings) -> list[dict[str, Any]]:
+    """The logged micro-batches of the settings' stream, one per ``batch_id``, read once."""
+    return MetricsLog(metrics_path(settings)).read()
 
 
 def committed_batch(checkpoint: Path) -> int | None:

@@ -18,12 +18,12 @@ from discorecs.app.api.events import EventSender
 from discorecs.app.api.reads import Reads
 from discorecs.core.settings import Settings
 from spark_jobs.stream.progress import (
+    MetricsLog,
     checkpoint_dir,
     committed_offsets,
     end_offsets,
     lag,
     metrics_path,
-    read_metrics,
 )
 
 
@@ -51,7 +51,7 @@ class Pipeline:
         self.reads = reads
         self.sender = sender
         self.dead_letters = DeadLetterTally(settings)
-        self._batches: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        self._metrics = MetricsLog(metrics_path(settings))
         self._batches_lock = threading.Lock()
 
     def stream_lag(self) -> int:
@@ -60,17 +60,9 @@ class Pipeline:
         return lag(committed_offsets(checkpoint_dir(self.settings)), ends)
 
     def batches(self) -> list[dict[str, Any]]:
-        """The stream's logged micro-batches, re-read only when the metrics file changed."""
-        path = metrics_path(self.settings)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return []
-        version = (stat.st_mtime_ns, stat.st_size)
+        """The stream's logged micro-batches; each call reads only the lines added since."""
         with self._batches_lock:
-            if self._batches is None or self._batches[0] != version:
-                self._batches = (version, read_metrics(self.settings))
-            return self._batches[1]
+            return self._metrics.read()
 
     def _kafka(self) -> Check:
         missing = self.sender.missing_topics(self.settings.api.health_timeout_s)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from discorecs.core.settings import Settings
 from spark_jobs.stream.progress import (
+    MetricsLog,
     checkpoint_dir,
     committed_batch,
     committed_offsets,
@@ -85,6 +86,25 @@ def test_read_metrics_keeps_the_last_line_of_each_batch(tmp_path: Path) -> None:
         {"batch_id": 0, "rows_in": 5},
         {"batch_id": 1, "rows_in": 12},
     ]
+
+
+def test_the_metrics_log_reads_only_what_was_appended(tmp_path: Path) -> None:
+    path = tmp_path / "stream-ks.jsonl"
+    log = MetricsLog(path)
+    assert log.read() == []
+    path.write_text('{"batch_id": 0, "rows_in": 5}\n{"batch_id": 1, "rows_')
+    assert log.read() == [{"batch_id": 0, "rows_in": 5}]
+    with path.open("a") as appending:
+        appending.write('in": 7}\n{"batch_id": 1, "rows_in": 8}\n')  # batch 1 replayed
+    assert log.read() == [{"batch_id": 0, "rows_in": 5}, {"batch_id": 1, "rows_in": 8}]
+    path.write_text('{"batch_id": 4, "rows_in": 1}\n')  # a shorter file: read from its start
+    assert log.read() == [{"batch_id": 4, "rows_in": 1}]
+    replaced = tmp_path / "new.jsonl"
+    replaced.write_text('{"batch_id": 7, "rows_in": 2}\n' * 3)
+    replaced.replace(path)  # another file in its place: read from its start
+    assert log.read() == [{"batch_id": 7, "rows_in": 2}]
+    path.unlink()
+    assert log.read() == []
 
 
 def test_checkpoint_dir_is_per_keyspace() -> None:
