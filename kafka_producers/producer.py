@@ -2,7 +2,8 @@
 
 The confluent-kafka producer is idempotent (``enable.idempotence``, ``acks=all``), batches
 (``linger.ms``, ``batch.size``, ``batch.num.messages``) and compresses with lz4. The key is the
-user id, so the default murmur2 partitioner keeps each user's events in one partition, in order.
+user id, which librdkafka's default partitioner hashes (CRC32), so each user's events stay in one
+partition, in order.
 Only failed deliveries trigger a callback (``delivery.report.only.error``), which keeps the hot
 loop free of per-message Python callbacks. The events are drawn at the rate by a
 :class:`~kafka_producers.generator_process.GeneratorProcess` on another core; this process only

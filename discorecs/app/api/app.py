@@ -24,7 +24,7 @@ log = get_logger("api")
 DESCRIPTION = """Users, recommendations (stored by the hourly run or recomputed now), friends,
 look-alike users, releases, trending, events in (validated, produced to Kafka, applied by the
 stream), health and Prometheus metrics. With `DISCORECS_API_KEY` set, every route but
-`/health/*` needs the `X-API-Key` header."""
+`/health/*` and the page shell (`/`, `/ui/*`, `/static/*`, `/docs`) needs the `X-API-Key` header."""
 
 
 def create_app(settings: Settings) -> FastAPI:

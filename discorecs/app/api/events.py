@@ -33,6 +33,10 @@ EventKind = Literal["add", "remove", "view", "play", "want"]
 """What a client may post: the collection actions and activity kinds of the event schema."""
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 POLL_SECONDS = 0.1
+UNKNOWN_OUTCOME = (
+    "kafka did not acknowledge the event in time; it may still arrive, so a retried view, play "
+    "or want may count twice (an add or remove may be retried safely)"
+)
 
 
 class InvalidEvent(ValueError):
@@ -149,7 +153,8 @@ class EventSender:
 
         def on_delivery(error: KafkaError | None, _message: Message) -> None:
             if error is not None:
-                failure.append(error.str())
+                timed_out = error.code() == KafkaError._MSG_TIMED_OUT
+                failure.append(UNKNOWN_OUTCOME if timed_out else error.str())
             done.set()
 
         try:
@@ -162,9 +167,13 @@ class EventSender:
         except (BufferError, KafkaException) as error:
             raise KafkaUnavailable(f"kafka refused the event: {error}") from error
         if not done.wait(self.settings.api.kafka_timeout_s + 5.0):
-            raise KafkaUnavailable("kafka did not acknowledge the event in time")
+            raise KafkaUnavailable(UNKNOWN_OUTCOME)
         if failure:
-            raise KafkaUnavailable(f"kafka did not take the event: {failure[0]}")
+            raise KafkaUnavailable(
+                failure[0]
+                if failure[0] == UNKNOWN_OUTCOME
+                else f"kafka did not take the event: {failure[0]}"
+            )
 
     def missing_topics(self, timeout: float) -> list[str]:
         """The event topics the broker does not have (metadata request; raises when down)."""
