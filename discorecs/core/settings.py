@@ -192,8 +192,8 @@ class StreamingSettings(Group):
 class ScoringSettings(Group):
     """The hourly scoring rules and their tuning."""
 
-    neighbours: int = Field(10, description="k nearest neighbours per user.")
-    list_length: int = Field(10, description="Recommendations per user.")
+    neighbours: int = Field(10, gt=0, description="k nearest neighbours per user.")
+    list_length: int = Field(10, gt=0, description="Recommendations per user.")
     recall_sample: int = Field(1000, description="Users in the ANN recall@1 check.")
     friend_prior: float = Field(
         1.0,

@@ -79,14 +79,10 @@ def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
     assert (row.name, row.email) == ("Ada", "ada@example.org")
 
 
-def test_up_on_running_cluster_is_quick_and_starts_nothing(
-    local_cluster: Settings, cli: RunCli
-) -> None:
+def test_up_on_running_cluster_starts_nothing(local_cluster: Settings, cli: RunCli) -> None:
     pids_before = {s.name: s.pid for s in cluster.status(local_cluster)}
-    started = time.monotonic()
     result = cli(None, "cluster", "up")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 15
     assert {s.name: s.pid for s in cluster.status(local_cluster)} == pids_before
 
 
@@ -97,10 +93,8 @@ def test_second_cluster_up_reuse_down_status(tmp_path: Path, cli: RunCli) -> Non
     assert first.returncode == 0, first.stderr
     pid = (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip()
     try:
-        started = time.monotonic()
         again = cli(None, "cluster", "up", "kafka", **env)
         assert again.returncode == 0, again.stderr
-        assert time.monotonic() - started < 15
         assert (tmp_path / "cluster" / "pids" / "kafka.pid").read_text().strip() == pid
         assert "reuse" in again.stderr
     finally:
@@ -117,13 +111,11 @@ def test_port_taken_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        started = time.monotonic()
         env = private_kafka_env(tmp_path, DISCORECS_KAFKA_PORT=str(port))
         result = cli(None, "cluster", "up", "kafka", **env)
     assert result.returncode == 1
     assert f"port 127.0.0.1:{port} is taken" in result.stderr
     assert "Traceback" not in result.stderr
-    assert time.monotonic() - started < 60
 
 
 def test_wrong_java_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:

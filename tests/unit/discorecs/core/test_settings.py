@@ -173,10 +173,11 @@ def test_several_nodes_need_addresses_they_can_count_from() -> None:
 
 
 def test_no_setting_takes_a_negative_number() -> None:
-    with pytest.raises(ValidationError, match="neighbours must not be negative"):
-        Settings(scoring={"neighbours": -1})
-    with pytest.raises(ValidationError, match="greater than 0"):
-        Settings(streaming={"max_offsets": 0})
+    with pytest.raises(ValidationError, match="recall_sample must not be negative"):
+        Settings(scoring={"recall_sample": -1})
+    for setting in ({"streaming": {"max_offsets": 0}}, {"scoring": {"neighbours": 0}}):
+        with pytest.raises(ValidationError, match="greater than 0"):
+            Settings(**setting)
     assert Settings(scoring={"friend_prior": 0.0}).scoring.friend_prior == 0.0
 
 

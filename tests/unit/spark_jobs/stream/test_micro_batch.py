@@ -1,13 +1,14 @@
 """The driver side of a micro-batch: concurrent timed writes and the stats it logs."""
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
 from discorecs.core.timing import StepTimer
+from spark_jobs.stream import micro_batch
 from spark_jobs.stream.micro_batch import batch_stats, run_concurrently
 from spark_jobs.stream.summary import BatchSummary
 
@@ -43,25 +44,27 @@ def test_the_first_failure_is_raised() -> None:
     assert "collections" not in timer.seconds
 
 
-def test_batch_stats_from_the_summary() -> None:
-    now = time.time()
+def test_batch_stats_from_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = SimpleNamespace(time=lambda: 1_000.5, monotonic=lambda: 50.0)
+    monkeypatch.setattr(micro_batch, "time", clock)  # written at 1000.5 s, 2 s after the start
     summary = BatchSummary(
         counts=Counter({("collections", False): 6, ("activity", False): 3, ("users", True): 1}),
         release_events=Counter({42: 2, 43: 7}),
-        seconds_histogram=[(int(now) - 2, 100)],
+        seconds_histogram=[(998, 100)],
     )
     timer = StepTimer()
     with timer("summary"):
         pass
-    stats = batch_stats(5, summary, {42}, 11, 4, time.monotonic() - 1.0, timer)
+    stats = batch_stats(5, summary, {42}, 11, 4, 48.0, timer)
     assert (stats.batch_id, stats.rows_in, stats.users) == (5, 10, 0)
     assert (stats.collection_events, stats.activity_events) == (6, 3)
     assert stats.dead_letters == 1 + 2
     assert (stats.collection_mutations, stats.changed_users) == (11, 4)
-    assert 1.0 <= stats.seconds < 5.0
-    assert stats.input_rate == pytest.approx(10 / stats.seconds)
-    assert 1500 < stats.latency_p50_ms < 3500 and stats.latency_p99_ms == stats.latency_p50_ms
-    assert stats.latencies_ms == [(stats.latency_p50_ms, 100)]
+    assert stats.seconds == 2.0 and stats.input_rate == 5.0
+    # the events of second 998 are timed at its middle: written 2.0 s later
+    assert stats.latency_p50_ms == stats.latency_p99_ms == 2000.0
+    assert stats.latencies_ms == [(2000.0, 100)]
+    assert stats.written_at_ms == 1_000_500
     assert stats.step_seconds == timer.seconds
-    empty = batch_stats(6, BatchSummary(), set(), 0, 0, time.monotonic(), StepTimer())
+    empty = batch_stats(6, BatchSummary(), set(), 0, 0, 50.0, StepTimer())
     assert empty.latency_p50_ms is None and empty.latency_p99_ms is None
