@@ -18,17 +18,18 @@ from discorecs.app.commands.scoring import hourly, recommend, stats
 from discorecs.app.commands.serve import serve
 from discorecs.app.commands.stream import stream
 from discorecs.core import logs
+from discorecs.core.catalog import CatalogError
 from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group: bad settings or an unreachable Cassandra end a command in one line."""
+    """The command group: bad settings or catalogue, or no Cassandra, end a command in one line."""
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
         try:
             return super().invoke(ctx)
-        except SettingsError as error:
+        except (SettingsError, CatalogError) as error:
             raise click.ClickException(str(error)) from None
         except ValidationError as error:
             raise click.ClickException(invalid_settings(error)) from None

@@ -157,14 +157,26 @@ class ReleaseCatalog:
         )
 
 
+class CatalogError(ValueError):
+    """A catalogue file that cannot be read; the message names the file and the line."""
+
+
 def _json_record(obj: dict[str, Any]) -> Record:
-    """A :class:`Record` from one parser JSONL object (artists and labels are credit dicts)."""
+    """A :class:`Record` from one parser JSONL object (artists and labels are credit dicts).
+
+    Raises:
+        ValueError: The release id is not a positive integer.
+
+    """
+    release_id = obj["release_id"]
+    if type(release_id) is not int or release_id <= 0:
+        raise ValueError(f"release_id {release_id!r} is not a positive integer")
 
     def names(credits: list[Any] | None) -> list[str]:
         return [c["name"] if isinstance(c, dict) else str(c) for c in credits or ()]
 
     return Record(
-        obj["release_id"],
+        release_id,
         obj.get("genres") or (),
         obj.get("styles") or (),
         names(obj.get("artists")),
@@ -182,15 +194,29 @@ def load_jsonl(path: str | Path) -> ReleaseCatalog:
     Returns:
         The catalogue.
 
+    Raises:
+        CatalogError: A line is not a release object, or there is none; names the line.
+
     """
 
     def records() -> Iterable[Record]:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield _json_record(json.loads(line))
+        number = 0
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    number += 1
+                    if line.strip():
+                        yield _json_record(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise CatalogError(f"{path}: line {number}: bad JSON: {error.msg}") from None
+        except UnicodeDecodeError:
+            raise CatalogError(f"{path}: line {number + 1}: not UTF-8") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise CatalogError(f"{path}: line {number}: not a release ({error!r})") from None
 
     catalog = ReleaseCatalog.from_records(records())
+    if not len(catalog):
+        raise CatalogError(f"{path}: no release with a known genre in the file")
     log.info("catalog_loaded", source=str(path), releases=len(catalog))
     return catalog
 

@@ -3,7 +3,9 @@
 import json
 from pathlib import Path
 
-from discorecs.core.catalog import ReleaseCatalog, Tags, load_jsonl
+import pytest
+
+from discorecs.core.catalog import CatalogError, ReleaseCatalog, Tags, load_jsonl
 
 
 def names(tags: Tags, release: int) -> list[str]:
@@ -34,6 +36,25 @@ def test_catalog_from_jsonl(tmp_path: Path) -> None:
         [["Jazz"], [], [], []],
     ]
     assert catalog.years.tolist() == [1999, 0]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"release_id": 1, "genres": ["Rock"]}\n{"release_id": 2, "gen', "line 2: bad JSON: "),
+        ('{"release_id": 1, "genres": ["Rock"]}\n\n[1, 2]\n', "line 3: not a release"),
+        ('{"genres": ["Rock"]}\n', "line 1: not a release (KeyError('release_id'))"),
+        ('{"release_id": "7", "genres": ["Rock"]}\n', "release_id '7' is not a positive"),
+        ('{"release_id": 7, "genres": ["Unknown"]}\n', "no release with a known genre in the file"),
+        ("", "no release with a known genre in the file"),
+    ],
+)
+def test_a_bad_catalogue_names_its_line(tmp_path: Path, text: str, error: str) -> None:
+    path = tmp_path / "releases.jsonl"
+    path.write_text(text)
+    with pytest.raises(CatalogError, match=rf"^{path}: .*") as raised:
+        load_jsonl(path)
+    assert error in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_names_are_numbered_once_and_kept_in_credit_order() -> None:
