@@ -222,7 +222,8 @@ def _loyalty_atoms(
         pick = (rng.random(int(mask.sum())) * np.maximum(counts, 1)).astype(np.int64)
         has = counts > 0
         index = kind.ptr[releases[mask]] + np.where(has, pick, 0)
-        tag = np.where(has, kind.idx[np.minimum(index, max(len(kind.idx) - 1, 0))], 0)
+        known = kind.idx[np.minimum(index, len(kind.idx) - 1)] if len(kind.idx) else index
+        tag = np.where(has, known, 0)  # a catalogue without any artist (label): none found
         tags[mask] = tag + offset
         found[mask] = has
     return tags.reshape(n_users, picks), found.reshape(n_users, picks)

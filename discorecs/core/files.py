@@ -28,6 +28,19 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def check_writable(path: Path) -> None:
+    """Make sure a file can be written at ``path`` later: its folder made, a probe written there.
+
+    Raises:
+        OSError: It cannot (not a folder, no permission, read-only file system ...).
+
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    os.unlink(probe)
+
+
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
     """Write named arrays as one ``.npz`` (no pickle), whole or not at all.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from discorecs.app.options import count_option
-from discorecs.core.files import write_atomically
+from discorecs.core.files import check_writable, write_atomically
 from discorecs.core.settings import load_settings
 
 
@@ -80,6 +80,12 @@ def evaluate(
     from discorecs.app.evaluation.seeds import SeedRun, default_jobs, run_seeds
     from discorecs.app.evaluation.world import WorldSpec
 
+    outputs = [path for path in (json_out, plot_out) if path]
+    try:
+        for path in outputs:
+            check_writable(path)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
     settings = load_settings()
     started = time.monotonic()
     spec = WorldSpec(users, releases, events_per_user, catalog=catalog)
@@ -115,9 +121,15 @@ def evaluate(
         "users": users if fixed is None else int(fixed.shape[0]),
         "seconds": round(time.monotonic() - started, 1),
     }
+    files = {}
     if json_out:
-        report.write_json(json_out, report.as_json(results, PRODUCTION, about))
+        files[json_out] = report.json_bytes(report.as_json(results, PRODUCTION, about))
     if plot_out:
         title = f"discorecs evaluate ({about['source']}, {seeds} seeds)"
-        write_atomically(plot_out, report.plot_bytes(shown, PRODUCTION, title))
+        files[plot_out] = report.plot_bytes(shown, PRODUCTION, title)
+    for path, data in files.items():
+        try:
+            write_atomically(path, data)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
     click.echo(f"seconds={about['seconds']}")

@@ -73,7 +73,10 @@ def produce(
     if len(releases) == 0:
         raise click.ClickException("the release catalogue is empty: load releases first")
     stream = EventStream(releases, n_users=users, seed=seed, bad_ratio=bad_ratio)
-    writer = TruthWriter(truth) if truth else None
+    try:
+        writer = TruthWriter(truth) if truth else None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {truth}: {error.strerror}") from None
     try:
         if writer is not None:
             topics = {kind: settings.topic(kind) for kind in events.KINDS}

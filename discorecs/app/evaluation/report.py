@@ -6,13 +6,10 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
-
-from discorecs.core.files import write_atomically
 
 TABLE_METRICS = (
     "recall@10",
@@ -99,9 +96,9 @@ def as_json(
     return {"production": production, "about": about, "rankers": rankers}
 
 
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write the JSON document whole or not at all."""
-    write_atomically(path, (json.dumps(document, indent=2) + "\n").encode())
+def json_bytes(document: dict[str, Any]) -> bytes:
+    """The JSON document as the ``--json`` file holds it."""
+    return (json.dumps(document, indent=2) + "\n").encode()
 
 
 def plot_bytes(results: Sequence[RankerResult], production: str, title: str) -> bytes:
