@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,23 @@ import numpy as np
 from discorecs.core.logs import get_logger
 
 log = get_logger("files")
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path``; yields False if another process holds it.
+
+    The lock goes with its owner's open file, so it is released when the owner exits, even on
+    ``kill -9``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -8,7 +8,6 @@ it and replays the same offsets with the same ``batch_id`` after a crash.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from discorecs.core.events import KINDS
+from discorecs.core.files import exclusive_lock
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from spark_jobs import class_archive
@@ -175,18 +175,10 @@ class StreamError(RuntimeError):
 def checkpoint_lock(settings: Settings) -> Iterator[bool]:
     """Hold an exclusive lock on the query's checkpoint; yields False if another process has it.
 
-    The lock is an ``flock`` on a file beside the checkpoint, so it is released when its owner
-    exits, even on ``kill -9``.
+    The lock is :func:`~discorecs.core.files.exclusive_lock` on a file beside the checkpoint.
     """
-    path = settings.checkpoint_path / f"{QUERY_NAME}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+    with exclusive_lock(settings.checkpoint_path / f"{QUERY_NAME}.lock") as held:
+        yield held
 
 
 class FirstRecords:

@@ -8,6 +8,7 @@ import click
 
 from discorecs.app.options import setting_option
 from discorecs.core.cassandra import session_scope
+from discorecs.core.files import exclusive_lock
 from discorecs.core.settings import load_settings
 from discorecs.core.tables import MAX_BIGINT, USERS_SCORED
 
@@ -31,12 +32,18 @@ def hourly(full: bool, neighbours: int, recall_sample: int, catch_up: bool) -> N
     settings = load_settings().with_updates(
         scoring={"neighbours": neighbours, "recall_sample": recall_sample}
     )
-    if catch_up:
-        try:
-            run_stream(settings, once=True, max_failures=settings.streaming.catch_up_max_failures)
-        except StreamError as error:
-            raise click.ClickException(f"stream catch-up: {error}") from error
-    result = run_hourly(settings, full=full)
+    lock = settings.snapshot_path / "hourly.lock"
+    with exclusive_lock(lock) as held:
+        if not held:
+            raise click.ClickException(f"another hourly run is going (it holds {lock})")
+        if catch_up:
+            try:
+                run_stream(
+                    settings, once=True, max_failures=settings.streaming.catch_up_max_failures
+                )
+            except StreamError as error:
+                raise click.ClickException(f"stream catch-up: {error}") from error
+        result = run_hourly(settings, full=full)
     click.echo(f"run {result.run_id}: recall@1={result.recall:.4f}")
     for name, seconds in result.seconds.items():
         click.echo(f"  {name:<26} {seconds:8.2f} s")

@@ -1,9 +1,12 @@
 """The command group: bad settings or an unreachable Cassandra end any command in one line."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from discorecs.app.cli import main
+from discorecs.core.files import exclusive_lock
 
 
 @pytest.mark.parametrize(
@@ -33,3 +36,14 @@ def test_an_unreachable_cassandra_is_one_line() -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot reach Cassandra: 127.0.0.1:1: ")
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_a_second_hourly_run_stops_in_one_line(tmp_path: Path) -> None:
+    lock = tmp_path / "discorecs" / "hourly.lock"
+    with exclusive_lock(lock) as held:
+        assert held
+        result = CliRunner().invoke(
+            main, ["hourly", "--no-catch-up"], env={"DISCORECS_SNAPSHOT_DIR": str(lock.parent)}
+        )
+    assert result.exit_code == 1
+    assert result.output == f"Error: another hourly run is going (it holds {lock})\n"
