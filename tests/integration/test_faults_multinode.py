@@ -20,6 +20,7 @@ from discorecs.app.loadtest import run_load
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.topics import DEAD_LETTERS, apply_topics, delete_topics
+from tests.integration.conftest import unique_name
 
 pytestmark = [pytest.mark.multinode, pytest.mark.timeout(3600)]
 
@@ -49,19 +50,22 @@ def test_every_node_answers_and_the_data_is_replicated_three_times(
     statuses = cluster.status(three_nodes)
     assert [s.name for s in statuses] == cluster.service_names(three_nodes)
     assert all(s.healthy and s.pid for s in statuses), statuses
-    checked = three_nodes.model_copy(update={"keyspace": "rf_check", "topic_prefix": "rf_check."})
+    name = unique_name("rf")
+    checked = three_nodes.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
     with session_scope(checked) as session:
-        apply_schema(session, checked.keyspace, replication_factor=checked.replication_factor)
-        query = session.prepare(
-            "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?"
-        )
-        replication = session.execute(query, (checked.keyspace,)).one().replication
-        assert {h.address for h in session.cluster.metadata.all_hosts() if h.is_up} == {
-            "127.0.0.1",
-            "127.0.0.2",
-            "127.0.0.3",
-        }
-        drop_keyspace(session, checked.keyspace)
+        try:
+            apply_schema(session, checked.keyspace, replication_factor=checked.replication_factor)
+            query = session.prepare(
+                "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?"
+            )
+            replication = session.execute(query, (checked.keyspace,)).one().replication
+            assert {h.address for h in session.cluster.metadata.all_hosts() if h.is_up} == {
+                "127.0.0.1",
+                "127.0.0.2",
+                "127.0.0.3",
+            }
+        finally:
+            drop_keyspace(session, checked.keyspace)
     assert replication["replication_factor"] == "3"
     apply_topics(checked)
     try:
