@@ -10,6 +10,7 @@ pipeline must go on by itself and lose or double nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +21,6 @@ from discorecs.app.loadtest import run_load
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.topics import DEAD_LETTERS, apply_topics, delete_topics
-from tests.integration.conftest import unique_name
 
 pytestmark = [pytest.mark.multinode, pytest.mark.timeout(3600)]
 
@@ -50,7 +50,7 @@ def test_every_node_answers_and_the_data_is_replicated_three_times(
     statuses = cluster.status(three_nodes)
     assert [s.name for s in statuses] == cluster.service_names(three_nodes)
     assert all(s.healthy and s.pid for s in statuses), statuses
-    name = unique_name("rf")
+    name = f"rf_{uuid.uuid4().hex[:10]}"
     checked = three_nodes.model_copy(update={"keyspace": name, "topic_prefix": f"{name}."})
     with session_scope(checked) as session:
         try:
