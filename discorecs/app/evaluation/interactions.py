@@ -149,7 +149,7 @@ def _parse_time(text: str, line: int, path: Path) -> float:
 def _csv_rows(path: Path) -> Iterator[tuple[str, str, float, float]]:
     """The rows of an interactions CSV, checked; errors name the line."""
     try:
-        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except OSError as error:
         raise InteractionsError(f"{path}: cannot read: {error.strerror}") from None
     with handle:

@@ -33,6 +33,11 @@ def test_optional_weight_column(tmp_path: Path) -> None:
     assert data.weights.tolist() == [2.5]
 
 
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
+    data = read_csv(write(tmp_path, "\ufeffuser,item,timestamp\n1,2,3\n"))
+    assert data.user_ids.tolist() == ["1"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
