@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from confluent_kafka import KafkaError, KafkaException, Message
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from discorecs.core import events
@@ -68,9 +68,9 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
     final = rows.groupBy("user_id", "event_kind", "release_id").agg(
         F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last"),
         F.max_by(F.when(~change, profile), "write_ts").alias("profile"),
-        F.collect_set(F.when(~change, F.date_trunc("hour", "event_time"))).alias("hours"),
+        F.collect_set(F.when(~change, staging_bucket("event_time"))).alias("hours"),
     )
-    bucket = F.array(F.date_trunc("hour", "last.event_time"))
+    bucket = F.array(staging_bucket("last.event_time"))
     per_user = final.groupBy("user_id").agg(
         F.max("profile").alias("profile"),
         F.collect_list(F.when(change, F.struct("release_id", "last.*"))).alias("changes"),
@@ -80,6 +80,15 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
     )
     written = per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
     return sum(m for m, _ in written), sum(u for _, u in written)
+
+
+def staging_bucket(event_time: str) -> Column:
+    """The ``changed_users`` hour bucket of an event: its hour, but never a later hour than now.
+
+    The hourly run reads the buckets up to its own hour, so an event stamped ahead (a producer's
+    fast clock) would stage its user where no run looks until that hour came.
+    """
+    return F.least(F.date_trunc("hour", event_time), F.date_trunc("hour", F.current_timestamp()))
 
 
 def write_dead_letters(bad: DataFrame, settings: Settings, state: DriverState) -> int:

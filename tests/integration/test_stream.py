@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +21,14 @@ from discorecs.app.verify import (
     expected_state,
     table_rows,
 )
+from discorecs.core import events
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
 from kafka_producers.truth import read_truth
 from spark_jobs.stream.progress import read_metrics
 
+AHEAD_USER = 99_999_999
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 Produce = Callable[[Settings, Path, int], None]
 
@@ -46,12 +49,18 @@ def produce_then_catch_up(
     tmp_path: Path,
     cli: RunCli,
     load_and_produce: Produce,
-    events: int,
+    count: int,
+    extra: Sequence[tuple[str, bytes, bytes | None]] = (),
     **env: str,
 ) -> Path:
-    """Produce ``events`` with a truth file, run ``discorecs stream --once``; return the truth."""
+    """Produce ``count`` events with a truth file, then the ``(kind, key, value)`` records of
+    ``extra`` outside it; run ``discorecs stream --once``; return the truth."""
     truth = tmp_path / "truth.jsonl"
-    load_and_produce(pipeline, truth, events)
+    load_and_produce(pipeline, truth, count)
+    producer = Producer({"bootstrap.servers": pipeline.kafka_bootstrap})
+    for kind, key, value in extra:
+        producer.produce(pipeline.topic(kind), key=key, value=value)
+    assert producer.flush(30) == 0
     run = cli(pipeline, "stream", "--once", timeout=600, **env)
     assert run.returncode == 0, run.stderr[-3000:]
     return truth
@@ -61,13 +70,8 @@ def produce_then_catch_up(
 def test_stream_once_matches_truth_exactly(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
-    truth = tmp_path / "truth.jsonl"
-    load_and_produce(pipeline, truth, 6000)
-    producer = Producer({"bootstrap.servers": pipeline.kafka_bootstrap})
-    producer.produce(pipeline.topic("collections"), key=b"1", value=None)  # a dead letter
-    assert producer.flush(30) == 0
-    run = cli(pipeline, "stream", "--once", timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+    no_value = ("collections", b"1", None)  # a dead letter
+    truth = produce_then_catch_up(pipeline, tmp_path, cli, load_and_produce, 6000, [no_value])
     assert_exact(pipeline, truth, null_values=1)
     assert sum(batch["rows_in"] for batch in read_metrics(pipeline)) == 6001
 
@@ -128,11 +132,27 @@ def _utc(text: str) -> datetime:
 def test_times_are_written_in_utc_whatever_the_machine_time_zone(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
-    """pyspark hands Python naive local datetimes; Cassandra must still get each event's instant."""
-    truth = produce_then_catch_up(
-        pipeline, tmp_path, cli, load_and_produce, 1500, TZ="Asia/Kolkata"
+    """pyspark hands Python naive local datetimes; Cassandra must still get each event's instant.
+
+    A profile stamped far ahead (a producer's fast clock) is staged in the current hour, where
+    the next hourly run looks, not in its own.
+    """
+    ahead = events.UserEvent(
+        events.SCHEMA_VERSION,
+        str(uuid.uuid4()),
+        "2199-01-01T00:00:00.000Z",
+        AHEAD_USER,
+        "Ahead",
+        "ahead",
+        "ahead@example.org",
+        "Nowhere",
+        "2199-01-01T00:00:00.000Z",
     )
-    joined: dict[int, datetime] = {}
+    profile = ("users", b"%d" % AHEAD_USER, events.to_json(ahead))
+    truth = produce_then_catch_up(
+        pipeline, tmp_path, cli, load_and_produce, 1500, [profile], TZ="Asia/Kolkata"
+    )
+    joined: dict[int, datetime] = {AHEAD_USER: datetime(2199, 1, 1)}  # naive UTC, as read
     adds: set[tuple[int, int, datetime]] = set()
     hours: set[datetime] = set()
     for record in read_truth(truth).events:
@@ -149,9 +169,11 @@ def test_times_are_written_in_utc_whatever_the_machine_time_zone(
         keyspace = pipeline.keyspace
         profiles = table_rows(session, keyspace, USERS, "user_id", "joined_at")
         owned = table_rows(session, keyspace, USER_COLLECTION, "user_id", "release_id", "added_at")
-        staged = table_rows(session, keyspace, CHANGED_USERS, "bucket")
+        staged = table_rows(session, keyspace, CHANGED_USERS, "bucket", "user_id")
     users = {r.user_id: r.joined_at for r in profiles}
-    buckets = {r.bucket for r in staged}
+    buckets = {r.bucket for r in staged if r.user_id != AHEAD_USER}
     assert users == joined
     assert owned and {(r.user_id, r.release_id, r.added_at) for r in owned} <= adds
     assert buckets and buckets <= hours
+    (ahead_bucket,) = [r.bucket for r in staged if r.user_id == AHEAD_USER]
+    assert ahead_bucket <= datetime.now(UTC).replace(tzinfo=None)
