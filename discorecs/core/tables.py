@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 MAX_BIGINT = 2**63 - 1
 """The largest CQL ``bigint``: every id (user, release) is a positive bigint."""
@@ -218,6 +219,14 @@ RELEASE_TRENDING_BATCHES = Table(
     ("hour",),
     ("batch_id", "release_id"),
 )
+
+
+def trending_hours(now: datetime, hours: int) -> list[datetime]:
+    """The ``hours`` hour buckets up to ``now``'s: the partitions of the trending window."""
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return [current - timedelta(hours=i) for i in range(hours)]
+
+
 CHANGED_USERS = Table(
     "changed_users", (("bucket", "timestamp"), ("user_id", "bigint")), ("bucket",), ("user_id",)
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from discorecs.core.tables import (
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
+    trending_hours,
 )
 from spark_jobs.connector import read_table
 from spark_jobs.scoring.compute import UserState
@@ -263,10 +264,10 @@ def read_releases(spark: SparkSession, settings: Settings, now: datetime) -> Rel
         The releases with a known genre, sorted by id.
 
     """
-    since = (now - timedelta(hours=settings.scoring.trending_hours)).replace(tzinfo=None)
-    trending = (
+    hours = [h.replace(tzinfo=None) for h in trending_hours(now, settings.scoring.trending_hours)]
+    trending = (  # IN on the partition key is pushed down to Cassandra; a range would scan all
         read_table(spark, settings, RELEASE_TRENDING_BATCHES)
-        .filter(F.col("hour") >= F.lit(since))
+        .filter(F.col("hour").isin(hours))
         .groupBy("release_id")
         .agg(F.sum("events").alias("trending"))
     )

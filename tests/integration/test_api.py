@@ -17,12 +17,12 @@ from confluent_kafka import Consumer, Producer
 from fastapi.testclient import TestClient
 
 from discorecs.app.api.app import create_app
-from discorecs.app.api.reads import Reads, trending_hours
+from discorecs.app.api.reads import Reads
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
-from discorecs.core.tables import RELEASE_TRENDING_BATCHES, TABLES, USER_COLLECTION
+from discorecs.core.tables import RELEASE_TRENDING_BATCHES, TABLES, USER_COLLECTION, trending_hours
 from tests.integration.scored_world import SEARCH_NAME, World, scored_world
 
 

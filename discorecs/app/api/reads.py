@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from discorecs.core.tables import (
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
+    trending_hours,
 )
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
@@ -137,12 +138,6 @@ class HourCounts:
         for counts in (self._settled, self._newest_rows):
             for release_id, events in counts.items():
                 totals[release_id] = totals.get(release_id, 0) + events
-
-
-def trending_hours(now: datetime, hours: int) -> list[datetime]:
-    """The ``hours`` hour buckets up to ``now``'s (``release_trending_batches`` partitions)."""
-    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return [current - timedelta(hours=i) for i in range(hours)]
 
 
 def rank_trending(events: dict[int, int], features: dict[int, Features]) -> Trending:

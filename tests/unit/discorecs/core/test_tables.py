@@ -1,9 +1,10 @@
-"""Table declarations agree with schema/*.cql; the CQL and Spark schema strings they generate."""
+"""Table declarations agree with schema/*.cql; the CQL and Spark schemas; the trending hours."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,6 +19,7 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
     spark_type,
+    trending_hours,
 )
 
 KEYSPACE = "ks"
@@ -257,3 +259,13 @@ def test_unknown_columns_raise_value_error() -> None:
         USER_COLLECTION.delete(KEYSPACE, ["user_id", "nope"])
     with pytest.raises(ValueError):
         USERS.spark_schema(["nope"])
+
+
+def test_the_window_is_the_last_n_hour_buckets_in_utc() -> None:
+    now = datetime(2026, 3, 1, 14, 35, 10, tzinfo=timezone(timedelta(hours=2)))
+    hours = trending_hours(now, 3)
+    assert hours == [
+        datetime(2026, 3, 1, 12, tzinfo=UTC),
+        datetime(2026, 3, 1, 11, tzinfo=UTC),
+        datetime(2026, 3, 1, 10, tzinfo=UTC),
+    ]

@@ -1,21 +1,9 @@
 """The trending window's hours, its incremental sums, and the order, overall and per genre."""
 
-from datetime import UTC, datetime, timedelta, timezone
-
 import numpy as np
 
-from discorecs.app.api.reads import Features, HourCounts, rank_trending, trending_hours
+from discorecs.app.api.reads import Features, HourCounts, rank_trending
 from discorecs.core.genres import GENRE_INDEX, GENRES
-
-
-def test_the_window_is_the_last_n_hour_buckets_in_utc() -> None:
-    now = datetime(2026, 3, 1, 14, 35, 10, tzinfo=timezone(timedelta(hours=2)))
-    hours = trending_hours(now, 3)
-    assert hours == [
-        datetime(2026, 3, 1, 12, tzinfo=UTC),
-        datetime(2026, 3, 1, 11, tzinfo=UTC),
-        datetime(2026, 3, 1, 10, tzinfo=UTC),
-    ]
 
 
 def test_trending_is_ordered_by_events_then_id_and_split_by_genre() -> None:
