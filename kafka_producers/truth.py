@@ -13,6 +13,7 @@ Lines, each a JSON object with a ``type``:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -120,14 +121,24 @@ def read_truth(path: str | Path) -> Truth:
 
     """
     truth = Truth(meta={})
+    for record in truth_records(path):
+        kind = record["type"]
+        if kind == "meta":
+            truth.meta = record
+        elif kind == "taste":
+            truth.tastes[record["user_id"]] = record
+        else:
+            truth.events.append(record)
+    return truth
+
+
+def truth_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The lines of a ground-truth file one at a time, in file order.
+
+    A long load test's file holds millions of events (~1 KB each once parsed), so a reader
+    that only folds them (:func:`discorecs.app.verify.expected_state`) reads them this way
+    rather than through :func:`read_truth`.
+    """
     with open(path, encoding="utf-8") as handle:
         for line in handle:
-            record = json.loads(line)
-            kind = record["type"]
-            if kind == "meta":
-                truth.meta = record
-            elif kind == "taste":
-                truth.tastes[record["user_id"]] = record
-            else:
-                truth.events.append(record)
-    return truth
+            yield json.loads(line)

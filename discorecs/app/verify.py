@@ -25,7 +25,7 @@ from discorecs.core.tables import (
     USERS,
     Table,
 )
-from kafka_producers.truth import read_truth
+from kafka_producers.truth import truth_records
 
 
 @dataclass
@@ -53,9 +53,10 @@ class PipelineState:
 
 def expected_state(truth_path: str | Path) -> PipelineState:
     """Replay a truth file's events in send order into the state the pipeline must reach."""
-    truth = read_truth(truth_path)
     state = PipelineState()
-    for record in truth.events:
+    for record in truth_records(truth_path):
+        if record["type"] != "event":
+            continue
         value = record["value"].encode()
         if record["bad"]:
             state.dead_letters[(value, record["bad"])] += 1

@@ -5,7 +5,7 @@ from pathlib import Path
 from discorecs.core import events
 from kafka_producers.demo_catalog import demo_catalog
 from kafka_producers.synthetic import EventStream
-from kafka_producers.truth import TruthWriter, read_truth
+from kafka_producers.truth import TruthWriter, read_truth, truth_records
 
 
 def test_truth_file_round_trip(tmp_path: Path) -> None:
@@ -24,6 +24,9 @@ def test_truth_file_round_trip(tmp_path: Path) -> None:
     assert [e["key"].encode() for e in truth.events] == [k for c in chunks for k in c.keys]
     assert [e["topic"] for e in truth.events] == [events.KINDS[t] for c in chunks for t in c.topics]
     assert [e["seq"] for e in truth.events] == list(range(len(truth.events)))
+    streamed = list(truth_records(tmp_path / "truth.jsonl"))
+    assert streamed[0] == truth.meta
+    assert [r for r in streamed if r["type"] == "event"] == truth.events
     bad = [(e["seq"], e["bad"]) for e in truth.events if e["bad"] is not None]
     offsets = [0, len(chunks[0]), len(chunks[0]) + len(chunks[1])]
     assert bad == sorted(
