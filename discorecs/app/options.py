@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from discorecs.core.settings import env_name, setting_default
+
+
+class FiniteRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses NaN and infinities (a range lets NaN in)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The number, or a usage error naming the option."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[Any], Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from discorecs.app.options import count_option, share_option
+from discorecs.app.options import FiniteRange, count_option, share_option
 from discorecs.core import events
 from discorecs.core.catalog import load_cassandra, load_jsonl
 from discorecs.core.settings import load_settings
@@ -17,22 +17,34 @@ from kafka_producers.truth import TruthWriter
 @count_option("--users", default=1000, show_envvar=True, help="Users.")
 @click.option(
     "--rate",
-    type=float,
+    type=FiniteRange(min=0.0),
     default=1000.0,
     show_default=True,
     show_envvar=True,
     help="Events per second; 0 = as fast as possible.",
 )
-@click.option("--duration", type=float, show_envvar=True, help="Stop after S seconds.")
+@click.option(
+    "--duration",
+    type=FiniteRange(min=0.0, min_open=True),
+    show_envvar=True,
+    help="Stop after S seconds.",
+)
 @click.option(
     "--events",
     "max_events",
-    type=int,
+    type=click.IntRange(min=1),
     envvar="DISCORECS_PRODUCE_EVENTS",
     show_envvar=True,
     help="Stop after N events.",
 )
-@click.option("--seed", default=42, show_default=True, show_envvar=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=42,
+    show_default=True,
+    show_envvar=True,
+    help="Random seed.",
+)
 @click.option(
     "--truth",
     type=click.Path(dir_okay=False, writable=True),

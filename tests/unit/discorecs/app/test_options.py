@@ -4,7 +4,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from discorecs.app.options import count_option, setting_option, share_option
+from discorecs.app.options import FiniteRange, count_option, setting_option, share_option
 
 
 @click.command()
@@ -63,3 +63,24 @@ def test_counts_and_shares_out_of_range_are_one_line_errors(args: list[str], err
 
 def test_counts_and_shares_in_range_pass() -> None:
     assert CliRunner().invoke(counted, ["--users", "1", "--bad-ratio", "1"]).output == "1 1.0\n"
+
+
+@click.command()
+@click.option("--rate", type=FiniteRange(min=0.0, min_open=True), default=1.0)
+def rated(rate: float) -> None:
+    click.echo(repr(rate))
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        ("nan", "'nan' is not a finite number."),
+        ("inf", "'inf' is not a finite number."),
+        ("0", "0.0 is not in the range x>0."),
+        ("-5", "-5.0 is not in the range x>0."),
+    ],
+)
+def test_a_rate_must_be_a_finite_number_in_range(given: str, error: str) -> None:
+    result = CliRunner().invoke(rated, ["--rate", given])
+    assert result.exit_code == 2 and error in result.output, result.output
+    assert CliRunner().invoke(rated, ["--rate", "2.5"]).output == "2.5\n"
