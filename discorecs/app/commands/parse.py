@@ -85,7 +85,10 @@ def releases(
         with ExitStack() as stack:
             sinks: list[Sink] = []
             if jsonl:
-                out = click.open_file(str(jsonl), "w", encoding="utf-8")
+                try:
+                    out = click.open_file(str(jsonl), "w", encoding="utf-8")
+                except OSError as error:
+                    raise click.ClickException(f"cannot write {jsonl}: {error.strerror}") from None
                 sinks.append(JsonlSink(stack.enter_context(out)))
             if loader:
                 sinks.append(loader)

@@ -62,3 +62,10 @@ def test_help_names_the_loader_settings() -> None:
     assert "env var: DISCORECS_LOADER_WORKERS; default: " in text
     assert "env var: DISCORECS_LOADER_BLOCK_BYTES; default: 1048576" in text
     assert "env var: DISCORECS_LOADER_BATCH_ROWS; default: 25" in text
+
+
+def test_cli_jsonl_to_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "all.jsonl"
+    result = CliRunner().invoke(parse, ["releases", str(SAMPLE), "--jsonl", str(out)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {out}: No such file or directory\n"
