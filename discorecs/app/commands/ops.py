@@ -29,6 +29,11 @@ def _print_report(report: LoadReport) -> None:
     for d in report.discrepancies:
         if d.lost or d.extra:
             click.echo(f"  MISMATCH {d.name}: lost={d.lost} extra={d.extra}")
+    if report.produce_failed:
+        click.echo(
+            f"  {report.produce_failed} events were never acknowledged by Kafka but are in the "
+            "truth file: 'lost' may count them, the check is inconclusive"
+        )
 
 
 @click.command("loadtest")
