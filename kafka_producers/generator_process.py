@@ -161,7 +161,7 @@ class GeneratorProcess:
             return None
         try:
             message = self._connection.recv()
-        except EOFError:
+        except (EOFError, OSError):  # OSError: it died half-way through a message
             raise RuntimeError("the event generator process died") from None
         if isinstance(message, ProfileDraws | EventDraws):
             return self._stream.encode(message)
