@@ -314,11 +314,11 @@ def fresh_keyspace(name: str, *, indexes: bool) -> list[str]:
     with session_scope(load_settings()) as session:
         session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
         apply_schema(session, name)
-        rows = session.execute(
+        indexes_of = session.prepare(
             "SELECT index_name FROM system_schema.indexes "
-            "WHERE keyspace_name = %s AND table_name = 'releases'",
-            (name,),
+            "WHERE keyspace_name = ? AND table_name = 'releases'"
         )
+        rows = session.execute(indexes_of, (name,))
         found = [row.index_name for row in rows]
         if not indexes:
             for index in found:
