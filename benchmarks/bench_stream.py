@@ -51,20 +51,25 @@ def _ceiling_worker(keyspace: str, seconds: float, worker: int, out: multiproces
 def cassandra_ceiling(seconds: float, processes: int = 2) -> float:
     """Rows/s a plain concurrent driver loop writes into the local Cassandra."""
     settings = load_settings(keyspace=f"ceiling_{uuid.uuid4().hex[:8]}", topic_prefix="ceiling.")
-    with session_scope(settings) as session:
-        apply_schema(session, settings.keyspace)
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=_ceiling_worker, args=(settings.keyspace, seconds, w, queue))
-        for w in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    rates = [queue.get() for _ in workers]
-    for worker in workers:
-        worker.join()
-    with session_scope(settings) as session:
-        session.execute(f"DROP KEYSPACE IF EXISTS {settings.keyspace}", timeout=120)
+    try:
+        with session_scope(settings) as session:
+            apply_schema(session, settings.keyspace)
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        workers = [
+            multiprocessing.Process(
+                target=_ceiling_worker, args=(settings.keyspace, seconds, w, queue)
+            )
+            for w in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        # a worker that failed (a write timeout) sends nothing: give up instead of waiting
+        rates = [queue.get(timeout=seconds + 120) for _ in workers]
+        for worker in workers:
+            worker.join()
+    finally:
+        with session_scope(settings) as session:
+            session.execute(f"DROP KEYSPACE IF EXISTS {settings.keyspace}", timeout=120)
     return sum(rates)
 
 
