@@ -14,14 +14,33 @@ from discorecs.core.settings import env_name, setting_default
 class FiniteRange(click.FloatRange):
     """A :class:`click.FloatRange` that also refuses NaN and infinities (a range lets NaN in)."""
 
-    name = "finite float range"
-
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The number, or a usage error naming the option."""
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+def finite_option(
+    *decls: str, default: float | None, zero: bool = False, **kwargs: Any
+) -> Callable[[Any], Any]:
+    """A click option taking a finite number above 0 (or from 0 with ``zero``): a rate, seconds.
+
+    Args:
+        *decls: The option's names.
+        default: Its default (None: not given).
+        zero: Whether 0 is allowed.
+        **kwargs: Passed to :func:`click.option` (``help``, ``show_envvar`` …).
+
+    """
+    return click.option(
+        *decls,
+        type=FiniteRange(min=0.0, min_open=not zero),
+        default=default,
+        show_default=default is not None,
+        **kwargs,
+    )
 
 
 def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[Any], Any]:

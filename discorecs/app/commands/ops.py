@@ -8,7 +8,7 @@ import sys
 import click
 
 from discorecs.app.loadtest import FAULTS, LoadReport, run_load
-from discorecs.app.options import FiniteRange, count_option, setting_option, share_option
+from discorecs.app.options import count_option, finite_option, setting_option, share_option
 from discorecs.core.settings import load_settings
 
 FIND_MAX_RATES = (5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000)
@@ -37,22 +37,8 @@ def _print_report(report: LoadReport) -> None:
 
 
 @click.command("loadtest")
-@click.option(
-    "--rate",
-    type=FiniteRange(min=0.0, min_open=True),
-    default=10_000.0,
-    show_default=True,
-    show_envvar=True,
-    help="Events/s.",
-)
-@click.option(
-    "--duration",
-    type=FiniteRange(min=0.0, min_open=True),
-    default=60.0,
-    show_default=True,
-    show_envvar=True,
-    help="Seconds.",
-)
+@finite_option("--rate", default=10_000.0, show_envvar=True, help="Events/s.")
+@finite_option("--duration", default=60.0, show_envvar=True, help="Seconds.")
 @count_option("--users", default=10_000, show_envvar=True, help="Users.")
 @share_option("--bad-ratio", default=0.01, show_envvar=True, help="Share of malformed events.")
 @setting_option("--max-offsets", setting="streaming.max_offsets")

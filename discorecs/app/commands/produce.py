@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from discorecs.app.options import FiniteRange, count_option, share_option
+from discorecs.app.options import count_option, finite_option, share_option
 from discorecs.core import events
 from discorecs.core.catalog import load_cassandra, load_jsonl
 from discorecs.core.settings import load_settings
@@ -15,20 +15,14 @@ from kafka_producers.truth import TruthWriter
 
 @click.command()
 @count_option("--users", default=1000, show_envvar=True, help="Users.")
-@click.option(
+@finite_option(
     "--rate",
-    type=FiniteRange(min=0.0),
     default=1000.0,
-    show_default=True,
+    zero=True,
     show_envvar=True,
     help="Events per second; 0 = as fast as possible.",
 )
-@click.option(
-    "--duration",
-    type=FiniteRange(min=0.0, min_open=True),
-    show_envvar=True,
-    help="Stop after S seconds.",
-)
+@finite_option("--duration", default=None, show_envvar=True, help="Stop after S seconds.")
 @click.option(
     "--events",
     "max_events",
