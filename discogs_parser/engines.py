@@ -89,6 +89,8 @@ class InlineEngine:
         for block in blocks:
             result = parse_block(block)
             if self._left is not None:
+                if len(result.releases) >= self._left:
+                    result.error = None  # after the last release asked for: never reached
                 del result.releases[self._left :]
                 result.good = len(result.releases)
                 result.last_id = result.releases[-1].release_id if result.releases else None

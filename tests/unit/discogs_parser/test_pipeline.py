@@ -90,6 +90,17 @@ def test_limit_and_jsonl(tmp_path: Path) -> None:
     assert rows[0]["artist_credit"] == "The Persuader"
 
 
+def test_a_limit_reached_before_a_broken_record_ends_well(tmp_path: Path) -> None:
+    xml = gzip.decompress(SAMPLE.read_bytes())
+    path = tmp_path / "cut.xml"
+    path.write_bytes(xml[: len(xml) // 2])  # cut in the middle of a record
+    sink = ListSink()  # one block holds the whole file: the five releases and the cut
+    summary = run_releases(path, [sink], workers=1, block_bytes=len(xml), limit=5)
+    assert summary.releases == 5 and len(sink.releases) == 5
+    with pytest.raises(RunStopped):  # without the limit, the cut stops the run
+        run_releases(path, [ListSink()], workers=1, block_bytes=len(xml))
+
+
 class CommitLog:
     """A sink whose parts report, at close, the blocks they were told to store."""
 
