@@ -32,7 +32,7 @@ from cassandra.cluster import Cluster, NoHostAvailable, ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType
 
 from discogs_parser.model import Release
-from discorecs.core.cassandra import connect, existing_release_ids
+from discorecs.core.cassandra import ReleaseIdLookup, connect
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import LoaderSettings, Settings
 from discorecs.core.tables import RELEASES
@@ -124,6 +124,7 @@ class ReleaseLoader:
         self.stats = LoadStats()
         self._inflight: deque[tuple[ResponseFuture, list[tuple], int]] = deque()
         self._insert = session.prepare(RELEASES.insert(keyspace))
+        self._release_ids = ReleaseIdLookup(session, keyspace, tuning.concurrency)
 
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
         """Return the ids among ``ids`` that already have a row.
@@ -136,7 +137,7 @@ class ReleaseLoader:
 
         """
         try:
-            return existing_release_ids(self.session, self.keyspace, ids, self.tuning.concurrency)
+            return self._release_ids.existing(ids)
         except DriverException as error:
             raise LoadError(f"resume lookup failed: {error}") from error
 

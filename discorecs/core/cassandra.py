@@ -214,9 +214,24 @@ def rows_by_ids(
     return rows
 
 
-def existing_release_ids(
-    session: Session, keyspace: str, ids: Sequence[int], concurrency: int = 16
-) -> set[int]:
-    """Return the ids among ``ids`` that have a row in ``releases`` (:func:`rows_by_ids`)."""
-    lookup = session.prepare(RELEASES.select(keyspace, ["release_id"], where=["release_id IN"]))
-    return {row.release_id for row in rows_by_ids(session, lookup, ids, concurrency)}
+class ReleaseIdLookup:
+    """Which release ids have a row in ``releases``: prepared once, looked up by chunks.
+
+    Args:
+        session: An open driver session.
+        keyspace: Keyspace holding ``releases``.
+        concurrency: Chunk lookups in flight (:func:`rows_by_ids`).
+
+    """
+
+    def __init__(self, session: Session, keyspace: str, concurrency: int = 16) -> None:
+        self._session = session
+        self._statement = session.prepare(
+            RELEASES.select(keyspace, ["release_id"], where=["release_id IN"])
+        )
+        self._concurrency = concurrency
+
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        """The ids among ``ids`` that have a row."""
+        rows = rows_by_ids(self._session, self._statement, ids, self._concurrency)
+        return {row.release_id for row in rows}

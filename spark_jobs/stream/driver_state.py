@@ -11,7 +11,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import PreparedStatement
 from confluent_kafka import Producer
 
-from discorecs.core.cassandra import commitlog_lag_block_s, connect, existing_release_ids
+from discorecs.core.cassandra import ReleaseIdLookup, commitlog_lag_block_s, connect
 from discorecs.core.settings import Settings
 from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING_BATCHES, STREAM_PIPELINE
 from discorecs.core.topics import producer_config
@@ -43,6 +43,7 @@ class DriverState:
         self._session: Session | None = None
         self._producer: Producer | None = None
         self._trending: PreparedStatement | None = None
+        self._release_ids: ReleaseIdLookup | None = None
         self._durable: PreparedStatement | None = None
         self._lag_block_s: float | None = None
         self.run_id = uuid.uuid1()
@@ -66,7 +67,9 @@ class DriverState:
         missing = sorted(release_ids - self.known_releases)
         if not missing:
             return set()
-        self.known_releases |= existing_release_ids(self.session, self.settings.keyspace, missing)
+        if self._release_ids is None:
+            self._release_ids = ReleaseIdLookup(self.session, self.settings.keyspace)
+        self.known_releases |= self._release_ids.existing(missing)
         return set(missing) - self.known_releases
 
     def write_trending(self, batch_id: int, counts: dict[tuple[datetime, int], int]) -> None:
