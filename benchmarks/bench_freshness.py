@@ -179,12 +179,12 @@ def main() -> None:
     args = parser.parse_args()
     base = load_settings()
     run = run_settings(base, f"fresh_{uuid.uuid4().hex[:8]}")
-    prepare(run)
     workdir = base.cluster_path / "bench" / run.keyspace
     workdir.mkdir(parents=True, exist_ok=True)
     stream = StreamProcess(run, workdir / "stream.log")
     server: subprocess.Popen[bytes] | None = None
     try:
+        prepare(run)  # inside: a failed sample load still has its keyspace and topics removed
         t0 = time.perf_counter()
         run_cli(
             run,

@@ -253,10 +253,10 @@ def main() -> None:
     settings = load_settings(keyspace=f"bench_scoring_{uuid.uuid4().hex[:8]}").with_updates(
         scoring={"staging_margin_s": 0.0}
     )
-    with session_scope(settings) as session:
-        apply_schema(session, settings.keyspace)
     spark = spark_session(settings, "bench-scoring-e2e")
     try:
+        with session_scope(settings) as session:
+            apply_schema(session, settings.keyspace)
         collections, features = build_world(rng, args.users, args.releases, args.mean_collection)
         start = time.perf_counter()
         write_world(spark, settings, collections, features)

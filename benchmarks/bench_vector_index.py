@@ -141,9 +141,9 @@ def main() -> None:
             for setting in args.settings.split(","):
                 connections, beam = (int(part) for part in setting.split(":"))
                 settings = load_settings(keyspace=f"vec_{uuid.uuid4().hex[:8]}")
-                with session_scope(settings) as session:
-                    apply_schema(session, settings.keyspace)
                 try:
+                    with session_scope(settings) as session:
+                        apply_schema(session, settings.keyspace)
                     recreate_index(settings, connections, beam)
                     frame = spark.createDataFrame(rows, frame_schema).cache()
                     frame.count()
