@@ -144,7 +144,9 @@ def process_batch(
     finally:
         checked.unpersist()
     mutations, staged = results.get("collections", (0, 0))
-    stats = batch_stats(batch_id, summary, unknown, mutations, staged, started, step)
+    stats = batch_stats(
+        batch_id, summary, unknown, mutations, staged, time.monotonic() - started, time.time(), step
+    )
     fields = {
         k: v
         for k, v in asdict(stats).items()
@@ -161,12 +163,11 @@ def batch_stats(
     unknown: set[int],
     mutations: int,
     staged: int,
-    started: float,
+    seconds: float,
+    now: float,
     step: StepTimer,
 ) -> BatchStats:
-    """The stats of a batch whose writes have just finished."""
-    now = time.time()
-    seconds = time.monotonic() - started
+    """The stats of a batch whose writes ended at ``now`` (epoch s), ``seconds`` after it began."""
     pairs = latencies(summary.seconds_histogram, now)
     quantiles = latency_quantiles(pairs)
     return BatchStats(

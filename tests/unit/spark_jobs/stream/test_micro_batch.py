@@ -3,12 +3,10 @@
 import threading
 from collections import Counter
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import pytest
 
 from discorecs.core.timing import StepTimer
-from spark_jobs.stream import micro_batch
 from spark_jobs.stream.micro_batch import batch_stats, run_concurrently
 from spark_jobs.stream.summary import BatchSummary
 
@@ -44,9 +42,7 @@ def test_the_first_failure_is_raised() -> None:
     assert "collections" not in timer.seconds
 
 
-def test_batch_stats_from_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = SimpleNamespace(time=lambda: 1_000.5, monotonic=lambda: 50.0)
-    monkeypatch.setattr(micro_batch, "time", clock)  # written at 1000.5 s, 2 s after the start
+def test_batch_stats_from_the_summary() -> None:
     summary = BatchSummary(
         counts=Counter({("collections", False): 6, ("activity", False): 3, ("users", True): 1}),
         release_events=Counter({42: 2, 43: 7}),
@@ -55,7 +51,7 @@ def test_batch_stats_from_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     timer = StepTimer()
     with timer("summary"):
         pass
-    stats = batch_stats(5, summary, {42}, 11, 4, 48.0, timer)
+    stats = batch_stats(5, summary, {42}, 11, 4, 2.0, 1_000.5, timer)  # written at 1000.5 s
     assert (stats.batch_id, stats.rows_in, stats.users) == (5, 10, 0)
     assert (stats.collection_events, stats.activity_events) == (6, 3)
     assert stats.dead_letters == 1 + 2
@@ -66,5 +62,5 @@ def test_batch_stats_from_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     assert stats.latencies_ms == [(2000.0, 100)]
     assert stats.written_at_ms == 1_000_500
     assert stats.step_seconds == timer.seconds
-    empty = batch_stats(6, BatchSummary(), set(), 0, 0, 50.0, StepTimer())
+    empty = batch_stats(6, BatchSummary(), set(), 0, 0, 0.5, 1_000.5, StepTimer())
     assert empty.latency_p50_ms is None and empty.latency_p99_ms is None
