@@ -154,7 +154,9 @@ class EventSender:
         def on_delivery(error: KafkaError | None, _message: Message) -> None:
             if error is not None:
                 timed_out = error.code() == KafkaError._MSG_TIMED_OUT
-                failure.append(UNKNOWN_OUTCOME if timed_out else error.str())
+                failure.append(
+                    UNKNOWN_OUTCOME if timed_out else f"kafka did not take the event: {error.str()}"
+                )
             done.set()
 
         try:
@@ -169,11 +171,7 @@ class EventSender:
         if not done.wait(self.settings.api.kafka_timeout_s + 5.0):
             raise KafkaUnavailable(UNKNOWN_OUTCOME)
         if failure:
-            raise KafkaUnavailable(
-                failure[0]
-                if failure[0] == UNKNOWN_OUTCOME
-                else f"kafka did not take the event: {failure[0]}"
-            )
+            raise KafkaUnavailable(failure[0])
 
     def missing_topics(self, timeout: float) -> list[str]:
         """The event topics the broker does not have (metadata request; raises when down)."""
