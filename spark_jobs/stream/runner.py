@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -171,14 +171,12 @@ class StreamError(RuntimeError):
     """The stream cannot run or gave up; the message says why."""
 
 
-@contextmanager
-def checkpoint_lock(settings: Settings) -> Iterator[bool]:
-    """Hold an exclusive lock on the query's checkpoint; yields False if another process has it.
+def checkpoint_lock(settings: Settings) -> AbstractContextManager[bool]:
+    """An exclusive lock on the query's checkpoint; entered, False if another process has it.
 
     The lock is :func:`~discorecs.core.files.exclusive_lock` on a file beside the checkpoint.
     """
-    with exclusive_lock(settings.checkpoint_path / f"{QUERY_NAME}.lock") as held:
-        yield held
+    return exclusive_lock(settings.checkpoint_path / f"{QUERY_NAME}.lock")
 
 
 class FirstRecords:
