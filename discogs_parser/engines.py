@@ -2,18 +2,22 @@
 
 :class:`PoolEngine` reads (and decompresses) the file in this process and hands the blocks to
 N - 1 parser processes through bounded queues, parsing a block here whenever every queue is
-full; the outcomes are merged back in file order, with a bounded number waiting, so memory stays
-flat. A block's bytes travel through a slot of a shared anonymous mapping, not through the
-queue: pickling a megabyte into a pipe and reading it back cost ~2 CPU-ms a block between the
-two sides, ~15 % of parsing it. Every process opens its own part of every sink (a Cassandra
-session for the loader), so parsing and storing use every core. Commits reach the parts here at
-once, the processes' parts with the next block sent, and a final one with the stop.
+full; the outcomes come back through one pipe per process, whose only writer is that process (so
+a process killed half-way through an answer ends the read with an error instead of a hang), and
+are merged back in file order, with a bounded number waiting, so memory stays flat. A block's
+bytes travel through a slot of a shared anonymous mapping, not through the queue: pickling a
+megabyte into a pipe and reading it back cost ~2 CPU-ms a block between the two sides, ~15 % of
+parsing it. Every process opens its own part of every sink (a Cassandra session for the
+loader), so parsing and storing use every core. Commits reach the parts here at once, the
+processes' parts with the next block sent, and a final one with the stop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import multiprocessing
+import multiprocessing.process
 import os
 import pickle
 import queue
@@ -22,6 +26,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from discogs_parser.parser import BLOCK_BYTES, BlockResult, parse_block
@@ -173,22 +178,26 @@ class PoolEngine:
         self._free_slots = deque(range(children * depth))
         self._most_waiting = 4 * children * depth
         self._inboxes = [context.Queue(depth + 1) for _ in range(children)]
-        self._outboxes = [context.Queue(depth + 2) for _ in range(children)]
+        self._outboxes: list[Connection] = []
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+        self._running = [True] * children
         # A forked child flushes the standard streams it inherited when it ends.
         sys.stdout.flush()
         sys.stderr.flush()
-        self._processes = [
-            context.Process(
+        for i, inbox in enumerate(self._inboxes):
+            outbox, answers = context.Pipe(duplex=False)
+            process = context.Process(
                 target=_work,
-                args=(sinks, inbox, outbox, os.getpid(), self._slots),
+                args=(sinks, inbox, answers, os.getpid(), self._slots),
                 name=f"discogs-parser-{i}",
                 daemon=True,
             )
-            for i, (inbox, outbox) in enumerate(zip(self._inboxes, self._outboxes, strict=True))
-        ]
-        self._running = [True] * children
-        for process in self._processes:
             process.start()
+            # Closed here before the next fork: the child is the pipe's only writer, so its
+            # death (even half-way through an answer) is an end of file for this process.
+            answers.close()
+            self._outboxes.append(outbox)
+            self._processes.append(process)
         try:
             # Opened after the fork: a driver session's threads and sockets must not be forked.
             self._here = InlineEngine(sinks)
@@ -242,7 +251,7 @@ class PoolEngine:
 
     def _ready(self, entry: Outcome | _Sent) -> bool:
         """The entry can be taken without waiting."""
-        return isinstance(entry, Outcome) or not self._outboxes[entry.worker].empty()
+        return isinstance(entry, Outcome) or self._outboxes[entry.worker].poll()
 
     def _take(self, entry: Outcome | _Sent) -> Outcome:
         """The entry's outcome: here already, or the answer of the process it was sent to."""
@@ -322,31 +331,38 @@ class PoolEngine:
             # Blocks left for a process that failed must not hold this one at exit.
             inbox.cancel_join_thread()
             inbox.close()
+        for outbox in self._outboxes:
+            outbox.close()
         self._slots.close()
         return closings, failure
 
     def _get(self, worker: int) -> tuple:
+        """The next answer of ``worker``.
+
+        Raises:
+            RuntimeError: The process ended without answering, or half-way through an answer.
+
+        """
         outbox = self._outboxes[worker]
         process = self._processes[worker]
-        while True:
+        while not outbox.poll(_POLL_S):
+            # Polled once more after the death: a last answer may have come in between.
+            if not process.is_alive() and not outbox.poll(_POLL_S):
+                break
+        else:
             try:
-                return outbox.get(timeout=_POLL_S)
-            except queue.Empty:
-                if process.is_alive():
-                    continue
-            try:
-                return outbox.get(timeout=_POLL_S)
-            except queue.Empty:
-                self._running[worker] = False
-                raise RuntimeError(
-                    f"parser process {process.name} ended with exit {process.exitcode}"
-                ) from None
+                return outbox.recv()
+            except EOFError:
+                pass
+        self._running[worker] = False
+        process.join()
+        raise RuntimeError(f"parser process {process.name} ended with exit {process.exitcode}")
 
 
 def _work(
     sinks: Sequence[Sink],
     inbox: multiprocessing.Queue,
-    outbox: multiprocessing.Queue,
+    outbox: Connection,
     parent: int,
     slots: mmap.mmap,
 ) -> None:
@@ -366,10 +382,11 @@ def _work(
             result = parse_block(block)
             receipts = [part.write(block.index, result.releases) for part in parts]
             result.releases = []
-            outbox.put(("block", result, receipts))
-        outbox.put(("closed", [part.close() for part in parts]))
+            outbox.send(("block", result, receipts))
+        outbox.send(("closed", [part.close() for part in parts]))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        outbox.put(("failed", _portable(exc)))
+        with contextlib.suppress(OSError):  # unless the parent is gone
+            outbox.send(("failed", _portable(exc)))
 
 
 def _next(

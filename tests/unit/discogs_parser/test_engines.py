@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from typing import Any
 
 import pytest
@@ -52,6 +55,41 @@ def test_a_part_failure_is_raised_by_the_pool(fail_at: int, message: str) -> Non
     with pytest.raises(Broken, match=message):
         run_releases(SAMPLE, [sink], workers=2, block_bytes=20_000)
     assert len(sink.releases) < 800
+
+
+class DyingSink(ListSink):
+    """In a parser process, its part answers a block with 32 MB and is killed while sending it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reader = os.getpid()
+
+    def open(self) -> Any:
+        part = super().open()
+        reader = self.reader
+
+        class Part:
+            def write(self, index: int, releases: list[Release]) -> Any:
+                if os.getpid() == reader:
+                    return part.write(index, releases)
+                kill = threading.Timer(0.08, os.kill, (os.getpid(), signal.SIGKILL))
+                kill.start()
+                return b"x" * 32_000_000
+
+            def commit(self, through: int) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+
+        return Part()
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_a_parser_process_killed_mid_answer_is_an_error_not_a_hang() -> None:
+    """Killed 80 ms after answering 32 MB: on this box most often half-way through the send."""
+    with pytest.raises(RuntimeError, match=r"discogs-parser-0 ended with exit -9"):
+        run_releases(SAMPLE, [DyingSink()], workers=2, block_bytes=20_000)
 
 
 @pytest.mark.parametrize("workers", [2, 3])
