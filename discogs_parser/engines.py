@@ -125,6 +125,10 @@ class InlineEngine:
         return closings
 
 
+class WorkerDied(RuntimeError):
+    """A parser process ended without answering for every block sent to it."""
+
+
 @dataclass(frozen=True)
 class _Sent:
     """A block handed to a parser process: whose it is, its slot, where it was cut."""
@@ -312,7 +316,7 @@ class PoolEngine:
             while self._running[worker]:
                 try:
                     message = self._get(worker)
-                except RuntimeError as exc:
+                except WorkerDied as exc:
                     failure = failure or exc
                     break
                 if message[0] == "closed":
@@ -340,7 +344,7 @@ class PoolEngine:
         """The next answer of ``worker``.
 
         Raises:
-            RuntimeError: The process ended without answering, or half-way through an answer.
+            WorkerDied: The process ended without answering, or half-way through an answer.
 
         """
         outbox = self._outboxes[worker]
@@ -352,11 +356,11 @@ class PoolEngine:
         else:
             try:
                 return outbox.recv()
-            except EOFError:
+            except (EOFError, OSError):  # OSError: the end came half-way through an answer
                 pass
         self._running[worker] = False
         process.join()
-        raise RuntimeError(f"parser process {process.name} ended with exit {process.exitcode}")
+        raise WorkerDied(f"parser process {process.name} ended with exit {process.exitcode}")
 
 
 def _work(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from discogs_parser.engines import Engine, InlineEngine, PoolEngine
+from discogs_parser.engines import Engine, InlineEngine, PoolEngine, WorkerDied
 from discogs_parser.parser import BLOCK_BYTES, ParseStats, StopPoint
 from discogs_parser.progress import Progress
 from discogs_parser.sinks import Sink
@@ -70,14 +70,15 @@ def run_releases(
         The counts and timing of the run.
 
     Raises:
-        RunStopped: The file is truncated or corrupt; the message says where and how many
-            releases were handed to the sinks before the stop.
+        RunStopped: The file is truncated or corrupt, or a parser process died; the message
+            says where or which, and how many releases were handed to the sinks before the stop.
 
     """
     start = time.monotonic()
     stats = ParseStats()
     done = 0
     stop: StopPoint | None = None
+    message = ""
     engine: Engine
     if workers > 1 and limit is None:
         engine = PoolEngine(sinks, workers, block_bytes=block_bytes)
@@ -102,14 +103,17 @@ def run_releases(
                         break
             except InputFailed as failure:
                 stop = StopPoint.of_input(failure)
-            message = stop.message(path, source, stats) if stop else ""
+            except WorkerDied as died:
+                message = f"{path.name}: {died}"
+            if stop:
+                message = stop.message(path, source, stats)
     finally:
         closings = engine.close()
         for sink, parts in zip(sinks, closings, strict=True):
             sink.finish(parts)
         if progress:
             progress.close()
-    if stop is not None:
+    if message:
         raise RunStopped(f"{message}; releases loaded={done} skipped={stats.skipped}")
     return RunSummary(
         releases=done,

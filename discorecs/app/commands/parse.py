@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from discogs_parser.engines import WorkerDied
 from discogs_parser.loader import LoadError, LoaderSink
 from discogs_parser.pipeline import RunStopped, run_releases
 from discogs_parser.progress import make_progress
@@ -63,8 +64,9 @@ def releases(
     """Parse a releases dump (.xml or .xml.gz) and load it into Cassandra's releases table.
 
     Ends with one line, ``releases=N skipped=M unknown_genres=K seconds=S rate=R/s`` (on stderr
-    when the JSON lines go to stdout). A truncated or corrupt file stops with one error line
-    saying where it stopped and how many releases were loaded, and exit status 1. With
+    when the JSON lines go to stdout). A truncated or corrupt file, or a parser process that
+    dies, stops with one error line saying where or which and how many releases were loaded,
+    and exit status 1. With
     ``--workers N`` the file is read here and parsed (and loaded) by this process and N - 1
     others; the output is the same releases in the same order. ``--limit`` parses in this
     process.
@@ -102,6 +104,8 @@ def releases(
             )
     except RunStopped as exc:
         raise click.ClickException(str(exc)) from None
+    except WorkerDied as exc:  # while closing: the releases loaded are not all counted
+        raise click.ClickException(f"{path.name}: {exc}") from None
     except LoadError as exc:
         written = (loader.stats.written if loader else 0) + exc.written
         message = f"{path.name}: load failed: {exc}; releases loaded={written}"
