@@ -7,6 +7,7 @@ import logging
 import click
 from cassandra import OperationTimedOut
 from cassandra.cluster import NoHostAvailable
+from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
 
 from discorecs.app.commands.cluster import cluster_group, schema_group
@@ -23,7 +24,7 @@ from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group: bad settings or catalogue, or no Cassandra, end a command in one line."""
+    """The command group: a bad setting or catalogue, no Cassandra, a Kafka failure: one line."""
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
@@ -35,6 +36,8 @@ class Main(click.Group):
             raise click.ClickException(invalid_settings(error)) from None
         except (NoHostAvailable, OperationTimedOut) as error:
             raise click.ClickException(cassandra_unreachable(error)) from None
+        except KafkaException as error:
+            raise click.ClickException(kafka_failed(error)) from None
 
 
 def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:
@@ -42,6 +45,13 @@ def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:
     hosts = getattr(error, "errors", None) or {}
     why = "; ".join(f"{host}: {reason}" for host, reason in hosts.items())
     return f"cannot reach Cassandra: {why or type(error).__name__}".splitlines()[0]
+
+
+def kafka_failed(error: KafkaException) -> str:
+    """One line: what Kafka (or the client talking to it) said."""
+    reason = error.args[0] if error.args else error
+    text = reason.str() if isinstance(reason, KafkaError) else str(reason)
+    return f"Kafka: {text}".splitlines()[0]
 
 
 def invalid_settings(error: ValidationError) -> str:

@@ -335,6 +335,8 @@ class Reads:
                 hour_counts.add_to(events)
             known = self._trending_features
             known.update(self.features(r for r in events if r not in known))
+            # Only the window's releases stay: the cache never outgrows one window.
+            known = self._trending_features = {r: known[r] for r in events if r in known}
             self._cached_trending = rank_trending(events, known)
             return self._cached_trending
 

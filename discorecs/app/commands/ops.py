@@ -60,6 +60,8 @@ def loadtest(
     faults: tuple[str, ...],
 ) -> None:
     """Drive the pipeline at --rate for --duration; report rates, lag, latency and loss."""
+    if find_max and faults:
+        raise click.UsageError("--find-max ramps the rate without faults; drop --fault")
     settings = load_settings().with_updates(streaming={"max_offsets": max_offsets})
     load = functools.partial(run_load, settings, users=users, bad_ratio=bad_ratio)
     failed = False

@@ -1,11 +1,13 @@
-"""The command group: bad settings or an unreachable Cassandra end any command in one line."""
+"""The command group: bad settings, no Cassandra or a Kafka failure end any command in one line."""
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
+from confluent_kafka import KafkaError, KafkaException
 
-from discorecs.app.cli import main
+from discorecs.app.cli import Main, main
 from discorecs.core.files import exclusive_lock
 
 
@@ -47,3 +49,18 @@ def test_a_second_hourly_run_stops_in_one_line(tmp_path: Path) -> None:
         )
     assert result.exit_code == 1
     assert result.output == f"Error: another hourly run is going (it holds {lock})\n"
+
+
+def test_a_kafka_failure_is_one_line() -> None:
+    @click.group(cls=Main)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def apply() -> None:
+        error = KafkaError(KafkaError._TRANSPORT, "Failed to get metadata: broker down\nmore")
+        raise KafkaException(error)
+
+    result = CliRunner().invoke(group, ["apply"])
+    assert result.exit_code == 1
+    assert result.output == "Error: Kafka: Failed to get metadata: broker down\n"
