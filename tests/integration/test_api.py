@@ -92,6 +92,37 @@ def test_stored_recommendations_carry_release_details_and_reasons(
     assert "fresh=true" in detail
 
 
+def test_a_release_added_since_the_run_leaves_the_stored_list(
+    client: TestClient, world: World
+) -> None:
+    user = world.main_user
+    stored = [i["release_id"] for i in client.get(f"/users/{user}/recommendations").json()["items"]]
+    with session_scope(world.settings) as session:
+        insert = session.prepare(USER_COLLECTION.insert(world.settings.keyspace))
+        delete = session.prepare(
+            USER_COLLECTION.delete(world.settings.keyspace, ["user_id", "release_id"])
+        )
+        session.execute(insert, (user, stored[0], datetime.now(UTC)))
+        try:
+            answer = client.get(f"/users/{user}/recommendations").json()
+        finally:
+            session.execute(delete, (user, stored[0]))
+    assert [i["release_id"] for i in answer["items"]] == stored[1:]
+
+
+def test_a_collection_entry_says_whether_and_since_when(client: TestClient, world: World) -> None:
+    user = world.main_user
+    owned = world.collections[user][0]
+    entry = client.get(f"/users/{user}/collection/{owned}").json()
+    assert entry["owned"] and entry["added_at"].endswith("Z")
+    assert entry["user_id"] == user and entry["release_id"] == owned
+    lacked = next(r for r in world.titles if r not in world.collections[user])
+    entry = client.get(f"/users/{user}/collection/{lacked}").json()
+    assert not entry["owned"] and entry["added_at"] is None
+    assert one_line_error(client.get(f"/users/999999/collection/{owned}"), 404)
+    assert client.get(f"/users/{user}/collection/0").status_code == 422
+
+
 def test_fresh_recommendations_follow_the_collection_now(client: TestClient, world: World) -> None:
     user = world.unscored_user
     before = client.get(f"/users/{user}/recommendations?fresh=true&n=10").json()
@@ -230,6 +261,7 @@ def test_posted_events_reach_kafka_valid_and_keyed_by_user(
     event, reason = events.validate(topic_kind, value)
     assert reason is None and event is not None
     assert (event.user_id, event.release_id) == (world.main_user, 1200)
+    assert body["event_time"] == event.event_time
 
 
 def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) -> None:

@@ -54,11 +54,13 @@ def wire_time(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A validated event ready to produce: its topic kind, id and wire bytes."""
+    """A validated event ready to produce: its topic kind, id, wire bytes and event time."""
 
     topic_kind: str
     event_id: str
     value: bytes
+    event_time: str = ""
+    """In the wire format (:func:`wire_time`): what the stream stores, to the millisecond."""
 
 
 def build_event(
@@ -87,13 +89,8 @@ def build_event(
 
     """
     event_id = event_id or str(uuid.uuid4())
-    common = (
-        events.SCHEMA_VERSION,
-        event_id,
-        wire_time(now or datetime.now(UTC)),
-        user_id,
-        release_id,
-    )
+    event_time = wire_time(now or datetime.now(UTC))
+    common = (events.SCHEMA_VERSION, event_id, event_time, user_id, release_id)
     event: Event
     if kind in COLLECTION_ACTIONS:
         topic, event = "collections", CollectionEvent(*common, action=kind)
@@ -105,7 +102,7 @@ def build_event(
     _, reason = events.validate(topic, raw)
     if reason is not None:
         raise InvalidEvent(reason)
-    return Outgoing(topic, event_id, raw)
+    return Outgoing(topic, event_id, raw, event_time)
 
 
 class EventSender:

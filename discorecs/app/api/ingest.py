@@ -35,5 +35,8 @@ def post_event(user_id: UserId, body: EventIn, svc: Svc) -> EventAccepted:
         raise not_found(f"unknown release {body.release_id}")
     svc.sender.send(event, key=user_id)
     return EventAccepted(
-        event_id=event.event_id, topic=svc.settings.topic(event.topic_kind), kind=body.kind
+        event_id=event.event_id,
+        topic=svc.settings.topic(event.topic_kind),
+        kind=body.kind,
+        event_time=event.event_time,
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from discorecs.app.api.events import EventKind
 from discorecs.core.genres import GENRES
@@ -147,6 +147,19 @@ class EventAccepted(BaseModel):
     event_id: str
     topic: str
     kind: str
+    event_time: str = Field(
+        description="The event's time (UTC, to the millisecond): an add is applied once the "
+        "collection entry's added_at is at least this."
+    )
+
+
+class CollectionEntry(BaseModel):
+    """Whether a release is in a user's collection now, as Cassandra holds it."""
+
+    user_id: int
+    release_id: int
+    owned: bool
+    added_at: datetime | None = Field(description="When the add that holds it happened.")
 
 
 class CheckOut(BaseModel):

@@ -174,6 +174,9 @@ class Reads:
         self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
         self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
         self._collection = prepare(USER_COLLECTION.select(ks, ["release_id"], where=["user_id"]))
+        self._entry = prepare(
+            USER_COLLECTION.select(ks, ["added_at"], where=["user_id", "release_id"])
+        )
         self._activity = prepare(USER_ACTIVITY.select(ks, ["release_id"], where=["user_id"]))
         self._release = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id"]))
         self._releases = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id IN"]))
@@ -250,6 +253,11 @@ class Reads:
     def collection(self, user_id: int) -> list[int]:
         """The user's releases as Cassandra holds them now, ascending."""
         return [row.release_id for row in self.session.execute(self._collection, (user_id,))]
+
+    def added_at(self, user_id: int, release_id: int) -> datetime | None:
+        """When the release was added to the user's collection; None when it is not in it."""
+        row = self._one(self._entry, (user_id, release_id))
+        return None if row is None else row.added_at
 
     def activity(self, user_id: int) -> list[int]:
         """The distinct releases the user recently viewed, played or wanted, ascending.

@@ -13,9 +13,11 @@ from discorecs.app.api.errors import not_found
 from discorecs.app.api.explain import explain_stored
 from discorecs.app.api.fresh import fresh_recommendations, read_live_user
 from discorecs.app.api.models import (
+    CollectionEntry,
     Friend,
     Recommendations,
     RecommendedRelease,
+    ReleaseId,
     SimilarUser,
     UserId,
     UserProfile,
@@ -104,11 +106,14 @@ def get_recommendations(
     else:
         if scored is None:
             raise not_found(f"user {user_id} has not been scored yet; ask with fresh=true")
-        listed = [rec.release_id for rec in (scored.recommendations or [])[:n]]
-        releases = svc.reads.releases(listed)
+        # Releases added since the run are dropped: never recommend what the user owns.
+        owned = set(svc.reads.collection(user_id))
+        stored = [rec.release_id for rec in scored.recommendations or []]
+        releases = svc.reads.releases([r for r in stored if r not in owned][:n])
         friend_owned = set(svc.reads.collection(scored.friend_id)) if scored.friend_id else set()
         genres = {r: set(row.genres or ()) for r, row in releases.items()}
-        entries = explain_stored(scored, friend_owned, svc.reads.trending(), genres)[:n]
+        explained = explain_stored(scored, friend_owned, svc.reads.trending(), genres)
+        entries = [e for e in explained if e.release_id not in owned][:n]
         as_of, size = utc(scored.scored_at), scored.collection_size
         taste, top_genre = taste_map(scored.taste), scored.top_genre
     items = [
@@ -139,6 +144,16 @@ def shared_genres(mine: Any, theirs: Any) -> list[str]:
         return []
     both = np.minimum(np.asarray(mine, dtype=np.float32), np.asarray(theirs, dtype=np.float32))
     return [GENRES[i] for i in np.argsort(-both, kind="stable") if both[i] > 0]
+
+
+@router.get("/users/{user_id}/collection/{release_id}", response_model=CollectionEntry)
+def get_collection_entry(user_id: UserId, release_id: ReleaseId, svc: Svc) -> CollectionEntry:
+    """Whether the release is in the user's collection now, and since when."""
+    known_user(svc.reads, user_id)
+    added_at = svc.reads.added_at(user_id, release_id)
+    return CollectionEntry(
+        user_id=user_id, release_id=release_id, owned=added_at is not None, added_at=utc(added_at)
+    )
 
 
 @router.get("/users/{user_id}/friend", response_model=Friend)

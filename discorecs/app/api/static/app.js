@@ -239,13 +239,11 @@ function renderUser(userId, data, onAction) {
 async function userPage(userId, live) {
   view.replaceChildren(h("p", {}, "Loading…"));
   let busy = false;
-  let shownData = null;
   const onAction = async (kind, releaseId) => {
     if (busy) return;
     busy = true;
     try {
       setStatus(`Sending ${kind} of release ${releaseId}…`);
-      const before = shownData.user.collection_size;
       const sent = await api(`/users/${userId}/events`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -258,12 +256,15 @@ async function userPage(userId, live) {
       }
       const started = performance.now();
       setStatus(`${accepted}; waiting for the stream…`);
+      const sentAt = new Date(sent.event_time);
       for (;;) {
-        const data = await loadUser(userId, true);
+        // Applied once the collection holds the release from this add on (not an older one).
+        const entry = await api(`/users/${userId}/collection/${releaseId}`);
         if (!live()) return;
-        const done = data.user.collection_size > before; // the stream wrote the add
+        const done = entry.owned && new Date(entry.added_at) >= sentAt;
         if (done || performance.now() - started > POLL_LIMIT_MS) {
-          shownData = data;
+          const data = await loadUser(userId, true);
+          if (!live()) return;
           renderUser(userId, data, onAction);
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
           setStatus(done
@@ -282,7 +283,6 @@ async function userPage(userId, live) {
   };
   const data = await loadUser(userId, false);
   if (!live()) return;
-  shownData = data;
   renderUser(userId, data, onAction);
 }
 
@@ -293,6 +293,23 @@ function healthCards(health) {
     Object.entries(health.checks).map(([name, check]) =>
       h("div", { class: `check ${check.ok ? "ok" : "fail"}`, "data-check": name },
         h("strong", {}, `${name}: ${check.ok ? "ok" : "NOT READY"}`), h("p", { class: "small" }, check.detail))));
+}
+
+// Shares (every value within 0..1) on one chart; counts (users, adds) of the newest run as text,
+// since on one axis with them the shares would lie flat on zero.
+function qualityView(runs) {
+  const metrics = [...new Set(runs.flatMap((q) => Object.keys(q.metrics)))];
+  const isShare = (metric) => runs.every((q) => !(metric in q.metrics) || (q.metrics[metric] >= 0 && q.metrics[metric] <= 1));
+  const newest = runs.length ? runs[runs.length - 1].metrics : {}; // oldest first
+  const counts = metrics.filter((m) => !isShare(m) && m in newest).map((m) => `${m} ${newest[m]}`);
+  return h("div", {},
+    Charts.lines(
+      metrics.filter(isShare).map((metric) => ({
+        name: metric,
+        points: runs.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
+      })),
+      { name: "quality", label: "quality shares per hourly run" }),
+    counts.length ? h("p", { class: "muted small" }, `Newest run: ${counts.join(" · ")}`) : null);
 }
 
 function opsView(data) {
@@ -315,12 +332,7 @@ function opsView(data) {
   }));
   const quality = data.quality === null
     ? h("p", { class: "muted" }, "No quality_runs table in this schema yet.")
-    : Charts.lines(
-        [...new Set(data.quality.flatMap((q) => Object.keys(q.metrics)))].map((metric) => ({
-          name: metric,
-          points: data.quality.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
-        })),
-        { name: "quality", label: "quality figures per evaluation run" });
+    : qualityView(data.quality);
   const lag = data.stream.lag === null ? `unknown (${data.stream.lag_error})` : `${data.stream.lag} records`;
   view.replaceChildren(
     h("h1", {}, "Operations"),
