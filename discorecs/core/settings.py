@@ -231,7 +231,7 @@ class ScoringSettings(Group):
         1.0,
         description="Weight of a viewed, played or wanted release in the content profile, "
         "relative to an owned one (0: activity only for users with no items). The hourly job "
-        "reads the activity of every rescored user when it is above 0.",
+        "reads the activity of every user whose list it writes when it is above 0.",
     )
     calibration: float = Field(
         0.3,

@@ -1,8 +1,8 @@
 """The hourly scoring rules over arrays, full or incremental: one implementation for all callers.
 
-The Spark job (:mod:`.pipeline`) feeds :func:`score` with what it read from Cassandra and a
-loader that fetches collections on demand; the benchmark feeds it 1M synthetic users and an
-in-memory loader. Each step runs inside ``step(name, rows)``, which the caller uses to time and
+The hourly job (:mod:`.hourly`) feeds :func:`score` with what it read from Cassandra and a
+loader over the run's collections; the benchmark feeds it 1M synthetic users and an in-memory
+loader. Each step runs inside ``step(name, rows)``, which the caller uses to time and
 log it.
 """
 

@@ -114,6 +114,10 @@ def hybrid_lists(
 
     """
     listed = scores.listed
+    if not len(releases.ids):  # no catalogue yet: nothing to list, nothing to learn from
+        shape = (len(listed), settings.scoring.list_length)
+        empty = Ranked(np.full(shape, -1, dtype=np.int64), np.full(shape, np.nan, np.float32))
+        return empty, {"ranking_model_reused": 0, "item_models_reused": 0}
     profiled = listed
     if settings.scoring.content_activity_weight <= 0:
         sizes = np.diff(owned.user_items.indptr)[listed]

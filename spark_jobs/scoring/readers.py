@@ -2,7 +2,8 @@
 
 Spark reads the tables and aggregates what is big (recent trending; the activity of just the
 users a run needs, through the connector's direct join on the partition key); collections are
-read whole, once a run, for the hybrid's models and the scoring rules alike.
+read whole on a full run, and only the staged users' on a run that trusts the snapshot
+(:mod:`.snapshot`), for the hybrid's models and the scoring rules alike.
 """
 
 from __future__ import annotations

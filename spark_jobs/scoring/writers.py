@@ -199,7 +199,7 @@ def write_rows(
     records: list[tuple[Any, ...]],
     columns: list[str] | None,
 ) -> None:
-    """Upsert rows of ``users_scored`` in parts of :data:`WRITE_PART` (flat driver memory).
+    """Upsert rows of ``users_scored`` in parts of :data:`WRITE_PART` (bounded JVM memory).
 
     Args:
         spark: Session.

@@ -8,7 +8,7 @@ import click
 
 from discorecs.app.options import setting_option
 from discorecs.core.cassandra import session_scope
-from discorecs.core.files import exclusive_lock
+from discorecs.core.files import check_writable, exclusive_lock
 from discorecs.core.settings import load_settings
 from discorecs.core.tables import MAX_BIGINT, USERS_SCORED
 
@@ -33,6 +33,12 @@ def hourly(full: bool, neighbours: int, recall_sample: int, catch_up: bool) -> N
         scoring={"neighbours": neighbours, "recall_sample": recall_sample}
     )
     lock = settings.snapshot_path / "hourly.lock"
+    try:
+        check_writable(lock)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write the hourly lock {lock} (DISCORECS_SNAPSHOT_DIR): {error.strerror}"
+        ) from None
     with exclusive_lock(lock) as held:
         if not held:
             raise click.ClickException(f"another hourly run is going (it holds {lock})")

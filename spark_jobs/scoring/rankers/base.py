@@ -537,6 +537,8 @@ class ScoreRanker(Ranker):
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
         items = self.scored_items()
+        if items is not None and not len(items):  # e.g. EASE before anyone owns anything
+            return top_n_blocks(lambda lo, hi: np.zeros((hi - lo, 0)), rows[:, :0], n)
         exclude = rows if items is None else sp.csr_matrix(rows[:, items])
         ids, values = top_n_blocks(
             lambda lo, hi: self.scores(users[lo:hi], rows[lo:hi]), exclude, n

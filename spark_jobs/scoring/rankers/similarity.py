@@ -68,4 +68,6 @@ def top_k_product(
         block.data = weigh(block.data, rows, block.indices)
         block.data[block.indices == rows] = 0.0
         parts.append(keep_top_k(block, k))
+    if not parts:  # no items
+        return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=np.float32)

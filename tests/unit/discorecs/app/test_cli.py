@@ -64,3 +64,14 @@ def test_a_kafka_failure_is_one_line() -> None:
     result = CliRunner().invoke(group, ["apply"])
     assert result.exit_code == 1
     assert result.output == "Error: Kafka: Failed to get metadata: broker down\n"
+
+
+def test_an_unwritable_hourly_lock_is_one_line(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = CliRunner().invoke(
+        main, ["hourly", "--no-catch-up"], env={"DISCORECS_SNAPSHOT_DIR": str(not_a_folder)}
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot write the hourly lock {not_a_folder}/")
+    assert result.output.count("\n") == 1

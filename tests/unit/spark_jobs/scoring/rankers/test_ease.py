@@ -29,3 +29,10 @@ def test_only_the_most_owned_items_are_modelled():
     assert ranker.items.tolist() == [0, 1]
     ids, _ = ranker.recommend(np.arange(6), 4)
     assert set(ids[ids >= 0].tolist()) <= {0, 1}
+
+
+def test_nobody_owning_anything_lists_nothing():
+    ranker = EASE(lam=1.0)
+    ranker.fit(train_data({}, (2, 3)))
+    ids, scores = ranker.recommend(np.arange(2), 4)
+    assert ids.tolist() == [[-1] * 4] * 2 and np.isnan(scores).all()

@@ -1,5 +1,9 @@
+import numpy as np
+
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.rankers.base import recommend_in_parts
 from spark_jobs.scoring.rankers.production import production_hybrid, production_sources
+from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
 
 
 def test_the_served_hybrid_ranks_the_production_sources_with_the_settings():
@@ -9,3 +13,12 @@ def test_the_served_hybrid_ranks_the_production_sources_with_the_settings():
     assert [s.name for s in hybrid.sources] == names
     assert [s.name for s in hybrid.make_sources()] == names
     assert (hybrid.calibration, hybrid.depth) == (0.2, 50)
+
+
+def test_the_hybrid_lists_nothing_before_anyone_owns_anything():
+    tuning = ScoringSettings()
+    train = train_data({}, (2, 3), item_content=content([[0], [1], [0]], decades=[199] * 3))
+    hybrid = production_hybrid(tuning)
+    hybrid.fit(train)
+    ids, _ = recommend_in_parts(hybrid, np.arange(2), tuning.list_length, 2)
+    assert ids.shape == (2, tuning.list_length)

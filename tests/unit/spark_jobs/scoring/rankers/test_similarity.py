@@ -31,3 +31,9 @@ def test_top_k_product_is_independent_of_the_block_size():
     small = top_k_product(left, right, same, k=3, budget=4).toarray()
     np.testing.assert_allclose(small, top_k_product(left, right, same, k=3).toarray())
     assert ((small > 0).sum(axis=1) <= 3).all()
+
+
+def test_top_k_product_of_no_items_is_empty():
+    x = sp.csr_matrix((3, 0), dtype=np.float32)
+    product = top_k_product(x.T.tocsr(), x, lambda values, rows, columns: values, k=2)
+    assert product.shape == (0, 0) and product.dtype == np.float32

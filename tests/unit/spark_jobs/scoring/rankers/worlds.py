@@ -72,7 +72,8 @@ def train_data(
     stamps = times or {p: (k + 1) * DAY for k, p in enumerate(pairs)}
     user_items = matrix(owned, shape).astype(np.float32)
     added_at = matrix(owned, shape, stamps)
-    return TrainData(user_items, added_at, float(added_at.data.max()), item_content, activity)
+    now = float(added_at.data.max(initial=0.0))
+    return TrainData(user_items, added_at, now, item_content, activity)
 
 
 def two_groups(seed: int = 0) -> TrainData:
