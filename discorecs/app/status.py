@@ -13,11 +13,12 @@ from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import BATCH_RUNS, HOURLY_PIPELINE, QUALITY_RUNS
 from spark_jobs.stream.progress import (
+    MetricsLog,
     checkpoint_dir,
     committed_offsets,
     end_offsets,
     lag,
-    read_metrics,
+    metrics_path,
 )
 
 RECENT_STEPS = 400
@@ -75,12 +76,13 @@ class HourlyRun:
 def stream_progress(settings: Settings) -> StreamProgress:
     """Committed offsets from the checkpoint against the broker's ends, and the batch log."""
     committed = committed_offsets(checkpoint_dir(settings))
-    batches = read_metrics(settings)
+    log = MetricsLog(metrics_path(settings), keep=1)  # the last batch and the totals
+    batches = log.read()
     return StreamProgress(
         lag=lag(committed, end_offsets(settings)),
         committed=sum(committed.values()),
         last_batch=batches[-1] if batches else None,
-        dead_letters=sum(b["dead_letters"] for b in batches),
+        dead_letters=log.dead_letters,
     )
 
 

@@ -31,28 +31,46 @@ def metrics_path(settings: Settings) -> Path:
 
 
 class MetricsLog:
-    """The micro-batches logged in one metrics file, read incrementally.
+    """The micro-batches logged in one metrics file, read incrementally, the newest kept.
 
     Each :meth:`read` parses only the whole lines appended since the last one, so a process
     that keeps the log (the API) pays for what the stream wrote since, not for its whole
-    history; a file replaced or truncated is read again from its start.
+    history; a file replaced or truncated is read again from its start. With ``keep``, only the
+    newest ``keep`` batches stay in memory, and :attr:`total` and :attr:`dead_letters` count
+    every batch read.
 
     Args:
         path: A stream's JSONL metrics file (:func:`metrics_path`).
+        keep: Batches kept (None: all).
 
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep: int | None = None) -> None:
         self.path = path
+        self.keep = keep
         self._read_bytes = 0
         self._inode: int | None = None
         self._batches: dict[int, dict[str, Any]] = {}
-        self._ordered: list[dict[str, Any]] = []
+        self._dropped = 0
+        self._dropped_dead_letters = 0
+
+    @property
+    def total(self) -> int:
+        """Batches read from the file, those no longer kept included."""
+        return self._dropped + len(self._batches)
+
+    @property
+    def dead_letters(self) -> int:
+        """Dead letters of every batch read from the file."""
+        kept = sum(batch["dead_letters"] for batch in self._batches.values())
+        return self._dropped_dead_letters + kept
 
     def read(self) -> list[dict[str, Any]]:
-        """The logged micro-batches by ``batch_id``, one each (a replayed batch's last line wins).
+        """The kept micro-batches in the order logged, one per ``batch_id`` (its last line).
 
-        A line still being written (no line feed yet) is left for the next read.
+        A replayed batch's line replaces the earlier one; file order rather than ``batch_id``
+        keeps a stream whose checkpoint was reset (ids from 0 again) newest last. A line still
+        being written (no line feed yet) is left for the next read.
         """
         try:
             stat = self.path.stat()
@@ -60,27 +78,34 @@ class MetricsLog:
         except FileNotFoundError:
             size, inode = 0, None
         if size < self._read_bytes or inode != self._inode:
-            self._read_bytes, self._batches, self._ordered = 0, {}, []
+            self._read_bytes, self._batches = 0, {}
+            self._dropped = self._dropped_dead_letters = 0
             self._inode = inode
-        if size == self._read_bytes:
-            return self._ordered
-        with self.path.open("rb") as log:
-            log.seek(self._read_bytes)
-            data = log.read(size - self._read_bytes)
-        whole = data.rfind(b"\n") + 1
-        for line in data[:whole].splitlines():
-            try:
-                batch = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            self._batches[batch["batch_id"]] = batch
-        self._read_bytes += whole
-        self._ordered = [self._batches[batch_id] for batch_id in sorted(self._batches)]
-        return self._ordered
+        if size > self._read_bytes:
+            with self.path.open("rb") as log:
+                log.seek(self._read_bytes)
+                data = log.read(size - self._read_bytes)
+            whole = data.rfind(b"\n") + 1
+            for line in data[:whole].splitlines():
+                try:
+                    batch = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                self._batches.pop(batch["batch_id"], None)
+                self._batches[batch["batch_id"]] = batch
+                self._trim()
+            self._read_bytes += whole
+        return list(self._batches.values())
+
+    def _trim(self) -> None:
+        while self.keep is not None and len(self._batches) > self.keep:
+            oldest = next(iter(self._batches))
+            self._dropped_dead_letters += self._batches.pop(oldest)["dead_letters"]
+            self._dropped += 1
 
 
 def read_metrics(settings: Settings) -> list[dict[str, Any]]:
-    """The logged micro-batches of the settings' stream, one per ``batch_id``, read once."""
+    """The logged micro-batches of the settings' stream, one per ``batch_id``, read once whole."""
     return MetricsLog(metrics_path(settings)).read()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -21,6 +20,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from discorecs.app.api.context import Services
+from discorecs.app.api.pipeline import BatchLog
 from discorecs.app.api.quality import group_quality, run_time
 
 UNMATCHED = "unmatched"
@@ -82,16 +82,16 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
 
 
-def stream_metrics(batches: list[dict[str, Any]], now: float) -> Iterator[Metric]:
+def stream_metrics(log: BatchLog, now: float) -> Iterator[Metric]:
     """Gauges of the last micro-batch and the dead-letter total of the batch log."""
     yield CounterMetricFamily(
         "discorecs_stream_dead_letters",
         "Records the stream sent to the dead-letter topic (from its batch log).",
-        value=sum(b["dead_letters"] for b in batches),
+        value=log.dead_letters,
     )
-    if not batches:
+    if not log.batches:
         return
-    last = batches[-1]
+    last = log.batches[-1]
     yield _gauge("discorecs_stream_last_batch_id", "Id of the last micro-batch.", last["batch_id"])
     yield _gauge("discorecs_stream_last_batch_rows", "Records in the last batch.", last["rows_in"])
     yield _gauge(
@@ -178,7 +178,7 @@ class PipelineCollector(Collector):
             "discorecs_metrics_source_up", "1 when a source could be read.", labels=["source"]
         )
         sources: dict[str, Callable[[], Iterator[Metric]]] = {
-            "stream_batches": lambda: stream_metrics(services.pipeline.batches(), time.time()),
+            "stream_batches": lambda: stream_metrics(services.pipeline.batch_log(), time.time()),
             "stream_lag": lambda: iter(
                 [
                     _gauge(

@@ -23,8 +23,6 @@ from discorecs.app.api.models import (
 from discorecs.app.api.quality import group_quality, run_time
 from discorecs.app.status import HourlyRun
 
-MAX_POINTS = 2000
-"""Micro-batches drawn at most (the newest)."""
 DEAD_LETTER_BUDGET_S = 3.0
 """Time a dashboard request spends reading new dead letters."""
 RUNS_SHOWN = 12
@@ -33,8 +31,8 @@ router = APIRouter(prefix="/ops", tags=["operations"])
 
 
 def batch_points(batches: list[dict[str, Any]], since_ms: int) -> list[BatchPoint]:
-    """The batches written since ``since_ms``, at most :data:`MAX_POINTS` (the newest)."""
-    recent = [b for b in batches if b["written_at_ms"] >= since_ms][-MAX_POINTS:]
+    """The batches written since ``since_ms``, of those the API keeps (``KEPT_BATCHES``)."""
+    recent = [b for b in batches if b["written_at_ms"] >= since_ms]
     return [
         BatchPoint(
             batch_id=b["batch_id"],
@@ -64,9 +62,8 @@ def run_out(run: HourlyRun) -> RunOut:
     )
 
 
-def dead_letters(services: Services, batches: list[dict[str, Any]]) -> DeadLetters:
-    """The batch log's total and the topic's counts by reason (an error says why they lack)."""
-    total = sum(b["dead_letters"] for b in batches)
+def dead_letters(services: Services, total: int) -> DeadLetters:
+    """The batch log's ``total`` and the topic's counts by reason (an error says why they lack)."""
     try:
         by_reason = services.pipeline.dead_letters.refresh(DEAD_LETTER_BUDGET_S)
     except Exception as error:  # noqa: BLE001 - the rest of the dashboard still shows
@@ -82,7 +79,7 @@ def dashboard(
     """Health, stream lag and batches of the window, dead letters, hourly runs, quality."""
     checks = svc.pipeline.readiness()
     stream_check = checks["stream"]
-    batches = svc.pipeline.batches()
+    log = svc.pipeline.batch_log()
     since_ms = int((time.time() - window_s) * 1000)
     quality_rows = svc.reads.quality_rows()
     return Dashboard(
@@ -91,10 +88,10 @@ def dashboard(
         stream=StreamView(
             lag=int(stream_check.value) if stream_check.value is not None else None,
             lag_error=None if stream_check.value is not None else stream_check.detail,
-            batches_total=len(batches),
-            batches=batch_points(batches, since_ms),
+            batches_total=log.total,
+            batches=batch_points(log.batches, since_ms),
         ),
-        dead_letters=dead_letters(svc, batches),
+        dead_letters=dead_letters(svc, log.dead_letters),
         runs=[run_out(run) for run in svc.reads.hourly_runs()[:RUNS_SHOWN]],
         quality=(
             None

@@ -26,6 +26,18 @@ from spark_jobs.stream.progress import (
     metrics_path,
 )
 
+KEPT_BATCHES = 2000
+"""Micro-batches the API keeps (the newest): what the dashboard can draw."""
+
+
+@dataclass(frozen=True)
+class BatchLog:
+    """The stream's batch log as the API keeps it: the newest batches, totals over all read."""
+
+    batches: list[dict[str, Any]]
+    total: int
+    dead_letters: int
+
 
 @dataclass(frozen=True)
 class Check:
@@ -51,7 +63,7 @@ class Pipeline:
         self.reads = reads
         self.sender = sender
         self.dead_letters = DeadLetterTally(settings)
-        self._metrics = MetricsLog(metrics_path(settings))
+        self._metrics = MetricsLog(metrics_path(settings), keep=KEPT_BATCHES)
         self._batches_lock = threading.Lock()
 
     def stream_lag(self) -> int:
@@ -59,10 +71,11 @@ class Pipeline:
         ends = end_offsets(self.settings, timeout=self.settings.api.health_timeout_s)
         return lag(committed_offsets(checkpoint_dir(self.settings)), ends)
 
-    def batches(self) -> list[dict[str, Any]]:
+    def batch_log(self) -> BatchLog:
         """The stream's logged micro-batches; each call reads only the lines added since."""
         with self._batches_lock:
-            return self._metrics.read()
+            batches = self._metrics.read()
+            return BatchLog(batches, self._metrics.total, self._metrics.dead_letters)
 
     def _kafka(self) -> Check:
         missing = self.sender.missing_topics(self.settings.api.health_timeout_s)

@@ -107,6 +107,22 @@ def test_the_metrics_log_reads_only_what_was_appended(tmp_path: Path) -> None:
     assert log.read() == []
 
 
+def test_the_metrics_log_keeps_the_newest_and_counts_them_all(tmp_path: Path) -> None:
+    path = tmp_path / "stream-ks.jsonl"
+    log = MetricsLog(path, keep=2)
+
+    def line(batch_id: int, dead_letters: int) -> str:
+        return json.dumps({"batch_id": batch_id, "dead_letters": dead_letters}) + "\n"
+
+    path.write_text(line(0, 1) + line(1, 2) + line(2, 4) + line(2, 4))  # batch 2 replayed
+    assert [b["batch_id"] for b in log.read()] == [1, 2]
+    assert (log.total, log.dead_letters) == (3, 7)
+    with path.open("a") as appending:  # the checkpoint reset: ids from 0 again, newest last
+        appending.write(line(0, 8) + line(1, 16))
+    assert [b["dead_letters"] for b in log.read()] == [8, 16]
+    assert (log.total, log.dead_letters) == (5, 31)
+
+
 def test_checkpoint_dir_is_per_keyspace() -> None:
     settings = Settings(cluster_dir=Path("/c"), keyspace="ks")
     assert checkpoint_dir(settings) == Path("/c/checkpoints/ks/events")

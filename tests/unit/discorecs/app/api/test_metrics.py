@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
 from discorecs.app.api.metrics import RequestTimer, request_histogram, stream_metrics
+from discorecs.app.api.pipeline import BatchLog
 
 
 def test_requests_are_timed_per_route_template_not_raw_path() -> None:
@@ -54,11 +55,11 @@ def test_the_batch_log_gives_the_last_batch_and_the_dead_letter_total() -> None:
     ]
     values = {
         sample.name: sample.value
-        for family in stream_metrics(batches, now=10.0)
+        for family in stream_metrics(BatchLog(batches, total=2, dead_letters=5), now=10.0)
         for sample in family.samples
     }
     assert values["discorecs_stream_dead_letters_total"] == 5
     assert values["discorecs_stream_last_batch_id"] == 5
     assert values["discorecs_stream_last_batch_age_seconds"] == 1.0
     assert values["discorecs_stream_last_batch_latency_p99_seconds"] == 2.5
-    assert list(stream_metrics([], now=0.0))[0].samples[0].value == 0
+    assert list(stream_metrics(BatchLog([], 0, 0), now=0.0))[0].samples[0].value == 0
