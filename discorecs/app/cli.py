@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
-from cassandra import OperationTimedOut
+from cassandra import InvalidRequest, OperationTimedOut
 from cassandra.cluster import NoHostAvailable
 from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
@@ -24,7 +24,7 @@ from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group: a bad setting or catalogue, no Cassandra, a Kafka failure: one line."""
+    """The command group: bad settings or catalogue, Cassandra or Kafka errors: one line each."""
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
@@ -36,6 +36,8 @@ class Main(click.Group):
             raise click.ClickException(invalid_settings(error)) from None
         except (NoHostAvailable, OperationTimedOut) as error:
             raise click.ClickException(cassandra_unreachable(error)) from None
+        except InvalidRequest as error:
+            raise click.ClickException(cassandra_refused(error)) from None
         except KafkaException as error:
             raise click.ClickException(kafka_failed(error)) from None
 
@@ -45,6 +47,13 @@ def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:
     hosts = getattr(error, "errors", None) or {}
     why = "; ".join(f"{host}: {reason}" for host, reason in hosts.items())
     return f"cannot reach Cassandra: {why or type(error).__name__}".splitlines()[0]
+
+
+def cassandra_refused(error: InvalidRequest) -> str:
+    """One line: Cassandra's own message, and what to run when the schema is missing."""
+    message = getattr(error, "message", None) or str(error)
+    hint = "; apply the schema: discorecs schema apply" if "does not exist" in message else ""
+    return f"Cassandra refused the request: {message}{hint}".splitlines()[0]
 
 
 def kafka_failed(error: KafkaException) -> str:

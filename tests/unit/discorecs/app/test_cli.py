@@ -4,10 +4,11 @@ from pathlib import Path
 
 import click
 import pytest
+from cassandra import InvalidRequest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, KafkaException
 
-from discorecs.app.cli import Main, main
+from discorecs.app.cli import Main, cassandra_refused, main
 from discorecs.core.files import exclusive_lock
 
 
@@ -75,3 +76,11 @@ def test_an_unwritable_hourly_lock_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot write the hourly lock {not_a_folder}/")
     assert result.output.count("\n") == 1
+
+
+def test_a_missing_keyspace_says_how_to_make_it() -> None:
+    error = InvalidRequest('code=2200 [Invalid query] message="keyspace ks does not exist"')
+    assert cassandra_refused(error) == (
+        'Cassandra refused the request: code=2200 [Invalid query] message="keyspace ks does not '
+        'exist"; apply the schema: discorecs schema apply'
+    )
