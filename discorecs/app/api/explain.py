@@ -2,8 +2,9 @@
 
 The hourly run stores each list with one fused score per release (the production hybrid mixes
 several sources), not where each came from. The reasons here are facts checked at read time:
-the friend's pick, a release in the friend's collection, trending (in the user's top genre or
-overall), a match with the top genre; otherwise the ranker itself is the reason.
+the friend's pick, a release in the friend's collection, trending (among the most active of the
+window, in the user's top genre or overall), a match with the top genre; otherwise the ranker
+itself is the reason.
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ def reasons_for(
         found.append((FRIEND, "in your friend's collection"))
     top = scored.top_genre
     in_top = top is not None and top in genres
-    if release_id in trending.events:
-        if in_top:
-            found.append((TRENDING_GENRE, f"trending in your top genre, {top}"))
-        else:
-            found.append((TRENDING, "trending with collectors right now"))
+    if in_top and trending.among_top(release_id, top):
+        found.append((TRENDING_GENRE, f"trending in your top genre, {top}"))
+    elif trending.among_top(release_id):
+        found.append((TRENDING, "trending with collectors right now"))
     elif in_top:
         found.append((TOP_GENRE, f"matches your top genre, {top}"))
     return found or [(RANKER, "ranked for you by the hourly recommender over all collections")]

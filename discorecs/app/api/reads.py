@@ -83,6 +83,11 @@ def release_credits(artists: Iterable[str] | None, labels: Iterable[str] | None)
     )
 
 
+TRENDING_TOP = 200
+"""A release is called trending when it is among this many most active of the window (overall
+or in a genre): one view in 24 hours is activity, not a trend."""
+
+
 @dataclass(frozen=True)
 class Trending:
     """Activity events per release over the trending window, summed over micro-batches.
@@ -99,6 +104,11 @@ class Trending:
     ranked: tuple[int, ...]
     by_genre: dict[str, tuple[int, ...]]
     read_at: float
+
+    def among_top(self, release_id: int, genre: str | None = None) -> bool:
+        """Whether the release is one of the :data:`TRENDING_TOP` most active (in ``genre``)."""
+        ranked = self.ranked if genre is None else self.by_genre.get(genre, ())
+        return release_id in ranked[:TRENDING_TOP]
 
 
 class HourCounts:
