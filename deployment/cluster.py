@@ -731,6 +731,6 @@ def _stop_leftovers(settings: Settings, known: set[str], sig: int) -> list[str]:
     return stopped
 
 
-def status(settings: Settings) -> list[ServiceStatus]:
-    """The status of every service."""
-    return [svc.status() for svc in services(settings)]
+def status(settings: Settings, names: Sequence[str] = ()) -> list[ServiceStatus]:
+    """The status of every service, or of those named (only they are probed)."""
+    return [svc.status() for svc in services(settings) if not names or svc.name in names]

@@ -77,8 +77,7 @@ def cluster_status(names: tuple[str, ...], nodes: int) -> None:
 
     Exits with 3 when one is not healthy (the compose file's healthchecks use it).
     """
-    statuses = local_cluster.status(_settings(nodes, names))
-    statuses = [s for s in statuses if not names or s.name in names]
+    statuses = local_cluster.status(_settings(nodes, names), names)
     print_status(statuses)
     if not all(s.healthy for s in statuses):
         sys.exit(3)

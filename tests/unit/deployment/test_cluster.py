@@ -55,6 +55,12 @@ def test_one_node_is_kafka_and_cassandra_as_before(tmp_path: Path) -> None:
     assert all(not s.after for s in services)
 
 
+def test_status_of_named_services_probes_only_them(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, 3)
+    assert [s.name for s in cluster.status(settings, ["cassandra-2"])] == ["cassandra-2"]
+    assert len(cluster.status(settings)) == len(cluster.services(settings))
+
+
 def test_three_nodes_each_on_its_own_loopback_address(tmp_path: Path) -> None:
     services = {s.name: s for s in cluster.services(settings_for(tmp_path, 3))}
     assert list(services) == THREE_NODES
