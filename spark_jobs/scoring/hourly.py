@@ -290,7 +290,7 @@ def run_hourly(
             margin = timedelta(seconds=settings.scoring.staging_margin_s)
             written_before = stored.read_at - int(margin.total_seconds() * 1e6)
             counts["staged_buckets_cleared"] = clear_staged_buckets(
-                session, settings.keyspace, {bucket for bucket, _ in stored.staged}, written_before
+                session, settings.keyspace, stored.staged.buckets, written_before
             )
         if settings.scoring.snapshot_hours > 0:
             with step(SNAPSHOT_STEP, len(stored.user_ids)):

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +42,26 @@ from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles, f
 log = get_logger("scoring")
 
 
+@dataclass(frozen=True)
+class Staged:
+    """The ``changed_users`` rows a run read, as arrays: flat in memory at any backlog.
+
+    Attributes:
+        user_ids: One per row (a user staged in several buckets comes once for each).
+        buckets: The hour buckets the rows were in.
+
+    """
+
+    user_ids: np.ndarray
+    buckets: frozenset[datetime]
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+NOTHING_STAGED = Staged(np.zeros(0, dtype=np.int64), frozenset())
+
+
 @dataclass
 class Stored:
     """What ``users_scored`` and ``changed_users`` held at the start of the run.
@@ -51,7 +70,7 @@ class Stored:
         user_ids: Every known user id, sorted; positions in it are the user rows.
         state: The stored scores per user row.
         ranks: The stored genre percentiles per user row.
-        staged: The ``(bucket, user_id)`` rows staged as changed.
+        staged: The rows staged as changed.
         read_at: When they were read (microseconds since the epoch, the unit of write times).
         scored_at: When each user row was last scored (seconds since the epoch, nan if never).
         recommended: The release ids each user row was last recommended (empty if never).
@@ -61,7 +80,7 @@ class Stored:
     user_ids: np.ndarray
     state: UserState
     ranks: np.ndarray
-    staged: list[tuple[datetime, int]]
+    staged: Staged
     read_at: int
     scored_at: np.ndarray
     recommended: list[np.ndarray]
@@ -69,12 +88,9 @@ class Stored:
     @property
     def changed_rows(self) -> np.ndarray:
         """Sorted user rows of the staged users."""
-        ids = np.array([u for _, u in self.staged], dtype=np.int64)
-        return np.unique(np.searchsorted(self.user_ids, ids)).astype(np.int64)
+        return np.unique(np.searchsorted(self.user_ids, self.staged.user_ids)).astype(np.int64)
 
-    def remapped(
-        self, user_ids: np.ndarray, staged: list[tuple[datetime, int]], read_at: int
-    ) -> Stored:
+    def remapped(self, user_ids: np.ndarray, staged: Staged, read_at: int) -> Stored:
         """The same stored scores over a larger user universe, with this run's staged rows.
 
         Args:
@@ -117,13 +133,18 @@ def ids_frame(spark: SparkSession, column: str, ids: np.ndarray) -> DataFrame:
     return spark.createDataFrame(pd.DataFrame({column: ids.astype(np.int64)}))
 
 
-def read_staged(spark: SparkSession, settings: Settings, hour: datetime) -> list[Any]:
-    """The ``changed_users`` rows of the buckets up to ``hour``."""
-    return (
+def read_staged(spark: SparkSession, settings: Settings, hour: datetime) -> Staged:
+    """The ``changed_users`` rows of the buckets up to ``hour`` (through Arrow, not as rows)."""
+    rows = (
         read_table(spark, settings, CHANGED_USERS)
         .filter(F.col("bucket") <= F.lit(hour.replace(tzinfo=None)))
         .select("bucket", "user_id")
-        .collect()
+        .toPandas()
+    )
+    buckets = pd.to_datetime(rows["bucket"]).drop_duplicates()
+    return Staged(
+        rows["user_id"].to_numpy(dtype=np.int64),
+        frozenset(bucket.to_pydatetime() for bucket in buckets),
     )
 
 
@@ -189,10 +210,9 @@ def read_stored(
 
     """
     read_at = time.time_ns() // 1000
-    staged = [(r.bucket, int(r.user_id)) for r in read_staged(spark, settings, hour)]
-    staged_ids = np.array([u for _, u in staged], dtype=np.int64)
+    staged = read_staged(spark, settings, hour)
     if earlier is not None:
-        return earlier.remapped(np.union1d(earlier.user_ids, staged_ids), staged, read_at)
+        return earlier.remapped(np.union1d(earlier.user_ids, staged.user_ids), staged, read_at)
     profiles = read_table(spark, settings, USERS).select("user_id").toPandas()
     scored = read_scored(spark, settings)
     user_ids = np.unique(
@@ -200,7 +220,7 @@ def read_stored(
             [
                 profiles["user_id"].to_numpy(np.int64),
                 scored["user_id"].to_numpy(np.int64),
-                staged_ids,
+                staged.user_ids,
             ]
         )
     )

@@ -35,7 +35,7 @@ from discorecs.core.tables import BATCH_RUNS
 from spark_jobs.scoring.compute import Scores, UserState
 from spark_jobs.scoring.friends import VectorIndex
 from spark_jobs.scoring.ranks import NO_RANK
-from spark_jobs.scoring.readers import Owned, Stored
+from spark_jobs.scoring.readers import NOTHING_STAGED, Owned, Stored
 from spark_jobs.scoring.recommend import find_sorted
 from spark_jobs.scoring.writers import BatchRunLog
 
@@ -186,7 +186,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
         user_ids,
         state,
         arrays["ranks"],
-        [],
+        NOTHING_STAGED,
         0,
         arrays["scored_at"],
         [recommended[lo:hi] for lo, hi in zip(ptr[:-1], ptr[1:], strict=True)],
@@ -239,7 +239,7 @@ def after_run(
     for i, row in enumerate(scores.listed.tolist()):
         listed = scores.recommendations.releases[i]
         recommended[row] = release_ids[listed[listed >= 0]]
-    after = Stored(stored.user_ids, state, ranks, [], 0, scored_at, recommended)
+    after = Stored(stored.user_ids, state, ranks, NOTHING_STAGED, 0, scored_at, recommended)
     return RunSnapshot(
         run_id,
         full_read_at,

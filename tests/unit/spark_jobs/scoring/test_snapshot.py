@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.compute import UserState
 from spark_jobs.scoring.friends import TasteIndex
-from spark_jobs.scoring.readers import Owned, Stored
+from spark_jobs.scoring.readers import NOTHING_STAGED, Owned, Staged, Stored
 from spark_jobs.scoring.snapshot import ARRAYS, FILE_NAME, RunSnapshot, load_snapshot
 
 TAKEN = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -45,7 +45,7 @@ def snapshot() -> RunSnapshot:
         np.array([10, 20, 30]),
         state,
         ranks,
-        [],
+        NOTHING_STAGED,
         0,
         np.array([1.7e9, 1.7e9, np.nan]),
         [np.array([3]), np.array([1, 3]), np.zeros(0, dtype=np.int64)],
@@ -100,14 +100,15 @@ def test_a_snapshot_of_an_older_format_is_not_used(tmp_path: Path) -> None:
 
 
 def test_stored_scores_move_to_a_larger_user_universe() -> None:
-    stored = snapshot().stored.remapped(np.array([5, 10, 20, 25, 30]), [(TAKEN, 5)], 7)
+    staged = Staged(np.array([5]), frozenset([TAKEN]))
+    stored = snapshot().stored.remapped(np.array([5, 10, 20, 25, 30]), staged, 7)
     np.testing.assert_array_equal(stored.state.friend, [-1, 2, 1, -1, -1])
     np.testing.assert_array_equal(stored.state.scored, [False, True, True, False, False])
     np.testing.assert_array_equal(stored.state.sizes, [0, 2, 1, 0, 0])
     np.testing.assert_array_equal(stored.ranks[:, 0], [-1, 90, 10, -1, -1])
     assert np.isnan(stored.scored_at[[0, 3, 4]]).all() and stored.scored_at[1] == 1.7e9
     assert [r.tolist() for r in stored.recommended] == [[], [3], [1, 3], [], []]
-    assert stored.staged == [(TAKEN, 5)] and stored.read_at == 7
+    assert stored.staged is staged and stored.read_at == 7
     np.testing.assert_array_equal(stored.changed_rows, [0])
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from discorecs.core.settings import ScoringSettings
 from discorecs.core.tables import USERS_SCORED
 from spark_jobs.scoring.compute import UserState, score
-from spark_jobs.scoring.readers import Stored
+from spark_jobs.scoring.readers import NOTHING_STAGED, Stored
 from spark_jobs.scoring.recommend import Ranked
 from spark_jobs.scoring.writers import FRIEND_COLUMNS, scored_records
 from tests.unit.spark_jobs.scoring.worlds import world
@@ -27,7 +27,7 @@ def test_only_listed_users_get_their_list_taste_and_scored_at_written() -> None:
     )
     user_ids = np.array([10, 20, 30, 40])
     nan = np.full(4, np.nan)
-    stored = Stored(user_ids, state, np.zeros((4, 15), np.int16), [], 0, nan, [])
+    stored = Stored(user_ids, state, np.zeros((4, 15), np.int16), NOTHING_STAGED, 0, nan, [])
     release_ids = np.array([101, 102, 103, 104, 105])
     full, friends = scored_records(stored, release_ids, scores, {105: "Five"}, AT)
     columns = USERS_SCORED.column_names
