@@ -25,9 +25,25 @@ def checkpoint_dir(settings: Settings) -> Path:
     return settings.checkpoint_path / QUERY_NAME
 
 
+METRICS_MAX_BYTES = 64 * 1024 * 1024
+"""A metrics file this large is moved aside before the next line (a few days of batches)."""
+
+
 def metrics_path(settings: Settings) -> Path:
     """JSONL file where each micro-batch's stats are appended (read by status and loadtest)."""
     return settings.cluster_path / "metrics" / f"stream-{settings.keyspace}.jsonl"
+
+
+def append_metrics(path: Path, line: str, max_bytes: int = METRICS_MAX_BYTES) -> None:
+    """Append one batch's JSON line; a file past ``max_bytes`` first becomes ``<name>.1``.
+
+    The file then starts afresh (one older file kept, the one before it dropped), so it never
+    grows without bound; its readers (:class:`MetricsLog`) start again from the new file.
+    """
+    if path.exists() and path.stat().st_size >= max_bytes:
+        path.replace(path.with_name(path.name + ".1"))
+    with path.open("a") as handle:
+        handle.write(line + "\n")
 
 
 class MetricsLog:

@@ -35,6 +35,7 @@ from spark_jobs.stream.micro_batch import process_batch
 from spark_jobs.stream.progress import (
     QUERY_NAME,
     STUCK_EXIT_CODE,
+    append_metrics,
     checkpoint_dir,
     committed_batch,
     metrics_path,
@@ -122,8 +123,7 @@ def start_query(
     def each_batch(frame: DataFrame, batch_id: int) -> None:
         with watchdog.batch(batch_id):
             stats = process_batch(frame, batch_id, settings, state)
-        with open(metrics, "a") as handle:
-            handle.write(json.dumps(asdict(stats)) + "\n")
+        append_metrics(metrics, json.dumps(asdict(stats)))
         if stats.rows_in and first_records.batch_id is None:
             first_records.batch_id = batch_id
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from discorecs.core.settings import Settings
 from spark_jobs.stream.progress import (
     MetricsLog,
+    append_metrics,
     checkpoint_dir,
     committed_batch,
     committed_offsets,
@@ -121,6 +122,14 @@ def test_the_metrics_log_keeps_the_newest_and_counts_them_all(tmp_path: Path) ->
         appending.write(line(0, 8) + line(1, 16))
     assert [b["dead_letters"] for b in log.read()] == [8, 16]
     assert (log.total, log.dead_letters) == (5, 31)
+
+
+def test_a_full_metrics_file_is_moved_aside_before_the_next_line(tmp_path: Path) -> None:
+    path = tmp_path / "stream-ks.jsonl"
+    for batch_id in range(3):
+        append_metrics(path, json.dumps({"batch_id": batch_id}), max_bytes=30)
+    assert path.read_text() == '{"batch_id": 2}\n'
+    assert (tmp_path / "stream-ks.jsonl.1").read_text() == '{"batch_id": 0}\n{"batch_id": 1}\n'
 
 
 def test_checkpoint_dir_is_per_keyspace() -> None:
