@@ -44,6 +44,8 @@ REASON_CATEGORIES = (OVERSIZE, BAD_JSON, MISSING_FIELD, WRONG_TYPE, BAD_VALUE, U
 """Every reason returned by :func:`validate` / :func:`check_release` starts with one of these."""
 
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON can spell it (``"\\ud800"``), UTF-8 text cannot hold it."""
 _TS_RE = re.compile(r"(?:19[7-9]\d|2[01]\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 """A UTC millisecond timestamp of the years 1970-2199: the collection writer's write timestamp
 (event-time milliseconds times 10^6 plus the offset) stays a positive bigint, whose last year
@@ -248,6 +250,8 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
         return None
     if type(value) is not str:
         return f"{WRONG_TYPE}:{spec.name}"
+    if _SURROGATE_RE.search(value):
+        return f"{BAD_VALUE}:{spec.name}"
     if spec.choices and value not in spec.choices:
         return f"{BAD_VALUE}:{spec.name}"
     if spec.format == UUID and not _UUID_RE.fullmatch(value):

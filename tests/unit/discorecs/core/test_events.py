@@ -70,6 +70,7 @@ def test_prefixed_topic_names_resolve() -> None:
         ("collections", None, "bad_value:action"),
         ("activity", None, "bad_value:kind"),
         ("users", None, "bad_value:joined_at"),
+        ("users", None, "bad_value:name"),
         ("collections", None, "bad_value:event_id"),
         ("collections", None, "bad_value:schema_version"),
         ("collections", None, "oversize"),
@@ -91,6 +92,8 @@ def test_validator_reasons(kind: str, payload: bytes | None, expected: str) -> N
             obj["kind"] = "lick"
         elif expected == "bad_value:joined_at":
             obj["joined_at"] = "yesterday"
+        elif expected == "bad_value:name":
+            obj["name"] = "\ud800x"  # half of a UTF-16 pair: JSON spells it, UTF-8 cannot
         elif expected == "bad_value:event_id":
             obj["event_id"] = "not-a-uuid"
         elif expected == "bad_value:schema_version":
@@ -101,6 +104,7 @@ def test_validator_reasons(kind: str, payload: bytes | None, expected: str) -> N
     event, reason = events.validate(kind, payload)
     assert event is None
     assert reason == expected
+    assert events.validate_values(kind, payload) == (None, expected)
     assert events.reason_category(reason) in events.REASON_CATEGORIES
 
 

@@ -18,6 +18,16 @@ GOOD = {
 }
 
 
+PROFILE_WITH_HALF_A_PAIR = {
+    **{k: GOOD[k] for k in ("schema_version", "event_id", "event_time", "user_id")},
+    "name": "\ud800x",  # valid JSON, but no UTF-8 string: Arrow could not hold it
+    "username": "u",
+    "email": "e",
+    "location": "l",
+    "joined_at": GOOD["event_time"],
+}
+
+
 def kafka_batch(records: list[tuple[str, bytes]]) -> pa.RecordBatch:
     n = len(records)
     return pa.RecordBatch.from_arrays(
@@ -38,12 +48,14 @@ def test_validation_keeps_every_record_with_fields_or_reason() -> None:
         ("p.collections", b"{not json"),
         ("p.activity", json.dumps(GOOD).encode()),
         ("p.collections", b"x" * (events.MAX_EVENT_BYTES + 1)),
+        ("p.users", json.dumps(PROFILE_WITH_HALF_A_PAIR).encode()),
     ]
     (out,) = list(validate_batches(iter([kafka_batch(records)])))
     assert out.schema.names == validated_schema().fieldNames()
     rows = out.to_pylist()
-    assert [r["reason"] for r in rows] == [None, "bad_json", "missing_field:kind", "oversize"]
-    assert [r["offset"] for r in rows] == [0, 1, 2, 3]
+    reasons = [None, "bad_json", "missing_field:kind", "oversize", "bad_value:name"]
+    assert [r["reason"] for r in rows] == reasons
+    assert [r["offset"] for r in rows] == [0, 1, 2, 3, 4]
     assert rows[0]["user_id"] == 7 and rows[0]["release_id"] == 42 and rows[0]["action"] == "add"
     assert rows[0]["event_time"] == datetime(2026, 1, 31, 12, 0, 0, 123000, tzinfo=UTC)
     assert rows[1]["user_id"] is None and rows[1]["value"] == b"{not json"
