@@ -26,7 +26,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from discorecs.core import events
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
-from discorecs.core.topics import producer_config
+from discorecs.core.topics import produce_when_room, producer_config
 from kafka_producers.generator_process import GeneratorProcess
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
@@ -192,14 +192,4 @@ def send_chunk(producer: Producer, topics: list[str], keys: list[bytes], values:
         try:
             produce(topic, value, key)
         except BufferError:
-            _produce_when_room(producer, topic, value, key)
-
-
-def _produce_when_room(producer: Producer, topic: str, value: bytes, key: bytes) -> None:
-    while True:
-        producer.poll(0.05)
-        try:
-            producer.produce(topic, value, key)
-            return
-        except BufferError:
-            continue
+            produce_when_room(producer, topic, value, key=key)

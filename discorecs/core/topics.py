@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from discorecs.core.events import KINDS
@@ -122,3 +122,21 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     }
     config.update(overrides)
     return config
+
+
+def produce_when_room(producer: Producer, topic: str, value: bytes, **kwargs: Any) -> None:
+    """``producer.produce``, serving delivery reports while its local queue is full.
+
+    Args:
+        producer: The producer.
+        topic: The topic.
+        value: The message value.
+        **kwargs: More arguments of ``produce`` (``key``, ``headers``, ``on_delivery``).
+
+    """
+    while True:
+        try:
+            producer.produce(topic, value, **kwargs)
+            return
+        except BufferError:
+            producer.poll(0.05)

@@ -9,12 +9,10 @@ from datetime import datetime
 from cassandra.cluster import Cluster, Session
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import PreparedStatement
-from confluent_kafka import Producer
 
 from discorecs.core.cassandra import ReleaseIdLookup, commitlog_lag_block_s, connect
 from discorecs.core.settings import Settings
 from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING_BATCHES, STREAM_PIPELINE
-from discorecs.core.topics import producer_config
 
 TRENDING_CONCURRENCY = 32
 """Trending-count upserts of a batch in flight at once."""
@@ -29,7 +27,7 @@ def barrier_wait_s(lag_block_s: float) -> float:
 
 
 class DriverState:
-    """A Cassandra session, a Kafka producer and the release ids known to exist.
+    """A Cassandra session and the release ids known to exist.
 
     Releases are never deleted, so a known id stays known; an unknown id is asked again next
     time (it may have been loaded since). In steady state the release check costs no query.
@@ -41,7 +39,6 @@ class DriverState:
         self.known_releases: set[int] = set()
         self._cluster: Cluster | None = None
         self._session: Session | None = None
-        self._producer: Producer | None = None
         self._trending: PreparedStatement | None = None
         self._release_ids: ReleaseIdLookup | None = None
         self._durable: PreparedStatement | None = None
@@ -54,13 +51,6 @@ class DriverState:
         if self._session is None:
             self._cluster, self._session = connect(self.settings)
         return self._session
-
-    @property
-    def producer(self) -> Producer:
-        """The idempotent Kafka producer (created on first use)."""
-        if self._producer is None:
-            self._producer = Producer(producer_config(self.settings, **{"linger.ms": 5}))
-        return self._producer
 
     def unknown_releases(self, release_ids: set[int]) -> set[int]:
         """The ids among ``release_ids`` that are not in the ``releases`` table."""
@@ -123,8 +113,6 @@ class DriverState:
         return wait
 
     def close(self) -> None:
-        """Flush the producer and close the Cassandra connection, if they were opened."""
-        if self._producer is not None:
-            self._producer.flush(30)
+        """Close the Cassandra connection, if it was opened."""
         if self._cluster is not None:
             self._cluster.shutdown()

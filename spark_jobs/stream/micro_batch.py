@@ -98,7 +98,7 @@ def planned_writes(
     trending = {key: n for key, n in summary.trending.items() if key[1] not in unknown}
     writes: dict[str, Callable[[], Any]] = {}
     if summary.dead_letters(unknown):
-        writes["dead_letters"] = lambda: write_dead_letters(bad, settings, state)
+        writes["dead_letters"] = lambda: write_dead_letters(bad, settings)
     if summary.valid("activity"):
         writes["activity"] = lambda: write_activity(good, settings, state, batch_id, trending)
     if summary.valid("collections") or summary.valid("users"):

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from confluent_kafka import KafkaError, KafkaException, Message
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from discorecs.core import events
 from discorecs.core.settings import Settings
 from discorecs.core.tables import USER_ACTIVITY, USERS
 from spark_jobs.connector import write_table
 from spark_jobs.stream.collection_writer import WRITE_TIMESTAMP, write_partition
+from spark_jobs.stream.dead_letters import send_partition
 from spark_jobs.stream.driver_state import DriverState
-
-DEAD_LETTER_FLUSH_S = 60.0
 
 
 def write_activity(
@@ -91,49 +88,15 @@ def staging_bucket(event_time: str) -> Column:
     return F.least(F.date_trunc("hour", event_time), F.date_trunc("hour", F.current_timestamp()))
 
 
-def write_dead_letters(bad: DataFrame, settings: Settings, state: DriverState) -> int:
-    """Send bad records to ``dead_letters``: original bytes, source coordinates and reason.
+def write_dead_letters(bad: DataFrame, settings: Settings) -> int:
+    """Send the bad records to ``dead_letters`` from the workers that hold them.
 
-    The few bad records are collected to the driver and produced there, the reason of an
-    unknown release formatted by :func:`discorecs.core.events.unknown_release_reason`. The key
-    is ``topic/partition/offset``, unique per source record; the topic is compacted, so a
-    replayed batch adds no second copy once compaction runs, and readers deduplicate by key.
-    A source record without a value is sent with an empty one: a null value on a compacted
-    topic is a tombstone, which compaction would remove with its reason.
-    The producer is flushed before returning, so the batch commits only what Kafka has.
+    See :mod:`.dead_letters`; every partition's producer is flushed before its task ends.
 
     Returns:
         Records sent.
 
-    Raises:
-        KafkaException: Some were still unacknowledged after the flush timeout.
-
     """
-    rows = bad.select("topic", "partition", "offset", "value", "reason", "release_id").collect()
-    topic = settings.topic("dead_letters")
-    producer = state.producer
-    failed: list[str] = []
-
-    def on_delivery(error: KafkaError | None, _message: Message) -> None:
-        if error is not None:
-            failed.append(str(error))
-
-    for row in rows:
-        headers = {
-            "reason": row.reason or events.unknown_release_reason(row.release_id),
-            "topic": row.topic,
-            "partition": str(row.partition),
-            "offset": str(row.offset),
-        }
-        producer.produce(
-            topic,
-            key=f"{row.topic}/{row.partition}/{row.offset}".encode(),
-            value=b"" if row.value is None else bytes(row.value),
-            headers=[(name, value.encode()) for name, value in headers.items()],
-            on_delivery=on_delivery,
-        )
-        producer.poll(0)
-    unsent = producer.flush(DEAD_LETTER_FLUSH_S)
-    if unsent or failed:
-        raise KafkaException(f"{unsent + len(failed)} dead letters to {topic} not delivered")
-    return len(rows)
+    columns = ("topic", "partition", "offset", "value", "reason", "release_id")
+    counts = bad.select(*columns).rdd.mapPartitions(lambda rows: send_partition(settings, rows))
+    return sum(counts.collect())

@@ -1,12 +1,15 @@
-"""Topic layout: replicas and min.insync.replicas from the node count, compacted dead letters."""
+"""Topic layout (replicas, min.insync.replicas, compacted dead letters); producing into a full
+queue."""
 
 import pytest
+from confluent_kafka import Producer
 
 from discorecs.core.settings import Settings
 from discorecs.core.topics import (
     DEAD_LETTERS,
     TOPIC_NAMES,
     min_insync_replicas,
+    produce_when_room,
     producer_config,
     topic_config,
 )
@@ -37,3 +40,20 @@ def test_the_producer_is_idempotent_and_waits_for_every_in_sync_replica() -> Non
     config = producer_config(Settings(nodes=3))
     assert config["enable.idempotence"] is True and config["acks"] == "all"
     assert config["bootstrap.servers"] == "127.0.0.1:9092,127.0.0.2:9092,127.0.0.3:9092"
+
+
+def test_produce_when_room_waits_for_a_full_queue_to_drain() -> None:
+    # No broker: each message fails after 200 ms, which frees the one-message queue.
+    config = {
+        "bootstrap.servers": "127.0.0.1:1",
+        "queue.buffering.max.messages": 1,
+        "message.timeout.ms": 200,
+    }
+    producer = Producer(config)
+    reported: list[bytes] = []
+    for value in (b"a", b"b"):
+        produce_when_room(
+            producer, "t", value, on_delivery=lambda _e, m: reported.append(m.value())
+        )
+    producer.flush(5)
+    assert reported == [b"a", b"b"]
