@@ -176,10 +176,10 @@ class StreamingSettings(Group):
     trigger_seconds: float = Field(0.0, description="Seconds between batches (0: back to back).")
     retry_seconds: float = Field(10.0, description="Wait before restarting a failed query.")
     batch_timeout_s: float = Field(
-        180.0, description="A micro-batch running longer ends the stream process (exit 75)."
+        180.0, gt=0, description="A micro-batch running longer ends the stream process (exit 75)."
     )
     catch_up_max_failures: int = Field(3, description="Failures a catch-up run gives up after.")
-    collection_concurrency: int = Field(64, description="Collection batches in flight.")
+    collection_concurrency: int = Field(64, gt=0, description="Collection batches in flight.")
     durability_barrier: bool = Field(
         True,
         description="After each micro-batch, wait until Cassandra's periodic commit log sync "

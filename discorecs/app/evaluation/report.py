@@ -97,8 +97,23 @@ def as_json(
 
 
 def json_bytes(document: dict[str, Any]) -> bytes:
-    """The JSON document as the ``--json`` file holds it."""
-    return (json.dumps(document, indent=2) + "\n").encode()
+    """The JSON document as the ``--json`` file holds it: a figure that is not a number is null.
+
+    JSON has no NaN (a seed without friends, a ranker without a time); ``json.dumps`` would
+    write a bare ``NaN`` that strict readers refuse.
+    """
+    return (json.dumps(finite(document), indent=2, allow_nan=False) + "\n").encode()
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, at any depth, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def plot_bytes(results: Sequence[RankerResult], production: str, title: str) -> bytes:

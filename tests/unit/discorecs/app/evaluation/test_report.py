@@ -9,6 +9,7 @@ from scipy import stats
 from discorecs.app.evaluation.report import (
     RankerResult,
     as_json,
+    json_bytes,
     plot_bytes,
     table,
 )
@@ -52,3 +53,13 @@ def test_json_has_one_object_per_ranker_and_the_production_name() -> None:
 
 def test_plot_is_a_png() -> None:
     assert plot_bytes([result("a", [0.1, 0.2])], "a", "t").startswith(b"\x89PNG")
+
+
+def test_the_json_file_has_null_where_a_figure_is_not_a_number() -> None:
+    document = {"friend_quality": math.nan, "per_seed": [0.5, math.inf], "name": "friend"}
+    assert json.loads(json_bytes(document)) == {
+        "friend_quality": None,
+        "per_seed": [0.5, None],
+        "name": "friend",
+    }
+    assert b"NaN" not in json_bytes(document) and b"Infinity" not in json_bytes(document)
