@@ -95,10 +95,7 @@ class InlineEngine:
             result = parse_block(block)
             if self._left is not None:
                 if len(result.releases) >= self._left:
-                    result.error = None  # after the last release asked for: never reached
-                del result.releases[self._left :]
-                result.good = len(result.releases)
-                result.last_id = result.releases[-1].release_id if result.releases else None
+                    result.keep_first(self._left)  # what follows is never reached
                 self._left -= result.good
             receipts = [part.write(block.index, result.releases) for part in self._parts]
             yield Outcome(result, receipts, block.raw_position, block.xml_position)

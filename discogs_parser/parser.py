@@ -242,6 +242,26 @@ class BlockResult:
     error: str | None = None
     error_line: int | None = None
 
+    def keep_first(self, n: int) -> None:
+        """Keep the first ``n`` (at most ``len(releases)``) good releases and the records before.
+
+        As if the block ended after the ``n``-th: its error, bad records and unknown genres
+        beyond it are never reached.
+        """
+        bad_at = {bad.ordinal for bad in self.bad}
+        seen = good = 0
+        while good < n:
+            seen += 1
+            good += seen not in bad_at
+        kept = {release.release_id for release in self.releases[:n]}
+        self.releases = self.releases[:n]
+        self.good = n
+        self.records = seen
+        self.bad = [bad for bad in self.bad if bad.ordinal <= seen]
+        self.unknown_genres = [(g, r) for g, r in self.unknown_genres if r in kept]
+        self.last_id = self.releases[-1].release_id if self.releases else None
+        self.error = self.error_line = None
+
 
 def _records(block: Block) -> tuple[list[etree._Element], etree.XMLSyntaxError | None]:
     """The block's ``<release>`` elements, and the syntax error that ended them early."""

@@ -101,6 +101,22 @@ def test_a_limit_reached_before_a_broken_record_ends_well(tmp_path: Path) -> Non
         run_releases(path, [ListSink()], workers=1, block_bytes=len(xml))
 
 
+def test_records_after_the_limit_are_neither_counted_nor_logged(tmp_path: Path) -> None:
+    xml = gzip.decompress(SAMPLE.read_bytes()).decode()
+    first = re.search(r"<release .*?</release>", xml, re.S)
+    assert first is not None
+    good = first.group(0)
+    bad = re.sub(r'id="\d+"', 'id="not-a-number"', good, count=1)
+    odd = re.sub(r'id="\d+"', 'id="999999"', good, count=1)
+    odd = re.sub(r"<genre>[^<]*</genre>", "<genre>Polka</genre>", odd)
+    path = tmp_path / "tail.xml"
+    path.write_text(f"<releases>{good}{good}{bad}{bad}{odd}</releases>")
+    summary = run_releases(path, [ListSink()], workers=1, limit=2)
+    assert (summary.releases, summary.skipped, summary.unknown_genres) == (2, 0, 0)
+    whole = run_releases(path, [ListSink()], workers=1)
+    assert (whole.releases, whole.skipped, whole.unknown_genres) == (3, 2, 1)
+
+
 class CommitLog:
     """A sink whose parts report, at close, the blocks they were told to store."""
 
