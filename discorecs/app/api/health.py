@@ -21,8 +21,11 @@ def health_of(checks: dict[str, Check]) -> Health:
 
 
 @router.get("/live")
-def live() -> dict[str, str]:
-    """The process is up and serving."""
+async def live() -> dict[str, str]:
+    """The process is up and serving.
+
+    Async, so it answers on the event loop while every worker thread waits on Kafka or Cassandra.
+    """
     return {"status": "live"}
 
 

@@ -25,6 +25,17 @@ from discorecs.app.api.quality import group_quality, run_time
 
 UNMATCHED = "unmatched"
 """Route label of requests no route matched (404s of unknown paths)."""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Method labels kept as they are; any other method is labelled :data:`OTHER_METHOD`."""
+OTHER_METHOD = "OTHER"
+"""Method label of a request with a method outside :data:`METHODS` (any token is valid HTTP,
+so labelling it raw would let a client add series without bound)."""
+
+
+def method_label(scope: Scope) -> str:
+    """The request's method, or :data:`OTHER_METHOD` for one outside :data:`METHODS`."""
+    method = scope["method"]
+    return method if method in METHODS else OTHER_METHOD
 
 
 def route_template(scope: Scope) -> str:
@@ -63,7 +74,7 @@ class RequestTimer:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            self.histogram.labels(scope["method"], route_template(scope), str(code[0])).observe(
+            self.histogram.labels(method_label(scope), route_template(scope), str(code[0])).observe(
                 time.perf_counter() - started
             )
 

@@ -90,6 +90,10 @@ function genresAndStyles(release) {
   return release.styles.length ? `${genres} · ${release.styles.join(", ")}` : genres;
 }
 
+function title(release) {
+  return release.title || `release ${release.release_id}`;
+}
+
 function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
 }
@@ -126,7 +130,7 @@ async function homePage(live) {
   const trending = await api("/trending?n=10");
   if (!live()) return;
   const rows = trending.items.map((item) =>
-    h("li", {}, h("strong", {}, item.release ? item.release.title : `#${item.release_id}`),
+    h("li", {}, h("strong", {}, item.release ? title(item.release) : `#${item.release_id}`),
       ` — ${artist(item.release)} (${item.events} events in ${trending.hours} h)`));
   document.getElementById("trending").replaceWith(
     rows.length ? h("ol", {}, rows) : h("p", {}, "Nothing trending in the window."));
@@ -172,16 +176,16 @@ function friendCard(friend) {
       ` and ${friend.shared_release_count} release${friend.shared_release_count === 1 ? "" : "s"}`),
     friend.shared_releases.length
       ? h("ul", { class: "plain small" }, friend.shared_releases.slice(0, 5).map((r) =>
-          h("li", {}, `${r.title} — ${artist(r)}`)))
+          h("li", {}, `${title(r)} — ${artist(r)}`)))
       : null,
     h("p", {}, h("strong", {}, "Their pick for you: "),
-      friend.pick ? `${friend.pick.title} — ${artist(friend.pick)}` : friend.pick_title || "none",
+      friend.pick ? `${title(friend.pick)} — ${artist(friend.pick)}` : friend.pick_title || "none",
       friend.pick_owned ? " (you have it now)" : ""));
 }
 
 function topReleaseCard(item) {
   const body = item && item.release
-    ? [h("p", { class: "big" }, item.release.title),
+    ? [h("p", { class: "big" }, title(item.release)),
        h("p", {}, artist(item.release), item.release.year ? ` · ${item.release.year}` : ""),
        h("p", { class: "muted" }, genresAndStyles(item.release)),
        h("p", { class: "why" }, item.reason)]
@@ -194,7 +198,7 @@ function recommendationsTable(userId, recs, onAction) {
     const r = item.release;
     return h("tr", { "data-release-id": item.release_id },
       h("td", {}, item.rank),
-      h("td", {}, h("strong", {}, r ? r.title : `release ${item.release_id}`)),
+      h("td", {}, h("strong", {}, r ? title(r) : `release ${item.release_id}`)),
       h("td", {}, artist(r)),
       h("td", {}, r && r.year ? r.year : ""),
       h("td", { class: "small" }, genresAndStyles(r)),

@@ -30,6 +30,26 @@ def test_requests_are_timed_per_route_template_not_raw_path() -> None:
     assert "/users/1" not in text
 
 
+def test_made_up_methods_share_one_label() -> None:
+    registry = CollectorRegistry()
+    app = FastAPI()
+
+    @app.get("/users/{user_id}")
+    def user(user_id: int) -> dict[str, int]:
+        return {"user_id": user_id}
+
+    app.add_middleware(RequestTimer, histogram=request_histogram(registry))
+    client = TestClient(app)
+    for n in range(5):
+        client.request(f"X{n}", "/users/1")
+    text = generate_latest(registry).decode()
+    assert (
+        'discorecs_api_request_seconds_count{method="OTHER",route="/users/{user_id}",status="405"}'
+        " 5.0"
+    ) in text
+    assert 'method="X' not in text
+
+
 def test_the_batch_log_gives_the_last_batch_and_the_dead_letter_total() -> None:
     batches = [
         {
