@@ -1,7 +1,7 @@
 """The hourly run on Spark + Cassandra: read, score, recommend with the hybrid, write, check.
 
-Steps, each timed, logged and recorded in ``batch_runs``: ``read_users``, ``read_releases``,
-``read_owned`` (staged users, the profiles' ids and stored scores, every release, every
+Steps, each timed, logged and recorded in ``batch_runs``: ``read_releases``, ``read_users``,
+``read_owned`` (every release, staged users, the profiles' ids and stored scores, every
 collection; with a trusted snapshot of the last run, :mod:`.snapshot`, no profile, no stored
 score and only the staged users' collections: the stream stages every new profile) →
 ``release_scores`` (weights of the releases missing from ``release_scores``: an anti-join of
@@ -172,19 +172,24 @@ def read_state(
     now: datetime,
     earlier: RunSnapshot | None,
     step: StepTimer,
-) -> tuple[Stored, Releases, Owned]:
-    """The staged users, stored scores, releases and collections this run starts from.
+) -> tuple[RunSnapshot | None, Stored, Releases, Owned]:
+    """The snapshot used, staged users, stored scores, releases and collections to start from.
 
-    Steps ``read_users``, ``read_releases`` and ``read_owned``. With a trusted snapshot of the
-    last run (:mod:`.snapshot`), neither ``users`` nor ``users_scored`` is read, and only the
-    collections of the users staged now are (see :mod:`.snapshot` for why that is enough).
+    Steps ``read_releases``, ``read_users`` and ``read_owned``. With a trusted snapshot of the
+    last run (:mod:`.snapshot`) that :meth:`~.snapshot.RunSnapshot.covers` the catalogue read,
+    neither ``users`` nor ``users_scored`` is read, and only the collections of the users
+    staged now are (see :mod:`.snapshot` for why that is enough); otherwise everything is read
+    and the snapshot returned is None.
     """
+    with step("read_releases", lambda: len(releases.ids)):
+        releases = read_releases(spark, settings, now)
+    if earlier is not None and not earlier.covers(releases.ids):
+        log.info("snapshot_not_used", reason="a release with owners joined or left the catalogue")
+        earlier = None
     with step("read_users", lambda: len(stored.user_ids)):
         stored = read_stored(
             spark, settings, current_hour(now), earlier.stored if earlier else None
         )
-    with step("read_releases", lambda: len(releases.ids)):
-        releases = read_releases(spark, settings, now)
     with step("read_owned", lambda: owned.user_items.nnz):
         if earlier is None:
             owned = read_owned(spark, settings, stored.user_ids, releases.ids)
@@ -192,7 +197,7 @@ def read_state(
             staged = stored.changed_rows
             fresh = read_owned(spark, settings, stored.user_ids, releases.ids, staged)
             owned = earlier.owned_now(stored.user_ids, releases.ids, staged, fresh)
-    return stored, releases, owned
+    return earlier, stored, releases, owned
 
 
 def run_hourly(
@@ -235,8 +240,8 @@ def run_hourly(
             settings.scoring.snapshot_hours,
             now,
         )
+        earlier, stored, releases, owned = read_state(spark, settings, now, earlier, step)
         counts["snapshot_used"] = int(earlier is not None)
-        stored, releases, owned = read_state(spark, settings, now, earlier, step)
         with step("release_scores", lambda: counts["release_scores_new"]):
             fresh = None
             if earlier is not None:

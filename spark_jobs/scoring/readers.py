@@ -9,7 +9,7 @@ read whole on a full run, and only the staged users' on a run that trusts the sn
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
@@ -319,11 +319,15 @@ class Owned:
     Attributes:
         user_items: ``(users, releases)`` 1.0 per owned pair.
         added_at: Same sparsity: when it was added (seconds since the epoch).
+        outside_release_ids: Ids of releases some collection read holds but the run's catalogue
+            has not (their pairs are left out; a snapshot holding them is not trusted once the
+            catalogue has one: :meth:`.snapshot.RunSnapshot.covers`), sorted.
 
     """
 
     user_items: sp.csr_matrix
     added_at: sp.csr_matrix
+    outside_release_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def collections(self) -> Collections:
         """The same pairs as the scoring rules' :class:`Collections`."""
@@ -343,8 +347,9 @@ def read_owned(
 ) -> Owned:
     """Read ``user_collection`` as rows of the run: all of it (one scan), or some users'.
 
-    Pairs of users or releases outside the given ids (added after they were read) are dropped
-    and logged.
+    Pairs of users or releases outside the given ids (added after they were read, or a release
+    not in the catalogue) are dropped and logged; the ids of such releases are kept in
+    :attr:`Owned.outside_release_ids`.
 
     Args:
         spark: Session.
@@ -376,7 +381,8 @@ def read_owned(
     added_at = sp.csr_matrix((added, where), shape)
     user_items.sort_indices()
     added_at.sort_indices()
-    return Owned(user_items, added_at)
+    outside = np.unique(pairs["release_id"].to_numpy(np.int64)[~known_release])
+    return Owned(user_items, added_at, outside)
 
 
 def read_activity(

@@ -7,7 +7,9 @@ the next run extends: :func:`~.friends.extended_index`). The next run trusts the
 file only when it belongs to the newest earlier run in ``batch_runs`` and that run recorded its
 ``snapshot`` step (so it wrote everything the file says), and while the full read that began
 this chain of snapshots is younger than ``scoring.snapshot_hours`` (so the tables are read whole
-at least that often, and whatever changed them outside the pipeline is picked up). Then the
+at least that often, and whatever changed them outside the pipeline is picked up), and while
+its collections cover the catalogue (:meth:`RunSnapshot.covers`: no owned release has left it,
+none of the releases a collection held outside it has joined it). Then the
 run reads no ``users`` or ``users_scored`` row (its users are the file's and the staged ones)
 and only the collections of the users staged now (a direct join on the partition key), instead
 of the whole table; anything else falls back to the full read. That is every collection changed
@@ -62,6 +64,7 @@ ARRAYS = (
     "owned_ptr",
     "owned_rows",
     "added_at",
+    "outside_release_ids",
     "index_graph",
     "index_vectors",
 )
@@ -90,10 +93,30 @@ class RunSnapshot:
     owned: Owned
     index: VectorIndex | None
 
+    def covers(self, release_ids: np.ndarray) -> bool:
+        """Whether its collections hold every pair of this catalogue's releases.
+
+        Not when a release some collection held has left the catalogue (its pairs would be lost
+        for the users not read again), nor when a release whose pairs a run left out (not in
+        the catalogue then, :attr:`.readers.Owned.outside_release_ids`) is in it now (their
+        pairs would stay missing until the next full read, and the friend rule could name a
+        release the user owns).
+
+        Args:
+            release_ids: This run's release ids (sorted).
+
+        """
+        owned = self.release_ids[np.unique(self.owned.user_items.indices)]
+        lost = ~np.isin(owned, release_ids)
+        found = np.isin(self.owned.outside_release_ids, release_ids)
+        return not (lost.any() or found.any())
+
     def owned_now(
         self, user_ids: np.ndarray, release_ids: np.ndarray, rows: np.ndarray, reread: Owned
     ) -> Owned:
         """The collections now: the snapshot's, with the re-read rows replaced.
+
+        Only for a catalogue the snapshot :meth:`covers`.
 
         Args:
             user_ids: This run's user ids (holding every id of the snapshot).
@@ -121,7 +144,9 @@ class RunSnapshot:
             return matrix
 
         return Owned(
-            merged(old.data, fresh.data), merged(self.owned.added_at.data, reread.added_at.data)
+            merged(old.data, fresh.data),
+            merged(self.owned.added_at.data, reread.added_at.data),
+            np.union1d(self.owned.outside_release_ids, reread.outside_release_ids),
         )
 
     def save(self, folder: Path) -> bool:
@@ -155,6 +180,7 @@ class RunSnapshot:
             "owned_ptr": self.owned.user_items.indptr,
             "owned_rows": self.owned.user_items.indices,
             "added_at": self.owned.added_at.data,
+            "outside_release_ids": self.owned.outside_release_ids,
             "index_graph": graph,
             "index_vectors": vectors,
         }
@@ -199,6 +225,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
         Owned(
             sp.csr_matrix((ones, *pattern), shape=shape),
             sp.csr_matrix((arrays["added_at"], *pattern), shape=shape),
+            arrays["outside_release_ids"],
         ),
         VectorIndex.from_arrays(arrays["index_graph"], arrays["index_vectors"]),
     )

@@ -187,6 +187,8 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
             new = {int(r) for r in rng.integers(1, N_RELEASES + 1, 4)}
             owned[user] |= new
             execute_concurrent_with_args(session, add, [(user, r, later) for r in new])
+        early = N_RELEASES + 2
+        session.execute(add, (changed[1], early, later))
         stage(session, keyspace.keyspace, changed, later)
         loaded = session.prepare(RELEASES.insert(keyspace.keyspace, ["release_id", "genres"]))
         session.execute(loaded, (N_RELEASES + 1, {"Jazz"}))
@@ -219,6 +221,12 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         assert after[user].release_id not in owned[user]
         assert after[user].collection_size == len(owned[user])
 
+    with session_scope(keyspace) as session:
+        catalogue = session.prepare(RELEASES.insert(keyspace.keyspace, ["release_id", "genres"]))
+        session.execute(catalogue, (early, {"Rock"}))
+    joined = run_hourly(tuned(keyspace), spark=spark, now=later)
+    assert joined.counts["snapshot_used"] == 0, "an owned release joined the catalogue: read all"
+    assert_snapshot_is_the_tables(spark, keyspace, joined.run_id, later)
     with session_scope(keyspace) as session:
         unfinished = ("hourly", uuid.uuid1(), "read_state", "failed", 0, 0.0, "")
         session.execute(session.prepare(BATCH_RUNS.insert(keyspace.keyspace)), unfinished)
@@ -257,6 +265,7 @@ def assert_snapshot_is_the_tables(
         np.testing.assert_array_equal(got.indptr, want.indptr)
         np.testing.assert_array_equal(got.indices, want.indices)
         np.testing.assert_array_equal(got.data, want.data)
+    np.testing.assert_array_equal(snapshot.owned.outside_release_ids, full.outside_release_ids)
 
 
 @pytest.mark.timeout(900)

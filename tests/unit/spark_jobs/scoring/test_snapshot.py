@@ -123,3 +123,25 @@ def test_collections_carried_with_reread_rows_replaced() -> None:
         np.testing.assert_array_equal(got.indptr, want.indptr)
         np.testing.assert_array_equal(got.indices, want.indices)
         np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_outside_releases_are_saved_and_carried(tmp_path: Path) -> None:
+    saved = snapshot()
+    outside = replace(saved, owned=replace(saved.owned, outside_release_ids=np.array([7, 9])))
+    assert outside.save(tmp_path)
+    loaded = load_snapshot(tmp_path)
+    assert loaded is not None
+    np.testing.assert_array_equal(loaded.owned.outside_release_ids, [7, 9])
+    reread = replace(owned([[], [], [], []], 3), outside_release_ids=np.array([8, 9]))
+    now = loaded.owned_now(np.array([5, 10, 20, 30]), np.array([1, 2, 3]), np.array([0]), reread)
+    np.testing.assert_array_equal(now.outside_release_ids, [7, 8, 9])
+
+
+def test_a_snapshot_covers_a_catalogue_that_kept_its_owned_releases() -> None:
+    taken = snapshot()
+    assert taken.covers(np.array([1, 2, 3]))
+    assert taken.covers(np.array([1, 2, 3, 4]))
+    assert not taken.covers(np.array([1, 2]))
+    outside = replace(taken, owned=replace(taken.owned, outside_release_ids=np.array([7])))
+    assert outside.covers(np.array([1, 2, 3, 8]))
+    assert not outside.covers(np.array([1, 2, 3, 7]))
