@@ -715,20 +715,31 @@ def down(settings: Settings, names: tuple[str, ...] = (), kill: bool = False) ->
 
 
 def _stop_leftovers(settings: Settings, known: set[str], sig: int) -> list[str]:
-    """Stop processes recorded by pid files of this cluster folder outside ``known``."""
-    stopped = []
+    """Stop processes recorded by pid files of this cluster folder outside ``known``.
+
+    Together, like :func:`down`: they may be the brokers of a bigger topology's quorum.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    leftovers = []
     for path in sorted((settings.cluster_path / "pids").glob("*.pid"), reverse=True):
-        name = path.stem
-        if name in known:
+        if path.stem in known:
             continue
-        pid_file = PidFile(path, f"-Ddiscorecs.service={name}@{settings.cluster_path}")
+        pid_file = PidFile(path, f"-Ddiscorecs.service={path.stem}@{settings.cluster_path}")
         pid = pid_file.read()
-        if pid is not None:
-            stop(pid, sig=sig)
-            log.info("stopped", service=name, pid=pid)
-            stopped.append(name)
+        if pid is None:
+            pid_file.clear()
+        else:
+            leftovers.append((path.stem, pid, pid_file))
+
+    def stop_one(name: str, pid: int, pid_file: PidFile) -> str:
+        stop(pid, sig=sig)
         pid_file.clear()
-    return stopped
+        log.info("stopped", service=name, pid=pid)
+        return name
+
+    with ThreadPoolExecutor(max_workers=max(1, len(leftovers))) as pool:
+        return list(pool.map(lambda item: stop_one(*item), leftovers))
 
 
 def status(settings: Settings, names: Sequence[str] = ()) -> list[ServiceStatus]:

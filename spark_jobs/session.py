@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from pyspark.sql import SparkSession
 
-from discorecs.core.settings import Settings
+from discorecs.core.settings import Settings, SettingsError
 
 LOG_CONFIG = files("spark_jobs") / "conf" / "spark-log4j2.properties"
 """Spark's log4j2 configuration: warnings only, so jobs print no INFO lines."""
@@ -20,7 +20,10 @@ def spark_jars(settings: Settings) -> list[str]:
     """Absolute paths of the connector jars Maven resolved into ``.jars/spark``."""
     jars = sorted(str(path) for path in (settings.jars_path / "spark").glob("*.jar"))
     if not jars:
-        raise RuntimeError(f"no jars in {settings.jars_path / 'spark'}; run `make jars` first")
+        folder = settings.jars_path / "spark"
+        raise SettingsError(
+            f"no jars in {folder}; run `make jars` first (or set DISCORECS_JARS_DIR)"
+        )
     return jars
 
 

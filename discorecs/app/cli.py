@@ -10,6 +10,7 @@ from cassandra.cluster import NoHostAvailable
 from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
 
+from deployment.processes import ClusterError
 from discorecs.app.commands.cluster import cluster_group, schema_group
 from discorecs.app.commands.evaluate import evaluate
 from discorecs.app.commands.ops import loadtest, status
@@ -24,7 +25,7 @@ from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group: bad settings or catalogue, Cassandra or Kafka errors: one line each."""
+    """The command group: foreseeable errors (settings, services, files) as one line each."""
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
@@ -40,6 +41,10 @@ class Main(click.Group):
             raise click.ClickException(cassandra_refused(error)) from None
         except KafkaException as error:
             raise click.ClickException(kafka_failed(error)) from None
+        except ClusterError as error:
+            raise click.ClickException(str(error).splitlines()[0]) from None
+        except OSError as error:
+            raise click.ClickException(str(error).splitlines()[0]) from None
 
 
 def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:

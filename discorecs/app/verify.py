@@ -59,7 +59,7 @@ def expected_state(truth_path: str | Path) -> PipelineState:
             continue
         value = record["value"].encode()
         if record["bad"]:
-            state.dead_letters[(value, record["bad"])] += 1
+            state.dead_letters[(events.dead_letter_value(value), record["bad"])] += 1
             continue
         event = json.loads(value)
         if record["topic"] == "users":

@@ -31,6 +31,17 @@ SCHEMA_VERSION = 1
 MAX_EVENT_BYTES = 16 * 1024
 """Messages longer than this (in bytes) are dead-lettered as ``oversize``."""
 
+
+def dead_letter_value(value: bytes | None) -> bytes:
+    """The value a bad record is dead-lettered with: its bytes, cut to :data:`MAX_EVENT_BYTES`.
+
+    An oversize record is cut because, whole, one near Kafka's own message limit could not be
+    sent with the dead letter's key and headers (the original stays in its topic). A record
+    without a value gets an empty one (a null value on the compacted topic is a tombstone).
+    """
+    return b"" if value is None else bytes(value[:MAX_EVENT_BYTES])
+
+
 TIMESTAMP = "timestamp"
 UUID = "uuid"
 
@@ -294,7 +305,7 @@ def validate(
         return None, OVERSIZE
     try:
         obj = json.loads(bytes(raw) if isinstance(raw, memoryview) else raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, BAD_JSON
     if type(obj) is not dict:
         return None, f"{BAD_JSON}:not an object"
@@ -364,7 +375,7 @@ def validate_values(topic: str, raw: bytes) -> tuple[tuple[Any, ...] | None, str
             values = msgspec.structs.astuple(_DECODERS[kind].decode(raw))
             for at in _TIMESTAMP_AT[kind]:
                 datetime.fromisoformat(values[at])
-        except (msgspec.DecodeError, ValueError):
+        except (msgspec.DecodeError, ValueError, RecursionError):
             pass
         else:
             return values, None

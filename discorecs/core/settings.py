@@ -295,7 +295,7 @@ class ApiSettings(Group):
     """The HTTP API and web app (``discorecs serve``)."""
 
     host: str = Field("127.0.0.1", description="Address to bind (loopback by default).")
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     key: str | None = Field(
         None, description="When set, every route but /health/* and the page shell needs X-API-Key."
     )
@@ -355,6 +355,14 @@ class Settings(BaseSettings):
     loader: LoaderSettings = LoaderSettings()
     producer: ProducerSettings = ProducerSettings()
     api: ApiSettings = ApiSettings()
+
+    @field_validator(
+        "root", "cluster_dir", "jars_dir", "checkpoint_dir", "snapshot_dir", "java_home"
+    )
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Folders as absolute paths: services started in their own folder get them too."""
+        return value.expanduser().absolute() if value is not None else None
 
     @field_validator("keyspace")
     @classmethod

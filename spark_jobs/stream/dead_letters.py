@@ -1,12 +1,13 @@
 """Dead letters, produced in the Python workers that hold the bad records.
 
-A bad record goes to ``dead_letters`` with its original bytes, its source coordinates and the
+A bad record goes to ``dead_letters`` with its bytes, its source coordinates and the
 reason (an unknown release's reason formatted by
 :func:`discorecs.core.events.unknown_release_reason`). The key is ``topic/partition/offset``,
 unique per source record; the topic is compacted, so a replayed batch adds no second copy once
-compaction runs, and readers deduplicate by key. A source record without a value is sent with
-an empty one: a null value on a compacted topic is a tombstone, which compaction would remove
-with its reason.
+compaction runs, and readers deduplicate by key. The value is
+:func:`~discorecs.core.events.dead_letter_value`: the record's bytes, empty for a record without
+a value, cut for an oversize one (its full size then in the ``size`` header), which whole could
+fail its batch on every replay when near Kafka's own message limit.
 
 The records never travel to the driver: a batch of many large bad records (a producer gone
 wrong) could not be collected there (Spark's result-size limit, the driver's memory), and it
@@ -61,16 +62,19 @@ def send_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[int]:
 
     sent = 0
     for row in rows:
+        value = events.dead_letter_value(row.value)
         headers = {
             "reason": row.reason or events.unknown_release_reason(row.release_id),
             "topic": row.topic,
             "partition": str(row.partition),
             "offset": str(row.offset),
         }
+        if row.value is not None and len(row.value) > len(value):
+            headers["size"] = str(len(row.value))
         produce_when_room(
             producer,
             topic,
-            b"" if row.value is None else bytes(row.value),
+            value,
             key=f"{row.topic}/{row.partition}/{row.offset}".encode(),
             headers=[(name, value.encode()) for name, value in headers.items()],
             on_delivery=on_delivery,

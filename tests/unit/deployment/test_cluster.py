@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from deployment import cluster
 from deployment.processes import alive
 from discorecs.core.settings import Settings
@@ -196,6 +198,40 @@ def test_down_also_stops_leftovers_of_a_bigger_topology(tmp_path: Path) -> None:
         assert not alive(sleeper.pid) and not pid_file.exists()
     finally:
         sleeper.kill()
+
+
+QUORUM_MEMBER = """
+import os, signal, sys, time
+me, other = sys.argv[1], sys.argv[2]
+def leave(*_):
+    open(me, "w").close()
+    while not os.path.exists(other):
+        time.sleep(0.05)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, leave)
+time.sleep(120)
+"""
+"""A process that, asked to stop, waits until its peer was asked too (a broker of a quorum)."""
+
+
+@pytest.mark.timeout(40, method="thread")
+def test_leftovers_of_a_quorum_are_stopped_together(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, 1)
+    pids = settings.cluster_path / "pids"
+    pids.mkdir(parents=True)
+    names = ("kafka-2", "kafka-3")
+    members = []
+    try:
+        for name, peer in zip(names, reversed(names), strict=True):
+            marker = f"-Ddiscorecs.service={name}@{settings.cluster_path}"
+            argv = [sys.executable, "-c", QUORUM_MEMBER, str(tmp_path / name), str(tmp_path / peer)]
+            members.append(started([*argv, marker]))
+            (pids / f"{name}.pid").write_text(f"{members[-1].pid}\n")
+        assert sorted(cluster.down(settings)) == list(names)
+        assert [member.wait(timeout=30) for member in members] == [0, 0], "none was killed"
+    finally:
+        for member in members:
+            member.kill()
 
 
 def test_up_starts_a_service_after_the_ones_it_waits_for(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from cassandra import InvalidRequest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, KafkaException
 
+from deployment.processes import ClusterError
 from discorecs.app.cli import Main, cassandra_refused, main
 from discorecs.core.files import exclusive_lock
 
@@ -84,3 +85,38 @@ def test_a_missing_keyspace_says_how_to_make_it() -> None:
         'Cassandra refused the request: code=2200 [Invalid query] message="keyspace ks does not '
         'exist"; apply the schema: discorecs schema apply'
     )
+
+
+def test_missing_jars_are_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["stream", "--once"], env={"DISCORECS_JARS_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: no jars in {tmp_path / 'spark'}; run `make jars` first "
+        "(or set DISCORECS_JARS_DIR)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (
+            ClusterError("kafka exited during start-up\nits log: ..."),
+            "kafka exited during start-up",
+        ),
+        (PermissionError(1, "Operation not permitted"), "[Errno 1] Operation not permitted"),
+    ],
+)
+def test_cluster_and_system_errors_are_one_line(error: Exception, line: str) -> None:
+    @click.group(cls=Main)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def down() -> None:
+        raise error
+
+    result = CliRunner().invoke(group, ["down"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {line}\n"

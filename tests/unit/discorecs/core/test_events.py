@@ -64,6 +64,7 @@ def test_prefixed_topic_names_resolve() -> None:
         ("collections", b'{"schema_version":1,', "bad_json"),
         ("collections", b"\xff\xfe", "bad_json"),
         ("collections", b"[1, 2]", "bad_json:not an object"),
+        ("collections", b"[" * 5000, "bad_json"),
         ("collections", None, "missing_field:user_id"),
         ("activity", None, "wrong_type:release_id"),
         ("activity", None, "wrong_type:user_id(bool)"),
@@ -215,6 +216,8 @@ EDGE_PAYLOADS = [
     raw(good("collections"))[:-1] + b',"user_id":-1}',
     raw({**good("collections"), "user_id": -1})[:-1] + b',"user_id":7}',
     edited("collections", padding="x" * events.MAX_EVENT_BYTES),
+    b"[" * 5000,
+    raw(good("collections"))[:-1] + b',"extra":' + b"[" * 5000 + b"]" * 5000 + b"}",
 ]
 
 
@@ -240,3 +243,11 @@ def test_validate_values_agrees_on_a_produced_stream_with_malformed_events() -> 
     ]
     assert all(fast == slow for fast, slow in outcomes)
     assert sum(slow[1] is not None for _, slow in outcomes) > 1_000
+
+
+def test_dead_letter_values_are_the_bytes_cut_to_the_event_limit() -> None:
+    assert events.dead_letter_value(None) == b""
+    assert events.dead_letter_value(b"{}") == b"{}"
+    assert events.dead_letter_value(memoryview(b"{}")) == b"{}"
+    huge = b"x" * (events.MAX_EVENT_BYTES + 5)
+    assert events.dead_letter_value(huge) == huge[: events.MAX_EVENT_BYTES]

@@ -105,6 +105,23 @@ def test_derived_paths_follow_root_and_keyspace() -> None:
     assert Settings(java_home=Path("/opt/jdk")).java_binary == Path("/opt/jdk/bin/java")
 
 
+def test_relative_folders_become_absolute(
+    clean_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_environment.chdir(tmp_path)
+    clean_environment.setenv("DISCORECS_CLUSTER_DIR", ".cluster2")
+    settings = Settings(jars_dir=Path("jars"))
+    assert settings.cluster_path == tmp_path / ".cluster2"
+    assert settings.jars_path == tmp_path / "jars"
+    assert settings.checkpoint_dir is None
+
+
+def test_api_port_is_a_tcp_port() -> None:
+    for port in (0, 70000):
+        with pytest.raises(ValidationError, match="api.port"):
+            Settings(api={"port": port})
+
+
 def test_java_home_falls_back_to_java_home(clean_environment: pytest.MonkeyPatch) -> None:
     clean_environment.setenv("JAVA_HOME", "/opt/from-java-home")
     assert Settings().java_home == Path("/opt/from-java-home")
