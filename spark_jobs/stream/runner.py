@@ -30,6 +30,7 @@ from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from spark_jobs import class_archive
 from spark_jobs.session import spark_session
+from spark_jobs.stream.checkpoint_source import check_source
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.micro_batch import process_batch
 from spark_jobs.stream.progress import (
@@ -154,8 +155,9 @@ def run(settings: Settings, *, once: bool = False, max_failures: int | None = No
         The number of query failures survived.
 
     Raises:
-        StreamError: Another stream owns the checkpoint, or the query failed
-            ``max_failures`` times.
+        StreamError: Another stream owns the checkpoint, the checkpoint was read from other
+            Kafka topics (:mod:`.checkpoint_source`), or the query failed ``max_failures``
+            times.
 
     """
     with checkpoint_lock(settings) as owned:
@@ -223,6 +225,9 @@ def _supervise(settings: Settings, *, once: bool, max_failures: int | None) -> i
     first_records = FirstRecords()
     try:
         while not stop.is_set():
+            foreign = check_source(settings)
+            if foreign is not None:
+                raise StreamError(foreign)
             cap = first if capped else full
             query = start_query(
                 spark,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
 from discorecs.app.loadtest import StreamProcess
 from discorecs.app.verify import (
@@ -25,7 +26,9 @@ from discorecs.core import events
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
+from discorecs.core.topics import apply_topics, delete_topics
 from kafka_producers.truth import read_truth
+from spark_jobs.stream.checkpoint_source import topic_ids
 from spark_jobs.stream.progress import read_metrics
 
 AHEAD_USER = 99_999_999
@@ -121,6 +124,29 @@ def test_one_stream_per_checkpoint(pipeline: Settings, tmp_path: Path, cli: RunC
         assert second.returncode == 1 and "another discorecs stream owns" in second.stderr
     finally:
         job.stop()
+
+
+def test_a_checkpoint_never_resumes_on_topics_made_anew(pipeline: Settings, cli: RunCli) -> None:
+    first = cli(pipeline, "stream", "--once", timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    recorded = topic_ids(pipeline)
+    delete_topics(pipeline)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        apply_topics(pipeline)
+        with contextlib.suppress(KafkaException):
+            if set(topic_ids(pipeline).values()).isdisjoint(recorded.values()):
+                break
+        time.sleep(1)
+    again = cli(pipeline, "stream", "--once", timeout=300)
+    assert again.returncode == 1
+    assert (
+        again.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"Error: the checkpoint {pipeline.checkpoint_path} was written from other Kafka topics"
+        )
+    )
 
 
 def _utc(text: str) -> datetime:
