@@ -117,6 +117,15 @@ def test_the_jobs_are_discorecs_commands_with_reachable_drivers(
         assert settings.spark.driver_bind_address == "0.0.0.0"
 
 
+def test_the_hourly_job_is_healthy_after_a_recent_successful_run() -> None:
+    loop = SERVICES["hourly"]["command"][-1]
+    assert "then\n    touch /tmp/hourly.ok" in loop
+    assert SERVICES["hourly"]["healthcheck"]["test"] == [
+        "CMD-SHELL",
+        "find /tmp/hourly.ok -mmin -125 | grep -q .",
+    ]
+
+
 def test_stream_and_hourly_share_the_checkpoint_the_healthcheck_watches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
