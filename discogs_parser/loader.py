@@ -138,8 +138,8 @@ class ReleaseLoader:
         """
         try:
             return self._release_ids.existing(ids)
-        except DriverException as error:
-            raise LoadError(f"resume lookup failed: {error}") from error
+        except (DriverException, NoHostAvailable) as error:
+            raise LoadError(f"resume lookup failed: {error}".splitlines()[0]) from None
 
     def write(self, releases: Sequence[Release]) -> None:
         """Send one chunk of releases, in batches, without waiting for the last answers.

@@ -7,8 +7,9 @@ partition, in order.
 Only failed deliveries trigger a callback (``delivery.report.only.error``), which keeps the hot
 loop free of per-message Python callbacks. The events are drawn at the rate by a
 :class:`~kafka_producers.generator_process.GeneratorProcess` on another core; this process only
-hands them to Kafka (and to the truth file). SIGINT/SIGTERM stop the loop after the current chunk;
-everything handed to the producer is then flushed.
+hands them to Kafka (and to the truth file). SIGINT/SIGTERM stop the loop after the current chunk,
+or within it while the producer's queue is full (the broker away): the truth then holds the
+messages handed over so far, and everything handed over is flushed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -151,9 +152,14 @@ def produce_stream(
                     if chunk is None:
                         producer.poll(0)
                         continue
-                    send_chunk(
-                        producer, [topics[t] for t in chunk.topics], chunk.keys, chunk.values
+                    handed = send_chunk(
+                        producer,
+                        [topics[t] for t in chunk.topics],
+                        chunk.keys,
+                        chunk.values,
+                        give_up=lambda: stop.requested,
                     )
+                    chunk = chunk.head(handed)
                     producer.poll(0)
                     sent += len(chunk)
                     bad += len(chunk.bad)
@@ -177,7 +183,13 @@ def produce_stream(
     return stats
 
 
-def send_chunk(producer: Producer, topics: list[str], keys: list[bytes], values: list) -> None:
+def send_chunk(
+    producer: Producer,
+    topics: list[str],
+    keys: list[bytes],
+    values: list,
+    give_up: Callable[[], bool] | None = None,
+) -> int:
     """Hand messages to the producer in order, polling to make room when its queue is full.
 
     Args:
@@ -185,11 +197,18 @@ def send_chunk(producer: Producer, topics: list[str], keys: list[bytes], values:
         topics: Topic of each message.
         keys: Key of each message.
         values: Value of each message.
+        give_up: Asked while waiting for room; True stops the hand-over there (a stop
+            requested while the broker is away and the queue full).
+
+    Returns:
+        How many of the messages were handed over, in order.
 
     """
     produce = producer.produce
-    for topic, value, key in zip(topics, values, keys, strict=True):
+    for i, (topic, value, key) in enumerate(zip(topics, values, keys, strict=True)):
         try:
             produce(topic, value, key)
         except BufferError:
-            produce_when_room(producer, topic, value, key=key)
+            if not produce_when_room(producer, topic, value, give_up, key=key):
+                return i
+    return len(values)

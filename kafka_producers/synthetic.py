@@ -67,6 +67,13 @@ class Chunk:
         """Return the number of messages."""
         return len(self.values)
 
+    def head(self, n: int) -> Chunk:
+        """The first ``n`` messages (this chunk itself when it has no more)."""
+        if n >= len(self):
+            return self
+        bad = {at: reason for at, reason in self.bad.items() if at < n}
+        return Chunk(self.topics[:n], self.keys[:n], self.values[:n], bad)
+
 
 @dataclass(frozen=True)
 class ProfileDraws:

@@ -6,6 +6,7 @@ Every producer in the project (the synthetic events, the dead letters, the API's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaException, Producer
@@ -124,19 +125,32 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     return config
 
 
-def produce_when_room(producer: Producer, topic: str, value: bytes, **kwargs: Any) -> None:
+def produce_when_room(
+    producer: Producer,
+    topic: str,
+    value: bytes,
+    give_up: Callable[[], bool] | None = None,
+    **kwargs: Any,
+) -> bool:
     """``producer.produce``, serving delivery reports while its local queue is full.
 
     Args:
         producer: The producer.
         topic: The topic.
         value: The message value.
+        give_up: Asked between waits for room; when it answers True the message is not
+            handed over (a stop requested while the broker is away and the queue full).
         **kwargs: More arguments of ``produce`` (``key``, ``headers``, ``on_delivery``).
+
+    Returns:
+        Whether the message was handed to the producer.
 
     """
     while True:
         try:
             producer.produce(topic, value, **kwargs)
-            return
+            return True
         except BufferError:
+            if give_up is not None and give_up():
+                return False
             producer.poll(0.05)

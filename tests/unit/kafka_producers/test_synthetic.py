@@ -10,7 +10,14 @@ import pytest
 from discorecs.core import events
 from discorecs.core.catalog import ReleaseCatalog
 from kafka_producers.demo_catalog import demo_catalog
-from kafka_producers.synthetic import ACTIONS, EventStream, Simulation, iso_millis, uuid4_array
+from kafka_producers.synthetic import (
+    ACTIONS,
+    Chunk,
+    EventStream,
+    Simulation,
+    iso_millis,
+    uuid4_array,
+)
 
 SEED = 11
 
@@ -155,3 +162,15 @@ def test_simulate_ends_with_what_each_user_owns(catalog) -> None:
     users, releases, _ = simulation.collections()
     owned = {(u, r) for u, r in zip(users.tolist(), releases.tolist(), strict=True)}
     assert owned == {(u, r) for u in range(stream.n_users) for r in stream.owned(u)}
+
+
+def test_a_chunk_head_keeps_the_first_messages_and_their_reasons() -> None:
+    chunk = Chunk([0, 1, 2], [b"1", b"2", b"3"], [b"a", b"b", b"c"], {0: "bad_json", 2: "oversize"})
+    head = chunk.head(2)
+    assert (head.topics, head.keys, head.values, head.bad) == (
+        [0, 1],
+        [b"1", b"2"],
+        [b"a", b"b"],
+        {0: "bad_json"},
+    )
+    assert chunk.head(3) is chunk

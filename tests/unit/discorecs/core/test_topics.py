@@ -57,3 +57,20 @@ def test_produce_when_room_waits_for_a_full_queue_to_drain() -> None:
         )
     producer.flush(5)
     assert reported == [b"a", b"b"]
+
+
+def test_produce_when_room_gives_up_when_asked() -> None:
+    # No broker and a one-message queue that stays full for 60 s.
+    config = {"bootstrap.servers": "127.0.0.1:1", "queue.buffering.max.messages": 1}
+    producer = Producer(config)
+    assert produce_when_room(producer, "t", b"a")
+    asked: list[bool] = []
+
+    def give_up() -> bool:
+        asked.append(True)
+        return len(asked) >= 3
+
+    assert not produce_when_room(producer, "t", b"b", give_up)
+    assert len(asked) == 3
+    assert len(producer) == 1
+    producer.purge()
