@@ -248,6 +248,9 @@ class StreamProcess:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+            except BaseException:
+                self.kill()
+                raise
 
 
 def run_settings(settings: Settings, name: str) -> Settings:
@@ -435,10 +438,14 @@ def run_load(
             stream.stop()
             return report
         finally:
-            if plan and plan.broken:
-                plan.repairs()
-            stream.stop()
-            cleanup(run)
+            try:
+                stream.stop()
+            finally:
+                try:
+                    if plan and plan.broken:
+                        plan.repairs()
+                finally:
+                    cleanup(run)
 
 
 @contextmanager

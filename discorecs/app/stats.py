@@ -63,7 +63,7 @@ def collect_stats(session: Session, keyspace: str) -> Stats:
         recommended.update(recs)
         owned = {r.release_id for r in owned_rows}
         owned_recs += sum(r in owned for r in recs) + (row.release_id in owned)
-        total_recs += len(recs) + 1
+        total_recs += len(recs) + (row.release_id is not None)
     return Stats(
         users=int(users),
         scored_users=len(rows),

@@ -79,6 +79,7 @@ def evaluate(
     from discorecs.app.evaluation.runner import FRIEND, collect
     from discorecs.app.evaluation.seeds import SeedRun, default_jobs, run_seeds
     from discorecs.app.evaluation.world import WorldSpec
+    from spark_jobs.scoring.rankers.split import MIN_ITEMS
 
     outputs = [path for path in (json_out, plot_out) if path]
     try:
@@ -99,6 +100,10 @@ def evaluate(
         )
     except InteractionsError as error:
         raise click.ClickException(str(error)) from None
+    if fixed is not None and not fixed.testable():
+        raise click.ClickException(
+            f"no user has {MIN_ITEMS} or more items to hold some out: nothing to test"
+        )
     jobs = jobs or default_jobs(seeds)
     threads = max(1, len(os.sched_getaffinity(0)) // jobs)
     click.echo(f"{seeds} seeds, {jobs} at a time, {threads} threads each", err=True)

@@ -23,9 +23,13 @@ from discorecs.core.catalog import ReleaseCatalog, load_cassandra
 from discorecs.core.settings import Settings
 from discorecs.core.tables import USER_ACTIVITY, USER_COLLECTION
 from spark_jobs.scoring.rankers.base import ItemContent
+from spark_jobs.scoring.rankers.split import MIN_ITEMS
 from spark_jobs.scoring.recommend import find_sorted
 
 CSV_HEADER = ("user", "item", "timestamp")
+WEIGHTS = (1e-6, 1e6)
+"""The weights a file may give: positive, and within what the float32 models hold (a weight
+beyond these rounds to 0 or overflows iALS's factors)."""
 FETCH_SIZE = 5000
 
 
@@ -80,6 +84,11 @@ class Interactions:
         values = sp.csr_matrix((summed.astype(np.float32), (users[last], items[last])), shape)
         stamps = sp.csr_matrix((times[last].astype(np.float64), (users[last], items[last])), shape)
         return values, stamps
+
+    def testable(self) -> bool:
+        """Whether some user has the :data:`~.split.MIN_ITEMS` distinct items of a test user."""
+        pairs = np.unique(np.stack([self.users, self.items]), axis=1)
+        return bool((np.bincount(pairs[0]) >= MIN_ITEMS).any())
 
     def activity_before(
         self, cuts: np.ndarray
@@ -186,9 +195,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, str, float, float]]:
                         raise InteractionsError(
                             f"{path}: line {line}: weight {row[3][:40]!r} is not a number"
                         ) from None
-                    if not math.isfinite(weight) or weight <= 0:
+                    if not WEIGHTS[0] <= weight <= WEIGHTS[1]:
                         raise InteractionsError(
-                            f"{path}: line {line}: weight {row[3][:40]!r} must be positive"
+                            f"{path}: line {line}: weight {row[3][:40]!r} must be within "
+                            f"{WEIGHTS[0]:g}..{WEIGHTS[1]:g}"
                         )
                 yield user, item, _parse_time(row[2].strip(), line, path), weight
         except (csv.Error, UnicodeDecodeError) as error:

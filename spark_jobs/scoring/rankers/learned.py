@@ -210,7 +210,7 @@ def learn_ranker(
         threads: LightGBM threads.
 
     Returns:
-        The model, or None when no held-out item is among the candidates.
+        The model, or None when there is no candidate or no held-out item is among them.
 
     """
     validation, split = holdout_split(train)
@@ -225,6 +225,8 @@ def learn_ranker(
     table = candidate_table(
         source_lists(sources, users, depth), users, rows, validation, depth, content_parts(sources)
     )
+    if len(table.positions) == 0:
+        return None
     held_out = sp.csr_matrix(split.test[users])
     labels = np.asarray(held_out[table.positions, table.items]).ravel() > 0
     useful = np.bincount(table.positions, labels, minlength=len(users)) > 0

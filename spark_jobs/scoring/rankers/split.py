@@ -75,11 +75,15 @@ class Split:
         return sp.csr_matrix(self.test[self.test_users])
 
 
+MIN_ITEMS = 5
+"""Items a user needs to be a test user (fewer: cold start, or training only)."""
+
+
 def temporal_split(
     user_items: sp.csr_matrix,
     added_at: sp.csr_matrix,
     holdout: float = 0.2,
-    min_items: int = 5,
+    min_items: int = MIN_ITEMS,
     cold_min_items: int = 2,
 ) -> Split:
     """Hold out each user's latest items (see the module docstring for the rule).

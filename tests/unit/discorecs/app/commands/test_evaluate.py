@@ -21,6 +21,13 @@ def test_an_output_that_cannot_be_written_stops_evaluate_before_any_work(tmp_pat
     assert output.startswith(f"Error: cannot write {blocker / 'out.json'}: ")
 
 
+def test_a_file_without_a_test_user_stops_evaluate_in_one_line(tmp_path: Path) -> None:
+    few = tmp_path / "few.csv"
+    few.write_text("user,item,timestamp\n1,2,3\n1,3,4\n2,2,5\n" + "1,3,9\n" * 5)
+    output = one_line_error(["evaluate", "--interactions", str(few)])
+    assert output == "Error: no user has 5 or more items to hold some out: nothing to test\n"
+
+
 def test_a_bad_catalogue_or_truth_path_stops_produce_in_one_line(tmp_path: Path) -> None:
     catalogue = tmp_path / "cut.jsonl"
     catalogue.write_text('{"release_id": 1, "genres": ["Rock"]}\n{"release_id": 2, "ge')
