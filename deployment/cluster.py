@@ -679,7 +679,7 @@ def down(settings: Settings, names: tuple[str, ...] = (), kill: bool = False) ->
     Together, because the last brokers of a KRaft quorum stopped one by one would wait for a
     quorum that is gone. Without ``names``, any other process a pid file of this cluster
     folder still records (say, nodes of a bigger topology than ``settings.nodes``) is stopped
-    too.
+    with them.
 
     Args:
         settings: Where the pid files are.
@@ -694,34 +694,32 @@ def down(settings: Settings, names: tuple[str, ...] = (), kill: bool = False) ->
     from concurrent.futures import ThreadPoolExecutor
 
     sig = signal.SIGKILL if kill else signal.SIGTERM
-    running = [
-        (svc, pid)
+    targets: list[tuple[str, int, PidFile, tuple[str, int] | None]] = [
+        (svc.name, pid, svc.pid_file, (svc.host, svc.port))
         for svc in reversed(services(settings))
         if (not names or svc.name in names) and (pid := svc.pid_file.read()) is not None
     ]
-
-    def stop_one(svc: LocalService, pid: int) -> str:
-        stop(pid, sig=sig)
-        wait_port_closed(svc.host, svc.port)
-        svc.pid_file.clear()
-        log.info("stopped", service=svc.name, pid=pid, signal=sig.name)
-        return svc.name
-
-    with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
-        stopped = list(pool.map(lambda item: stop_one(*item), running))
     if not names:
-        stopped += _stop_leftovers(settings, set(service_names(settings)), sig)
-    return stopped
+        targets += _leftovers(settings, set(service_names(settings)))
+
+    def stop_one(name: str, pid: int, pid_file: PidFile, address: tuple[str, int] | None) -> str:
+        stop(pid, sig=sig)
+        if address is not None:
+            wait_port_closed(*address)
+        pid_file.clear()
+        log.info("stopped", service=name, pid=pid, signal=sig.name)
+        return name
+
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        return list(pool.map(lambda target: stop_one(*target), targets))
 
 
-def _stop_leftovers(settings: Settings, known: set[str], sig: int) -> list[str]:
-    """Stop processes recorded by pid files of this cluster folder outside ``known``.
+def _leftovers(settings: Settings, known: set[str]) -> list[tuple[str, int, PidFile, None]]:
+    """Running processes recorded by pid files of this cluster folder outside ``known``.
 
-    Together, like :func:`down`: they may be the brokers of a bigger topology's quorum.
+    The pid files of processes no longer running are cleared.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    leftovers = []
+    found: list[tuple[str, int, PidFile, None]] = []
     for path in sorted((settings.cluster_path / "pids").glob("*.pid"), reverse=True):
         if path.stem in known:
             continue
@@ -730,16 +728,8 @@ def _stop_leftovers(settings: Settings, known: set[str], sig: int) -> list[str]:
         if pid is None:
             pid_file.clear()
         else:
-            leftovers.append((path.stem, pid, pid_file))
-
-    def stop_one(name: str, pid: int, pid_file: PidFile) -> str:
-        stop(pid, sig=sig)
-        pid_file.clear()
-        log.info("stopped", service=name, pid=pid)
-        return name
-
-    with ThreadPoolExecutor(max_workers=max(1, len(leftovers))) as pool:
-        return list(pool.map(lambda item: stop_one(*item), leftovers))
+            found.append((path.stem, pid, pid_file, None))
+    return found
 
 
 def status(settings: Settings, names: Sequence[str] = ()) -> list[ServiceStatus]:

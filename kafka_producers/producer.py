@@ -67,6 +67,12 @@ class ProduceStats:
         )
 
 
+STOP_FLUSH_S = 30.0
+"""The most a flush may take after SIGINT/SIGTERM (what is still queued then counts as failed):
+within the 60 s a supervisor such as compose grants before SIGKILL, which would lose the
+truth file's last lines and the run's summary."""
+
+
 class _Stop:
     def __init__(self) -> None:
         self.requested = False
@@ -111,8 +117,8 @@ def produce_stream(
         duration: Stop after this many seconds (``None``: no limit).
         max_events: Stop after this many events (``None``: no limit).
         truth: Ground-truth writer receiving every chunk handed to the producer.
-        flush_timeout: Seconds the final flush may take; what is still queued then counts
-            as failed.
+        flush_timeout: Seconds the final flush may take (at most :data:`STOP_FLUSH_S` after
+            a signal); what is still queued then counts as failed.
         config: Producer configuration (default :func:`producer_config`).
 
     Returns:
@@ -168,7 +174,9 @@ def produce_stream(
                 if stop.requested:
                     log.info("produce_signal", signal=stop.signal, sent=sent)
             finally:
-                remaining = producer.flush(flush_timeout)
+                remaining = producer.flush(
+                    min(flush_timeout, STOP_FLUSH_S) if stop.requested else flush_timeout
+                )
     seconds = time.monotonic() - start
     stats = ProduceStats(sent, stream.n_users, seconds, failures["count"] + remaining, bad)
     log.info(

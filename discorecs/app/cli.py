@@ -25,7 +25,10 @@ from discorecs.core.settings import SettingsError
 
 
 class Main(click.Group):
-    """The command group: foreseeable errors (settings, services, files) as one line each."""
+    """The command group: foreseeable errors (settings, services, files) end without a traceback.
+
+    Each is one line, but for a service that failed to start, which adds its log's last lines.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the subcommand, turning those errors into a :class:`click.ClickException`."""
@@ -42,9 +45,9 @@ class Main(click.Group):
         except KafkaException as error:
             raise click.ClickException(kafka_failed(error)) from None
         except ClusterError as error:
-            raise click.ClickException(str(error).splitlines()[0]) from None
+            raise click.ClickException(str(error)) from None
         except OSError as error:
-            raise click.ClickException(str(error).splitlines()[0]) from None
+            raise click.ClickException(str(error).partition("\n")[0] or repr(error)) from None
 
 
 def cassandra_unreachable(error: NoHostAvailable | OperationTimedOut) -> str:

@@ -39,7 +39,8 @@ class PipelineState:
         activity: Activity event ids.
         trending_events: Sum of the trending counts (equals the activity count when nothing is
             counted twice).
-        dead_letters: (original value, reason category) -> occurrences.
+        dead_letters: (dead-letter value, reason category) -> occurrences; the value is
+            the original cut to the event limit (:func:`~discorecs.core.events.dead_letter_value`).
 
     """
 

@@ -106,7 +106,8 @@ class RunSnapshot:
             release_ids: This run's release ids (sorted).
 
         """
-        owned = self.release_ids[np.unique(self.owned.user_items.indices)]
+        owners = np.bincount(self.owned.user_items.indices, minlength=len(self.release_ids))
+        owned = self.release_ids[owners > 0]
         lost = ~np.isin(owned, release_ids)
         found = np.isin(self.owned.outside_release_ids, release_ids)
         return not (lost.any() or found.any())

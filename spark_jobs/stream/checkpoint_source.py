@@ -4,9 +4,10 @@ A checkpoint's offsets mean something only for the topics they were read from. T
 anew (a new cluster folder, a 3-node cluster beside the 1-node one in the same folder, a topic
 deleted and created again) or other topics (another topic prefix with an explicit
 ``checkpoint_dir``) have other offsets: Spark then fails every batch (``failOnDataLoss``) or
-skips records silently. So the first run writes each event topic's Kafka topic id beside the
-checkpoint (``events.source.json``), and a later run whose topics have other ids is refused
-with one line naming both. A checkpoint written before this file existed is adopted as it is.
+skips records silently. So a run on a checkpoint that holds no offsets yet writes each event
+topic's Kafka topic id beside it (``events.source.json``), and a later run whose topics have
+other ids while the checkpoint holds offsets is refused with one line naming both. A
+checkpoint written before this file existed is adopted as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from discorecs.core.events import KINDS
 from discorecs.core.files import write_atomically
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
-from spark_jobs.stream.progress import QUERY_NAME
+from spark_jobs.stream.progress import QUERY_NAME, checkpoint_dir
 
 log = get_logger("stream")
 
@@ -64,7 +65,7 @@ def foreign_checkpoint(recorded: dict[str, str], current: dict[str, str]) -> str
 
 
 def check_source(settings: Settings) -> str | None:
-    """Compare the checkpoint's topics with the stream's; record them on the first run.
+    """Compare the checkpoint's topics with the stream's; record them while it holds no offsets.
 
     Returns:
         One line saying why the checkpoint must not be used, or None when it may (also when
@@ -77,7 +78,7 @@ def check_source(settings: Settings) -> str | None:
         log.warning("checkpoint_source_unchecked", error=str(error).splitlines()[0][:200])
         return None
     path = source_path(settings)
-    if not path.exists():
+    if not path.exists() or not any((checkpoint_dir(settings) / "offsets").glob("[0-9]*")):
         write_atomically(path, json.dumps(current, sort_keys=True).encode())
         return None
     try:

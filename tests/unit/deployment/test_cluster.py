@@ -215,8 +215,8 @@ time.sleep(120)
 
 
 @pytest.mark.timeout(40, method="thread")
-def test_leftovers_of_a_quorum_are_stopped_together(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, 1)
+def test_leftovers_of_a_quorum_are_stopped_with_the_rest(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, 2)  # kafka-2 is one of its brokers, kafka-3 a leftover
     pids = settings.cluster_path / "pids"
     pids.mkdir(parents=True)
     names = ("kafka-2", "kafka-3")

@@ -89,7 +89,9 @@ def test_a_missing_keyspace_says_how_to_make_it() -> None:
 
 def test_missing_jars_are_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["stream", "--once"], env={"DISCORECS_JARS_DIR": str(tmp_path)}
+        main,
+        ["stream", "--once"],
+        env={"DISCORECS_JARS_DIR": str(tmp_path), "DISCORECS_CLUSTER_DIR": str(tmp_path)},
     )
     assert result.exit_code == 1
     assert result.output == (
@@ -102,13 +104,14 @@ def test_missing_jars_are_one_line(tmp_path: Path) -> None:
     ("error", "line"),
     [
         (
-            ClusterError("kafka exited during start-up\nits log: ..."),
-            "kafka exited during start-up",
+            ClusterError("kafka exited; last lines of its log:\n  boom"),
+            "kafka exited; last lines of its log:\n  boom",
         ),
         (PermissionError(1, "Operation not permitted"), "[Errno 1] Operation not permitted"),
+        (TimeoutError(), "TimeoutError()"),
     ],
 )
-def test_cluster_and_system_errors_are_one_line(error: Exception, line: str) -> None:
+def test_cluster_and_system_errors_end_without_a_traceback(error: Exception, line: str) -> None:
     @click.group(cls=Main)
     def group() -> None:
         pass
