@@ -8,8 +8,8 @@ from discorecs.app.api.metrics import RequestTimer, request_histogram, stream_me
 from discorecs.app.api.pipeline import BatchLog
 
 
-def test_requests_are_timed_per_route_template_not_raw_path() -> None:
-    registry = CollectorRegistry()
+def timed_users_app(registry: CollectorRegistry) -> TestClient:
+    """A client of an app with one route, ``/users/{user_id}``, timed into ``registry``."""
     app = FastAPI()
 
     @app.get("/users/{user_id}")
@@ -17,7 +17,12 @@ def test_requests_are_timed_per_route_template_not_raw_path() -> None:
         return {"user_id": user_id}
 
     app.add_middleware(RequestTimer, histogram=request_histogram(registry))
-    client = TestClient(app)
+    return TestClient(app)
+
+
+def test_requests_are_timed_per_route_template_not_raw_path() -> None:
+    registry = CollectorRegistry()
+    client = timed_users_app(registry)
     for path in ("/users/1", "/users/2", "/users/x", "/nowhere"):
         client.get(path)
     text = generate_latest(registry).decode()
@@ -32,14 +37,7 @@ def test_requests_are_timed_per_route_template_not_raw_path() -> None:
 
 def test_made_up_methods_share_one_label() -> None:
     registry = CollectorRegistry()
-    app = FastAPI()
-
-    @app.get("/users/{user_id}")
-    def user(user_id: int) -> dict[str, int]:
-        return {"user_id": user_id}
-
-    app.add_middleware(RequestTimer, histogram=request_histogram(registry))
-    client = TestClient(app)
+    client = timed_users_app(registry)
     for n in range(5):
         client.request(f"X{n}", "/users/1")
     text = generate_latest(registry).decode()
