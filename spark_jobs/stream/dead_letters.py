@@ -49,7 +49,10 @@ def send_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[int]:
             valid event of an unknown release) and ``release_id``.
 
     Raises:
-        KafkaException: Some were refused, or still unacknowledged after :data:`FLUSH_S`.
+        KafkaException: Some were refused, or still unacknowledged after :data:`FLUSH_S`. The
+            worker's producer is then dropped, so the replayed task starts a fresh one (one
+            left in a fatal state, such as a fatal idempotence error, would fail every later
+            batch of that worker).
 
     """
     topic = settings.topic("dead_letters")
@@ -82,5 +85,6 @@ def send_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[int]:
         sent += 1
     unsent = producer.flush(FLUSH_S)
     if unsent or failed:
+        _PRODUCERS.pop(settings.kafka_bootstrap, None)
         raise KafkaException(f"{unsent + len(failed)} dead letters to {topic} not delivered")
     yield sent

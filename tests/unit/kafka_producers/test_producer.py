@@ -11,5 +11,4 @@ def test_a_stop_while_the_queue_is_full_hands_over_a_prefix() -> None:
     values = [b"%d" % i for i in range(5)]
     keys = [b"1"] * 5
     assert send_chunk(producer, ["t"] * 5, keys, values, give_up=lambda: True) == 2
-    assert len(producer) == 2
     producer.purge()
