@@ -40,16 +40,19 @@ def worker_producer(settings: Settings) -> Producer:
     return _PRODUCERS[settings.kafka_bootstrap]
 
 
-def send_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[int]:
+def send_partition(
+    settings: Settings, rows: Iterable[Any], flush_s: float = FLUSH_S
+) -> Iterator[int]:
     """``mapPartitions`` body: produce a partition's bad records, flush; yield how many.
 
     Args:
         settings: Broker and topic prefix.
         rows: Rows with ``topic``, ``partition``, ``offset``, ``value``, ``reason`` (None for a
             valid event of an unknown release) and ``release_id``.
+        flush_s: Seconds to wait for Kafka's acknowledgements.
 
     Raises:
-        KafkaException: Some were refused, or still unacknowledged after :data:`FLUSH_S`. The
+        KafkaException: Some were refused, or still unacknowledged after ``flush_s``. The
             worker's producer is then dropped, so the replayed task starts a fresh one (one
             left in a fatal state, such as a fatal idempotence error, would fail every later
             batch of that worker).
@@ -83,7 +86,7 @@ def send_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[int]:
             on_delivery=on_delivery,
         )
         sent += 1
-    unsent = producer.flush(FLUSH_S)
+    unsent = producer.flush(flush_s)
     if unsent or failed:
         _PRODUCERS.pop(settings.kafka_bootstrap, None)
         raise KafkaException(f"{unsent + len(failed)} dead letters to {topic} not delivered")

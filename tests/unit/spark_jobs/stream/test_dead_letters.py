@@ -9,15 +9,14 @@ from discorecs.core.settings import Settings
 from spark_jobs.stream import dead_letters
 
 
-def test_an_undelivered_batch_drops_the_workers_producer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dead_letters, "FLUSH_S", 0.2)
-    monkeypatch.setattr(dead_letters, "_PRODUCERS", {})
-    settings = Settings(kafka={"port": 1})  # no broker listens there
+def test_an_undelivered_batch_drops_the_workers_producer() -> None:
+    settings = Settings(kafka={"port": 1})  # no broker listens there: nothing is delivered
     row = SimpleNamespace(
         topic="collections", partition=0, offset=7, value=b"{", reason="bad_json", release_id=None
     )
     first = dead_letters.worker_producer(settings)
     with pytest.raises(KafkaException, match="1 dead letters to dead_letters not delivered"):
-        list(dead_letters.send_partition(settings, [row]))
+        list(dead_letters.send_partition(settings, [row], flush_s=0.2))
     assert dead_letters.worker_producer(settings) is not first
     first.purge()
+    dead_letters.worker_producer(settings).purge()
