@@ -54,6 +54,7 @@ class TruthWriter:
             "type": "meta",
             "seed": seed,
             "users": stream.n_users,
+            "first_user_id": stream.user_ids[0],
             "releases": len(stream.catalog),
             "bad_ratio": bad_ratio,
             "schema_version": events.SCHEMA_VERSION,

@@ -22,7 +22,13 @@ from discorecs.core import events
 from discorecs.core.cassandra import session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
-from discorecs.core.tables import RELEASE_TRENDING_BATCHES, TABLES, USER_COLLECTION, trending_hours
+from discorecs.core.tables import (
+    RELEASE_TRENDING_BATCHES,
+    TABLES,
+    USER_COLLECTION,
+    USERS,
+    trending_hours,
+)
 from tests.integration.scored_world import SEARCH_NAME, World, scored_world
 
 
@@ -274,6 +280,23 @@ def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) 
     )
     unknown = client.post("/users/424242/events", json={"kind": "add", "release_id": 1000})
     assert one_line_error(unknown, 404) == "unknown user 424242"
+
+
+def test_a_scored_user_without_a_profile_row_can_post_events(
+    client: TestClient, world: World
+) -> None:
+    user = next(u for u in world.collections if u not in (world.main_user, world.unscored_user))
+    keyspace = world.settings.keyspace
+    with session_scope(world.settings) as session:
+        profile = session.execute(
+            session.prepare(USERS.select(keyspace, where=["user_id"])), (user,)
+        ).one()
+        session.execute(session.prepare(USERS.delete(keyspace, ["user_id"])), (user,))
+        try:
+            answer = client.post(f"/users/{user}/events", json={"kind": "want", "release_id": 1000})
+        finally:
+            session.execute(session.prepare(USERS.insert(keyspace)), tuple(profile))
+    assert answer.status_code == 202, answer.text
 
 
 def test_health(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from discorecs.app.options import count_option, finite_option, share_option
 from discorecs.core import events
 from discorecs.core.catalog import load_cassandra, load_jsonl
 from discorecs.core.settings import load_settings
+from discorecs.core.tables import MAX_BIGINT
 from kafka_producers.producer import produce_stream
 from kafka_producers.synthetic import EventStream
 from kafka_producers.truth import TruthWriter
@@ -15,6 +16,13 @@ from kafka_producers.truth import TruthWriter
 
 @click.command()
 @count_option("--users", default=1000, show_envvar=True, help="Users.")
+@count_option(
+    "--first-user-id",
+    default=1,
+    show_envvar=True,
+    help="Id of the first user (users are numbered on from it); a second run on the same "
+    "topics starts past the first run's users so their collections stay apart.",
+)
 @finite_option(
     "--rate",
     default=1000.0,
@@ -59,6 +67,7 @@ from kafka_producers.truth import TruthWriter
 )
 def produce(
     users: int,
+    first_user_id: int,
     rate: float,
     duration: float | None,
     max_events: int | None,
@@ -74,11 +83,15 @@ def produce(
     """
     if duration is not None and max_events is not None:
         raise click.UsageError("give --duration or --events, not both")
+    if first_user_id + users - 1 > MAX_BIGINT:
+        raise click.UsageError(f"--first-user-id + --users - 1 exceeds the largest id {MAX_BIGINT}")
     settings = load_settings()
     releases = load_jsonl(catalog) if catalog else load_cassandra(settings)
     if len(releases) == 0:
         raise click.ClickException("the release catalogue is empty: load releases first")
-    stream = EventStream(releases, n_users=users, seed=seed, bad_ratio=bad_ratio)
+    stream = EventStream(
+        releases, n_users=users, seed=seed, bad_ratio=bad_ratio, first_user_id=first_user_id
+    )
     try:
         writer = TruthWriter(truth) if truth else None
     except OSError as error:

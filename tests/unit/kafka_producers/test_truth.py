@@ -1,5 +1,6 @@
 """The ground-truth file: a meta line, one taste per user, then every event in send order."""
 
+import json
 from pathlib import Path
 
 from discorecs.core import events
@@ -9,7 +10,9 @@ from kafka_producers.truth import TruthWriter, read_truth, truth_records
 
 
 def test_truth_file_round_trip(tmp_path: Path) -> None:
-    stream = EventStream(demo_catalog(2000, seed=3), n_users=20, seed=2, bad_ratio=0.1)
+    stream = EventStream(
+        demo_catalog(2000, seed=3), n_users=20, seed=2, bad_ratio=0.1, first_user_id=101
+    )
     writer = TruthWriter(tmp_path / "truth.jsonl")
     writer.write_header(stream, seed=2, bad_ratio=0.1, topics={k: f"p.{k}" for k in events.KINDS})
     chunks = [stream.next_chunk(500, 0) for _ in range(3)]
@@ -19,7 +22,11 @@ def test_truth_file_round_trip(tmp_path: Path) -> None:
     truth = read_truth(tmp_path / "truth.jsonl")
     assert truth.meta["users"] == 20 and truth.meta["seed"] == 2
     assert truth.meta["topics"]["users"] == "p.users"
-    assert sorted(truth.tastes) == stream.user_ids
+    assert truth.meta["first_user_id"] == 101
+    assert sorted(truth.tastes) == stream.user_ids == list(range(101, 121))
+    assert {json.loads(e["value"])["user_id"] for e in truth.events if not e["bad"]} <= set(
+        stream.user_ids
+    )
     assert [e["value"].encode() for e in truth.events] == [v for c in chunks for v in c.values]
     assert [e["key"].encode() for e in truth.events] == [k for c in chunks for k in c.keys]
     assert [e["topic"] for e in truth.events] == [events.KINDS[t] for c in chunks for t in c.topics]
