@@ -1,6 +1,7 @@
 """docker-compose.yml: the launcher's topology from one image, healthy dependencies, loopback."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import yaml
 
 from discorecs.core.settings import Settings
 from discorecs.core.topics import DEAD_LETTERS, TOPIC_NAMES, topic_config
-from spark_jobs.stream.progress import QUERY_NAME
+from spark_jobs.stream.runner import checkpoint_lock
 from tests.support import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -126,12 +127,35 @@ def test_the_hourly_job_is_healthy_after_a_recent_successful_run() -> None:
     ]
 
 
-def test_stream_and_hourly_share_the_checkpoint_the_healthcheck_watches(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_stream_and_hourly_share_the_checkpoint_folder() -> None:
     assert SERVICES["stream"]["volumes"] == SERVICES["hourly"]["volumes"] == ["pipeline-data:/data"]
-    lock = settings_of("stream", monkeypatch).checkpoint_path / f"{QUERY_NAME}.lock"
-    assert str(lock) in SERVICES["stream"]["healthcheck"]["test"][1]
+
+
+@pytest.mark.parametrize("keyspace", [None, "other_keyspace"])
+def test_the_stream_is_healthy_while_it_holds_the_lock_of_the_settings_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keyspace: str | None
+) -> None:
+    env = {name: str(value) for name, value in SERVICES["stream"]["environment"].items()}
+    env |= {"PATH": os.environ["PATH"], "DISCORECS_CLUSTER_DIR": str(tmp_path)}
+    if keyspace is not None:
+        env["DISCORECS_KEYSPACE"] = keyspace
+    for name in list(os.environ):
+        if name.startswith("DISCORECS_") or name == "JAVA_HOME":
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    command = SERVICES["stream"]["healthcheck"]["test"][1].replace("$$", "$")
+
+    def healthy() -> bool:
+        return subprocess.run(["sh", "-c", command], env=env, check=False).returncode == 0
+
+    assert not healthy()  # no checkpoint folder yet
+    settings.checkpoint_path.mkdir(parents=True)
+    assert not healthy()  # a folder, no stream
+    with checkpoint_lock(settings) as owned:
+        assert owned and healthy()
+    assert not healthy()
 
 
 def test_nothing_is_published_beyond_loopback() -> None:
