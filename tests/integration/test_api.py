@@ -75,6 +75,21 @@ def test_search_by_name_username_or_id(client: TestClient, world: World) -> None
     assert client.get("/users", params={"name": "²"}).json() == []  # a digit, not a number
 
 
+def test_an_all_digit_text_finds_the_user_of_that_id_and_those_named_so(
+    client: TestClient, world: World
+) -> None:
+    keyspace, named = world.settings.keyspace, 990001
+    digits = str(world.cold_user)
+    with session_scope(world.settings) as session:
+        insert = session.prepare(USERS.insert(keyspace, ["user_id", "name", "username"]))
+        session.execute(insert, (named, digits, "digits"))
+        try:
+            found = client.get("/users", params={"name": digits}).json()
+        finally:
+            session.execute(session.prepare(USERS.delete(keyspace, ["user_id"])), (named,))
+    assert [u["user_id"] for u in found] == [world.cold_user, named]
+
+
 def test_stored_recommendations_carry_release_details_and_reasons(
     client: TestClient, world: World
 ) -> None:

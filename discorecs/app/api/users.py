@@ -27,7 +27,7 @@ from discorecs.app.api.models import (
     user_summary,
     utc,
 )
-from discorecs.app.api.reads import Reads
+from discorecs.app.api.reads import SEARCH_LIMIT, Reads
 from discorecs.core.genres import GENRES
 from discorecs.core.tables import MAX_BIGINT
 
@@ -52,17 +52,19 @@ def search_users(
         Query(
             min_length=1,
             max_length=200,
-            description="A user id, or a whole name or username (case-insensitive; no partial "
+            description="A whole name or username, or a user id (case-insensitive; no partial "
             "match: Cassandra 5.0's SAI has no LIKE on text).",
         ),
     ],
 ) -> list[UserSummary]:
-    """Find users by id, or by whole name or username."""
+    """Find users by whole name or username, and by id when the text is one (id match first)."""
     text = name.strip()
+    found = svc.reads.search(text)
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_BIGINT:
         row = svc.reads.user(int(text))
-        return [user_summary(row.user_id, row)] if row is not None else []
-    return [user_summary(row.user_id, row) for row in svc.reads.search(text)]
+        if row is not None:
+            found = [row, *(other for other in found if other.user_id != row.user_id)]
+    return [user_summary(row.user_id, row) for row in found[:SEARCH_LIMIT]]
 
 
 @router.get("/users/{user_id}", response_model=UserProfile)
@@ -174,7 +176,9 @@ def get_friend(user_id: UserId, svc: Svc) -> Friend:
         friend=user_summary(friend_id, svc.reads.user(friend_id)),
         similarity=scored.friend_similarity,
         shared_release_count=len(shared),
-        shared_releases=[release_summary(releases[r]) for r in shared[:SHARED_SHOWN]],
+        shared_releases=[
+            release_summary(releases[r]) for r in shared[:SHARED_SHOWN] if r in releases
+        ],
         shared_genres=shared_genres(
             scored.taste, friend_scored.taste if friend_scored is not None else None
         ),

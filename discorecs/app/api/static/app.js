@@ -9,6 +9,7 @@ const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
+let keyDeclined = false; // the key prompt was cancelled on this page: ask again on the next
 
 // --- DOM and API helpers ---------------------------------------------------------------
 
@@ -33,18 +34,24 @@ class ApiError extends Error {
   }
 }
 
+// A key for a request refused with the key it sent: one another request's prompt stored
+// meanwhile, else (once per page, however many requests were refused) the user's answer.
+function newKey(sent) {
+  const stored = sessionStorage.getItem(KEY);
+  if (stored && stored !== sent) return stored;
+  if (keyDeclined) return null;
+  const given = window.prompt("This API needs a key (X-API-Key):");
+  if (given) sessionStorage.setItem(KEY, given);
+  else keyDeclined = true;
+  return given;
+}
+
 async function api(path, options = {}, retried = false) {
   const headers = { Accept: "application/json", ...(options.headers || {}) };
   const key = sessionStorage.getItem(KEY);
   if (key) headers["X-API-Key"] = key;
   const response = await fetch(path, { ...options, headers });
-  if (response.status === 401 && !retried) {
-    const given = window.prompt("This API needs a key (X-API-Key):");
-    if (given) {
-      sessionStorage.setItem(KEY, given);
-      return api(path, options, true);
-    }
-  }
+  if (response.status === 401 && !retried && newKey(key)) return api(path, options, true);
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(response.status, body.detail || response.statusText);
   return body;
@@ -104,7 +111,7 @@ document.getElementById("search").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = document.getElementById("q").value.trim();
   if (!text) return;
-  navigate(/^\d+$/.test(text) ? `/ui/users/${text}` : `/ui/search?name=${encodeURIComponent(text)}`);
+  navigate(`/ui/search?name=${encodeURIComponent(text)}`);
 });
 
 async function searchPage(params, live) {
@@ -112,6 +119,10 @@ async function searchPage(params, live) {
   view.replaceChildren(h("h1", {}, `Users named “${name}”`), h("p", {}, "Searching…"));
   const users = await api(`/users?name=${encodeURIComponent(name)}`);
   if (!live()) return;
+  if (users.length === 1 && /^\d+$/.test(name) && String(users[0].user_id) === name) {
+    history.replaceState({}, "", `/ui/users/${name}`); // an id and nobody named so: go there
+    return route();
+  }
   const list = users.length
     ? h("ul", { class: "plain", id: "results" }, users.map((u) =>
         h("li", {}, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`), ` @${u.username || "?"} · #${u.user_id}`)))
@@ -162,6 +173,10 @@ function tasteCard(taste, ranks) {
 }
 
 function friendCard(friend) {
+  if (friend && friend.unavailable) {
+    return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
+      h("p", { class: "status error" }, `Friend unavailable: ${friend.unavailable}`));
+  }
   if (!friend) {
     return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
       h("p", {}, "No friend yet (the next hourly run finds one once the collection has a taste)."));
@@ -184,10 +199,11 @@ function friendCard(friend) {
 }
 
 function topReleaseCard(item) {
-  const body = item && item.release
-    ? [h("p", { class: "big" }, title(item.release)),
-       h("p", {}, artist(item.release), item.release.year ? ` · ${item.release.year}` : ""),
-       h("p", { class: "muted" }, genresAndStyles(item.release)),
+  const release = item && item.release;
+  const body = item
+    ? [h("p", { class: "big" }, release ? title(release) : `release ${item.release_id}`),
+       release ? h("p", {}, artist(release), release.year ? ` · ${release.year}` : "") : null,
+       release ? h("p", { class: "muted" }, genresAndStyles(release)) : null,
        h("p", { class: "why" }, item.reason)]
     : [h("p", {}, "Nothing to recommend yet.")];
   return h("section", { class: "card", id: "top-release" }, h("h2", {}, "Top release"), ...body);
@@ -217,13 +233,16 @@ function recommendationsTable(userId, recs, onAction) {
       : h("p", {}, "Nothing to recommend yet."));
 }
 
+// The stored list when it is whole; the live one when no run scored the user, or when adds
+// since the run took releases off the stored list. A failing friend card leaves the rest.
 async function loadUser(userId, fresh) {
   const [user, recs, friend] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
-    optional(api(`/users/${userId}/friend`)),
+    optional(api(`/users/${userId}/friend`)).catch((error) => ({ unavailable: error.message })),
   ]);
-  const list = recs || (await api(`/users/${userId}/recommendations?n=10&fresh=true`));
+  const whole = recs && (recs.fresh || recs.items.length === 10);
+  const list = whole ? recs : await api(`/users/${userId}/recommendations?n=10&fresh=true`);
   return { user, recs: list, friend };
 }
 
@@ -243,11 +262,16 @@ function renderUser(userId, data, onAction) {
 async function userPage(userId, live) {
   view.replaceChildren(h("p", {}, "Loading…"));
   let busy = false;
+  const say = (text, kind) => { if (live()) setStatus(text, kind); };
+  const buttons = (disabled) => {
+    for (const button of view.querySelectorAll("#recs button")) button.disabled = disabled;
+  };
   const onAction = async (kind, releaseId) => {
     if (busy) return;
     busy = true;
+    buttons(true); // one event at a time; the page says which one it waits for
     try {
-      setStatus(`Sending ${kind} of release ${releaseId}…`);
+      say(`Sending ${kind} of release ${releaseId}…`);
       const sent = await api(`/users/${userId}/events`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -255,11 +279,11 @@ async function userPage(userId, live) {
       });
       const accepted = `${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)})`;
       if (kind !== "add") { // a view, play or want leaves no mark the page could wait for
-        setStatus(`${accepted}; the stream records it within seconds.`, "ok");
+        say(`${accepted}; the stream records it within seconds.`, "ok");
         return;
       }
       const started = performance.now();
-      setStatus(`${accepted}; waiting for the stream…`);
+      say(`${accepted}; waiting for the stream…`);
       const sentAt = new Date(sent.event_time);
       for (;;) {
         // Applied once the collection holds the release from this add on (not an older one).
@@ -271,7 +295,7 @@ async function userPage(userId, live) {
           if (!live()) return;
           renderUser(userId, data, onAction);
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          setStatus(done
+          say(done
             ? `${kind} of release ${releaseId} applied; list recomputed (${seconds} s).`
             : `The stream has not applied the ${kind} yet (${seconds} s); the list will catch up.`,
             done ? "ok" : "warn");
@@ -280,9 +304,10 @@ async function userPage(userId, live) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     } catch (error) {
-      setStatus(`Failed: ${error.message}`, "error");
+      say(`Failed: ${error.message}`, "error");
     } finally {
       busy = false;
+      if (live()) buttons(false);
     }
   };
   const data = await loadUser(userId, false);
@@ -358,6 +383,8 @@ function opsView(data) {
 
 async function opsPage(live) {
   view.replaceChildren(h("h1", {}, "Operations"), h("p", {}, "Loading…"));
+  // The next refresh is timed from the end of this one: answers never overlap or arrive out
+  // of order, however slow an unhealthy cluster makes them.
   const refresh = async () => {
     try {
       const data = await api("/ops/dashboard");
@@ -365,16 +392,17 @@ async function opsPage(live) {
     } catch (error) {
       if (live()) showError(error);
     }
+    if (live()) opsTimer = setTimeout(refresh, OPS_REFRESH_MS);
   };
   await refresh();
-  if (live()) opsTimer = setInterval(refresh, OPS_REFRESH_MS);
 }
 
 // --- routing ---------------------------------------------------------------------------
 
 async function route() {
-  if (opsTimer) clearInterval(opsTimer);
+  if (opsTimer) clearTimeout(opsTimer);
   opsTimer = null;
+  keyDeclined = false;
   const mine = ++shown;
   const live = () => mine === shown;
   const path = location.pathname;
