@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
-from cassandra import InvalidRequest, OperationTimedOut
+from cassandra import InvalidRequest, OperationTimedOut, UnresolvableContactPoints
 from cassandra.cluster import NoHostAvailable
 from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
@@ -40,6 +40,11 @@ class Main(click.Group):
             raise click.ClickException(invalid_settings(error)) from None
         except (NoHostAvailable, OperationTimedOut) as error:
             raise click.ClickException(cassandra_unreachable(error)) from None
+        except UnresolvableContactPoints:
+            raise click.ClickException(
+                "cannot resolve any Cassandra contact point: check cassandra.host and "
+                "cassandra.contact_points (hosts only, without a port: that is cassandra.port)"
+            ) from None
         except InvalidRequest as error:
             raise click.ClickException(cassandra_refused(error)) from None
         except KafkaException as error:
@@ -76,7 +81,9 @@ def invalid_settings(error: ValidationError) -> str:
     problems = []
     for e in error.errors():
         given = "" if isinstance(e["input"], dict) else f" (got {e['input']!r})"
-        problems.append(f"{'.'.join(map(str, e['loc']))}: {e['msg']}{given}")
+        where = ".".join(map(str, e["loc"]))
+        message = e["msg"].removeprefix("Value error, ")  # a validator's own sentence
+        problems.append(f"{where}: {message}{given}" if where else f"{message}{given}")
     return "invalid settings: " + "; ".join(problems)
 
 

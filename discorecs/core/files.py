@@ -36,16 +36,27 @@ def exclusive_lock(path: Path) -> Iterator[bool]:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all (a temporary file renamed over the target)."""
+    """Write a file whole or not at all, and durably.
+
+    A temporary file is synced to disk, then renamed over the target and the folder synced: after
+    an OS crash or power loss the target holds the old content or the new, never an empty file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def check_writable(path: Path) -> None:

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,9 +29,19 @@ _CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 Consistency = Literal[
-    "ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"
+    "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"
 ]
-"""A Cassandra consistency level, by the name both the driver and the connector use."""
+"""A Cassandra consistency level, by the name both the driver and the connector use.
+
+Not ``ANY``: reads cannot use it, and a write it acknowledges may live only as a hint.
+"""
+
+OVERLAPPING = frozenset({"QUORUM", "LOCAL_QUORUM", "EACH_QUORUM", "ALL"})
+"""Levels whose reads meet every write also made at one of them: with more than one node the
+stream's durability barrier and the hourly snapshot rely on it (a user staged by a write that
+one replica took could be missed by the read that then deletes the staging row)."""
+
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 def _default_root() -> Path:
@@ -64,8 +74,8 @@ class KafkaSettings(Group):
     """
 
     host: str = Field("127.0.0.1", description="Address of the first broker.")
-    port: int = 9092
-    controller_port: int = 9093
+    port: Port = 9092
+    controller_port: Port = 9093
     heap: str = "512m"
     partitions: int = Field(4, description="Partitions of each pipeline topic.")
     bootstrap_servers: str | None = Field(
@@ -89,14 +99,15 @@ class CassandraSettings(Group):
     """
 
     host: str = Field("127.0.0.1", description="Address of the first node (the seed).")
-    port: int = 9042
-    storage_port: int = 7000
+    port: Port = 9042
+    storage_port: Port = 7000
     heap: str = "1g"
-    request_timeout_s: float = 60.0
+    request_timeout_s: float = Field(60.0, gt=0)
     contact_points: str | None = Field(
         None,
         description="Host of each node, comma-separated, in node order (default: every "
-        "node's host); the driver starts from them, the launcher starts node i on the i-th.",
+        "node's host; no port, that is cassandra.port); the driver starts from them, the "
+        "launcher starts node i on the i-th.",
     )
     consistency: Consistency = Field(
         "QUORUM", description="Consistency level of every driver read and write."
@@ -126,9 +137,9 @@ class SparkSettings(Group):
     )
     driver_host: str = Field("127.0.0.1", description="Address executors reach the driver at.")
     driver_bind_address: str = Field("127.0.0.1", description="Address the driver binds.")
-    master_port: int = 7077
-    master_ui_port: int = Field(8080, description="Master web UI (its /json is the health check).")
-    worker_ui_port: int = Field(8081, description="Web UI of worker 1; worker i uses + i - 1.")
+    master_port: Port = 7077
+    master_ui_port: Port = Field(8080, description="Master web UI (its /json is the health check).")
+    worker_ui_port: Port = Field(8081, description="Web UI of worker 1; worker i uses + i - 1.")
     workers: int = Field(2, description="Standalone workers (with more than one node).")
     worker_cores: int = Field(2, description="Cores each worker offers (SPARK_WORKER_CORES).")
     worker_memory: str = Field("1g", description="Memory each worker offers to executors.")
@@ -137,9 +148,9 @@ class SparkSettings(Group):
         10, description="spark.worker.timeout: the master drops a silent worker after this."
     )
     executor_memory: str = Field("512m", description="spark.executor.memory (standalone).")
-    executor_cores: int = Field(1, description="spark.executor.cores (standalone).")
+    executor_cores: int = Field(1, ge=1, description="spark.executor.cores (standalone).")
     cores_max: int = Field(
-        2, description="spark.cores.max: cores one job takes, so the stream and hourly share."
+        2, ge=1, description="spark.cores.max: cores one job takes, so the stream and hourly share."
     )
     input_consistency: Consistency = Field(
         "QUORUM", description="spark.cassandra.input.consistency.level"
@@ -235,6 +246,7 @@ class ScoringSettings(Group):
     )
     calibration: float = Field(
         0.3,
+        le=1.0,
         description="Strength of the calibrated re-rank (0: none; chosen by `discorecs evaluate "
         "--tune --seeds 1`: the weakest that halves C_KL within 3 % NDCG).",
     )
@@ -295,7 +307,7 @@ class ApiSettings(Group):
     """The HTTP API and web app (``discorecs serve``)."""
 
     host: str = Field("127.0.0.1", description="Address to bind (loopback by default).")
-    port: int = Field(8000, ge=1, le=65535)
+    port: Port = 8000
     key: str | None = Field(
         None, description="When set, every route but /health/* and the page shell needs X-API-Key."
     )
@@ -339,7 +351,7 @@ class Settings(BaseSettings):
     )
     keyspace: str = "discorecs"
     topic_prefix: str = Field("", description="Prefix of every topic name (tests isolate with it).")
-    startup_timeout_s: float = 180.0
+    startup_timeout_s: float = Field(180.0, gt=0)
     nodes: int = Field(
         1,
         ge=1,
@@ -370,6 +382,23 @@ class Settings(BaseSettings):
         if not _IDENTIFIER.match(value):
             raise ValueError(f"keyspace {value!r} must match {_IDENTIFIER.pattern}")
         return value
+
+    @model_validator(mode="after")
+    def _reads_meet_writes(self) -> Settings:
+        """With more than one node, every consistency level is one of :data:`OVERLAPPING`."""
+        if self.nodes > 1:
+            levels = {
+                "cassandra.consistency": self.cassandra.consistency,
+                "spark.input_consistency": self.spark.input_consistency,
+                "spark.output_consistency": self.spark.output_consistency,
+            }
+            for name, level in levels.items():
+                if level not in OVERLAPPING:
+                    raise ValueError(
+                        f"{name}={level} with {self.nodes} nodes: reads would miss writes; "
+                        f"use one of {', '.join(sorted(OVERLAPPING))}"
+                    )
+        return self
 
     @property
     def cluster_path(self) -> Path:

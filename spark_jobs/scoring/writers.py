@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -69,7 +69,7 @@ def score_releases(
         return 0
     else:
         missing = ids_frame(spark, "release_id", fresh[0]).join(releases, "release_id")
-    scored_at = pd.Timestamp(now.replace(tzinfo=None))
+    scored_at = pd.Timestamp(now.astimezone(UTC).replace(tzinfo=None))
 
     def weigh(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
@@ -182,7 +182,7 @@ def write_scores(
     titles = dict(zip(releases.ids[used].tolist(), releases.titles[used].tolist(), strict=True))
     with step("write.records", len(scores.rescored)):
         full, friends = scored_records(
-            stored, releases.ids, scores, titles, now.replace(tzinfo=None)
+            stored, releases.ids, scores, titles, now.astimezone(UTC).replace(tzinfo=None)
         )
     for name, records, columns in (
         ("write.listed", full, None),

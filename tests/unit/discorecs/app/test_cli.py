@@ -26,6 +26,19 @@ from discorecs.core.files import exclusive_lock
             {"DISCORECS_NODES": "3", "DISCORECS_CASSANDRA_CONTACT_POINTS": "10.0.0.1,10.0.0.2"},
             "Error: '10.0.0.1,10.0.0.2' lists 2 hosts, but 3 nodes are set",
         ),
+        (
+            {"DISCORECS_NODES": "3", "DISCORECS_SPARK_INPUT_CONSISTENCY": "ONE"},
+            "Error: invalid settings: spark.input_consistency=ONE with 3 nodes: reads would miss "
+            "writes; use one of ALL, EACH_QUORUM, LOCAL_QUORUM, QUORUM",
+        ),
+        (
+            {"DISCORECS_CASSANDRA_CONSISTENCY": "ANY"},
+            "Error: invalid settings: cassandra.consistency: Input should be 'ONE'",
+        ),
+        (
+            {"DISCORECS_SCORING_CALIBRATION": "3"},
+            "Error: invalid settings: scoring.calibration: Input should be less than or equal to 1",
+        ),
     ],
 )
 def test_bad_settings_are_one_line(env: dict[str, str], line: str) -> None:
@@ -39,6 +52,14 @@ def test_an_unreachable_cassandra_is_one_line() -> None:
     result = CliRunner().invoke(main, ["recommend", "1"], env={"DISCORECS_CASSANDRA_PORT": "1"})
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot reach Cassandra: 127.0.0.1:1: ")
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_a_contact_point_with_a_port_is_one_line() -> None:
+    env = {"DISCORECS_CASSANDRA_CONTACT_POINTS": "127.0.0.1:9042"}
+    result = CliRunner().invoke(main, ["recommend", "1"], env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot resolve any Cassandra contact point: ")
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 

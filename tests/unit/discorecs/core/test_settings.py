@@ -116,10 +116,28 @@ def test_relative_folders_become_absolute(
     assert settings.checkpoint_dir is None
 
 
-def test_api_port_is_a_tcp_port() -> None:
+@pytest.mark.parametrize(
+    "group", ["api.port", "kafka.port", "kafka.controller_port", "cassandra.storage_port"]
+)
+def test_every_port_is_a_tcp_port(group: str) -> None:
+    name, _, field = group.partition(".")
     for port in (0, 70000):
-        with pytest.raises(ValidationError, match="api.port"):
-            Settings(api={"port": port})
+        with pytest.raises(ValidationError, match=group):
+            Settings(**{name: {field: port}})
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"startup_timeout_s": 0},
+        {"cassandra": {"request_timeout_s": 0}},
+        {"spark": {"cores_max": 0}},
+        {"spark": {"executor_cores": 0}},
+    ],
+)
+def test_timeouts_and_cores_must_be_above_zero(setting: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**setting)  # type: ignore[arg-type]
 
 
 def test_java_home_falls_back_to_java_home(clean_environment: pytest.MonkeyPatch) -> None:
@@ -204,4 +222,10 @@ def test_nodes_and_consistency_levels_are_validated() -> None:
     with pytest.raises(ValidationError):
         Settings(cassandra={"consistency": "MOST"})
     assert Settings(spark={"output_consistency": "ALL"}).spark.output_consistency == "ALL"
+    with pytest.raises(ValidationError):
+        Settings(cassandra={"consistency": "ANY"})
+    assert Settings(cassandra={"consistency": "ONE"}).cassandra.consistency == "ONE"
+    with pytest.raises(ValidationError, match="reads would miss writes"):
+        Settings(nodes=3, cassandra={"consistency": "ONE"})
+    assert Settings(nodes=3, spark={"output_consistency": "LOCAL_QUORUM"}).nodes == 3
     assert env_name("nodes") == "DISCORECS_NODES"
