@@ -203,7 +203,13 @@ class StreamingSettings(Group):
 class ScoringSettings(Group):
     """The hourly scoring rules and their tuning."""
 
-    neighbours: int = Field(10, gt=0, description="k nearest neighbours per user.")
+    neighbours: int = Field(
+        10,
+        gt=0,
+        le=13,
+        description="k nearest neighbours per user (at most 13: a candidate's score, the sum "
+        "of its owners' similarities, is packed into the ranking key up to 13.1).",
+    )
     list_length: int = Field(10, gt=0, description="Recommendations per user.")
     recall_sample: int = Field(1000, description="Users in the ANN recall@1 check.")
     friend_prior: float = Field(

@@ -21,6 +21,7 @@ from spark_jobs.scoring.friends import (
     TasteIndex,
     VectorIndex,
     recall_at_1,
+    reliability,
     reliable_first,
 )
 from spark_jobs.scoring.ranks import genre_percentiles
@@ -222,17 +223,22 @@ def affected_users(
     friend_similarity: np.ndarray,
     changed: np.ndarray,
     neighbours_of_changed: Neighbours,
+    sizes: np.ndarray,
+    prior: float,
 ) -> np.ndarray:
     """Users whose friend or neighbour list may differ after ``changed`` users' tastes moved.
 
     These are the changed users, the users whose friend is a changed user, and the users near a
-    changed user's new taste that are now closer to it than to their stored friend.
+    changed user's new taste whose friend it would now be: its similarity weighted by its
+    reliability (:func:`.friends.reliable_first`, the friend rule) beats the stored friend's.
 
     Args:
         friend: Stored friend row of every user (-1 for none).
         friend_similarity: Stored similarity to that friend (nan for none).
         changed: Rows whose taste was recomputed.
         neighbours_of_changed: Fresh neighbours of the changed rows.
+        sizes: Collection size of every user row, after this run.
+        prior: The friend rule's pseudo-count (``scoring.friend_prior``).
 
     Returns:
         Sorted user rows.
@@ -242,8 +248,11 @@ def affected_users(
     ids = neighbours_of_changed.ids[changed]
     sims = neighbours_of_changed.sims[changed]
     has = ids >= 0
-    near, sim = ids[has], sims[has]
-    closer = near[~(sim <= friend_similarity[near])]
+    near = ids[has]
+    candidate = sims[has] * np.repeat(reliability(sizes[changed], prior), has.sum(axis=1))
+    stored = friend[near]
+    held = friend_similarity[near] * reliability(sizes[np.maximum(stored, 0)], prior)
+    closer = near[~(candidate <= held)]
     return np.unique(np.concatenate([changed, friend_moved, closer]))
 
 
@@ -311,7 +320,9 @@ def score(
             rescored = np.arange(n_users)
         else:
             near = index.neighbours(k, rows=todo)
-            rescored = affected_users(state.friend, state.friend_similarity, todo, near)
+            rescored = affected_users(
+                state.friend, state.friend_similarity, todo, near, sizes, tuning.friend_prior
+            )
         nearest = index.neighbours(k, rows=rescored)
         neighbours = reliable_first(nearest, sizes, tuning.friend_prior)
     with step("recall_check", min(recall_sample, len(rescored))):

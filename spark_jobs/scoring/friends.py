@@ -333,6 +333,12 @@ def recall_at_1(
     return float(np.mean(correct)), len(sample)
 
 
+def reliability(sizes: np.ndarray, prior: float) -> np.ndarray:
+    """The weight ``n / (n + prior)`` of users with ``n`` releases as friends (1 with no prior)."""
+    counts = np.asarray(sizes, dtype=np.float64)
+    return counts / (counts + prior) if prior > 0 else np.ones_like(counts)
+
+
 def reliable_first(neighbours: Neighbours, sizes: np.ndarray, prior: float) -> Neighbours:
     """The same neighbours, each row reordered by ``similarity * n / (n + prior)``.
 
@@ -355,7 +361,7 @@ def reliable_first(neighbours: Neighbours, sizes: np.ndarray, prior: float) -> N
         return neighbours
     ids, sims = neighbours.ids, neighbours.sims
     known = ids >= 0
-    counts = sizes[np.maximum(ids, 0)].astype(np.float64)
-    score = np.where(known, np.nan_to_num(sims, nan=-1.0) * counts / (counts + prior), -np.inf)
+    weight = reliability(sizes[np.maximum(ids, 0)], prior)
+    score = np.where(known, np.nan_to_num(sims, nan=-1.0) * weight, -np.inf)
     order = np.argsort(-score, axis=1, kind="stable")
     return Neighbours(np.take_along_axis(ids, order, 1), np.take_along_axis(sims, order, 1))

@@ -2,8 +2,10 @@
 
 For every staged user scored before, the adds since that scoring are compared with the list
 they were shown (``users_scored.recommendations`` as stored) and with the most popular releases
-they did not own then. The two shares (hits / adds) are recorded in ``quality_runs``; the
-popularity share is the reference a recommender has to beat.
+they did not own then (popularity counted over the pairs added before the earliest of those
+scorings, so the adds being checked never make their own reference). The two shares
+(hits / adds) are recorded in ``quality_runs``; the popularity share is the reference a
+recommender has to beat.
 """
 
 from __future__ import annotations
@@ -69,7 +71,11 @@ def online_check(
         The counts over the checked users.
 
     """
-    owners = np.bincount(user_items.indices, minlength=user_items.shape[1])
+    seen = scored_at[users]
+    seen = seen[~np.isnan(seen)]
+    # Popularity as of the earliest checked scoring: none of the adds checked counts for it.
+    before_all = added_at.data <= (seen.min() if len(seen) else -np.inf)
+    owners = np.bincount(user_items.indices[before_all], minlength=user_items.shape[1])
     by_popularity = np.lexsort((np.arange(len(owners)), -owners))
     checked = adds = hits = popular_hits = 0
     for user in users.tolist():

@@ -64,10 +64,20 @@ class Collections:
         """Return the collection size of each user."""
         return np.diff(self.indptr)
 
-    def owned_keys(self) -> np.ndarray:
-        """Sorted ``user * n_releases + release`` keys of every owned pair."""
-        users = np.repeat(np.arange(self.n_users, dtype=np.int64), self.sizes())
-        return users * self.n_releases + self.indices
+    def owned_keys(self, users: np.ndarray | None = None) -> np.ndarray:
+        """Sorted ``user * n_releases + release`` keys of the owned pairs.
+
+        Args:
+            users: Sorted distinct user rows whose pairs to key (default: everyone's). A few
+                users' keys cost what their collections hold, not what everyone's do.
+
+        """
+        if users is None:
+            owner = np.repeat(np.arange(self.n_users, dtype=np.int64), self.sizes())
+            return owner * self.n_releases + self.indices
+        rows = np.asarray(users, dtype=np.int64)
+        owner, at = expand_rows(self.indptr, rows)
+        return rows[owner] * self.n_releases + self.indices[at]
 
     def popularity(self) -> np.ndarray:
         """Owners per release row."""
@@ -75,8 +85,9 @@ class Collections:
 
     def owns(self, users: np.ndarray, releases: np.ndarray) -> np.ndarray:
         """Whether each ``users[i]`` owns ``releases[i]``."""
-        wanted = np.asarray(users, np.int64) * self.n_releases + np.asarray(releases, np.int64)
-        return find_sorted(self.owned_keys(), wanted)[1]
+        users = np.asarray(users, np.int64)
+        wanted = users * self.n_releases + np.asarray(releases, np.int64)
+        return find_sorted(self.owned_keys(np.unique(users)), wanted)[1]
 
 
 @dataclass(frozen=True)
@@ -293,11 +304,11 @@ def rank_candidates(
     """
     out_releases = np.full((len(users), n), -1, dtype=np.int64)
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
-    owned = collections.owned_keys()
     r = collections.n_releases
     sparse_genres = _sparse_rows(features.genre_weights)
     for lo in range(0, len(users), chunk):
         chunk_users = users[lo : lo + chunk]
+        owned = collections.owned_keys(chunk_users)
         ids = neighbour_ids[lo : lo + chunk]
         sims = neighbour_sims[lo : lo + chunk]
         local, slot = np.nonzero(ids >= 0)

@@ -48,7 +48,7 @@ def genres_of(item_genres: sp.csr_matrix | np.ndarray, items: np.ndarray) -> np.
     rows = item_genres[flat]
     dense = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
     dense = dense.astype(np.float64) * (items.reshape(-1, 1) >= 0)
-    return dense.reshape(*items.shape, -1)
+    return dense.reshape(*items.shape, dense.shape[1])
 
 
 def calibrate(

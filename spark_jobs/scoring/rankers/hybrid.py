@@ -147,7 +147,13 @@ class Hybrid(Ranker):
         ids, scores = ranked
         content = self.train.content
         if calibration <= 0 or content is None:
-            return ids[:, :n], scores[:, :n].astype(np.float32)
+            width = max(n - ids.shape[1], 0)  # fewer candidates than n: -1 / nan padded
+            return (
+                np.pad(ids[:, :n], ((0, 0), (0, width)), constant_values=-1),
+                np.pad(
+                    scores[:, :n].astype(np.float32), ((0, 0), (0, width)), constant_values=np.nan
+                ),
+            )
         p = genre_distribution(rows, content.genres)
         return calibrate(ids, scores, p, content.genres, n, calibration)
 

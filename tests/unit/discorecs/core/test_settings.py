@@ -214,6 +214,8 @@ def test_no_setting_takes_a_negative_number() -> None:
         with pytest.raises(ValidationError, match="greater than 0"):
             Settings(**setting)
     assert Settings(scoring={"friend_prior": 0.0}).scoring.friend_prior == 0.0
+    with pytest.raises(ValidationError, match="less than or equal to 13"):
+        Settings(scoring={"neighbours": 14})  # scores above 13.1 would tie in the ranking key
 
 
 def test_nodes_and_consistency_levels_are_validated() -> None:

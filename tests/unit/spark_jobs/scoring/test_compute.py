@@ -159,8 +159,22 @@ def test_affected_users_are_changed_their_followers_and_the_newly_closer() -> No
     ids = np.full((5, 3), -1)
     sims = np.full((5, 3), np.nan, dtype=np.float32)
     ids[0], sims[0] = [2, 4, 3], [0.7, 0.3, 0.2]
-    affected = affected_users(friend, similarity, np.array([0]), Neighbours(ids, sims))
+    sizes = np.ones(5, dtype=np.int64)
+    affected = affected_users(friend, similarity, np.array([0]), Neighbours(ids, sims), sizes, 0.0)
     assert affected.tolist() == [0, 1, 2, 4]
+
+
+def test_a_user_is_affected_when_the_friend_rule_would_now_pick_the_changed_user() -> None:
+    friend = np.array([-1, -1, 3, 2])  # user 2's friend: user 3, cosine 0.9 but one release
+    similarity = np.array([np.nan, np.nan, 0.9, 0.9], dtype=np.float32)
+    sizes = np.array([100, 5, 5, 1])
+    ids = np.full((4, 1), -1)
+    sims = np.full((4, 1), np.nan, dtype=np.float32)
+    ids[0], sims[0] = [2], [0.85]  # changed user 0: cosine 0.85 to user 2, 100 releases
+    near = Neighbours(ids, sims)
+    # 0.85 * 100/101 = 0.84 beats 0.9 * 1/2 = 0.45: a full run would make user 0 the friend.
+    assert affected_users(friend, similarity, np.array([0]), near, sizes, 1.0).tolist() == [0, 2]
+    assert affected_users(friend, similarity, np.array([0]), near, sizes, 0.0).tolist() == [0]
 
 
 def test_next_state_overwrites_only_the_rescored_rows() -> None:

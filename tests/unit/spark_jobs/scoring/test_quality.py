@@ -29,3 +29,17 @@ def test_no_adds_gives_nan_shares_and_is_not_written() -> None:
     empty = sp.csr_matrix((1, 3))
     check = online_check(empty, empty, np.array([0]), np.array([1.0]), [np.array([])], np.arange(3))
     assert check.adds == 0 and np.isnan(check.share)
+
+
+def test_the_adds_checked_do_not_make_their_own_popular_reference() -> None:
+    # Users 0 and 1 (scored at t=2) both add row 4 at t=5; before that only row 0 was owned.
+    owned = [(0, 4, 5.0), (1, 4, 5.0), (2, 0, 1.0)]
+    rows, cols, times = zip(*owned, strict=True)
+    user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(3, 5))
+    added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(3, 5))
+    scored_at = np.array([2.0, 2.0, np.nan])
+    recommended = [np.array([]), np.array([]), np.array([])]
+    check = online_check(
+        user_items, added_at, np.array([0, 1, 2]), scored_at, recommended, np.arange(5), n=1
+    )
+    assert (check.adds, check.popular_hits) == (2, 0)  # the reference was row 0, not row 4

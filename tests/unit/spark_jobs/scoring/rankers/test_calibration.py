@@ -52,3 +52,9 @@ def test_a_positive_lambda_swaps_in_the_under_represented_genre():
     # greedy picks 0, 4, 1, 2, and the picked items are listed by score.
     assert ids.tolist() == [[0, 1, 2, 4]]
     np.testing.assert_allclose(values, [[1.0, 0.99, 0.98, 0.5]])
+
+
+def test_no_user_calibrates_to_empty_lists():
+    none = np.empty((0, 5), dtype=np.int64)
+    ids, values = calibrate(none, none.astype(np.float32), np.empty((0, 2)), GENRES, 3, lam=0.5)
+    assert ids.shape == values.shape == (0, 3)

@@ -91,3 +91,11 @@ def test_a_model_learnt_on_other_features_is_learnt_again():
     hybrid.fit(train)
     assert not hybrid.reused and hybrid.model is not other.model
     assert tuple(hybrid.model.feature_name()) == hybrid.features()
+
+
+def test_more_asked_than_candidates_kept_gives_n_columns_padded():
+    train = two_groups()
+    hybrid = fitted(train)  # depth 12, calibration 0
+    ids, scores = hybrid.recommend(np.arange(train.n_users), 20)
+    assert ids.shape == scores.shape == (train.n_users, 20)
+    assert (ids[:, 12:] == -1).all() and np.isnan(scores[:, 12:]).all()
