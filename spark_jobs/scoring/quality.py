@@ -2,8 +2,8 @@
 
 For every staged user scored before, the adds since that scoring are compared with the list
 they were shown (``users_scored.recommendations`` as stored) and with the most popular releases
-they did not own then (popularity counted over the pairs added before the earliest of those
-scorings, so the adds being checked never make their own reference). The two shares
+they did not own then (popularity as of that scoring: counted over the pairs added by then, so
+the adds being checked never make their own reference). The two shares
 (hits / adds) are recorded in ``quality_runs``; the popularity share is the reference a
 recommender has to beat.
 """
@@ -72,15 +72,18 @@ def online_check(
 
     """
     seen = scored_at[users]
-    seen = seen[~np.isnan(seen)]
-    # Popularity as of the earliest checked scoring: none of the adds checked counts for it.
-    before_all = added_at.data <= (seen.min() if len(seen) else -np.inf)
-    owners = np.bincount(user_items.indices[before_all], minlength=user_items.shape[1])
-    by_popularity = np.lexsort((np.arange(len(owners)), -owners))
+    checked_users = users[~np.isnan(seen)]
+    sizes = np.diff(user_items.indptr)[checked_users]
+    popularity = popularity_as_of(
+        user_items.indices,
+        added_at.data,
+        np.unique(seen[~np.isnan(seen)]),
+        user_items.shape[1],
+        n + int(sizes.max(initial=0)),
+    )
     checked = adds = hits = popular_hits = 0
-    for user in users.tolist():
-        if np.isnan(scored_at[user]):
-            continue
+    for user in checked_users.tolist():
+        by_popularity = popularity[scored_at[user]]
         start, end = user_items.indptr[user], user_items.indptr[user + 1]
         items, times = user_items.indices[start:end], added_at.data[start:end]
         new = items[times > scored_at[user]]
@@ -95,3 +98,30 @@ def online_check(
         hits += int(np.isin(new, listed[known]).sum())
         popular_hits += int(np.isin(new, popular).sum())
     return OnlineCheck(checked, adds, hits, popular_hits)
+
+
+def popularity_as_of(
+    items: np.ndarray, stamps: np.ndarray, times: np.ndarray, n_items: int, depth: int
+) -> dict[float, np.ndarray]:
+    """The most owned item rows as of each time: owners counted over the pairs added by then.
+
+    One pass over the pairs in time order (the past runs' times are few).
+
+    Args:
+        items: Item row of each owned pair.
+        stamps: When each pair was added.
+        times: Ascending distinct times.
+        n_items: Item rows.
+        depth: How many of the most owned to keep a time.
+
+    Returns:
+        Time -> the ``depth`` most owned item rows, most first (ties: the lower row).
+
+    """
+    order = np.argsort(stamps, kind="stable")
+    ends = np.searchsorted(stamps[order], times, side="right")
+    owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
+    for time, end in zip(times.tolist(), ends.tolist(), strict=True):
+        owners += np.bincount(items[order[done:end]], minlength=n_items)
+        rankings[time], done = np.lexsort((np.arange(n_items), -owners))[:depth], end
+    return rankings

@@ -297,7 +297,7 @@ def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) 
     assert one_line_error(unknown, 404) == "unknown user 424242"
 
 
-def test_a_scored_user_without_a_profile_row_can_post_events(
+def test_a_scored_user_without_a_profile_row_can_post_events_and_be_found_by_id(
     client: TestClient, world: World
 ) -> None:
     user = next(u for u in world.collections if u not in (world.main_user, world.unscored_user))
@@ -309,9 +309,11 @@ def test_a_scored_user_without_a_profile_row_can_post_events(
         session.execute(session.prepare(USERS.delete(keyspace, ["user_id"])), (user,))
         try:
             answer = client.post(f"/users/{user}/events", json={"kind": "want", "release_id": 1000})
+            found = client.get("/users", params={"name": str(user)}).json()
         finally:
             session.execute(session.prepare(USERS.insert(keyspace)), tuple(profile))
     assert answer.status_code == 202, answer.text
+    assert found == [{"user_id": user, "name": None, "username": None}]
 
 
 def test_health(client: TestClient) -> None:

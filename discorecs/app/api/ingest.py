@@ -8,7 +8,6 @@ from discorecs.app.api.context import Svc
 from discorecs.app.api.errors import not_found
 from discorecs.app.api.events import build_event
 from discorecs.app.api.models import EventAccepted, EventIn, UserId
-from discorecs.app.api.users import known_user
 
 router = APIRouter(tags=["events"])
 
@@ -30,7 +29,8 @@ def post_event(user_id: UserId, body: EventIn, svc: Svc) -> EventAccepted:
     ``/users/{id}/recommendations?fresh=true`` once it did).
     """
     event = build_event(body.kind, user_id, body.release_id)
-    known_user(svc.reads, user_id)
+    if svc.reads.user(user_id) is None and svc.reads.scored(user_id) is None:
+        raise not_found(f"unknown user {user_id}")
     if svc.reads.release(body.release_id) is None:
         raise not_found(f"unknown release {body.release_id}")
     svc.sender.send(event, key=user_id)

@@ -59,12 +59,14 @@ def search_users(
 ) -> list[UserSummary]:
     """Find users by whole name or username, and by id when the text is one (id match first)."""
     text = name.strip()
-    found = svc.reads.search(text)
+    named = [user_summary(row.user_id, row) for row in svc.reads.search(text)]
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_BIGINT:
-        row = svc.reads.user(int(text))
-        if row is not None:
-            found = [row, *(other for other in found if other.user_id != row.user_id)]
-    return [user_summary(row.user_id, row) for row in found[:SEARCH_LIMIT]]
+        user_id = int(text)
+        row = svc.reads.user(user_id)
+        if row is not None or svc.reads.scored(user_id) is not None:
+            by_id = user_summary(user_id, row)
+            named = [by_id, *(other for other in named if other.user_id != user_id)]
+    return named[:SEARCH_LIMIT]
 
 
 @router.get("/users/{user_id}", response_model=UserProfile)

@@ -9,7 +9,7 @@ const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
-let keyDeclined = false; // the key prompt was cancelled on this page: ask again on the next
+let keyAsked = false; // the key prompt was shown on this page: ask again on the next only
 
 // --- DOM and API helpers ---------------------------------------------------------------
 
@@ -35,14 +35,15 @@ class ApiError extends Error {
 }
 
 // A key for a request refused with the key it sent: one another request's prompt stored
-// meanwhile, else (once per page, however many requests were refused) the user's answer.
+// meanwhile, else (once per page, however many requests were refused, whatever was answered)
+// the user's answer.
 function newKey(sent) {
   const stored = sessionStorage.getItem(KEY);
   if (stored && stored !== sent) return stored;
-  if (keyDeclined) return null;
+  if (keyAsked) return null;
+  keyAsked = true;
   const given = window.prompt("This API needs a key (X-API-Key):");
   if (given) sessionStorage.setItem(KEY, given);
-  else keyDeclined = true;
   return given;
 }
 
@@ -233,17 +234,19 @@ function recommendationsTable(userId, recs, onAction) {
       : h("p", {}, "Nothing to recommend yet."));
 }
 
-// The stored list when it is whole; the live one when no run scored the user, or when adds
-// since the run took releases off the stored list. A failing friend card leaves the rest.
+// The stored list, unless no run scored the user or the collection changed since the run (an
+// add takes its release off the stored list): then the live one, or the stored one if the live
+// one fails. A failing friend card leaves the rest.
 async function loadUser(userId, fresh) {
   const [user, recs, friend] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
     optional(api(`/users/${userId}/friend`)).catch((error) => ({ unavailable: error.message })),
   ]);
-  const whole = recs && (recs.fresh || recs.items.length === 10);
-  const list = whole ? recs : await api(`/users/${userId}/recommendations?n=10&fresh=true`);
-  return { user, recs: list, friend };
+  const live = () => api(`/users/${userId}/recommendations?n=10&fresh=true`);
+  if (!recs) return { user, recs: await live(), friend };
+  const current = recs.fresh || user.collection_size === recs.collection_size;
+  return { user, recs: current ? recs : await live().catch(() => recs), friend };
 }
 
 function renderUser(userId, data, onAction) {
@@ -402,7 +405,7 @@ async function opsPage(live) {
 async function route() {
   if (opsTimer) clearTimeout(opsTimer);
   opsTimer = null;
-  keyDeclined = false;
+  keyAsked = false;
   const mine = ++shown;
   const live = () => mine === shown;
   const path = location.pathname;

@@ -43,3 +43,17 @@ def test_the_adds_checked_do_not_make_their_own_popular_reference() -> None:
         user_items, added_at, np.array([0, 1, 2]), scored_at, recommended, np.arange(5), n=1
     )
     assert (check.adds, check.popular_hits) == (2, 0)  # the reference was row 0, not row 4
+
+
+def test_each_user_s_popular_reference_is_as_of_their_own_scoring() -> None:
+    # Row 1 gains two owners at t=5 (users 2 and 3). User 0 was scored at t=1 and user 1 at
+    # t=6; each then adds row 1 (t=7 and t=8). Row 0 had the one owner before t=5.
+    owned = [(0, 1, 7.0), (1, 1, 8.0), (2, 1, 5.0), (3, 1, 5.0), (4, 0, 0.5)]
+    rows, cols, times = zip(*owned, strict=True)
+    user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(5, 3))
+    added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(5, 3))
+    scored_at = np.array([1.0, 6.0, np.nan, np.nan, np.nan])
+    empty = [np.array([])] * 5
+    check = online_check(user_items, added_at, np.arange(5), scored_at, empty, np.arange(3), n=1)
+    # User 0's reference (as of t=1) is row 0: a miss; user 1's (as of t=6) is row 1: a hit.
+    assert (check.users, check.adds, check.popular_hits) == (2, 2, 1)
