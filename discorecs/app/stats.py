@@ -43,33 +43,45 @@ def collect_stats(session: Session, keyspace: str) -> Stats:
     scored = USERS_SCORED.select(
         keyspace, ["user_id", "friend_id", "release_id", "recommendations", "collection_size"]
     )
-    rows = list(session.execute(session.prepare(scored), timeout=300))
     users = session.execute(session.prepare(USERS.count(keyspace)), timeout=300).one()[0]
     releases = session.execute(session.prepare(RELEASES.count(keyspace)), timeout=300).one()[0]
     owned_query = session.prepare(
         USER_COLLECTION.select(keyspace, ["release_id"], where=["user_id"])
     )
-    sizes = np.array([r.collection_size or 0 for r in rows])
-    friends = [r.friend_id for r in rows if r.friend_id is not None]
-    picks = [r.release_id for r in rows if r.release_id is not None]
+    sizes: list[int] = []
+    friends: list[int] = []
+    picks: list[int] = []
+    listed: list[tuple[int, list[int], int | None]] = []  # user, list, pick: not whole rows
+    for row in session.execute(session.prepare(scored), timeout=300):  # paged, not listed
+        sizes.append(row.collection_size or 0)
+        if row.friend_id is not None:
+            friends.append(row.friend_id)
+        if row.release_id is not None:
+            picks.append(row.release_id)
+        if row.recommendations:
+            recs = [rec.release_id for rec in row.recommendations]
+            listed.append((row.user_id, recs, row.release_id))
     recommended: Counter[int] = Counter()
     owned_recs = total_recs = 0
-    listed = [row for row in rows if row.recommendations]
-    collections = execute_concurrent_with_args(
-        session, owned_query, [(row.user_id,) for row in listed], concurrency=64
+    collections = execute_concurrent_with_args(  # in order, one user's rows at a time
+        session,
+        owned_query,
+        ((user,) for user, _, _ in listed),
+        concurrency=64,
+        results_generator=True,
     )
-    for row, (_, owned_rows) in zip(listed, collections, strict=True):
-        recs = [rec.release_id for rec in row.recommendations]
+    for (_, recs, pick), (_, owned_rows) in zip(listed, collections, strict=True):
         recommended.update(recs)
         owned = {r.release_id for r in owned_rows}
-        owned_recs += sum(r in owned for r in recs) + (row.release_id in owned)
-        total_recs += len(recs) + (row.release_id is not None)
+        owned_recs += sum(r in owned for r in recs) + (pick in owned)
+        total_recs += len(recs) + (pick is not None)
+    sized = np.array(sizes)
     return Stats(
         users=int(users),
-        scored_users=len(rows),
-        mean_collection=float(sizes.mean()) if len(sizes) else 0.0,
-        median_collection=float(np.median(sizes)) if len(sizes) else 0.0,
-        empty_collections=int((sizes == 0).sum()),
+        scored_users=len(sized),
+        mean_collection=float(sized.mean()) if len(sized) else 0.0,
+        median_collection=float(np.median(sized)) if len(sized) else 0.0,
+        empty_collections=int((sized == 0).sum()),
         unique_friends_share=len(set(friends)) / len(friends) if friends else 0.0,
         unique_releases_share=len(set(picks)) / len(picks) if picks else 0.0,
         item_coverage=len(recommended) / releases if releases else 0.0,
