@@ -71,13 +71,12 @@ def online_check(
         The counts over the checked users.
 
     """
-    seen = scored_at[users]
-    checked_users = users[~np.isnan(seen)]
+    checked_users = users[~np.isnan(scored_at[users])]
     sizes = np.diff(user_items.indptr)[checked_users]
     popularity = popularity_as_of(
         user_items.indices,
         added_at.data,
-        np.unique(seen[~np.isnan(seen)]),
+        np.unique(scored_at[checked_users]),
         user_items.shape[1],
         n + int(sizes.max(initial=0)),
     )
