@@ -300,13 +300,45 @@ def ranked_entries(
     return rows, np.arange(len(rows)) - starts[rows], columns, values
 
 
+def ranked_top_entries(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ranked_entries` of the entries that can rank below ``n`` in their row.
+
+    Each row with more than ``n`` usable entries is first cut at its ``n``-th largest value (a
+    partition of that row's entries alone), so only the entries at or above it are sorted: the
+    ranks below ``n`` are those :func:`ranked_entries` gives all the entries.
+
+    Args:
+        rows: Row of each entry, ascending.
+        columns: Column of each entry (distinct within a row).
+        values: Value of each entry.
+        n_rows: Number of rows.
+        n: Ranks wanted per row.
+
+    Returns:
+        ``(rows, ranks, columns, values)`` as :func:`ranked_entries` returns them, every rank
+        below ``n`` included (ties at the ``n``-th value may add higher ranks).
+
+    """
+    usable = (values > 0) & (values < np.inf)
+    rows, columns, values = rows[usable], columns[usable], values[usable]
+    sizes = np.bincount(rows, minlength=n_rows)
+    ends = np.cumsum(sizes)
+    kth = np.full(n_rows, -np.inf, dtype=values.dtype)
+    for row in np.flatnonzero(sizes > n).tolist():
+        part = values[ends[row] - sizes[row] : ends[row]]
+        kth[row] = np.partition(part, len(part) - n)[len(part) - n]
+    near = values >= kth[rows]
+    return ranked_entries(rows[near], columns[near], values[near], n_rows)
+
+
 def top_n_sparse(
     scores: sp.csr_matrix, exclude: sp.csr_matrix, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` for a sparse score block, by the same rule (unstored items score 0).
 
-    Each row with more than ``n`` usable entries is first cut at its ``n``-th largest value (a
-    partition of that row's entries alone), so only the entries at or above it are sorted.
+    Only the entries that can make a row's top ``n`` are sorted (:func:`ranked_top_entries`).
 
     Args:
         scores: ``(m, n_items)`` CSR scores.
@@ -326,16 +358,8 @@ def top_n_sparse(
     banned = np.repeat(np.arange(m, dtype=np.int64), np.diff(exclude.indptr)) * n_items
     banned += exclude.indices
     usable = ~find_sorted(banned, rows * n_items + scores.indices)[1]
-    usable &= (scores.data > 0) & (scores.data < np.inf)
     rows, columns, values = rows[usable], scores.indices[usable], scores.data[usable]
-    sizes = np.bincount(rows, minlength=m)
-    ends = np.cumsum(sizes)
-    kth = np.full(m, -np.inf, dtype=values.dtype)
-    for row in np.flatnonzero(sizes > n).tolist():
-        part = values[ends[row] - sizes[row] : ends[row]]
-        kth[row] = np.partition(part, len(part) - n)[len(part) - n]
-    near = values >= kth[rows]
-    rows, rank, columns, values = ranked_entries(rows[near], columns[near], values[near], m)
+    rows, rank, columns, values = ranked_top_entries(rows, columns, values, m, n)
     top = rank < n
     ids[rows[top], rank[top]] = columns[top]
     best[rows[top], rank[top]] = values[top]

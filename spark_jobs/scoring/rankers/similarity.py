@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.rankers.base import ranked_entries
+from spark_jobs.scoring.rankers.base import ranked_top_entries
 
 BLOCK_NNZ = 1 << 22
 """Upper bound on the entries of one block of the product before it is cut."""
@@ -24,7 +24,9 @@ Weigh = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 def keep_top_k(block: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """The ``k`` largest finite positive entries of each row (ties to the lower column)."""
     rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    rows, rank, columns, values = ranked_entries(rows, block.indices, block.data, block.shape[0])
+    rows, rank, columns, values = ranked_top_entries(
+        rows, block.indices, block.data, block.shape[0], k
+    )
     keep = rank < k
     return sp.csr_matrix(
         (values[keep], (rows[keep], columns[keep])), shape=block.shape, dtype=np.float32

@@ -10,6 +10,8 @@ from spark_jobs.scoring.rankers.base import (
     Ranker,
     TrainData,
     binarise,
+    ranked_entries,
+    ranked_top_entries,
     recommend_in_parts,
     row_stochastic,
     top_n,
@@ -121,6 +123,19 @@ def test_top_n_sparse_cuts_long_rows_by_the_dense_rule(seed):
     got = top_n_sparse(sp.csr_matrix(dense, dtype=np.float32), exclude, 7)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ranked_top_entries_ranks_the_top_n_as_a_full_sort_does(seed):
+    rng = np.random.default_rng(seed)
+    dense = np.where(rng.random((30, 200)) < 0.4, np.round(rng.random((30, 200)) * 6) - 1, 0.0)
+    dense[:, :4] = 5.0  # a tie across the cut in every row
+    dense[0, 7] = np.inf
+    coo = sp.csr_matrix(dense).tocoo()
+    every = ranked_entries(coo.row, coo.col, coo.data, 30)
+    cut = ranked_top_entries(coo.row, coo.col, coo.data, 30, 6)
+    for whole, part in zip(every, cut, strict=True):
+        np.testing.assert_array_equal(part[cut[1] < 6], whole[every[1] < 6])
 
 
 @pytest.mark.parametrize("share", [0.0, 1.0])

@@ -11,6 +11,18 @@ def test_keep_top_k_keeps_the_largest_positive_entries_ties_to_lower_column():
     assert keep_top_k(block, 1).toarray().tolist() == [[0, 2, 0, 0], [0, 0, 0.5, 0]]
 
 
+def test_keep_top_k_cuts_long_rows_as_a_full_sort_does():
+    rng = np.random.default_rng(3)
+    dense = np.where(rng.random((20, 150)) < 0.5, np.round(rng.random((20, 150)) * 5), 0.0)
+    dense[:, 10:13] = 9.0  # a tie across the cut in every row
+    kept = keep_top_k(sp.csr_matrix(dense), 2).toarray()
+    expected = np.zeros_like(dense)
+    for row, values in enumerate(dense):
+        best = np.lexsort((np.arange(150), -values))[:2]
+        expected[row, best] = values[best]
+    np.testing.assert_array_equal(kept, expected)
+
+
 def test_row_blocks_cover_every_row_once():
     assert row_blocks(np.array([3.0, 3.0, 10.0, 1.0, 1.0]), 5) == [(0, 1), (1, 2), (2, 5)]
     assert row_blocks(np.array([1.0, 1.0]), 100) == [(0, 2)]
