@@ -163,6 +163,48 @@ def user_tastes(
     return taste_vectors(owner, releases, genre_weights, len(users), credits), sizes
 
 
+def ranked_lists(
+    collections: Collections,
+    features: ReleaseFeatures,
+    taste: np.ndarray,
+    top_genre: np.ndarray,
+    nearest: tuple[np.ndarray, np.ndarray],
+    users: np.ndarray,
+    n: int,
+    fallback_lists: tuple[np.ndarray, list[np.ndarray]],
+) -> Ranked:
+    """The ranked top-n of some users, short lists filled with popular releases.
+
+    Candidates are the releases the users' neighbours own (:func:`.recommend.rank_candidates`);
+    short lists are filled with the most popular releases of the user's top genre, then
+    overall (score 0).
+
+    Args:
+        collections: Collections of (at least) ``users`` and their neighbours.
+        features: Release weights, owners and trending.
+        taste: ``(n_users, 15)`` taste vectors of everyone.
+        top_genre: Top genre index of every user (-1 when unknown).
+        nearest: ``(len(users), k)`` neighbour rows (-1 for none) and their similarities.
+        users: Sorted user rows to recommend for.
+        n: List length.
+        fallback_lists: The releases' :func:`.recommend.popular_by_genre` lists.
+
+    Returns:
+        The ``(len(users), n)`` ranked lists.
+
+    """
+    ranked = rank_candidates(collections, users, *nearest, taste, features, n=n)
+    short = np.flatnonzero(ranked.releases[:, -1] < 0)
+    for row in short.tolist():
+        user = int(users[row])
+        have = ranked.releases[row][ranked.releases[row] >= 0]
+        top = int(top_genre[user]) if top_genre[user] >= 0 else None
+        extra = fallback(collections, user, top, fallback_lists, have, n - len(have))
+        ranked.releases[row, len(have) : len(have) + len(extra)] = extra
+        ranked.scores[row, len(have) : len(have) + len(extra)] = 0.0
+    return ranked
+
+
 def recommend_for(
     collections: Collections,
     features: ReleaseFeatures,
@@ -172,10 +214,7 @@ def recommend_for(
     users: np.ndarray,
     tuning: ScoringSettings,
 ) -> tuple[np.ndarray, Ranked]:
-    """Friend-rule release and ranked top-n (with the popularity fallback) for some users.
-
-    Short lists are filled with the most popular releases of the user's top genre, then
-    overall.
+    """Friend-rule release and ranked top-n (:func:`ranked_lists`) for some users.
 
     Args:
         collections: Collections of (at least) ``users`` and their neighbours.
@@ -194,25 +233,11 @@ def recommend_for(
     friend = np.full(collections.n_users, -1, dtype=np.int64)
     friend[users] = neighbours.friend[users]
     friend_release = most_owned_unowned(collections, friend, features.owners)
-    ranked = rank_candidates(
-        collections,
-        users,
-        neighbours.ids[users],
-        neighbours.sims[users],
-        taste,
-        features,
-        n=tuning.list_length,
-    )
-    n = tuning.list_length
     lists = popular_by_genre(features.popularity, features.genre_weights, tuning.fallback_depth)
-    short = np.flatnonzero(ranked.releases[:, -1] < 0)
-    for row in short.tolist():
-        user = int(users[row])
-        have = ranked.releases[row][ranked.releases[row] >= 0]
-        top = int(top_genre[user]) if top_genre[user] >= 0 else None
-        extra = fallback(collections, user, top, lists, have, n - len(have))
-        ranked.releases[row, len(have) : len(have) + len(extra)] = extra
-        ranked.scores[row, len(have) : len(have) + len(extra)] = 0.0
+    nearest = (neighbours.ids[users], neighbours.sims[users])
+    ranked = ranked_lists(
+        collections, features, taste, top_genre, nearest, users, tuning.list_length, lists
+    )
     missing = users[friend_release[users] < 0]
     friend_release[missing] = ranked.releases[np.searchsorted(users, missing), 0]
     return friend_release, ranked

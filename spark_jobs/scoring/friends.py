@@ -225,15 +225,60 @@ class TasteIndex:
         return groups, sims
 
     def _other_groups(self, query_groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        other_ids = np.full((len(self.unique), k), -1, dtype=np.int64)
-        other_sims = np.full((len(self.unique), k), np.nan, dtype=np.float32)
+        """The ``k`` nearest other groups of each query group, -1 / nan padded."""
+        other_ids = np.full((len(query_groups), k), -1, dtype=np.int64)
+        other_sims = np.full((len(query_groups), k), np.nan, dtype=np.float32)
         if self.vectors is not None:
             search_k = min(k + 1, len(self.unique))
             i, d = self._search(self.vectors, query_groups, search_k)
             i, d = _drop_self(i, d, query_groups, min(k, search_k))
-            other_ids[query_groups, : i.shape[1]] = i
-            other_sims[query_groups, : i.shape[1]] = d
+            other_ids[:, : i.shape[1]], other_sims[:, : i.shape[1]] = i, d
         return other_ids, other_sims
+
+    def nearest(self, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest other users of some rows, by cosine, never the user itself.
+
+        Costs what the rows ask for, whatever the number of users: the hybrid's neighbour
+        source asks for a part of users at a time.
+
+        Args:
+            k: Neighbours per user.
+            rows: Rows of the taste matrix to search for, in any order.
+
+        Returns:
+            ``(len(rows), k)`` int64 neighbour rows (-1 for none, and for rows without taste)
+            and float32 similarities (nan where the row is -1), in the order of ``rows``.
+
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        ids = np.full((len(rows), k), -1, dtype=np.int64)
+        sims = np.full((len(rows), k), np.nan, dtype=np.float32)
+        valid = self.valid
+        at, found = find_sorted(valid, rows)
+        asked = np.flatnonzero(found)
+        if len(valid) < 2 or len(asked) == 0:
+            return ids, sims
+        wanted = at[asked]
+        query_groups, query = np.unique(self.group[wanted], return_inverse=True)
+        other_ids, other_sims = self._other_groups(query_groups, k)
+        g = query_groups[query]
+        counts, starts, members = self.counts, self.starts, self.members
+        size = counts[g]
+        slot = np.arange(k)[None, :]
+        mates = np.minimum(size - 1, k)[:, None]
+        mate_offset = (self.position[wanted][:, None] + slot + 1) % size[:, None]
+        mate_rows = members[starts[g][:, None] + mate_offset]
+        other_rank = np.clip(slot - mates, 0, k - 1)
+        other_group = np.take_along_axis(other_ids[query], other_rank, axis=1)
+        other_sim = np.take_along_axis(other_sims[query], other_rank, axis=1)
+        safe_group = np.where(other_group >= 0, other_group, 0)
+        pick = wanted[:, None] % counts[safe_group]
+        other_rows = np.where(other_group >= 0, members[starts[safe_group] + pick], -1)
+        local = np.where(slot < mates, mate_rows, other_rows)
+        local_sims = np.where(slot < mates, np.float32(1.0), other_sim)
+        ids[asked] = np.where(local >= 0, valid[np.maximum(local, 0)], -1)
+        sims[asked] = np.where(local >= 0, local_sims, np.nan)
+        return ids, sims
 
     def neighbours(self, k: int, rows: np.ndarray | None = None) -> Neighbours:
         """Find the k nearest other users of each user by cosine, never the user itself.
@@ -243,35 +288,13 @@ class TasteIndex:
             rows: Only search for these rows; the other rows of the result are -1.
 
         Returns:
-            Neighbours for every row of the taste matrix.
+            Neighbours for every row of the taste matrix (:meth:`nearest` of the rows asked).
 
         """
         ids = np.full((self.n, k), -1, dtype=np.int64)
         sims = np.full((self.n, k), np.nan, dtype=np.float32)
-        valid = self.valid
-        if len(valid) < 2:
-            return Neighbours(ids, sims)
-        wanted = np.arange(len(valid)) if rows is None else np.flatnonzero(np.isin(valid, rows))
-        if len(wanted) == 0:
-            return Neighbours(ids, sims)
-        g = self.group[wanted]
-        other_ids, other_sims = self._other_groups(np.unique(g), k)
-        counts, starts, members = self.counts, self.starts, self.members
-        size = counts[g]
-        slot = np.arange(k)[None, :]
-        mates = np.minimum(size - 1, k)[:, None]
-        mate_offset = (self.position[wanted][:, None] + slot + 1) % size[:, None]
-        mate_rows = members[starts[g][:, None] + mate_offset]
-        other_rank = np.clip(slot - mates, 0, k - 1)
-        other_group = np.take_along_axis(other_ids[g], other_rank, axis=1)
-        other_sim = np.take_along_axis(other_sims[g], other_rank, axis=1)
-        safe_group = np.where(other_group >= 0, other_group, 0)
-        pick = wanted[:, None] % counts[safe_group]
-        other_rows = np.where(other_group >= 0, members[starts[safe_group] + pick], -1)
-        local = np.where(slot < mates, mate_rows, other_rows)
-        local_sims = np.where(slot < mates, np.float32(1.0), other_sim)
-        ids[valid[wanted]] = np.where(local >= 0, valid[np.maximum(local, 0)], -1)
-        sims[valid[wanted]] = np.where(local >= 0, local_sims, np.nan)
+        asked = self.valid if rows is None else np.intersect1d(rows, self.valid)
+        ids[asked], sims[asked] = self.nearest(k, asked)
         return Neighbours(ids, sims)
 
 

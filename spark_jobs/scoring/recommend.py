@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -169,6 +170,11 @@ class ReleaseFeatures:
         """Owners plus trending events: the order of the fallback lists."""
         return self.owners + self.trending
 
+    @cached_property
+    def sparse_genres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each release's non-zero genre columns and weights, padded to the widest release."""
+        return _sparse_rows(self.genre_weights)
+
 
 def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each entry of ``rows``: (index into ``rows``, position in CSR) of all its items."""
@@ -305,7 +311,6 @@ def rank_candidates(
     out_releases = np.full((len(users), n), -1, dtype=np.int64)
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
     r = collections.n_releases
-    sparse_genres = _sparse_rows(features.genre_weights)
     for lo in range(0, len(users), chunk):
         chunk_users = users[lo : lo + chunk]
         owned = collections.owned_keys(chunk_users)
@@ -321,7 +326,7 @@ def rank_candidates(
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
         pair_user, pair_release = pair // r, pair % r
         local_row = np.searchsorted(chunk_users, pair_user)
-        genre = _genre_match(taste, sparse_genres, pair_user, pair_release)
+        genre = _genre_match(taste, features.sparse_genres, pair_user, pair_release)
         profiles = style_profiles(collections, features.styles, chunk_users)
         style = _style_match(profiles, features.styles, local_row, pair_release)
         order = _rank_order(local_row, score, genre, style, features.trending[pair_release])

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.compute import recommend_for
+from spark_jobs.scoring.compute import ranked_lists
 from spark_jobs.scoring.friends import TasteIndex
 from spark_jobs.scoring.rankers.base import (
     Ranker,
@@ -17,7 +17,7 @@ from spark_jobs.scoring.rankers.base import (
     genre_tastes,
     with_rows,
 )
-from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles
+from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles, popular_by_genre
 from spark_jobs.scoring.taste import top_genres
 
 
@@ -32,7 +32,7 @@ class _Tastes:
 
 
 class NeighbourTopN(Ranker):
-    """The hourly job's ranked list, through the same code (:func:`.compute.recommend_for`).
+    """The hourly job's ranked list, through the same code (:func:`.compute.ranked_lists`).
 
     Candidates are the items of the k nearest users by genre taste, scored by the summed
     similarity of the neighbours owning them, ties broken by genre match, style match,
@@ -85,6 +85,9 @@ class NeighbourTopN(Ranker):
             train.owners(),
             trending,
         )
+        self.fallback_lists = popular_by_genre(
+            self.features.popularity, self.features.genre_weights, self.tuning.fallback_depth
+        )
         self.owned = binarise(train.user_items)
         if self.given is None or len(self.given[0]) != train.n_users:
             self.tastes = self.tastes_of(self.owned)
@@ -108,14 +111,15 @@ class NeighbourTopN(Ranker):
         if user_items is not None:
             rows = binarise(self.rows(users, user_items)[first])
             tastes = self.tastes_of(with_rows(self.owned, distinct, rows))
-        _, ranked = recommend_for(
+        ranked = ranked_lists(
             tastes.collections,
             self.features,
             tastes.taste,
             tastes.top_genre,
-            tastes.index.neighbours(self.tuning.neighbours, distinct),
+            tastes.index.nearest(self.tuning.neighbours, distinct),
             distinct,
-            self.tuning.model_copy(update={"list_length": n}),
+            n,
+            self.fallback_lists,
         )
         inverse = inverse.reshape(-1)
         return ranked.releases[inverse], ranked.scores[inverse]

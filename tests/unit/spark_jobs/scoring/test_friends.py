@@ -75,6 +75,18 @@ def test_only_requested_rows_are_searched() -> None:
     assert nb.friend.tolist() == [-1, -1, 1]
 
 
+def test_nearest_answers_the_rows_asked_in_their_order() -> None:
+    taste = random_tastes(np.random.default_rng(4), 400)
+    taste[7] = 0
+    index = TasteIndex(taste, ScoringSettings(ann_m=8, ann_ef_search=64))
+    everyone = index.neighbours(5)
+    rows = np.array([399, 7, 3, 200, 3])
+    ids, sims = index.nearest(5, rows)
+    np.testing.assert_array_equal(ids, everyone.ids[rows])
+    np.testing.assert_array_equal(sims, everyone.sims[rows])
+    assert (ids[1] == -1).all()
+
+
 def random_tastes(rng: np.random.Generator, n: int) -> np.ndarray:
     """Sparse non-negative 15-genre tastes, many of them shared."""
     taste = rng.random((n, 15)).astype(np.float32) * (rng.random((n, 15)) < 0.2)
