@@ -259,9 +259,9 @@ class TasteIndex:
         if len(valid) < 2 or len(asked) == 0:
             return ids, sims
         wanted = at[asked]
-        query_groups, query = np.unique(self.group[wanted], return_inverse=True)
+        g = self.group[wanted]
+        query_groups, query = np.unique(g, return_inverse=True)
         other_ids, other_sims = self._other_groups(query_groups, k)
-        g = query_groups[query]
         counts, starts, members = self.counts, self.starts, self.members
         size = counts[g]
         slot = np.arange(k)[None, :]
@@ -293,7 +293,7 @@ class TasteIndex:
         """
         ids = np.full((self.n, k), -1, dtype=np.int64)
         sims = np.full((self.n, k), np.nan, dtype=np.float32)
-        asked = self.valid if rows is None else np.intersect1d(rows, self.valid)
+        asked = self.valid if rows is None else np.unique(rows)
         ids[asked], sims[asked] = self.nearest(k, asked)
         return Neighbours(ids, sims)
 
