@@ -9,8 +9,11 @@ import numpy as np
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
-from discorecs.core.tables import RELEASES, USER_COLLECTION, USERS, USERS_SCORED
+from discorecs.core.tables import RELEASES, USER_COLLECTION, USERS, USERS_SCORED, Table
 from spark_jobs.scoring.rankers.metrics import gini
+
+KEY_PAGE = 5000
+"""Partition keys a page when counting a table's rows: each page is its own short read."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,26 @@ class Stats:
     owned_share: float
 
 
+def count_partitions(session: Session, table: Table, keyspace: str) -> int:
+    """Count a table's partitions by paging through their keys.
+
+    A ``COUNT(*)`` is one read the coordinator must finish within its range timeout, which a
+    million users' rows exceed; a paged read of the keys is many short reads.
+
+    Args:
+        session: Driver session.
+        table: The table to count (one row a partition for ``users`` and ``releases``).
+        keyspace: Keyspace to read.
+
+    Returns:
+        The number of partitions.
+
+    """
+    statement = session.prepare(table.select(keyspace, table.partition_key))
+    statement.fetch_size = KEY_PAGE
+    return sum(1 for _ in session.execute(statement, timeout=60))
+
+
 def collect_stats(session: Session, keyspace: str) -> Stats:
     """Scan ``users_scored``, ``users``, ``releases`` and check recs against collections.
 
@@ -43,8 +66,8 @@ def collect_stats(session: Session, keyspace: str) -> Stats:
     scored = USERS_SCORED.select(
         keyspace, ["user_id", "friend_id", "release_id", "recommendations", "collection_size"]
     )
-    users = session.execute(session.prepare(USERS.count(keyspace)), timeout=300).one()[0]
-    releases = session.execute(session.prepare(RELEASES.count(keyspace)), timeout=300).one()[0]
+    users = count_partitions(session, USERS, keyspace)
+    releases = count_partitions(session, RELEASES, keyspace)
     owned_query = session.prepare(
         USER_COLLECTION.select(keyspace, ["release_id"], where=["user_id"])
     )

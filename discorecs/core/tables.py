@@ -150,10 +150,6 @@ class Table:
         using = " USING TIMESTAMP ?" if timestamp else ""
         return f"DELETE FROM {keyspace}.{self.name}{using}{self._where(where)}"
 
-    def count(self, keyspace: str) -> str:
-        """``SELECT COUNT(*) FROM ks.t``."""
-        return f"SELECT COUNT(*) FROM {keyspace}.{self.name}"
-
     def spark_schema(self, columns: Sequence[str] | None = None) -> str:
         """Spark DDL schema string of the chosen columns (all by default)."""
         types = dict(self.columns)
