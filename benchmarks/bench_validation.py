@@ -20,13 +20,14 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from discorecs.core import events
 from kafka_producers.demo_catalog import demo_catalog
 from kafka_producers.synthetic import EventStream
-from spark_jobs.stream.validation import KAFKA_COLUMNS, validate_batches
+from spark_jobs.stream.validation import KAFKA_COLUMNS, RECORD_TIME, validate_batches
 
 BATCH = 10_000
 
@@ -53,8 +54,9 @@ def arrow_batches(topics: list[str], values: list[bytes]) -> list[pa.RecordBatch
             pa.array(range(n), pa.int64()),
             pa.array([b"1"] * n, pa.binary()),
             pa.array(values, pa.binary()),
+            pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
         ],
-        names=list(KAFKA_COLUMNS),
+        names=[*KAFKA_COLUMNS, RECORD_TIME],
     )
     return [whole.slice(i, BATCH) for i in range(0, n, BATCH)]
 

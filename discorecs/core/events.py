@@ -2,14 +2,15 @@
 
 Each event kind is a frozen dataclass below; everything else is derived from those fields:
 JSON serialisation for the producer (:func:`to_json`, :func:`row_template`), validation for the
-consumer (:func:`validate`, :func:`check_release`; :func:`validate_values` is the stream's
-fast path to the same outcome) and the Spark ``StructType`` (:func:`spark_schema`). Nothing
-else in the project lists the fields again.
+consumer (:func:`validate`, :func:`check_release`, :func:`check_ahead`; :func:`validate_values`
+is the stream's fast path to :func:`validate`'s outcome) and the Spark ``StructType``
+(:func:`spark_schema`). Nothing else in the project lists the fields again.
 
 Wire format (``schema_version`` 1): one UTF-8 JSON object per Kafka message, key = the decimal
 ``user_id``. ``event_id`` is a UUID string (unique per event, the idempotency key);
 ``event_time`` and ``joined_at`` are ISO-8601 UTC strings with milliseconds and a ``Z`` suffix,
-e.g. ``2026-01-31T12:00:00.123Z``. Ids are positive integers that fit a Cassandra ``bigint``.
+e.g. ``2026-01-31T12:00:00.123Z``, at most :data:`MAX_AHEAD` after the Kafka record's own
+timestamp. Ids are positive integers that fit a Cassandra ``bigint``.
 A message longer than :data:`MAX_EVENT_BYTES` is rejected before it is parsed. Unknown extra
 fields are ignored (forward compatibility); missing ones are an error.
 """
@@ -20,7 +21,7 @@ import json
 import re
 import typing
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -61,6 +62,12 @@ _TS_RE = re.compile(r"(?:19[7-9]\d|2[01]\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 """A UTC millisecond timestamp of the years 1970-2199: the collection writer's write timestamp
 (event-time milliseconds times 10^6 plus the offset) stays a positive bigint, whose last year
 is 2262; a replay judges an event the same way whatever the day."""
+MAX_AHEAD = timedelta(hours=1)
+"""How far an event's times may lie after its Kafka record's own timestamp (:func:`check_ahead`).
+The collection writer orders a user's changes by event time, so an add stamped years ahead would
+outrank every later remove of that release; judged against the record's timestamp, fixed once
+the record is written, a replay still judges the event the same way."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _fmt(kind: str) -> Any:
@@ -385,6 +392,45 @@ def validate_values(topic: str, raw: bytes) -> tuple[tuple[Any, ...] | None, str
         if event is None
         else (tuple(getattr(event, s.name) for s in _SPECS[kind]), None)
     )
+
+
+def wire_time(moment: datetime) -> str:
+    """An aware datetime in the wire format: UTC, milliseconds, ``Z`` suffix."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def latest_time(written_us: int) -> str:
+    """The latest time an event may carry when its Kafka record was written at ``written_us``.
+
+    Args:
+        written_us: The record's timestamp, microseconds since the epoch.
+
+    Returns:
+        That time plus :data:`MAX_AHEAD`, in the wire format (:func:`wire_time`).
+
+    """
+    return wire_time(_EPOCH + timedelta(microseconds=written_us) + MAX_AHEAD)
+
+
+def check_ahead(topic: str, values: tuple[Any, ...], latest: str) -> str | None:
+    """Check that a valid event's times lie no later than ``latest``.
+
+    Wire times are fixed-width, so their text orders as their moments do.
+
+    Args:
+        topic: The event kind or the (prefixed) topic name the message came from.
+        values: The event's values in wire order (:func:`validate_values`).
+        latest: The latest time allowed, in the wire format (:func:`latest_time`).
+
+    Returns:
+        ``None``, or ``"bad_value:<field>"`` for the first time after ``latest``.
+
+    """
+    kind = _kind(topic)
+    for at in _TIMESTAMP_AT[kind]:
+        if values[at] > latest:
+            return f"{BAD_VALUE}:{_SPECS[kind][at].name}"
+    return None
 
 
 def check_release(event: Event, known_release_ids: typing.Container[int]) -> str | None:

@@ -24,7 +24,12 @@ from discorecs.core.settings import Settings
 from discorecs.core.timing import StepTimer
 from spark_jobs.stream.driver_state import DriverState
 from spark_jobs.stream.summary import BatchSummary, latencies, latency_quantiles, summarize
-from spark_jobs.stream.validation import validate_batches, validated_schema
+from spark_jobs.stream.validation import (
+    KAFKA_COLUMNS,
+    RECORD_TIME,
+    validate_batches,
+    validated_schema,
+)
 from spark_jobs.stream.writers import (
     write_activity,
     write_collections,
@@ -127,7 +132,7 @@ def process_batch(
     # and on two cores each task's fixed cost outweighed its share of a few thousand records.
     # A user's order comes from the rows' (event time, offset), not from Spark's partitioning.
     checked = (
-        raw.select("topic", "partition", "offset", "key", "value")
+        raw.select(*KAFKA_COLUMNS, RECORD_TIME)
         .coalesce(raw.sparkSession.sparkContext.defaultParallelism)
         .mapInArrow(validate_batches, validated_schema())
         .persist()

@@ -1,7 +1,8 @@
 """Parse and check raw Kafka records with the shared event schema, inside Spark.
 
 Records are validated by :func:`discorecs.core.events.validate_values` (the outcome of
-:func:`~discorecs.core.events.validate`, which the API and tests use, by a faster path), through
+:func:`~discorecs.core.events.validate`, which the API and tests use, by a faster path) and their
+times checked against the record's own by :func:`~discorecs.core.events.check_ahead`, through
 ``mapInArrow`` (Arrow record batches in and out, no pandas in the hot path). The output schema
 is derived from the event dataclasses: one column per event field (the union over kinds), plus
 the record's Kafka coordinates, original bytes and the rejection reason.
@@ -14,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql.types import (
     BinaryType,
     IntegerType,
@@ -27,6 +29,10 @@ from pyspark.sql.types import (
 from discorecs.core import events
 
 KAFKA_COLUMNS = ("topic", "partition", "offset", "key", "value")
+"""The Kafka source's columns each output row keeps."""
+RECORD_TIME = "timestamp"
+"""The Kafka source's column of each record's own timestamp: read, not kept (an event's times
+may lie at most :data:`~discorecs.core.events.MAX_AHEAD` after it)."""
 
 
 def event_fields() -> list[StructField]:
@@ -72,7 +78,8 @@ def validate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBat
     """``mapInArrow`` function: one output row per Kafka record, valid or not.
 
     Args:
-        batches: Arrow batches with the columns of :data:`KAFKA_COLUMNS`.
+        batches: Arrow batches with the columns of :data:`KAFKA_COLUMNS` and
+            :data:`RECORD_TIME`.
 
     Yields:
         Batches in :func:`validated_schema`; ``reason`` is null for valid events, whose fields
@@ -87,9 +94,15 @@ def validate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBat
     for batch in batches:
         kind_column, reasons, rows = [], [], []
         topics = batch.column("topic").to_pylist()
-        for topic, value in zip(topics, batch.column("value").to_pylist(), strict=True):
+        payloads = batch.column("value").to_pylist()
+        written = pc.cast(batch.column(RECORD_TIME), pa.int64()).to_pylist()
+        floor = events.latest_time(min(written, default=0))  # what every record may carry
+        for topic, value, written_us in zip(topics, payloads, written, strict=True):
             kind = kinds.get(topic) or kinds.setdefault(topic, events.kind_of_topic(topic))
             values, reason = events.validate_values(kind, value)
+            if values is not None and events.check_ahead(kind, values, floor):
+                reason = events.check_ahead(kind, values, events.latest_time(written_us))
+                values = None if reason else values
             kind_column.append(kind)
             reasons.append(reason)
             rows.append(empty if values is None else spread[kind]((*values, None)))

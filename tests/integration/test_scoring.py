@@ -17,11 +17,11 @@ import pytest
 from cassandra.concurrent import execute_concurrent_with_args
 from pyspark.sql import SparkSession
 
-from discorecs.app.api.events import EventSender, Outgoing, wire_time
+from discorecs.app.api.events import EventSender, Outgoing
 from discorecs.app.verify import expected_state
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
-from discorecs.core.events import UserEvent
+from discorecs.core.events import UserEvent, wire_time
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (

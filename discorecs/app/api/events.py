@@ -25,6 +25,7 @@ from discorecs.core.events import (
     ActivityEvent,
     CollectionEvent,
     Event,
+    wire_time,
 )
 from discorecs.core.settings import Settings
 from discorecs.core.topics import producer_config
@@ -45,11 +46,6 @@ class InvalidEvent(ValueError):
 
 class KafkaUnavailable(RuntimeError):
     """Kafka did not take the event in time (or refused it); the message says why."""
-
-
-def wire_time(moment: datetime) -> str:
-    """An aware datetime in the wire format: UTC, milliseconds, ``Z`` suffix."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def post_event(user_id: UserId, body: EventIn, svc: Svc) -> EventAccepted:
     ``/users/{id}/recommendations?fresh=true`` once it did).
     """
     event = build_event(body.kind, user_id, body.release_id)
-    if svc.reads.user(user_id) is None and svc.reads.scored(user_id) is None:
+    if svc.reads.known(user_id) is None:
         raise not_found(f"unknown user {user_id}")
     if svc.reads.release(body.release_id) is None:
         raise not_found(f"unknown release {body.release_id}")

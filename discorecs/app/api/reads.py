@@ -260,6 +260,15 @@ class Reads:
         """The ``users_scored`` row, or ``None``."""
         return self._one(self._scored, (user_id,))
 
+    def known(self, user_id: int) -> tuple[Any, Any] | None:
+        """The user's profile and scored rows (either may be ``None``); ``None`` when both are.
+
+        A user is known by either row: a profile the stream wrote, or a scored row of a user
+        whose profile never arrived.
+        """
+        profile, scored = self.user(user_id), self.scored(user_id)
+        return None if profile is None and scored is None else (profile, scored)
+
     def collection(self, user_id: int) -> list[int]:
         """The user's releases as Cassandra holds them now, ascending."""
         return [row.release_id for row in self.session.execute(self._collection, (user_id,))]

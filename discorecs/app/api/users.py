@@ -38,10 +38,10 @@ router = APIRouter(tags=["users"])
 
 def known_user(reads: Reads, user_id: int) -> tuple[Any, Any]:
     """The user's profile and scored rows; 404 when Cassandra has neither."""
-    profile, scored = reads.user(user_id), reads.scored(user_id)
-    if profile is None and scored is None:
+    rows = reads.known(user_id)
+    if rows is None:
         raise not_found(f"unknown user {user_id}")
-    return profile, scored
+    return rows
 
 
 @router.get("/users", response_model=list[UserSummary])
@@ -62,9 +62,9 @@ def search_users(
     named = [user_summary(row.user_id, row) for row in svc.reads.search(text)]
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_BIGINT:
         user_id = int(text)
-        row = svc.reads.user(user_id)
-        if row is not None or svc.reads.scored(user_id) is not None:
-            by_id = user_summary(user_id, row)
+        rows = svc.reads.known(user_id)
+        if rows is not None:
+            by_id = user_summary(user_id, rows[0])
             named = [by_id, *(other for other in named if other.user_id != user_id)]
     return named[:SEARCH_LIMIT]
 

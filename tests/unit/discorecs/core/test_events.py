@@ -1,6 +1,7 @@
 """The shared event schema: validation reasons, wire JSON, row templates, Spark schemas."""
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -127,6 +128,34 @@ def test_event_times_outside_the_write_timestamps_range_are_bad(
     payload = raw({**good("collections"), "event_time": event_time})
     assert events.validate("collections", payload)[1] == reason
     assert events.validate_values("collections", payload)[1] == reason
+
+
+def test_wire_time_is_utc_milliseconds_with_z() -> None:
+    now = datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)
+    assert events.wire_time(now) == "2026-01-31T12:00:00.123Z"
+    plus_two = now.astimezone(timezone(timedelta(hours=2)))
+    assert events.wire_time(plus_two) == "2026-01-31T12:00:00.123Z"
+
+
+def test_the_latest_time_is_an_hour_after_the_record() -> None:
+    written = datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)
+    written_us = (written - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert events.latest_time(written_us) == "2026-01-31T13:00:00.123Z"
+
+
+@pytest.mark.parametrize(
+    ("field", "at", "reason"),
+    [
+        ("event_time", "2026-01-31T13:00:00.000Z", None),
+        ("event_time", "2026-01-31T13:00:00.001Z", "bad_value:event_time"),
+        ("event_time", "2199-12-31T23:59:59.999Z", "bad_value:event_time"),
+        ("joined_at", "2026-01-31T13:00:00.001Z", "bad_value:joined_at"),
+    ],
+)
+def test_times_after_the_latest_are_bad(field: str, at: str, reason: str | None) -> None:
+    values, _ = events.validate_values("users", raw({**good("users"), field: at}))
+    assert values is not None
+    assert events.check_ahead("users", values, "2026-01-31T13:00:00.000Z") == reason
 
 
 def test_unknown_release_is_a_separate_check() -> None:

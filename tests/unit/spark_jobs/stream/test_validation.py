@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from discorecs.core import events
-from spark_jobs.stream.validation import event_fields, validate_batches, validated_schema
+from spark_jobs.stream.validation import (
+    KAFKA_COLUMNS,
+    RECORD_TIME,
+    event_fields,
+    validate_batches,
+    validated_schema,
+)
 
 GOOD = {
     "schema_version": 1,
@@ -28,6 +34,10 @@ PROFILE_WITH_HALF_A_PAIR = {
 }
 
 
+WRITTEN = datetime(2026, 1, 31, 12, 30, tzinfo=UTC)
+"""The records' Kafka timestamp: half an hour after :data:`GOOD`'s event time."""
+
+
 def kafka_batch(records: list[tuple[str, bytes]]) -> pa.RecordBatch:
     n = len(records)
     return pa.RecordBatch.from_arrays(
@@ -37,8 +47,9 @@ def kafka_batch(records: list[tuple[str, bytes]]) -> pa.RecordBatch:
             pa.array(range(n), pa.int64()),
             pa.array([b"7"] * n, pa.binary()),
             pa.array([value for _, value in records], pa.binary()),
+            pa.array([WRITTEN] * n, pa.timestamp("us", tz="UTC")),
         ],
-        names=["topic", "partition", "offset", "key", "value"],
+        names=[*KAFKA_COLUMNS, RECORD_TIME],
     )
 
 
@@ -59,6 +70,20 @@ def test_validation_keeps_every_record_with_fields_or_reason() -> None:
     assert rows[0]["user_id"] == 7 and rows[0]["release_id"] == 42 and rows[0]["action"] == "add"
     assert rows[0]["event_time"] == datetime(2026, 1, 31, 12, 0, 0, 123000, tzinfo=UTC)
     assert rows[1]["user_id"] is None and rows[1]["value"] == b"{not json"
+
+
+def test_an_event_time_over_an_hour_after_its_record_is_a_bad_value() -> None:
+    within = {**GOOD, "event_time": "2026-01-31T13:30:00.000Z"}  # the record's time + 1 hour
+    ahead = {**GOOD, "event_time": "2026-01-31T13:30:00.001Z"}
+    profile = {**PROFILE_WITH_HALF_A_PAIR, "name": "n", "joined_at": "2199-01-01T00:00:00.000Z"}
+    records = [
+        ("p.collections", json.dumps(within).encode()),
+        ("p.collections", json.dumps(ahead).encode()),
+        ("p.users", json.dumps(profile).encode()),
+    ]
+    (out,) = list(validate_batches(iter([kafka_batch(records)])))
+    reasons = [row["reason"] for row in out.to_pylist()]
+    assert reasons == [None, "bad_value:event_time", "bad_value:joined_at"]
 
 
 def test_event_fields_are_the_union_of_the_kinds_each_named_once() -> None:
