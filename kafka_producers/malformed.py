@@ -2,9 +2,9 @@
 
 Each category matches the reason :mod:`discorecs.core.events` gives when it rejects one, so the
 ground-truth file can be checked against the dead letters: ``bad_json``, ``missing_field``,
-``wrong_type``, ``bad_value``, ``oversize`` (bigger than ``MAX_EVENT_BYTES`` but far below
-Kafka's 1 MB message limit) and ``unknown_release`` (valid JSON, but a release id that is not in
-the catalogue).
+``wrong_type``, ``bad_value`` (among them a well-formed event time far ahead), ``oversize``
+(bigger than ``MAX_EVENT_BYTES`` but far below Kafka's 1 MB message limit) and
+``unknown_release`` (valid JSON, but a release id that is not in the catalogue).
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ CATEGORIES: tuple[str, ...] = (
     events.OVERSIZE,
 )
 OVERSIZE_MAX_BYTES = 64 * 1024
+FAR_AHEAD = "2199-12-31T23:59:59.999Z"
+"""A well-formed event time far after its record's own timestamp: a bad value
+(:func:`discorecs.core.events.check_ahead`)."""
 
 
 class Malformer:
@@ -81,9 +84,12 @@ class Malformer:
             obj[field] = str(obj[field]) if isinstance(obj[field], int) else 12345
         elif name == events.BAD_VALUE:
             choice = ("schema_version", "event_id", "event_time", "user_id", names[-1])[pick % 5]
-            obj[choice] = {"schema_version": 99, "event_id": "not-a-uuid", "user_id": -1}.get(
-                choice, "yesterday" if choice == "event_time" else "steal"
-            )
+            obj[choice] = {
+                "schema_version": 99,
+                "event_id": "not-a-uuid",
+                "user_id": -1,
+                "event_time": ("yesterday", FAR_AHEAD)[pick // 5 % 2],
+            }.get(choice, "steal")
         elif name == events.UNKNOWN_RELEASE:
             obj["release_id"] = self._max_release_id + 1 + pick % 1_000_000
         else:

@@ -6,8 +6,11 @@ import pytest
 
 from discorecs.core import events
 from kafka_producers.demo_catalog import demo_catalog
-from kafka_producers.malformed import CATEGORIES, Malformer
+from kafka_producers.malformed import CATEGORIES, FAR_AHEAD, Malformer
 from kafka_producers.synthetic import EventStream
+
+LATEST = events.latest_time(1_796_000_000_000_000)
+"""An hour after records written on 2026-11-29."""
 
 
 def test_injected_bad_events_get_their_reason() -> None:
@@ -15,12 +18,17 @@ def test_injected_bad_events_get_their_reason() -> None:
     known = set(catalog.release_ids.tolist())
     stream = EventStream(catalog, n_users=50, seed=5, bad_ratio=0.3)
     seen: set[str] = set()
+    ahead = 0
     for _ in range(10):
         chunk = stream.next_chunk(500, 0)
         for i, value in enumerate(chunk.values):
             kind = events.KINDS[chunk.topics[i]]
-            event, reason = events.validate(kind, value)
+            values, reason = events.validate_values(kind, value)
+            if values is not None:
+                reason = events.check_ahead(kind, values, LATEST)
             if reason is None:
+                event, _ = events.validate(kind, value)
+                assert event is not None
                 reason = events.check_release(event, known)
             expected = chunk.bad.get(i)
             if expected is None:
@@ -29,7 +37,9 @@ def test_injected_bad_events_get_their_reason() -> None:
                 assert reason is not None and events.reason_category(reason) == expected
                 assert len(value) < 1_000_000
                 seen.add(expected)
+                ahead += FAR_AHEAD.encode() in value
     assert seen == set(CATEGORIES)
+    assert ahead > 0
     assert set(CATEGORIES) == set(events.REASON_CATEGORIES)
 
 
