@@ -12,9 +12,6 @@ from cassandra.concurrent import execute_concurrent_with_args
 from discorecs.core.tables import RELEASES, USER_COLLECTION, USERS, USERS_SCORED, Table
 from spark_jobs.scoring.rankers.metrics import gini
 
-KEY_PAGE = 5000
-"""Partition keys a page when counting a table's rows: each page is its own short read."""
-
 
 @dataclass(frozen=True)
 class Stats:
@@ -36,7 +33,8 @@ def count_partitions(session: Session, table: Table, keyspace: str) -> int:
     """Count a table's partitions by paging through their keys.
 
     A ``COUNT(*)`` is one read the coordinator must finish within its range timeout, which a
-    million users' rows exceed; a paged read of the keys is many short reads.
+    million users' rows exceed; a read of the keys is many short reads, one a page (the
+    driver's ``default_fetch_size``, 5 000 rows).
 
     Args:
         session: Driver session.
@@ -48,7 +46,6 @@ def count_partitions(session: Session, table: Table, keyspace: str) -> int:
 
     """
     statement = session.prepare(table.select(keyspace, table.partition_key))
-    statement.fetch_size = KEY_PAGE
     return sum(1 for _ in session.execute(statement, timeout=60))
 
 
