@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from spark_jobs.stream.checkpoint_source import topic_ids
 from spark_jobs.stream.progress import read_metrics
 
 AHEAD_USER = 99_999_999
+FAR_AHEAD_USER = 99_999_998
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 Produce = Callable[[Settings, Path, int], None]
 
@@ -154,31 +155,41 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
 
 
+def _profile(user_id: int, at: str) -> tuple[str, bytes, bytes]:
+    """A ``users`` record for ``user_id`` whose event and join times are both ``at``."""
+    profile = events.UserEvent(
+        events.SCHEMA_VERSION,
+        str(uuid.uuid4()),
+        at,
+        user_id,
+        "Ahead",
+        "ahead",
+        "ahead@example.org",
+        "Nowhere",
+        at,
+    )
+    return "users", b"%d" % user_id, events.to_json(profile)
+
+
 @pytest.mark.timeout(900)
 def test_times_are_written_in_utc_whatever_the_machine_time_zone(
     pipeline: Settings, tmp_path: Path, cli: RunCli, load_and_produce: Produce
 ) -> None:
     """pyspark hands Python naive local datetimes; Cassandra must still get each event's instant.
 
-    A profile stamped far ahead (a producer's fast clock) is staged in the current hour, where
-    the next hourly run looks, not in its own.
+    A profile stamped ahead within :data:`events.MAX_AHEAD` (a producer's fast clock) is staged
+    in the current hour, where the next hourly run looks, not in its own; one stamped years ahead
+    is refused.
     """
-    ahead = events.UserEvent(
-        events.SCHEMA_VERSION,
-        str(uuid.uuid4()),
-        "2199-01-01T00:00:00.000Z",
-        AHEAD_USER,
-        "Ahead",
-        "ahead",
-        "ahead@example.org",
-        "Nowhere",
-        "2199-01-01T00:00:00.000Z",
-    )
-    profile = ("users", b"%d" % AHEAD_USER, events.to_json(ahead))
+    soon = events.wire_time(datetime.now(UTC) + events.MAX_AHEAD - timedelta(minutes=1))
+    profiles_ahead = [
+        _profile(AHEAD_USER, soon),
+        _profile(FAR_AHEAD_USER, "2199-01-01T00:00:00.000Z"),
+    ]
     truth = produce_then_catch_up(
-        pipeline, tmp_path, cli, load_and_produce, 1500, [profile], TZ="Asia/Kolkata"
+        pipeline, tmp_path, cli, load_and_produce, 1500, profiles_ahead, TZ="Asia/Kolkata"
     )
-    joined: dict[int, datetime] = {AHEAD_USER: datetime(2199, 1, 1)}  # naive UTC, as read
+    joined = {AHEAD_USER: _utc(soon)}
     adds: set[tuple[int, int, datetime]] = set()
     hours: set[datetime] = set()
     for record in read_truth(truth).events:
