@@ -15,6 +15,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 
 from deployment import cluster
 from discorecs.app.loadtest import run_load
+from discorecs.app.stats import count_partitions
 from discorecs.core.cassandra import commitlog_lag_block_s, session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import USERS_SCORED
@@ -56,6 +57,4 @@ def test_cassandra_comes_back_after_a_crash_with_vector_writes_to_replay(
     assert cluster.down(keyspace, ("cassandra",), kill=True) == ["cassandra"]
     cluster.up(keyspace, ("cassandra",))
     with session_scope(keyspace) as session:
-        count_rows = session.prepare(USERS_SCORED.count(ks))
-        count = session.execute(count_rows, timeout=120).one()[0]
-    assert count == len(rows)
+        assert count_partitions(session, USERS_SCORED, ks) == len(rows)
