@@ -29,7 +29,7 @@ class RecentActivity(ScoreRanker):
         self.events = sp.csr_matrix(
             train.activity if train.activity is not None else shape, dtype=np.float32
         )
-        owners = train.owners().astype(np.float64)
+        owners = train.owners.astype(np.float64)
         self.tie_break = TIE_BREAK * owners / (owners.max(initial=0.0) + 1.0)
 
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:

@@ -165,7 +165,7 @@ class ContentBased(ScoreRanker):
 
     def _fit(self, train: TrainData) -> None:
         content: ItemContent = train.require_content(self.name)
-        popularity = train.owners() + self.smoothing
+        popularity = train.owners + self.smoothing
         blocks = {
             "genre": content.genres,
             "style": content.styles,

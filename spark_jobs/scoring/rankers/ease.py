@@ -34,7 +34,7 @@ class EASE(ScoreRanker):
         self.max_items = max_items
 
     def _fit(self, train: TrainData) -> None:
-        self.items = np.sort(ranking_by(train.owners())[: self.max_items])
+        self.items = np.sort(ranking_by(train.owners)[: self.max_items])
         x = binarise(train.user_items)[:, self.items]
         gram = sp.csr_matrix(x.T @ x, dtype=np.float64).toarray()
         gram[np.diag_indices_from(gram)] += self.lam

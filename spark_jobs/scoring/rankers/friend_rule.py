@@ -43,7 +43,7 @@ class FriendRule(Ranker):
     def _fit(self, train: TrainData) -> None:
         self.content = train.require_content(self.name)
         self.activity = train.activity
-        self.ranking = ranking_by(train.owners())
+        self.ranking = ranking_by(train.owners)
         self.place = np.full(train.n_items, train.n_items, dtype=np.int64)
         self.place[self.ranking] = np.arange(len(self.ranking))
         self.popularity = np.maximum(1.0 - self.place / max(len(self.ranking), 1), 0.0)

@@ -113,7 +113,7 @@ def candidate_table(
         score[at] = np.divide(own, best, out=np.zeros(len(own)), where=best > 0)
         rank[at] = ranks
         columns[f"{name}_score"], columns[f"{name}_rank"] = score, rank
-    columns["popularity"] = np.log1p(train.owners()[items])
+    columns["popularity"] = np.log1p(train.owners[items])
     columns["size"] = np.log1p(np.diff(binarise(rows).indptr))[positions]
     if parts is not None and len(items):
         columns.update(parts(users, rows, positions, items))

@@ -82,7 +82,7 @@ class NeighbourTopN(Ranker):
                 styles.data.astype(np.float32),
                 styles.shape[1],
             ),
-            train.owners(),
+            train.owners,
             trending,
         )
         self.fallback_lists = popular_by_genre(

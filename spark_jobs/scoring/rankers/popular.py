@@ -34,7 +34,7 @@ class MostPopular(Ranker):
     name = "most_popular"
 
     def _fit(self, train: TrainData) -> None:
-        self.owners = train.owners()
+        self.owners = train.owners
         self.ranking = ranking_by(self.owners)
 
     def recommend(

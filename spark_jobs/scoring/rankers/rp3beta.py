@@ -42,7 +42,7 @@ class RP3beta(ScoreRanker):
         if self.alpha != 1.0:
             p_ui.data **= self.alpha
             p_iu.data **= self.alpha
-        popularity = train.owners().astype(np.float64)
+        popularity = train.owners.astype(np.float64)
         degree = np.power(
             popularity, -self.beta, out=np.zeros_like(popularity), where=popularity > 0
         )

@@ -43,7 +43,7 @@ class Trending(Ranker):
                 events.indices, weights=events.data, minlength=train.n_items
             )
         self.trend = trend
-        self.ranking = ranking_by(trend, train.owners())
+        self.ranking = ranking_by(trend, train.owners)
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None

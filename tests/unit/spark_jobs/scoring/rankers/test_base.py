@@ -77,7 +77,7 @@ def test_binarise_keeps_positive_entries_as_ones():
 
 def test_train_data_owners_and_content():
     train = train_data({0: [0, 2], 1: [2]}, (2, 4))
-    assert train.owners().tolist() == [1, 0, 2, 0]
+    assert train.owners.tolist() == [1, 0, 2, 0]
     assert train.now == 3 * 86_400.0
     with pytest.raises(ValueError, match="x needs item content"):
         train.require_content("x")
