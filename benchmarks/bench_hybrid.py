@@ -84,14 +84,24 @@ def content_references(
     every, every_seconds = timed(
         lambda: content.every_item_top_n(users, content.rows(users, None), depth)
     )
-    same = all(
-        np.array_equal(served[0], ids) and np.allclose(served[1], values, equal_nan=True)
-        for ids, values in (whole, every)
-    )
     return (
-        f"   whole features: {whole_seconds * per_user:6.2f}"
-        f"   every item: {every_seconds * per_user:6.2f} (same lists: {same})"
+        f"   whole features: {whole_seconds * per_user:6.2f} ({agreement(served, whole)})"
+        f"   every item: {every_seconds * per_user:6.2f} ({agreement(served, every)})"
     )
+
+
+def agreement(served: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray]) -> str:
+    """Whether two lists of the same users agree.
+
+    Items that differ where the scores are the same at every position are tied items listed in
+    another order (their scores summed in another order).
+    """
+    differing = int((served[0] != other[0]).any(axis=1).sum())
+    if not np.allclose(served[1], other[1], rtol=1e-5, equal_nan=True):
+        return f"LISTS DIFFER for {differing} users"
+    if differing:
+        return f"the same lists but {differing} with tied items swapped"
+    return "the same lists"
 
 
 def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: float) -> list[str]:
