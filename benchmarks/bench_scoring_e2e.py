@@ -152,12 +152,16 @@ def compare_reads(spark, settings: Settings, now: datetime, rounds: int) -> None
         print(f"  {name:<10} {total:6.2f} s  ({parts})")
 
 
-def settle(settings: Settings, limit_s: float = 900.0) -> None:
+def settle(settings: Settings, limit_s: float = 900.0) -> float:
     """Wait for the keyspace's flushes and compactions to end, as an hour between runs would.
 
     A run that writes every user's vector leaves minutes of compaction behind it (each merge
     rebuilds the SAI vector graph), which an hourly schedule absorbs; the waited time is
     printed, not timed into the next run.
+
+    Returns:
+        The seconds waited.
+
     """
     start = time.perf_counter()
     with session_scope(settings) as session:
@@ -170,7 +174,9 @@ def settle(settings: Settings, limit_s: float = 900.0) -> None:
             if not running:
                 break
             time.sleep(2.0)
-    print(f"  background flushes and compactions settled in {time.perf_counter() - start:.0f} s")
+    waited = time.perf_counter() - start
+    print(f"  background flushes and compactions settled in {waited:.0f} s")
+    return waited
 
 
 @dataclass(frozen=True)

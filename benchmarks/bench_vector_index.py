@@ -1,23 +1,31 @@
-"""The taste vector index's cost per row written and its recall, by graph construction setting.
+"""The taste vector index's cost per row written and its recall, by graph and compaction setting.
 
     .venv/bin/python benchmarks/bench_vector_index.py --rows 60000
+    .venv/bin/python benchmarks/bench_vector_index.py --rows 300000 --settings 8:40 \
+        --thresholds schema,4:32 --settle
 
 Needs the local cluster (``discorecs cluster up``). For each setting (``M:beam``: the SAI vector
 index's ``maximum_node_connections`` and ``construction_beam_width``; Cassandra's defaults are
-16 and 100; ``0:0`` drops the index, the reference: the same rows' write without a graph) a
-fresh keyspace gets the project's schema, its ``users_scored_taste_ann`` index re-created with
-that setting, and ``--rows`` full ``users_scored`` rows (taste vector, friend, a top-10 list)
-written through the Spark connector as the hourly job writes them. Printed per setting: rows/s
-of the write (memtable flushes included; compactions, which rebuild the merged sstables' graphs
-with the same setting, come later) and the cqlsh/API ANN query's recall@10 against exact cosine
-search in numpy over the same vectors, with its median latency. The settings run in the order
-given, ``--rounds`` times; the first round carries the JVMs' warm-up. The tastes are those of
-``bench_scoring.py``'s synthetic world.
+16 and 100; ``0:0`` drops the index, the reference: the same rows' write without a graph) and
+each size-tiered compaction threshold (``MIN:MAX`` sstables merged at once; ``schema``: the
+schema's own, Cassandra's default is ``4:32``) a fresh keyspace gets the project's schema, its
+``users_scored_taste_ann`` index re-created with that setting, and ``--rows`` full
+``users_scored`` rows (taste vector, friend, a top-10 list) written through the Spark connector
+as the hourly job writes them (in DataFrames of ``WRITE_PART`` rows, converted before the clock
+starts). Printed per case: rows/s of the write (memtable flushes and the
+compactions that start meanwhile included) with the Cassandra node's CPU seconds during it;
+with ``--settle``, also the wait for the compactions left behind (each rebuilds the merged
+sstables' graphs), the node's CPU seconds from the write's start until then and the sstables
+left; and the cqlsh/API ANN query's recall@10 against exact cosine search in numpy over the
+same vectors, with its median latency. The cases run in the order given, ``--rounds`` times;
+the first round carries the JVMs' warm-up. The tastes are those of ``bench_scoring.py``'s
+synthetic world.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 import uuid
@@ -25,13 +33,16 @@ from datetime import UTC, datetime
 
 import numpy as np
 from bench_scoring import build_world
+from bench_scoring_e2e import settle
 
+from deployment.cluster import CassandraService
 from discorecs.core.cassandra import apply_schema, drop_keyspace, schema_statements, session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.tables import USERS_SCORED
 from spark_jobs.connector import write_table
 from spark_jobs.scoring.taste import has_taste, taste_vectors
+from spark_jobs.scoring.writers import WRITE_PART
 from spark_jobs.session import spark_session
 
 INDEX = "users_scored_taste_ann"
@@ -92,6 +103,36 @@ def recreate_index(settings: Settings, connections: int, beam: int) -> None:
             session.execute(create, timeout=60)
 
 
+def set_thresholds(settings: Settings, thresholds: str) -> None:
+    """Give ``users_scored`` size-tiered compaction merging ``MIN:MAX`` sstables (or keep it)."""
+    if thresholds == "schema":
+        return
+    low, high = (int(part) for part in thresholds.split(":"))
+    with session_scope(settings) as session:
+        session.execute(
+            f"ALTER TABLE {settings.keyspace}.users_scored WITH compaction = "
+            "{'class': 'SizeTieredCompactionStrategy', "
+            f"'min_threshold': {low}, 'max_threshold': {high}}}",
+            timeout=60,
+        )
+
+
+def cassandra_cpu_s(settings: Settings) -> float:
+    """CPU seconds (user + system) the local Cassandra node has used so far."""
+    pid = CassandraService(settings).pid_file.read()
+    if pid is None:
+        raise SystemExit("the local Cassandra node is not running: discorecs cluster up")
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sstables(settings: Settings) -> int:
+    """Data files of the keyspace's ``users_scored`` on the local node."""
+    data = CassandraService(settings).home / "data" / "data" / settings.keyspace
+    return len(list(data.glob("users_scored-*/*-Data.db")))
+
+
 def recall_at_10(
     settings: Settings, taste: np.ndarray, queries: int, seed: int
 ) -> tuple[float, float]:
@@ -124,6 +165,12 @@ def main() -> None:
     parser.add_argument(
         "--settings", default="0:0,16:100,8:40,8:24", help="M:beam, comma-separated list"
     )
+    parser.add_argument(
+        "--thresholds", default="schema", help="MIN:MAX or schema, comma-separated list"
+    )
+    parser.add_argument(
+        "--settle", action="store_true", help="Wait for the compactions after each write."
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
@@ -135,22 +182,39 @@ def main() -> None:
     base = load_settings()
     spark = spark_session(base, "bench-vector-index")
     frame_schema = USERS_SCORED.spark_schema(USERS_SCORED.column_names)
+    cases = [(s, t) for s in args.settings.split(",") for t in args.thresholds.split(",")]
     results: list[str] = []
     try:
         for round_no in range(args.rounds):
-            for setting in args.settings.split(","):
+            for setting, thresholds in cases:
                 connections, beam = (int(part) for part in setting.split(":"))
                 settings = load_settings(keyspace=f"vec_{uuid.uuid4().hex[:8]}")
                 try:
                     with session_scope(settings) as session:
                         apply_schema(session, settings.keyspace)
                     recreate_index(settings, connections, beam)
-                    frame = spark.createDataFrame(rows, frame_schema).cache()
-                    frame.count()
+                    set_thresholds(settings, thresholds)
+                    frames = [
+                        spark.createDataFrame(rows[lo : lo + WRITE_PART], frame_schema).cache()
+                        for lo in range(0, len(rows), WRITE_PART)
+                    ]
+                    for frame in frames:
+                        frame.count()
+                    cpu_start = cassandra_cpu_s(settings)
                     start = time.perf_counter()
-                    write_table(frame, settings, USERS_SCORED)
+                    for frame in frames:
+                        write_table(frame, settings, USERS_SCORED)
                     seconds = time.perf_counter() - start
-                    frame.unpersist()
+                    cost = f"Cassandra {cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s"
+                    for frame in frames:
+                        frame.unpersist()
+                    if args.settle:
+                        waited = settle(settings)
+                        cost += (
+                            f", settled {waited:5.1f} s later at "
+                            f"{cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s, "
+                            f"{sstables(settings)} sstables"
+                        )
                     quality = "no index: no ANN query"
                     if connections:
                         recall, latency = recall_at_10(settings, taste, args.queries, args.seed)
@@ -160,7 +224,8 @@ def main() -> None:
                         drop_keyspace(session, settings.keyspace)
                 line = (
                     f"round {round_no + 1}  M={connections:<3} beam={beam:<4} "
-                    f"write {len(rows) / seconds:7.0f} rows/s ({seconds:5.1f} s)  {quality}"
+                    f"compaction {thresholds:<6} write {len(rows) / seconds:7.0f} rows/s "
+                    f"({seconds:5.1f} s, {cost})  {quality}"
                 )
                 print(line, flush=True)
                 results.append(line)
