@@ -1,8 +1,8 @@
 """The taste vector index's cost per row written and its recall, by graph and compaction setting.
 
     .venv/bin/python benchmarks/bench_vector_index.py --rows 60000
-    .venv/bin/python benchmarks/bench_vector_index.py --rows 300000 --settings 8:40 \
-        --thresholds schema,4:32 --settle
+    .venv/bin/python benchmarks/bench_vector_index.py --rows 600000 --settings 8:40 \
+        --thresholds schema,4:32 --settle --rounds 1
 
 Needs the local cluster (``discorecs cluster up``). For each setting (``M:beam``: the SAI vector
 index's ``maximum_node_connections`` and ``construction_beam_width``; Cassandra's defaults are
