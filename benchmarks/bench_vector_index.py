@@ -5,21 +5,20 @@
         --thresholds schema,4:32 --settle --rounds 1
 
 Needs the local cluster (``discorecs cluster up``). For each setting (``M:beam``: the SAI vector
-index's ``maximum_node_connections`` and ``construction_beam_width``; Cassandra's defaults are
-16 and 100; ``0:0`` drops the index, the reference: the same rows' write without a graph) and
-each size-tiered compaction threshold (``MIN:MAX`` sstables merged at once; ``schema``: the
-schema's own, Cassandra's default is ``4:32``) a fresh keyspace gets the project's schema, its
-``users_scored_taste_ann`` index re-created with that setting, and ``--rows`` full
-``users_scored`` rows (taste vector, friend, a top-10 list) written through the Spark connector
-as the hourly job writes them (in DataFrames of ``WRITE_PART`` rows, converted before the clock
-starts). Printed per case: rows/s of the write (memtable flushes and the
-compactions that start meanwhile included) with the Cassandra node's CPU seconds during it;
-with ``--settle``, also the wait for the compactions left behind (each rebuilds the merged
-sstables' graphs), the node's CPU seconds from the write's start until then and the sstables
-left; and the cqlsh/API ANN query's recall@10 against exact cosine search in numpy over the
-same vectors, with its median latency. The cases run in the order given, ``--rounds`` times;
-the first round carries the JVMs' warm-up. The tastes are those of ``bench_scoring.py``'s
-synthetic world.
+index's ``maximum_node_connections`` and ``construction_beam_width``; Cassandra's defaults are 16
+and 100; ``0:0`` drops the index, the reference: the same rows' write without a graph) and each
+size-tiered compaction threshold (``MIN:MAX`` sstables merged at once; ``schema``: the schema's
+own, Cassandra's default is ``4:32``) a fresh keyspace gets the project's schema, its
+``users_scored_taste_ann`` index re-created with that setting, and ``--rows`` full ``users_scored``
+rows (taste vector, friend, a top-10 list) written through the Spark connector as the hourly job
+writes them (in DataFrames of ``WRITE_PART`` rows, converted before the clock starts). Printed per
+case: rows/s of the write (memtable flushes and the compactions that start meanwhile included) with
+the Cassandra node's CPU seconds during it; with ``--settle``, also the wait for the compactions
+left behind (each rebuilds the merged sstables' graphs), the node's CPU seconds from the write's
+start until then and the sstables left; and the cqlsh/API ANN query's recall@10 against exact
+cosine search in numpy over the same vectors, with its median latency. The cases run in the order
+given, ``--rounds`` times; the first round carries the JVMs' warm-up. The tastes are those of
+``bench_scoring.py``'s synthetic world.
 """
 
 from __future__ import annotations
