@@ -6,11 +6,11 @@ The world of ``bench_scoring.py`` (users drawing ~20 releases from a Zipf-like p
 their genres; releases with genres and styles) with one artist and one label per release and a
 release year, fitted once by :func:`~spark_jobs.scoring.rankers.production.production_hybrid`
 as the hourly job fits it. Then, for ``--sample`` random users: each source's top-``depth``
-lists, the hybrid's own steps after them (candidate table, LightGBM's predict on one and on two
-threads, the top candidates, the calibrated re-rank), the hybrid's top-10 (all of it in one
-call, then in parts on two threads as the hourly job lists them), and, as the references from
-the same run, content's lists from every item of the users' features (no prefixes) and with
-every item scored, both checked equal to the lists served.
+lists, the hybrid's own steps after them (candidate table, the compiled model's predict on one
+and on two threads beside LightGBM's own, the top candidates, the calibrated re-rank), the
+hybrid's top-10 (all of it in one call, then in parts on two threads as the hourly job lists
+them), and, as the references from the same run, content's lists from every item of the users'
+features (no prefixes) and with every item scored, both checked equal to the lists served.
 """
 
 from __future__ import annotations
@@ -113,13 +113,14 @@ def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: floa
     )
     candidates = len(table.items) / len(users)
     lines = [f"  {'candidate table':<16} {seconds * per_user:6.2f}   ({candidates:.0f} a user)"]
-    model = hybrid.model
-    if model is not None:
+    model, compiled = hybrid.model, hybrid.predictor
+    if model is not None and compiled is not None:
         for threads in (1, 2):
             _, seconds = timed(partial(model.predict, table.features, num_threads=threads))
-            trees = model.num_trees()
+            _, fast = timed(partial(compiled.predict, table.features, threads))
             lines.append(
-                f"  {f'predict, {threads} thr':<16} {seconds * per_user:6.2f}   ({trees} trees)"
+                f"  {f'predict, {threads} thr':<16} {fast * per_user:6.2f}   (compiled; LightGBM's "
+                f"{seconds * per_user:.2f}, {model.num_trees()} trees)"
             )
     scores = hybrid.scores(table)
     ranked, seconds = timed(lambda: top_candidates(table, scores, len(users), hybrid.depth))

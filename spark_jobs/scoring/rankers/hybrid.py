@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.base import Ranker, TrainData, usable
 from spark_jobs.scoring.rankers.calibration import calibrate, genre_distribution
+from spark_jobs.scoring.rankers.compiled import CompiledModel
 from spark_jobs.scoring.rankers.learned import (
     CandidateTable,
     candidate_table,
@@ -54,6 +55,7 @@ class Hybrid(Ranker):
 
     name = "hybrid"
     model: lgb.Booster | None = None
+    predictor: CompiledModel | None = None
     reused: bool = False
 
     def __init__(
@@ -87,6 +89,7 @@ class Hybrid(Ranker):
             self.model = learn_ranker(
                 self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
             )
+        self.predictor = None if self.model is None else CompiledModel(self.model)
 
     def features(self) -> tuple[str, ...]:
         """The names of the candidate features the fitted sources give (a model's inputs).
@@ -127,12 +130,12 @@ class Hybrid(Ranker):
     def scores(self, table: CandidateTable) -> np.ndarray:
         """Each candidate's score for the ranking.
 
-        The model's; the sum of its per-source scores for a user with no items, and for
-        everyone when there is no model.
+        The model's, compiled once a fit (:class:`~.compiled.CompiledModel`); the sum of its
+        per-source scores for a user with no items, and for everyone when there is no model.
         """
         scores = score_sum(table, [s.name for s in self.sources])
-        if self.model is not None and len(table.items):
-            learnt = np.asarray(self.model.predict(table.features, num_threads=self.threads))
+        if self.predictor is not None and len(table.items):
+            learnt = self.predictor.predict(table.features, self.threads)
             scores = np.where(table.column("size") > 0, learnt, scores)
         return scores
 
