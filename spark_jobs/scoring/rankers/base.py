@@ -308,20 +308,20 @@ def ranked_entries(
 
 
 def ranked_top_entries(
-    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n: int
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n: int | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`ranked_entries` of the entries that can rank below ``n`` in their row.
 
-    Each row with more than ``n`` usable entries is first cut at its ``n``-th largest value (a
-    partition of that row's entries alone), so only the entries at or above it are sorted: the
-    ranks below ``n`` are those :func:`ranked_entries` gives all the entries.
+    Each row with more than its ``n`` usable entries is first cut at its ``n``-th largest value
+    (a partition of that row's entries alone), so only the entries at or above it are sorted:
+    the ranks below ``n`` are those :func:`ranked_entries` gives all the entries.
 
     Args:
         rows: Row of each entry, ascending.
         columns: Column of each entry (distinct within a row).
         values: Value of each entry.
         n_rows: Number of rows.
-        n: Ranks wanted per row.
+        n: Ranks wanted, for every row or ``(n_rows,)`` one per row.
 
     Returns:
         ``(rows, ranks, columns, values)`` as :func:`ranked_entries` returns them, every rank
@@ -331,11 +331,13 @@ def ranked_top_entries(
     usable = (values > 0) & (values < np.inf)
     rows, columns, values = rows[usable], columns[usable], values[usable]
     sizes = np.bincount(rows, minlength=n_rows)
+    wanted = np.broadcast_to(np.asarray(n, dtype=np.int64), (n_rows,))
     ends = np.cumsum(sizes)
     kth = np.full(n_rows, -np.inf, dtype=values.dtype)
-    for row in np.flatnonzero(sizes > n).tolist():
+    for row in np.flatnonzero(sizes > wanted).tolist():
         part = values[ends[row] - sizes[row] : ends[row]]
-        kth[row] = np.partition(part, len(part) - n)[len(part) - n]
+        cut = len(part) - int(wanted[row])
+        kth[row] = np.partition(part, cut)[cut]
     near = values >= kth[rows]
     return ranked_entries(rows[near], columns[near], values[near], n_rows)
 
@@ -345,7 +347,9 @@ def top_n_sparse(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` for a sparse score block, by the same rule (unstored items score 0).
 
-    Only the entries that can make a row's top ``n`` are sorted (:func:`ranked_top_entries`).
+    Only the entries that can make a row's top ``n`` are sorted (:func:`ranked_top_entries`):
+    the row's ``n`` plus as many as it excludes, since each excluded item can push at most one
+    item out of the top ``n``; the excluded items are then looked up among those alone.
 
     Args:
         scores: ``(m, n_items)`` CSR scores.
@@ -361,12 +365,15 @@ def top_n_sparse(
     best = np.full((m, n), np.nan, dtype=np.float32)
     if n == 0:
         return ids, best
+    excluded = np.diff(exclude.indptr)
     rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(scores.indptr))
-    banned = np.repeat(np.arange(m, dtype=np.int64), np.diff(exclude.indptr)) * n_items
-    banned += exclude.indices
-    usable = ~find_sorted(banned, rows * n_items + scores.indices)[1]
-    rows, columns, values = rows[usable], scores.indices[usable], scores.data[usable]
-    rows, rank, columns, values = ranked_top_entries(rows, columns, values, m, n)
+    rows, _, columns, values = ranked_top_entries(
+        rows, scores.indices, scores.data, m, n + excluded
+    )
+    banned = np.repeat(np.arange(m, dtype=np.int64), excluded) * n_items + exclude.indices
+    usable = ~find_sorted(banned, rows * n_items + columns)[1]
+    rows, columns, values = rows[usable], columns[usable], values[usable]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(m))[rows]
     top = rank < n
     ids[rows[top], rank[top]] = columns[top]
     best[rows[top], rank[top]] = values[top]

@@ -125,6 +125,14 @@ def test_top_n_sparse_cuts_long_rows_by_the_dense_rule(seed):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+def test_top_n_sparse_skips_excluded_items_that_outscore_the_rest():
+    dense = np.array([[9.0, 8.0, 7.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    exclude = sp.csr_matrix(np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 0, 0, 1]], dtype=bool))
+    ids, values = top_n_sparse(sp.csr_matrix(dense, dtype=np.float32), exclude, 2)
+    assert ids.tolist() == [[5, 4], [4, 3]]
+    assert values.tolist() == [[3.0, 2.0], [5.0, 4.0]]
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_ranked_top_entries_ranks_the_top_n_as_a_full_sort_does(seed):
     rng = np.random.default_rng(seed)
@@ -136,6 +144,12 @@ def test_ranked_top_entries_ranks_the_top_n_as_a_full_sort_does(seed):
     cut = ranked_top_entries(coo.row, coo.col, coo.data, 30, 6)
     for whole, part in zip(every, cut, strict=True):
         np.testing.assert_array_equal(part[cut[1] < 6], whole[every[1] < 6])
+    wanted = rng.integers(1, 12, size=30)
+    per_row = ranked_top_entries(coo.row, coo.col, coo.data, 30, wanted)
+    for whole, part in zip(every, per_row, strict=True):
+        np.testing.assert_array_equal(
+            part[per_row[1] < wanted[per_row[0]]], whole[every[1] < wanted[every[0]]]
+        )
 
 
 @pytest.mark.parametrize("share", [0.0, 1.0])

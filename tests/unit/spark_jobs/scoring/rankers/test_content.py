@@ -5,9 +5,9 @@ import scipy.sparse as sp
 from spark_jobs.scoring.rankers.content import (
     ContentBased,
     discounted_shares,
+    feature_sets,
     members,
     merge_lists,
-    padded_rows,
 )
 from tests.unit.spark_jobs.scoring.rankers.worlds import content, train_data
 
@@ -165,7 +165,13 @@ def test_merge_lists_keeps_the_best_and_breaks_ties_to_the_lower_item():
     assert short[0].tolist() == [[5, -1]]
 
 
-def test_padded_rows_pads_with_column_zero_and_value_zero():
-    columns, values = padded_rows(sp.csr_matrix(np.array([[0, 2.0, 3.0], [0, 0, 0], [1.0, 0, 0]])))
-    assert columns.tolist() == [[1, 2], [0, 0], [0, 0]]
-    np.testing.assert_allclose(values, [[2, 3], [0, 0], [1, 0]])
+def test_feature_sets_gives_each_row_its_distinct_set():
+    rows = np.array([[0, 2.0, 3.0], [0, 0, 0], [1.0, 0, 0], [0, 0.5, 0.5], [4.0, 0, 0]])
+    sets, of_row = feature_sets(sp.csr_matrix(rows))
+    assert sets.tolist() == [[0, 0, 0], [1, 0, 0], [0, 1, 1]]
+    assert of_row.tolist() == [2, 0, 1, 2, 1]
+
+
+def test_feature_sets_refuses_more_features_than_a_code_holds():
+    with pytest.raises(ValueError, match="63 features"):
+        feature_sets(sp.csr_matrix((2, 63)))
