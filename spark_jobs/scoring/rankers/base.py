@@ -521,10 +521,10 @@ def recommend_in_parts(
     """:meth:`Ranker.recommend` of ``part`` users at a time, on ``threads`` threads.
 
     The lists are those of one call: every ranker lists each user from that user's row alone.
-    Threads pay because the costly steps (numpy's partitions and products, LightGBM's predict,
-    faiss's search) run outside the GIL. What listing writes, every thread writes alike:
-    content's prefixes (a repeat fill stores the same arrays), the taste index's ``efSearch``
-    and LightGBM's prediction settings (its predict takes a lock).
+    Threads pay because the costly steps (numpy's partitions and products, the compiled ranking
+    model's predict, faiss's search) run outside the GIL. What listing writes, every thread
+    writes alike: content's prefixes (a repeat fill stores the same arrays) and the taste
+    index's ``efSearch``.
 
     Args:
         ranker: A fitted ranker.
