@@ -303,8 +303,12 @@ def ranked_entries(
     rows, columns, values = rows[usable], columns[usable], values[usable]
     order = np.lexsort((columns, -values, rows))
     rows, columns, values = rows[order], columns[order], values[order]
-    starts = np.searchsorted(rows, np.arange(n_rows))
-    return rows, np.arange(len(rows)) - starts[rows], columns, values
+    return rows, places_in_rows(rows, n_rows), columns, values
+
+
+def places_in_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """Each entry's place within its row (0 for the row's first), ``rows`` ascending."""
+    return np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
 
 
 def ranked_top_entries(
@@ -373,7 +377,7 @@ def top_n_sparse(
     banned = np.repeat(np.arange(m, dtype=np.int64), excluded) * n_items + exclude.indices
     usable = ~find_sorted(banned, rows * n_items + columns)[1]
     rows, columns, values = rows[usable], columns[usable], values[usable]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(m))[rows]
+    rank = places_in_rows(rows, m)
     top = rank < n
     ids[rows[top], rank[top]] = columns[top]
     best[rows[top], rank[top]] = values[top]

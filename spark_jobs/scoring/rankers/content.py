@@ -415,7 +415,7 @@ class ContentBased(ScoreRanker):
         popularity times the user's weighted shares of its set of broad features: one product
         per user and distinct set (a few hundred genre sets), then one look-up per pair.
         """
-        by_set = weighted.astype(np.float32) @ self.broad_sets.T
+        by_set = weighted @ self.broad_sets.T
         return by_set[user, self.item_broad_set[items]] * self.item_popularity[items]
 
     def completed(
