@@ -24,7 +24,6 @@ given, ``--rounds`` times; the first round carries the JVMs' warm-up. The tastes
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 import uuid
@@ -35,6 +34,7 @@ from bench_scoring import build_world
 from bench_scoring_e2e import settle
 
 from deployment.cluster import CassandraService
+from deployment.processes import cpu_seconds
 from discorecs.core.cassandra import apply_schema, drop_keyspace, schema_statements, session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
@@ -119,11 +119,10 @@ def set_thresholds(settings: Settings, thresholds: str) -> None:
 def cassandra_cpu_s(settings: Settings) -> float:
     """CPU seconds (user + system) the local Cassandra node has used so far."""
     pid = CassandraService(settings).pid_file.read()
-    if pid is None:
+    used = None if pid is None else cpu_seconds(pid)
+    if used is None:
         raise SystemExit("the local Cassandra node is not running: discorecs cluster up")
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def sstables(settings: Settings) -> int:

@@ -3,11 +3,12 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from deployment.processes import ClusterError, PidFile, java_major_version
+from deployment.processes import ClusterError, PidFile, cpu_seconds, java_major_version
 
 
 def fake_java(folder: Path, stderr: str) -> Path:
@@ -71,3 +72,13 @@ def test_a_dead_pid_or_garbage_reads_as_none(tmp_path: Path) -> None:
     assert pid_file.read() is None
     pid_file.path.write_text("not a pid\n")
     assert pid_file.read() is None
+
+
+def test_cpu_seconds_counts_this_process_and_knows_no_dead_one() -> None:
+    busy = time.process_time()
+    while time.process_time() - busy < 0.2:
+        pass
+    assert cpu_seconds(os.getpid()) >= 0.2
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert child.wait(timeout=30) == 0
+    assert cpu_seconds(child.pid) is None
