@@ -32,10 +32,28 @@ def read_table(
 
 
 def write_table(frame: DataFrame, settings: Settings, table: Table) -> None:
-    """Upsert a DataFrame's columns into a table (only the columns present are written)."""
-    (
-        frame.write.format(CASSANDRA_FORMAT)
-        .options(table=table.name, keyspace=settings.keyspace)
-        .mode("append")
-        .save()
+    """Upsert a DataFrame's columns into a table (only the columns present are written).
+
+    A table with clustering columns goes in UNLOGGED batches of one partition each (the
+    session's grouping), so a user's rows are one mutation. A table whose partition is one row
+    (``users_scored``, ``release_scores``, ``releases``) would go a request a row; it goes in
+    batches of ``connector_row_batch`` rows sharing their replicas instead, with the concurrent
+    writes divided by that size, so each task still has ``connector_concurrent_writes`` rows in
+    flight (unbounded batches, ~16 rows each and 16 in flight, overran a node's 1 GB heap at 1M
+    users). docs/benchmarks.md, "Thirteenth pass", has the measurements.
+    """
+    writer = frame.write.format(CASSANDRA_FORMAT).options(
+        table=table.name, keyspace=settings.keyspace
     )
+    rows = settings.spark.connector_row_batch
+    if not table.clustering and rows > 1:
+        writer = writer.options(
+            **{
+                "spark.cassandra.output.batch.grouping.key": "replica_set",
+                "spark.cassandra.output.batch.size.rows": str(rows),
+                "spark.cassandra.output.concurrent.writes": str(
+                    max(1, settings.spark.connector_concurrent_writes // rows)
+                ),
+            }
+        )
+    writer.mode("append").save()

@@ -172,6 +172,12 @@ class SparkSettings(Group):
         16, description="spark.cassandra.output.concurrent.writes"
     )
     connector_batch_bytes: int = Field(16384, description="spark.cassandra.output.batch.size.bytes")
+    connector_row_batch: int = Field(
+        8,
+        ge=1,
+        description="Rows per batch written to a table whose partition is one row (grouped by "
+        "replica set; the concurrent writes divided by it). 1: a request a row.",
+    )
 
 
 class StreamingSettings(Group):
