@@ -213,6 +213,8 @@ def recommend_for(
     neighbours: Neighbours,
     users: np.ndarray,
     tuning: ScoringSettings,
+    *,
+    lists: bool = True,
 ) -> tuple[np.ndarray, Ranked]:
     """Friend-rule release and ranked top-n (:func:`ranked_lists`) for some users.
 
@@ -224,22 +226,26 @@ def recommend_for(
         neighbours: Neighbours of (at least) ``users``.
         users: Sorted user rows to recommend for.
         tuning: List length and fallback depth.
+        lists: Rank every user's list; False ranks only the users whose friend rule finds no
+            release (the hourly job lists with the hybrid).
 
     Returns:
         The friend-rule release row of every user row (-1 outside ``users`` or when none) and the
-        ranked lists of ``users``; the friend rule falls back to the top of the list.
+        ranked lists of ``users`` (of the users without a friend-rule release when not
+        ``lists``); the friend rule falls back to the top of the list.
 
     """
     friend = np.full(collections.n_users, -1, dtype=np.int64)
     friend[users] = neighbours.friend[users]
     friend_release = most_owned_unowned(collections, friend, features.owners)
-    lists = popular_by_genre(features.popularity, features.genre_weights, tuning.fallback_depth)
-    nearest = (neighbours.ids[users], neighbours.sims[users])
-    ranked = ranked_lists(
-        collections, features, taste, top_genre, nearest, users, tuning.list_length, lists
-    )
     missing = users[friend_release[users] < 0]
-    friend_release[missing] = ranked.releases[np.searchsorted(users, missing), 0]
+    ranked_users = users if lists else missing
+    fallback = popular_by_genre(features.popularity, features.genre_weights, tuning.fallback_depth)
+    nearest = (neighbours.ids[ranked_users], neighbours.sims[ranked_users])
+    ranked = ranked_lists(
+        collections, features, taste, top_genre, nearest, ranked_users, tuning.list_length, fallback
+    )
+    friend_release[missing] = ranked.releases[np.searchsorted(ranked_users, missing), 0]
     return friend_release, ranked
 
 
@@ -292,6 +298,7 @@ def score(
     activity: LoadActivity | None = None,
     step: StepTimer | None = None,
     earlier_index: VectorIndex | None = None,
+    lists: bool = True,
 ) -> Scores:
     """Score the users whose collections changed, and whoever that affects.
 
@@ -315,6 +322,8 @@ def score(
         step: Times each step (and may log or record it).
         earlier_index: The last run's taste index, extended in place instead of building one
             (:class:`~.friends.TasteIndex`).
+        lists: List every rescored user by the neighbour rule (:func:`recommend_for`); False
+            lists no one (``listed`` empty), for a caller that lists with another ranker.
 
     Returns:
         The new scores.
@@ -360,8 +369,11 @@ def score(
     top_genre = top_genres(taste)
     with step("recommendations", len(rescored)):
         friend_release, ranked = recommend_for(
-            collections, features, taste, top_genre, neighbours, rescored, tuning
+            collections, features, taste, top_genre, neighbours, rescored, tuning, lists=lists
         )
+    listed = rescored if lists else rescored[:0]
+    if not lists:
+        ranked = Ranked(ranked.releases[:0], ranked.scores[:0])
     counts = {
         "users": n_users,
         "taste_recomputed": len(todo),
@@ -378,7 +390,7 @@ def score(
         neighbours,
         friend_release,
         ranked,
-        rescored,
+        listed,
         recall,
         sample,
         index,

@@ -261,6 +261,7 @@ def run_hourly(
             activity=lambda rows: activity_of(rows)[0][rows],
             step=step,
             earlier_index=earlier.index if earlier is not None else None,
+            lists=False,
         )
         counts.update(scores.counts)
         result.recall = scores.recall

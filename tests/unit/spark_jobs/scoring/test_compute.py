@@ -91,6 +91,35 @@ def test_fallback_fills_short_lists_from_top_genre() -> None:
     assert ranked.scores[0, 1:].tolist() == [0.0, 0.0]
 
 
+def test_friend_rule_without_lists_ranks_only_users_it_falls_back_for() -> None:
+    genres = [["Rock"], ["Rock"], ["Jazz"], ["Rock"]]
+    c, features = world({0: [0], 1: [0, 1], 2: [2], 3: [0, 1]}, genres, n_users=4)
+    users = np.array([0, 3])
+    nb = Neighbours(np.array([[1], [-1], [-1], [1]]), np.array([[1.0], [0], [0], [1.0]]))
+    taste = np.tile(features.genre_weights[0], (4, 1)).astype(np.float32)
+    top_genre = np.full(4, GENRE_INDEX["Rock"])
+    tuning = ScoringSettings(list_length=3)
+    every, ranked_all = recommend_for(c, features, taste, top_genre, nb, users, tuning)
+    some, ranked = recommend_for(c, features, taste, top_genre, nb, users, tuning, lists=False)
+    # user 0's friend (1) holds release 1; user 3 owns all of 1's: the top of 3's list instead
+    np.testing.assert_array_equal(some, every)
+    assert every[0] == 1 and every[3] == ranked_all.releases[1, 0]
+    assert ranked.releases.tolist() == ranked_all.releases[[1]].tolist()
+
+
+def test_scores_without_lists_list_no_one() -> None:
+    rng = np.random.default_rng(5)
+    genres = [[g] for g in rng.choice(["Rock", "Jazz"], 30).tolist()]
+    owned = {u: sorted(set(rng.integers(0, 30, 4).tolist())) for u in range(40)}
+    c, features = world(owned, genres, 40)
+    state, changed = UserState.unscored(40), np.arange(0)
+    listed = score(features, state, changed, lambda rows: c)
+    unlisted = score(features, state, changed, lambda rows: c, lists=False)
+    np.testing.assert_array_equal(unlisted.friend_release, listed.friend_release)
+    assert len(unlisted.listed) == 0 and unlisted.recommendations.releases.shape == (0, 10)
+    np.testing.assert_array_equal(listed.listed, listed.rescored)
+
+
 def test_incremental_rescores_only_changed_and_affected() -> None:
     rng = np.random.default_rng(3)
     n_users, n_rel = 300, 60
