@@ -71,12 +71,17 @@ def spark_type(cql: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """One table: columns in declaration order, partition key, clustering columns."""
+    """One table: columns in declaration order, partition key, clustering columns.
+
+    ``vector_index`` names the column a storage-attached vector index covers
+    (``schema/03_indexes.cql``), if any: each write inserts into its graph.
+    """
 
     name: str
     columns: tuple[tuple[str, str], ...]
     partition_key: tuple[str, ...]
     clustering: tuple[str, ...] = ()
+    vector_index: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -252,6 +257,7 @@ USERS_SCORED = Table(
         ("scored_at", "timestamp"),
     ),
     ("user_id",),
+    vector_index="taste",
 )
 HOURLY_PIPELINE = "hourly"
 """The ``pipeline`` key of the hourly job's rows in the run tables."""
