@@ -107,6 +107,7 @@ def run(
     changed: np.ndarray,
     sample: int,
     earlier_index: VectorIndex | None = None,
+    lists: bool = True,
 ) -> tuple[Scores, dict[str, float]]:
     step = StepTimer()
 
@@ -115,7 +116,14 @@ def run(
 
     tuning = ScoringSettings(recall_sample=sample)
     scores = score(
-        features, state, changed, load, tuning=tuning, step=step, earlier_index=earlier_index
+        features,
+        state,
+        changed,
+        load,
+        tuning=tuning,
+        step=step,
+        earlier_index=earlier_index,
+        lists=lists,
     )
     return scores, step.seconds
 

@@ -15,7 +15,8 @@ steady hour (the same after an incremental hour), and as the reference a fourth 
 snapshot off (``users_scored`` and ``user_collection`` read whole); ``--hours`` stops earlier.
 Before each later hour the keyspace's background compactions are waited for (:func:`settle`;
 the wait is printed). Printed beside each, from the same run: the compute part alone
-(:func:`compute.score` on the same world in memory), so the rest is Cassandra and Spark I/O.
+(:func:`compute.score` on the same world in memory, without the rule's lists, as the hourly job
+runs it), so the rest is Cassandra and Spark I/O.
 The keyspace is dropped at the end.
 """
 
@@ -226,7 +227,7 @@ def changed_hour(
     wall = time.perf_counter() - start
     state, compute = None, {}
     if before.state is not None:
-        scores, compute = run(after, features, before.state, changed, 1000)
+        scores, compute = run(after, features, before.state, changed, 1000, lists=False)
         state = scores.next_state(before.state)
     report(f"{title}, {len(changed):,} users changed", result, wall, compute)
     return Hour(after, features, state, at)
@@ -278,7 +279,7 @@ def main() -> None:
         unscored = UserState.unscored(args.users)
         state, compute = None, {}
         if not args.no_memory_reference:
-            full, compute = run(collections, features, unscored, np.arange(0), 1000)
+            full, compute = run(collections, features, unscored, np.arange(0), 1000, lists=False)
             state = full.next_state(unscored)
         report(f"first hour, {args.users:,} users scored", first, wall, compute)
 
