@@ -371,9 +371,9 @@ def score(
         friend_release, ranked = recommend_for(
             collections, features, taste, top_genre, neighbours, rescored, tuning, lists=lists
         )
-    listed = rescored if lists else rescored[:0]
+    listed = rescored
     if not lists:
-        ranked = Ranked(ranked.releases[:0], ranked.scores[:0])
+        listed, ranked = rescored[:0], Ranked(ranked.releases[:0], ranked.scores[:0])
     counts = {
         "users": n_users,
         "taste_recomputed": len(todo),
