@@ -46,7 +46,7 @@ def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
         popularity: ``(items,)`` positive popularity.
 
     """
-    has = sp.csr_matrix(features, dtype=np.float32)
+    has = sp.csr_matrix(features, dtype=np.float32, copy=True)
     has.data[:] = 1.0
     return sp.csr_matrix(sp.diags(popularity.astype(np.float32)) @ has).T.tocsr()
 
@@ -188,7 +188,7 @@ class ContentBased(ScoreRanker):
             "artist": content.artists,
             "label": content.labels,
         }
-        self.features = {b: m for b, m in blocks.items() if self.weights[b]}
+        self.features = {b: binarise(m) for b, m in blocks.items() if self.weights[b]}
         self.members = {b: members(m, popularity) for b, m in self.features.items()}
         self.item_members = {b: m.T.tocsr() for b, m in self.members.items()}
         self.weighted_members = sp.vstack(

@@ -17,6 +17,8 @@ each source's own fold-in (``user_items``), without refitting.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import lightgbm as lgb
 import numpy as np
@@ -78,17 +80,26 @@ class Hybrid(Ranker):
         self.threads = threads
 
     def _fit(self, train: TrainData) -> None:
+        """Fit the sources and learn the model, the two at once when no model may be reused.
+
+        Learning fits its own sources on a validation split, so it shares nothing with the
+        sources' fit; both spend much of their time in one core's numpy and scipy calls, which
+        release the GIL, so a second thread fills the other core.
+        """
         self.sources = usable(self.sources, train)
-        for source in self.sources:
-            source.fit(train)
         earlier = self.earlier_model
-        self.reused = earlier is not None and tuple(earlier.feature_name()) == self.features()
-        if self.reused:
-            self.model = earlier
-        else:
-            self.model = learn_ranker(
-                self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
-            )
+        learn = partial(
+            learn_ranker, self.make_sources, train, self.depth, seed=self.seed, threads=self.threads
+        )
+        with ThreadPoolExecutor(1) as pool:
+            learning = pool.submit(learn) if earlier is None else None
+            for source in self.sources:
+                source.fit(train)
+            self.reused = earlier is not None and tuple(earlier.feature_name()) == self.features()
+            if self.reused:
+                self.model = earlier
+            else:
+                self.model = learning.result() if learning is not None else learn()
         self.predictor = None if self.model is None else CompiledModel(self.model)
 
     def features(self) -> tuple[str, ...]:

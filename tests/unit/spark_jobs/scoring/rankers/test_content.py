@@ -82,6 +82,22 @@ def test_members_holds_each_item_s_popularity_under_its_features():
     np.testing.assert_allclose(m, [[1, 3, 0], [0, 3, 4]])
 
 
+def test_members_leaves_the_features_it_reads_as_they_were():
+    features = sp.csr_matrix(np.array([[0.5, 0.5], [1.0, 0.0]], dtype=np.float32))
+    members(features, np.array([1.0, 2.0]))
+    np.testing.assert_allclose(features.toarray(), [[0.5, 0.5], [1.0, 0.0]])
+
+
+def test_fitting_leaves_the_training_content_to_the_rankers_fitted_after_it():
+    # Item 2 has two genres, 1/2 each: content counts it once under each genre, and the
+    # training data keeps its halves (the neighbours' tastes and the calibration read them).
+    item_content = content([[0], [0], [0, 1], [1], [1], [1]], artists=ARTISTS)
+    genres, styles = item_content.genres.copy(), item_content.styles.copy()
+    fitted(item_content)
+    assert (item_content.genres != genres).nnz == 0
+    assert (item_content.styles != styles).nnz == 0
+
+
 def test_discounted_shares_drop_counts_at_or_below_the_discount():
     counts = sp.csr_matrix(np.array([[2.0, 1.0, 0.5], [0.5, 0.0, 0.0]]))
     shares = discounted_shares(counts, 0.5).toarray()

@@ -4,6 +4,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.hybrid import Hybrid
+from spark_jobs.scoring.rankers.learned import learn_ranker
 from spark_jobs.scoring.rankers.popular import MostPopular
 from tests.unit.spark_jobs.scoring.rankers.worlds import group_items, train_data, two_groups
 
@@ -80,6 +81,13 @@ def test_a_stored_model_with_the_same_features_is_reused_without_learning():
     assert hybrid.reused and not learnt.reused
     users = np.arange(train.n_users)
     assert hybrid.recommend(users, 5)[0].tolist() == learnt.recommend(users, 5)[0].tolist()
+
+
+def test_the_model_learnt_beside_the_sources_fit_is_the_one_learnt_alone():
+    train = two_groups()
+    hybrid = fitted(train)
+    alone = learn_ranker(sources, train, 12)
+    assert hybrid.model.model_to_string() == alone.model_to_string()
 
 
 def test_a_model_learnt_on_other_features_is_learnt_again():
