@@ -8,6 +8,7 @@ row's top k, bounds the memory by the block (:data:`BLOCK_NNZ`) and the result (
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,16 +47,25 @@ def row_blocks(work: np.ndarray, budget: int = BLOCK_NNZ) -> list[tuple[int, int
 
 
 def top_k_product(
-    left: sp.csr_matrix, right: sp.csr_matrix, weigh: Weigh, k: int, budget: int = BLOCK_NNZ
+    left: sp.csr_matrix,
+    right: sp.csr_matrix,
+    weigh: Weigh,
+    k: int,
+    budget: int = BLOCK_NNZ,
+    threads: int = 2,
 ) -> sp.csr_matrix:
     """``weigh(left @ right)`` without its diagonal, keeping the top ``k`` of each row.
+
+    Blocks are computed on ``threads`` threads (scipy's product and numpy's partitions release
+    the GIL) and stacked in row order, so the result is the same for any number.
 
     Args:
         left: ``(n_items, n_users)`` CSR.
         right: ``(n_users, n_items)`` CSR.
         weigh: Turns the entries of the product into similarities.
         k: Entries kept per row.
-        budget: Upper bound on the product entries computed at once.
+        budget: Upper bound on the product entries computed at once (per thread).
+        threads: Blocks computed at once.
 
     Returns:
         ``(n_items, n_items)`` float32 CSR.
@@ -63,13 +73,17 @@ def top_k_product(
     """
     pattern = sp.csr_matrix((np.ones(left.nnz), left.indices, left.indptr), shape=left.shape)
     work = pattern @ np.diff(right.indptr).astype(np.float64)
-    parts = []
-    for lo, hi in row_blocks(work, budget):
+
+    def top_block(bounds: tuple[int, int]) -> sp.csr_matrix:
+        lo, hi = bounds
         block = sp.csr_matrix(left[lo:hi] @ right)
         rows = np.repeat(np.arange(lo, hi), np.diff(block.indptr))
         block.data = weigh(block.data, rows, block.indices)
         block.data[block.indices == rows] = 0.0
-        parts.append(keep_top_k(block, k))
+        return keep_top_k(block, k)
+
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        parts = list(pool.map(top_block, row_blocks(work, budget)))
     if not parts:  # no items
         return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=np.float32)

@@ -28,7 +28,7 @@ def test_row_blocks_cover_every_row_once():
     assert row_blocks(np.array([1.0, 1.0]), 100) == [(0, 2)]
 
 
-def test_top_k_product_is_independent_of_the_block_size():
+def test_top_k_product_is_independent_of_the_block_size_and_the_threads():
     rng = np.random.default_rng(0)
     x = sp.csr_matrix((rng.random((30, 12)) < 0.3).astype(np.float32))
     left, right = x.T.tocsr(), x
@@ -43,6 +43,9 @@ def test_top_k_product_is_independent_of_the_block_size():
     small = top_k_product(left, right, same, k=3, budget=4).toarray()
     np.testing.assert_allclose(small, top_k_product(left, right, same, k=3).toarray())
     assert ((small > 0).sum(axis=1) <= 3).all()
+    for threads in (1, 3):
+        threaded = top_k_product(left, right, same, k=3, budget=4, threads=threads)
+        np.testing.assert_array_equal(threaded.toarray(), small)
 
 
 def test_top_k_product_of_no_items_is_empty():
