@@ -42,12 +42,12 @@ def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
     """``(features, items)``: each item's popularity under each feature it has (else 0).
 
     Args:
-        features: ``(items, features)``; any non-zero counts as having the feature.
+        features: ``(items, features)`` non-negative weights; a positive one counts as having
+            the feature (:func:`~.base.binarise`, which copies: the caller's matrix is kept).
         popularity: ``(items,)`` positive popularity.
 
     """
-    has = sp.csr_matrix(features, dtype=np.float32, copy=True)
-    has.data[:] = 1.0
+    has = binarise(features)
     return sp.csr_matrix(sp.diags(popularity.astype(np.float32)) @ has).T.tocsr()
 
 
