@@ -1,7 +1,7 @@
 """The taste vector index's cost per row written and its recall, by graph and compaction setting.
 
     .venv/bin/python benchmarks/bench_vector_index.py --rows 60000
-    .venv/bin/python benchmarks/bench_vector_index.py --rows 600000 --settings 8:40 \
+    .venv/bin/python benchmarks/bench_vector_index.py --rows 600000 --settings 8:24 \
         --thresholds schema,4:32 --settle --rounds 1
 
 Needs the local cluster (``discorecs cluster up``). For each setting (``M:beam``: the SAI vector
@@ -161,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=60_000)
     parser.add_argument(
-        "--settings", default="0:0,16:100,8:40,8:24", help="M:beam, comma-separated list"
+        "--settings", default="0:0,16:100,8:24,8:40", help="M:beam, comma-separated list"
     )
     parser.add_argument(
         "--thresholds", default="schema", help="MIN:MAX or schema, comma-separated list"

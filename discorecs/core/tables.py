@@ -63,6 +63,8 @@ def spark_type(cql: str) -> str:
     if outer == "map":
         key, value = (part.strip() for part in inner.split(",", 1))
         return f"map<{spark_type(key)},{spark_type(value)}>"
+    if outer == "frozen" and inner not in USER_TYPES:
+        return spark_type(inner)
     if outer == "frozen" and inner in USER_TYPES:
         fields = ",".join(f"{n}:{spark_type(t)}" for n, t in USER_TYPES[inner].fields)
         return f"struct<{fields}>"
@@ -247,12 +249,12 @@ USERS_SCORED = Table(
         ("user_id", "bigint"),
         ("taste", "vector<float, 15>"),
         ("top_genre", "text"),
-        ("genre_ranks", "map<text, int>"),
+        ("genre_ranks", "frozen<map<text, int>>"),
         ("friend_id", "bigint"),
         ("friend_similarity", "float"),
         ("release_id", "bigint"),
         ("release_title", "text"),
-        ("recommendations", "list<frozen<recommendation>>"),
+        ("recommendations", "frozen<list<frozen<recommendation>>>"),
         ("collection_size", "int"),
         ("scored_at", "timestamp"),
     ),

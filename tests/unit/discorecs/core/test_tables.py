@@ -235,6 +235,11 @@ def test_spark_schemas() -> None:
         ("vector<float, 15>", "array<float>"),
         ("vector<float,15>", "array<float>"),
         ("frozen<recommendation>", "struct<release_id:long,title:string,score:float>"),
+        ("frozen<map<text, int>>", "map<string,int>"),
+        (
+            "frozen<list<frozen<recommendation>>>",
+            "array<struct<release_id:long,title:string,score:float>>",
+        ),
     ],
 )
 def test_spark_type(cql: str, spark: str) -> None:
