@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
@@ -201,6 +202,12 @@ def write_rows(
 ) -> None:
     """Upsert rows of ``users_scored`` in parts of :data:`WRITE_PART` (bounded JVM memory).
 
+    The next part becomes a DataFrame (pickled and sent to the JVM, a second or two of Python
+    a part) on another thread while the current one is written, so the write never waits for
+    it; at most two parts are in the JVM at once. The rows are not checked against the schema
+    on the way (pyspark's ``verifySchema``, half of that Python time): :func:`scored_records`
+    builds them with the schema's types.
+
     Args:
         spark: Session.
         settings: Keyspace and connector settings.
@@ -209,9 +216,20 @@ def write_rows(
 
     """
     schema = USERS_SCORED.spark_schema(columns)
-    for start in range(0, len(records), WRITE_PART):
-        part = spark.createDataFrame(records[start : start + WRITE_PART], schema)
-        write_table(part, settings, USERS_SCORED)
+
+    def frame(start: int) -> DataFrame:
+        part = records[start : start + WRITE_PART]
+        return spark.createDataFrame(part, schema, verifySchema=False)
+
+    with ThreadPoolExecutor(1) as pool:
+        previous: Future[DataFrame] | None = None
+        for start in range(0, len(records), WRITE_PART):
+            upcoming = pool.submit(frame, start)
+            if previous is not None:
+                write_table(previous.result(), settings, USERS_SCORED)
+            previous = upcoming
+        if previous is not None:
+            write_table(previous.result(), settings, USERS_SCORED)
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:

@@ -36,6 +36,7 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
 )
+from spark_jobs.scoring import writers
 from spark_jobs.scoring.hourly import current_hour, run_hourly
 from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
@@ -129,6 +130,37 @@ def scored_rows(settings: Settings) -> dict[int, object]:
             r.user_id: r
             for r in session.execute(session.prepare(USERS_SCORED.select(settings.keyspace)))
         }
+
+
+def test_rows_are_written_in_parts_each_once(
+    spark_keyspace: Settings, spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writers, "WRITE_PART", 3)
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC).replace(tzinfo=None)
+    taste = [1.0] * 15
+    records = [
+        (
+            user,
+            taste,
+            "Rock",
+            {"Rock": 1},
+            None,
+            None,
+            None,
+            None,
+            [(70 + user, "t", 0.5)],
+            user,
+            at,
+        )
+        for user in range(1, 8)
+    ]
+    writers.write_rows(spark, spark_keyspace, records, None)
+    writers.write_rows(spark, spark_keyspace, [], None)
+    rows = scored_rows(spark_keyspace)
+    assert sorted(rows) == list(range(1, 8)), "seven rows in parts of 3, 3 and 1"
+    assert sorted((r.collection_size, r.recommendations[0].release_id) for r in rows.values()) == [
+        (user, 70 + user) for user in range(1, 8)
+    ]
 
 
 def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: SparkSession) -> None:
