@@ -63,11 +63,11 @@ def spark_type(cql: str) -> str:
     if outer == "map":
         key, value = (part.strip() for part in inner.split(",", 1))
         return f"map<{spark_type(key)},{spark_type(value)}>"
-    if outer == "frozen" and inner not in USER_TYPES:
-        return spark_type(inner)
     if outer == "frozen" and inner in USER_TYPES:
         fields = ",".join(f"{n}:{spark_type(t)}" for n, t in USER_TYPES[inner].fields)
         return f"struct<{fields}>"
+    if outer == "frozen":
+        return spark_type(inner)
     raise ValueError(f"no Spark type for CQL type {cql!r}")
 
 

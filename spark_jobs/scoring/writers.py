@@ -199,8 +199,10 @@ def write_rows(
     settings: Settings,
     records: list[tuple[Any, ...]],
     columns: list[str] | None,
+    *,
+    part: int = WRITE_PART,
 ) -> None:
-    """Upsert rows of ``users_scored`` in parts of :data:`WRITE_PART` (bounded JVM memory).
+    """Upsert rows of ``users_scored`` in parts of ``part`` rows (bounded JVM memory).
 
     The next part becomes a DataFrame (pickled and sent to the JVM, a second or two of Python
     a part) on another thread while the current one is written, so the write never waits for
@@ -213,17 +215,18 @@ def write_rows(
         settings: Keyspace and connector settings.
         records: Rows, as :func:`scored_records` builds them.
         columns: Their columns (all if None).
+        part: Rows a DataFrame (:data:`WRITE_PART`).
 
     """
     schema = USERS_SCORED.spark_schema(columns)
 
     def frame(start: int) -> DataFrame:
-        part = records[start : start + WRITE_PART]
-        return spark.createDataFrame(part, schema, verifySchema=False)
+        rows = records[start : start + part]
+        return spark.createDataFrame(rows, schema, verifySchema=False)
 
     with ThreadPoolExecutor(1) as pool:
         previous: Future[DataFrame] | None = None
-        for start in range(0, len(records), WRITE_PART):
+        for start in range(0, len(records), part):
             upcoming = pool.submit(frame, start)
             if previous is not None:
                 write_table(previous.result(), settings, USERS_SCORED)

@@ -36,10 +36,10 @@ from discorecs.core.tables import (
     USERS,
     USERS_SCORED,
 )
-from spark_jobs.scoring import writers
 from spark_jobs.scoring.hourly import current_hour, run_hourly
 from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
+from spark_jobs.scoring.writers import write_rows
 from spark_jobs.stream.progress import read_metrics
 from tests.support import REPO_ROOT
 
@@ -132,10 +132,7 @@ def scored_rows(settings: Settings) -> dict[int, object]:
         }
 
 
-def test_rows_are_written_in_parts_each_once(
-    spark_keyspace: Settings, spark: SparkSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(writers, "WRITE_PART", 3)
+def test_rows_are_written_in_parts_each_once(spark_keyspace: Settings, spark: SparkSession) -> None:
     at = datetime(2026, 3, 1, 12, tzinfo=UTC).replace(tzinfo=None)
     taste = [1.0] * 15
     records = [
@@ -154,8 +151,8 @@ def test_rows_are_written_in_parts_each_once(
         )
         for user in range(1, 8)
     ]
-    writers.write_rows(spark, spark_keyspace, records, None)
-    writers.write_rows(spark, spark_keyspace, [], None)
+    write_rows(spark, spark_keyspace, records, None, part=3)
+    write_rows(spark, spark_keyspace, [], None, part=3)
     rows = scored_rows(spark_keyspace)
     assert sorted(rows) == list(range(1, 8)), "seven rows in parts of 3, 3 and 1"
     assert sorted((r.collection_size, r.recommendations[0].release_id) for r in rows.values()) == [
