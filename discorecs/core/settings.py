@@ -265,6 +265,12 @@ class ScoringSettings(Group):
     )
     hybrid_depth: int = Field(50, description="Items per source, and ranked candidates kept.")
     hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
+    numpy_huge_pages: bool = Field(
+        False,
+        description="Whether numpy asks for transparent huge pages for its large arrays in "
+        "the hourly job and the evaluation (off: where the kernel compacts memory for them on "
+        "the spot, the hybrid's fit spent a quarter of its CPU in page faults).",
+    )
     hybrid_model_hours: float = Field(
         24.0,
         description="Hours the hourly job reuses its newest learnt ranking model "

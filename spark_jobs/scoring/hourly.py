@@ -29,6 +29,7 @@ from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
 from discorecs.core.timing import StepHook, StepTimer
 from spark_jobs.scoring.compute import Scores, score
+from spark_jobs.scoring.huge_pages import use_huge_pages
 from spark_jobs.scoring.item_models import item_models, restore_item_models, save_item_models
 from spark_jobs.scoring.quality import OnlineCheck, online_check
 from spark_jobs.scoring.rankers.base import TrainData, recommend_in_parts
@@ -224,6 +225,7 @@ def run_hourly(
     """
     from spark_jobs.session import spark_session
 
+    use_huge_pages(settings.scoring.numpy_huge_pages)
     now = now or datetime.now(UTC)
     spark = spark or spark_session(settings, "discorecs-hourly")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")

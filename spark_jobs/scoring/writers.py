@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,58 +103,84 @@ FRIEND_COLUMNS = (
 release. Their taste (and its vector index entry), list and ``scored_at`` stay."""
 
 
-def scored_records(
-    stored: Stored,
-    release_ids: np.ndarray,
-    scores: Scores,
-    titles: dict[int, str],
-    scored_at: datetime,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ``users_scored`` rows of the rescored users.
+class ScoredRecords:
+    """Builds the ``users_scored`` rows of rescored users, a part at a time.
 
-    Returns:
-        All columns (in declaration order) of each listed user, and :data:`FRIEND_COLUMNS` of
-        each other rescored user.
+    Args:
+        stored: The users' ids.
+        release_ids: Release id of each release row.
+        scores: The run's scores and lists.
+        titles: Title of each release id a row names.
+        scored_at: ``scored_at`` written.
 
     """
-    recs = scores.recommendations
-    position = {row: i for i, row in enumerate(scores.listed.tolist())}
-    kept = [USERS_SCORED.column_names.index(c) for c in FRIEND_COLUMNS]
-    picked = scores.friend_release[scores.rescored]
-    valid = has_taste(scores.taste)
-    friend = scores.neighbours.friend
-    similarity = scores.neighbours.friend_similarity
-    full, friends = [], []
-    for i, row in enumerate(scores.rescored.tolist()):
-        release = int(release_ids[picked[i]]) if picked[i] >= 0 else None
-        at = position.get(row)
-        listed = (
-            [
-                (int(release_ids[r]), titles.get(int(release_ids[r])), float(s))
-                for r, s in zip(recs.releases[at].tolist(), recs.scores[at].tolist(), strict=True)
-                if r >= 0
-            ]
-            if at is not None
-            else []
-        )
-        record = (
-            int(stored.user_ids[row]),
-            scores.taste[row].tolist() if valid[row] else None,
-            GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
-            ranks_map(scores.ranks[row]),
-            int(stored.user_ids[friend[row]]) if friend[row] >= 0 else None,
-            float(similarity[row]) if friend[row] >= 0 else None,
-            release,
-            titles.get(release) if release is not None else None,
-            listed,
-            int(scores.sizes[row]),
-            scored_at,
-        )
-        if at is None:
-            friends.append(tuple(record[k] for k in kept))
-        else:
-            full.append(record)
-    return full, friends
+
+    def __init__(
+        self,
+        stored: Stored,
+        release_ids: np.ndarray,
+        scores: Scores,
+        titles: dict[int, str],
+        scored_at: datetime,
+    ) -> None:
+        self.user_ids = stored.user_ids
+        self.release_ids = release_ids
+        self.scores = scores
+        self.titles = titles
+        self.scored_at = scored_at
+        self.valid = has_taste(scores.taste)
+        self.list_of = np.full(len(scores.taste), -1, dtype=np.int64)
+        self.list_of[scores.listed] = np.arange(len(scores.listed))
+
+    def __call__(self, rows: np.ndarray, columns: Sequence[str] | None = None) -> list[tuple]:
+        """The rows of the given user rows: every column in declaration order, or ``columns``.
+
+        A user the run did not list gets an empty list in the full row.
+        """
+        scores, ids, titles = self.scores, self.release_ids, self.titles
+        recs = scores.recommendations
+        kept = [USERS_SCORED.column_names.index(c) for c in columns] if columns else None
+        friend = scores.neighbours.friend
+        similarity = scores.neighbours.friend_similarity
+        records = []
+        for row, picked, at in zip(
+            rows.tolist(),
+            scores.friend_release[rows].tolist(),
+            self.list_of[rows].tolist(),
+            strict=True,
+        ):
+            release = int(ids[picked]) if picked >= 0 else None
+            listed = (
+                [
+                    (int(ids[r]), titles.get(int(ids[r])), float(s))
+                    for r, s in zip(
+                        recs.releases[at].tolist(), recs.scores[at].tolist(), strict=True
+                    )
+                    if r >= 0
+                ]
+                if at >= 0
+                else []
+            )
+            record = (
+                int(self.user_ids[row]),
+                scores.taste[row].tolist() if self.valid[row] else None,
+                GENRES[scores.top_genre[row]] if scores.top_genre[row] >= 0 else None,
+                ranks_map(scores.ranks[row]),
+                int(self.user_ids[friend[row]]) if friend[row] >= 0 else None,
+                float(similarity[row]) if friend[row] >= 0 else None,
+                release,
+                titles.get(release) if release is not None else None,
+                listed,
+                int(scores.sizes[row]),
+                self.scored_at,
+            )
+            records.append(record if kept is None else tuple(record[k] for k in kept))
+        return records
+
+
+def parts(count: int, part: int = WRITE_PART) -> list[slice]:
+    """Consecutive slices of ``part`` items that cover ``count`` items."""
+    return [slice(start, start + part) for start in range(0, count, part)]
 
 
 def write_scores(
@@ -166,11 +192,11 @@ def write_scores(
     now: datetime,
     step: StepTimer | None = None,
 ) -> int:
-    """Upsert the ``users_scored`` rows of the rescored users (:func:`scored_records`).
+    """Upsert the ``users_scored`` rows of the rescored users (:class:`ScoredRecords`).
 
-    Steps ``write.records`` (the rows in Python, titles from the catalogue the run read),
-    ``write.listed`` (the listed users' whole rows, with their taste vectors) and
+    Steps ``write.listed`` (the listed users' whole rows, with their taste vectors) and
     ``write.friends`` (:data:`FRIEND_COLUMNS` of the others), nested in the caller's ``write``.
+    Each part's rows are built in Python while the part before is written (:func:`write_rows`).
 
     Returns:
         Rows written.
@@ -181,58 +207,54 @@ def write_scores(
     used = np.unique(np.concatenate([picked, scores.recommendations.releases.reshape(-1)]))
     used = used[used >= 0]
     titles = dict(zip(releases.ids[used].tolist(), releases.titles[used].tolist(), strict=True))
-    with step("write.records", len(scores.rescored)):
-        full, friends = scored_records(
-            stored, releases.ids, scores, titles, now.astimezone(UTC).replace(tzinfo=None)
-        )
-    for name, records, columns in (
-        ("write.listed", full, None),
-        ("write.friends", friends, list(FRIEND_COLUMNS)),
+    scored_at = now.astimezone(UTC).replace(tzinfo=None)
+    records = ScoredRecords(stored, releases.ids, scores, titles, scored_at)
+    listed = np.isin(scores.rescored, scores.listed)
+    for name, rows, columns in (
+        ("write.listed", scores.rescored[listed], None),
+        ("write.friends", scores.rescored[~listed], list(FRIEND_COLUMNS)),
     ):
-        with step(name, len(records)):
-            write_rows(spark, settings, records, columns)
-    return len(full) + len(friends)
+        with step(name, len(rows)):
+            built = (records(rows[at], columns) for at in parts(len(rows)))
+            write_rows(spark, settings, built, columns)
+    return len(scores.rescored)
 
 
 def write_rows(
     spark: SparkSession,
     settings: Settings,
-    records: list[tuple[Any, ...]],
+    records: Iterable[list[tuple[Any, ...]]],
     columns: list[str] | None,
-    *,
-    part: int = WRITE_PART,
 ) -> None:
-    """Upsert rows of ``users_scored`` in parts of ``part`` rows (bounded JVM memory).
+    """Upsert rows of ``users_scored``, a DataFrame a part (bounded JVM memory).
 
-    The next part becomes a DataFrame (pickled and sent to the JVM, a second or two of Python
-    a part) on another thread while the current one is written, so the write never waits for
-    it; at most two parts are in the JVM at once. The rows are not checked against the schema
-    on the way (pyspark's ``verifySchema``, half of that Python time): :func:`scored_records`
-    builds them with the schema's types.
+    The next part is taken from ``records`` (built, when it is a generator) and made a
+    DataFrame (pickled and sent to the JVM, a second or two of Python a part) on another
+    thread while the current one is written, so the write never waits for it; at most two
+    parts are in the JVM at once. The rows are not checked against the schema on the way
+    (pyspark's ``verifySchema``, half of that Python time): :class:`ScoredRecords` builds them
+    with the schema's types.
 
     Args:
         spark: Session.
         settings: Keyspace and connector settings.
-        records: Rows, as :func:`scored_records` builds them.
+        records: The parts' rows (of :data:`WRITE_PART` rows or fewer), as
+            :class:`ScoredRecords` builds them.
         columns: Their columns (all if None).
-        part: Rows a DataFrame (:data:`WRITE_PART`).
 
     """
     schema = USERS_SCORED.spark_schema(columns)
+    pending = iter(records)
 
-    def frame(start: int) -> DataFrame:
-        rows = records[start : start + part]
-        return spark.createDataFrame(rows, schema, verifySchema=False)
+    def upcoming() -> DataFrame | None:
+        rows = next(pending, None)
+        return None if rows is None else spark.createDataFrame(rows, schema, verifySchema=False)
 
     with ThreadPoolExecutor(1) as pool:
-        previous: Future[DataFrame] | None = None
-        for start in range(0, len(records), part):
-            upcoming = pool.submit(frame, start)
-            if previous is not None:
-                write_table(previous.result(), settings, USERS_SCORED)
-            previous = upcoming
-        if previous is not None:
-            write_table(previous.result(), settings, USERS_SCORED)
+        following = pool.submit(upcoming)
+        while (frame := following.result()) is not None:
+            following = pool.submit(upcoming)
+            write_table(frame, settings, USERS_SCORED)
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
@@ -257,7 +279,9 @@ def write_rank_updates(
 
     """
     records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
-    write_rows(spark, settings, records, ["user_id", "genre_ranks"])
+    write_rows(
+        spark, settings, (records[at] for at in parts(len(records))), ["user_id", "genre_ranks"]
+    )
     return len(records)
 
 

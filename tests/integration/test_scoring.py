@@ -39,7 +39,7 @@ from discorecs.core.tables import (
 from spark_jobs.scoring.hourly import current_hour, run_hourly
 from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
-from spark_jobs.scoring.writers import write_rows
+from spark_jobs.scoring.writers import parts, write_rows
 from spark_jobs.stream.progress import read_metrics
 from tests.support import REPO_ROOT
 
@@ -151,8 +151,8 @@ def test_rows_are_written_in_parts_each_once(spark_keyspace: Settings, spark: Sp
         )
         for user in range(1, 8)
     ]
-    write_rows(spark, spark_keyspace, records, None, part=3)
-    write_rows(spark, spark_keyspace, [], None, part=3)
+    write_rows(spark, spark_keyspace, (records[at] for at in parts(len(records), 3)), None)
+    write_rows(spark, spark_keyspace, [], None)
     rows = scored_rows(spark_keyspace)
     assert sorted(rows) == list(range(1, 8)), "seven rows in parts of 3, 3 and 1"
     assert sorted((r.collection_size, r.recommendations[0].release_id) for r in rows.values()) == [

@@ -22,6 +22,7 @@ from discorecs.app.evaluation.roster import ServedHybrid, roster
 from discorecs.app.evaluation.runner import Evaluation, evaluate_once
 from discorecs.app.evaluation.world import WorldSpec, build_world
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring.huge_pages import use_huge_pages
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def run_seed(run: SeedRun) -> SeedResult:
     def echo(line: str) -> None:
         click.echo(f"[seed {run.seed + 1}] {line}", err=True)
 
+    use_huge_pages(run.tuning.numpy_huge_pages)
     synthetic = build_world(run.spec, run.seed) if run.fixed is None else None
     data = synthetic.interactions if synthetic is not None else run.fixed
     if data is None:
