@@ -248,7 +248,8 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarra
     Only items with a finite positive score are returned: an item scored zero has no evidence
     for it, and ``-inf`` marks an item the ranker cannot score. Rows with fewer such items are
     padded with -1 / nan; filling them (say with popular items) is the caller's choice. Ties
-    go to the lower item row.
+    go to the lower item row. Only the entries at or above a cheap per-row bound on the n-th
+    best (:func:`nth_best_bound`) are sorted.
 
     Args:
         scores: ``(m, n_items)`` float scores; overwritten (excluded items become ``-inf``).
@@ -267,20 +268,40 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarra
         return ids, values
     scores[np.repeat(np.arange(m), np.diff(exclude.indptr)), exclude.indices] = -np.inf
     scores[~((scores > 0) & (scores < np.inf))] = -np.inf
-    best = np.argpartition(scores, n_items - k, axis=1)[:, n_items - k :]
-    top = np.take_along_axis(scores, best, axis=1)
-    order = np.lexsort((best, -top), axis=1)
-    best, top = np.take_along_axis(best, order, axis=1), np.take_along_axis(top, order, axis=1)
-    kth = top[:, -1]
-    crowded = np.isfinite(kth) & ((scores >= kth[:, None]).sum(axis=1) > k)
-    for row in np.flatnonzero(crowded).tolist():
-        candidates = np.flatnonzero(scores[row] >= kth[row])
-        picked = candidates[np.lexsort((candidates, -scores[row, candidates]))[:k]]
-        best[row], top[row] = picked, scores[row, picked]
-    found = top > -np.inf
-    ids[:, :k] = np.where(found, best, -1)
-    values[:, :k] = np.where(found, top, np.nan)
+    smallest = np.nextafter(np.zeros((), scores.dtype), 1)
+    bound = np.maximum(nth_best_bound(scores, k), smallest)
+    rows, columns = np.nonzero(scores >= bound[:, None])
+    rows, rank, columns, best = ranked_entries(rows, columns, scores[rows, columns], m)
+    top = rank < k
+    ids[rows[top], rank[top]] = columns[top]
+    values[rows[top], rank[top]] = best[top]
     return ids, values
+
+
+BOUND_CHUNKS = 2
+"""Chunks per list place in :func:`nth_best_bound` (``2 n`` chunks of a row)."""
+BOUND_MIN_WIDTH = 32
+"""Narrowest chunk worth bounding by (a narrower block is partitioned row by row): content's
+1 000 popular items and a top-50, chunks of 10, took 0.025 ms a user against 0.018 for the
+partition; EASE's 8 000 items, chunks of 80, 0.085 against 0.138."""
+
+
+def nth_best_bound(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, a value that at least ``k`` of the row's ``k`` or more entries reach.
+
+    Each row of a wide block is cut into ``2 k`` chunks of equal width (the few last columns
+    left out); the chunks' maxima are ``2 k`` distinct entries, so the ``k``-th largest of them
+    is reached by at least ``k`` entries, and it is usually near the row's own ``k``-th
+    largest: a reduction and a partition of ``2 k`` values a row instead of a partition of the
+    whole row. Rows of a narrower block get their own ``k``-th largest, by a partition.
+    """
+    m, n_items = scores.shape
+    chunks = BOUND_CHUNKS * k
+    width = n_items // chunks
+    if width < BOUND_MIN_WIDTH:
+        return np.partition(scores, n_items - k, axis=1)[:, n_items - k]
+    maxima = scores[:, : chunks * width].reshape(m, chunks, width).max(axis=2)
+    return np.partition(maxima, chunks - k, axis=1)[:, chunks - k]
 
 
 def ranked_entries(

@@ -47,6 +47,47 @@ def test_top_n_longer_than_the_catalogue_pads():
     assert np.isnan(values[0, 2:]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_top_n_of_wide_rows_is_the_sorted_rule(dtype):
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.standard_normal((60, 2000)), 1).astype(dtype)  # many ties
+    scores[rng.random(scores.shape) < 0.01] = np.nan
+    scores[rng.random(scores.shape) < 0.01] = np.inf
+    scores[3] = -1.0
+    scores[4, 7:] = 0.0  # fewer usable items than the list
+    scores[5] = 0.5  # every item tied
+    exclude = sp.random(60, 2000, density=0.05, format="csr", random_state=2, dtype=np.float32)
+    exclude.sort_indices()
+    expected_ids = np.full((60, 20), -1)
+    for row in range(60):
+        banned = set(exclude.indices[exclude.indptr[row] : exclude.indptr[row + 1]].tolist())
+        usable = [
+            j
+            for j in range(2000)
+            if 0 < scores[row, j] < np.inf and j not in banned  # nan fails the comparison
+        ]
+        ranked = sorted(usable, key=lambda j: (-scores[row, j], j))[:20]
+        expected_ids[row, : len(ranked)] = ranked
+    assert 2000 // (base.BOUND_CHUNKS * 20) >= base.BOUND_MIN_WIDTH  # bounded by chunks
+    ids, values = top_n(scores.copy(), exclude, 20)
+    assert ids.tolist() == expected_ids.tolist()
+    np.testing.assert_array_equal(
+        values,
+        np.where(ids >= 0, scores[np.arange(60)[:, None], np.maximum(ids, 0)], np.nan).astype(
+            np.float32
+        ),
+    )
+
+
+def test_the_nth_best_bound_is_reached_by_n_entries_of_each_row():
+    rng = np.random.default_rng(6)
+    scores = rng.random((30, 1000))
+    bound = base.nth_best_bound(scores, 10)
+    assert ((scores >= bound[:, None]).sum(axis=1) >= 10).all()
+    narrow = base.nth_best_bound(scores[:, :100], 10)  # chunks of 5: partitioned
+    assert narrow.tolist() == np.sort(scores[:, :100], axis=1)[:, -10].tolist()
+
+
 def test_top_n_blocks_matches_one_block():
     rng = np.random.default_rng(1)
     scores = rng.random((7, 9)).astype(np.float32)
