@@ -113,6 +113,9 @@ class ScoredRecords:
         titles: Title of each release id a row names.
         scored_at: ``scored_at`` written.
 
+    Attributes:
+        list_of: Each user row's row in ``scores.recommendations``, -1 for a user not listed.
+
     """
 
     def __init__(
@@ -209,7 +212,7 @@ def write_scores(
     titles = dict(zip(releases.ids[used].tolist(), releases.titles[used].tolist(), strict=True))
     scored_at = now.astimezone(UTC).replace(tzinfo=None)
     records = ScoredRecords(stored, releases.ids, scores, titles, scored_at)
-    listed = np.isin(scores.rescored, scores.listed)
+    listed = records.list_of[scores.rescored] >= 0
     for name, rows, columns in (
         ("write.listed", scores.rescored[listed], None),
         ("write.friends", scores.rescored[~listed], list(FRIEND_COLUMNS)),
