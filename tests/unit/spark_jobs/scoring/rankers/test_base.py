@@ -14,6 +14,7 @@ from spark_jobs.scoring.rankers.base import (
     ranked_top_entries,
     recommend_in_parts,
     row_stochastic,
+    sorted_entries,
     top_n,
     top_n_blocks,
     top_n_sparse,
@@ -172,6 +173,23 @@ def test_top_n_sparse_skips_excluded_items_that_outscore_the_rest():
     ids, values = top_n_sparse(sp.csr_matrix(dense, dtype=np.float32), exclude, 2)
     assert ids.tolist() == [[5, 4], [4, 3]]
     assert values.tolist() == [[3.0, 2.0], [5.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "n_columns"), [(np.float32, 300), (np.float64, 300), (np.float32, 1 << 30)]
+)
+def test_sorted_entries_orders_as_a_three_key_sort(dtype, n_columns):
+    # float32 with small numbers is the one-key path; float64 and wide columns the lexsort
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, 50, 4000)
+    columns = rng.integers(0, n_columns, 4000)
+    values = (np.round(rng.random(4000) * 20) + 1).astype(dtype) / 7  # many ties
+    values[:5] = np.array([np.finfo(dtype).tiny, np.finfo(dtype).max, 1e-40, 1.0, 3.0], dtype)
+    order = np.lexsort((columns, -values, rows))
+    got = sorted_entries(rows, columns, values)
+    for part, whole in zip(got, (rows, columns, values), strict=True):
+        np.testing.assert_array_equal(part, whole[order])
+        assert part.dtype == whole.dtype
 
 
 @pytest.mark.parametrize("seed", range(5))

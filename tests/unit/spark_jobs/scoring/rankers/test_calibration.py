@@ -58,3 +58,33 @@ def test_no_user_calibrates_to_empty_lists():
     none = np.empty((0, 5), dtype=np.int64)
     ids, values = calibrate(none, none.astype(np.float32), np.empty((0, 2)), GENRES, 3, lam=0.5)
     assert ids.shape == values.shape == (0, 3)
+
+
+def test_each_greedy_step_takes_the_best_objective_by_kl_divergence():
+    # the objective (1 - lam) * score sum - lam * KL(p || q~), step by step, by the definition
+    rng = np.random.default_rng(5)
+    genres = rng.random((40, 4)) * (rng.random((40, 4)) < 0.5)
+    genres[:3] = 0.0  # items with no genre
+    candidates = np.array([rng.choice(40, 12, replace=False) for _ in range(6)])
+    scores = np.sort(rng.random((6, 12)), axis=1)[:, ::-1]
+    p = rng.random((6, 4)) * (rng.random((6, 4)) < 0.7)
+    p[0] = 0.0  # a user with no genres
+    p = distribution(p)
+    lam, n = 0.4, 5
+    ids, _ = calibrate(candidates, scores, p, genres, n, lam)
+    for user in range(6):
+        chosen: list[int] = []
+        for _ in range(n):
+            best, best_value = -1, -np.inf
+            for place in range(candidates.shape[1]):
+                if place in chosen:
+                    continue
+                listed = [*chosen, place]
+                q = distribution(genres[candidates[user, listed]].sum(axis=0))
+                value = (1 - lam) * scores[user, listed].sum() / scores[user].max() - lam * (
+                    kl_divergence(p[user], q)
+                )
+                if value > best_value:
+                    best, best_value = place, value
+            chosen.append(best)
+        assert set(ids[user].tolist()) == set(candidates[user, chosen].tolist())
