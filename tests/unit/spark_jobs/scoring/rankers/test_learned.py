@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.learned import (
+    CandidateTable,
     candidate_table,
     holdout_split,
     learn_ranker,
@@ -48,6 +49,16 @@ def test_top_candidates_orders_each_user_and_scores_relative_to_the_best():
     assert ids.tolist() == [[2, 3], [-1, -1]]
     np.testing.assert_allclose(scores[0], [1.0, np.exp(-1.0)])
     assert np.isnan(scores[1]).all()
+
+
+def test_top_candidates_breaks_ties_by_the_lower_item_within_each_user():
+    positions = np.array([0, 0, 0, 0, 2, 2, 2])
+    items = np.array([1, 4, 6, 9, 0, 3, 5])
+    scores = np.array([1.0, 3.0, 1.0, 3.0, 2.0, 7.0, 2.0])
+    t = CandidateTable(positions, items, np.zeros((7, 0), np.float32), ())
+    ids, values = top_candidates(t, scores, n_users=3, depth=3)
+    assert ids.tolist() == [[4, 9, 1], [-1, -1, -1], [3, 0, 5]]
+    np.testing.assert_allclose(values[2], [1.0, np.exp(-5.0), np.exp(-5.0)])
 
 
 def test_a_model_is_learnt_from_the_validation_split():
