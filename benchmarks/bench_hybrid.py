@@ -123,7 +123,7 @@ def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: floa
                 f"{seconds * per_user:.2f}, {model.num_trees()} trees)"
             )
     scores = hybrid.scores(table)
-    ranked, seconds = timed(lambda: top_candidates(table, scores, len(users), hybrid.depth))
+    ranked, seconds = timed(lambda: top_candidates(table, scores, len(users), hybrid.rerank_depth))
     lines.append(f"  {'top candidates':<16} {seconds * per_user:6.2f}")
     _, seconds = timed(lambda: hybrid.rerank(ranked, rows, 10, hybrid.calibration))
     lines.append(f"  {'calibrated top-10':<16} {seconds * per_user:6.2f}")

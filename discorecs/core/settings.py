@@ -263,7 +263,10 @@ class ScoringSettings(Group):
         description="Strength of the calibrated re-rank (0: none; chosen by `discorecs evaluate "
         "--tune --seeds 1`: the weakest that halves C_KL within 3 % NDCG).",
     )
-    hybrid_depth: int = Field(50, description="Items per source, and ranked candidates kept.")
+    hybrid_depth: int = Field(30, description="Items each of the hybrid's sources lists.")
+    hybrid_rerank_depth: int = Field(
+        50, description="The hybrid's best-ranked candidates the calibrated re-rank chooses from."
+    )
     hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
     numpy_huge_pages: bool = Field(
         False,

@@ -47,7 +47,8 @@ class Hybrid(Ranker):
         make_sources: Builds fresh, unfitted copies of the sources, for the validation split
             the model is learnt on.
         calibration: Strength of the calibrated re-rank (0: none).
-        depth: Items taken from each source, and ranked candidates kept for the re-rank.
+        depth: Items taken from each source.
+        rerank_depth: The best-ranked candidates kept for the re-rank.
         seed: Seed of the model's user sample and of LightGBM.
         threads: LightGBM threads.
         model: A ranking model learnt earlier: :meth:`fit` keeps it instead of learning one
@@ -66,6 +67,7 @@ class Hybrid(Ranker):
         make_sources: Callable[[], Sequence[Ranker]],
         calibration: float,
         depth: int = 100,
+        rerank_depth: int = 100,
         *,
         seed: int = 0,
         threads: int = 2,
@@ -76,6 +78,7 @@ class Hybrid(Ranker):
         self.make_sources = make_sources
         self.calibration = calibration
         self.depth = depth
+        self.rerank_depth = rerank_depth
         self.seed = seed
         self.threads = threads
 
@@ -124,10 +127,10 @@ class Hybrid(Ranker):
     def ranked(
         self, users: np.ndarray, user_items: sp.csr_matrix | None
     ) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
-        """The users' item rows, and their ``depth`` best candidates by the model.
+        """The users' item rows, and their ``rerank_depth`` best candidates by the model.
 
         Returns:
-            The rows, and ``(users, depth)`` item rows and scores in (0, 1], best first.
+            The rows, and ``(users, rerank_depth)`` item rows and scores in (0, 1], best first.
 
         """
         users = np.asarray(users, dtype=np.int64)
@@ -136,7 +139,7 @@ class Hybrid(Ranker):
         table = candidate_table(
             lists, users, rows, self.train, self.depth, content_parts(self.sources)
         )
-        return rows, top_candidates(table, self.scores(table), len(users), self.depth)
+        return rows, top_candidates(table, self.scores(table), len(users), self.rerank_depth)
 
     def scores(self, table: CandidateTable) -> np.ndarray:
         """Each candidate's score for the ranking.

@@ -52,7 +52,8 @@ def production_hybrid(
     """The hybrid the hourly job serves.
 
     Args:
-        tuning: The scoring settings (calibration strength, candidate depth, model threads).
+        tuning: The scoring settings (calibration strength, candidate and re-rank depths,
+            model threads).
         seed: Seed of the ranking model.
         sources: Source rankers to rank (default: fresh :func:`production_sources`); sources
             already fitted on the data the hybrid is fitted on are not fitted again.
@@ -65,6 +66,7 @@ def production_hybrid(
         lambda: production_sources(tuning),
         tuning.calibration,
         tuning.hybrid_depth,
+        tuning.hybrid_rerank_depth,
         seed=seed,
         threads=tuning.hybrid_threads,
         model=model,

@@ -14,7 +14,7 @@ def sources():
 
 
 def fitted(train, calibration=0.0) -> Hybrid:
-    hybrid = Hybrid(sources(), sources, calibration, depth=12)
+    hybrid = Hybrid(sources(), sources, calibration, depth=12, rerank_depth=12)
     hybrid.fit(train)
     return hybrid
 
@@ -103,7 +103,7 @@ def test_a_model_learnt_on_other_features_is_learnt_again():
 
 def test_more_asked_than_candidates_kept_gives_n_columns_padded():
     train = two_groups()
-    hybrid = fitted(train)  # depth 12, calibration 0
+    hybrid = fitted(train)  # 12 candidates kept, calibration 0
     ids, scores = hybrid.recommend(np.arange(train.n_users), 20)
     assert ids.shape == scores.shape == (train.n_users, 20)
     assert (ids[:, 12:] == -1).all() and np.isnan(scores[:, 12:]).all()
