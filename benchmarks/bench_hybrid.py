@@ -108,9 +108,7 @@ def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: floa
     """Lines of ms a user for the hybrid's steps after the sources' ``lists`` (``ranked``'s)."""
     rows = hybrid.rows(users, None)
     parts = content_parts(hybrid.sources)
-    table, seconds = timed(
-        lambda: candidate_table(lists, users, rows, hybrid.train, hybrid.depth, parts)
-    )
+    table, seconds = timed(lambda: candidate_table(lists, users, rows, hybrid.train, parts))
     candidates = len(table.items) / len(users)
     lines = [f"  {'candidate table':<16} {seconds * per_user:6.2f}   ({candidates:.0f} a user)"]
     model, compiled = hybrid.model, hybrid.predictor

@@ -119,7 +119,6 @@ class Hybrid(Ranker):
             users,
             self.rows(users, None),
             self.train,
-            self.depth,
             content_parts(self.sources),
         )
         return table.names
@@ -136,9 +135,7 @@ class Hybrid(Ranker):
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
         lists = source_lists(self.sources, users, self.depth, user_items)
-        table = candidate_table(
-            lists, users, rows, self.train, self.depth, content_parts(self.sources)
-        )
+        table = candidate_table(lists, users, rows, self.train, content_parts(self.sources))
         return rows, top_candidates(table, self.scores(table), len(users), self.rerank_depth)
 
     def scores(self, table: CandidateTable) -> np.ndarray:

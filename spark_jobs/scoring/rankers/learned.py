@@ -4,7 +4,7 @@ A candidate is a (user, item) pair from the union of the sources' top-``depth`` 
 features (:func:`candidate_table`):
 
 - per source ``s``: ``s_score``, its score over the user's best score there (0 when ``s`` does
-  not list the item), and ``s_rank``, its rank in ``s``'s list (``depth + 1`` when absent);
+  not list the item), and ``s_rank``, its rank in ``s``'s list (:data:`ABSENT_RANK` when absent);
 - ``popularity``: ``log(1 + owners)`` of the item; ``size``: ``log(1 + items)`` of the user;
 - when a source gives them (content does, :meth:`~.content.ContentBased.pair_features`), the
   parts of its score: the share-weighted popularity of each feature block and the era affinity.
@@ -45,6 +45,10 @@ ROUNDS = 100
 """Boosting rounds."""
 MAX_TRAINING_USERS = 12000
 """Held-out users whose candidates train the model (a random sample when there are more)."""
+ABSENT_RANK = 1e6
+"""``s_rank`` of a candidate source ``s`` does not list: past any list's end, whatever the
+sources' depth, so a model learnt at one depth reads the candidates of another alike (its
+trees split between ranks, and an absent item stays beyond every split)."""
 
 Lists = Mapping[str, tuple[np.ndarray, np.ndarray]]
 
@@ -82,7 +86,6 @@ def candidate_table(
     users: np.ndarray,
     rows: sp.csr_matrix,
     train: TrainData,
-    depth: int,
     parts: Callable[[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray], dict[str, np.ndarray]]
     | None = None,
 ) -> CandidateTable:
@@ -93,7 +96,6 @@ def candidate_table(
         users: The users' rows.
         rows: Their item rows.
         train: What the sources were fitted on (for the owner counts).
-        depth: Length of the sources' lists.
         parts: Per-pair score parts of a source (content's ``pair_features``), if any.
 
     """
@@ -109,7 +111,7 @@ def candidate_table(
         clean = np.where(np.isfinite(scores), np.maximum(scores, 0.0), 0.0)
         best = clean.max(axis=1, initial=0.0)[at_positions]
         own = clean[at_positions, ranks - 1]
-        score, rank = np.zeros(len(keys)), np.full(len(keys), depth + 1.0)
+        score, rank = np.zeros(len(keys)), np.full(len(keys), ABSENT_RANK)
         score[at] = np.divide(own, best, out=np.zeros(len(own)), where=best > 0)
         rank[at] = ranks
         columns[f"{name}_score"], columns[f"{name}_rank"] = score, rank
@@ -228,7 +230,7 @@ def learn_ranker(
         return None
     rows = sp.csr_matrix(validation.user_items[users])
     table = candidate_table(
-        source_lists(sources, users, depth), users, rows, validation, depth, content_parts(sources)
+        source_lists(sources, users, depth), users, rows, validation, content_parts(sources)
     )
     if len(table.positions) == 0:
         return None

@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.learned import (
+    ABSENT_RANK,
     CandidateTable,
     candidate_table,
     holdout_split,
@@ -25,16 +26,16 @@ LISTS = {
 
 
 def table():
-    return candidate_table(LISTS, np.array([0]), TRAIN.user_items[[0]], TRAIN, depth=3)
+    return candidate_table(LISTS, np.array([0]), TRAIN.user_items[[0]], TRAIN)
 
 
 def test_candidates_are_the_union_of_the_lists_with_scores_over_the_best_and_ranks():
     t = table()
     assert t.positions.tolist() == [0, 0, 0] and t.items.tolist() == [0, 2, 3]
     assert t.column("a_score").tolist() == [0.5, 1.0, 0.0]
-    assert t.column("a_rank").tolist() == [2, 1, 4], "absent: depth + 1"
+    assert t.column("a_rank").tolist() == [2, 1, ABSENT_RANK]
     assert t.column("b_score").tolist() == [1.0, 0.0, 0.5]
-    assert t.column("b_rank").tolist() == [1, 4, 2]
+    assert t.column("b_rank").tolist() == [1, ABSENT_RANK, 2]
     np.testing.assert_allclose(t.column("popularity"), np.log1p([2, 0, 1]))
     np.testing.assert_allclose(t.column("size"), np.log1p([1, 1, 1]))
 
@@ -77,7 +78,7 @@ def test_without_held_out_users_there_is_no_model():
 def test_a_table_of_no_candidates_is_empty(user_items):
     empty = {"a": (np.full((1, 3), -1), np.full((1, 3), NAN))}
     rows = TRAIN.user_items[[0]] if user_items is None else user_items
-    t = candidate_table(empty, np.array([0]), rows, TRAIN, depth=3)
+    t = candidate_table(empty, np.array([0]), rows, TRAIN)
     assert t.features.shape == (0, len(t.names))
 
 
