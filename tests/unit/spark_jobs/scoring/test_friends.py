@@ -79,12 +79,31 @@ def test_nearest_answers_the_rows_asked_in_their_order() -> None:
     taste = random_tastes(np.random.default_rng(4), 400)
     taste[7] = 0
     index = TasteIndex(taste, ScoringSettings(ann_m=8, ann_ef_search=64))
-    everyone = index.neighbours(5)
     rows = np.array([399, 7, 3, 200, 3])
     ids, sims = index.nearest(5, rows)
+    everyone = index.neighbours(5)
     np.testing.assert_array_equal(ids, everyone.ids[rows])
     np.testing.assert_array_equal(sims, everyone.sims[rows])
     assert (ids[1] == -1).all()
+
+
+def test_rows_the_last_neighbours_searched_are_answered_without_a_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taste = random_tastes(np.random.default_rng(5), 300)
+    index = TasteIndex(taste, ScoringSettings(ann_m=8, ann_ef_search=64))
+    some = index.neighbours(4, rows=np.arange(0, 300, 2))
+    searches = []
+    search = index._search
+    monkeypatch.setattr(index, "_search", lambda *args: searches.append(1) or search(*args))
+    rows = np.array([10, 0, 298, 10])
+    ids, sims = index.nearest(4, rows)
+    np.testing.assert_array_equal(ids, some.ids[rows])
+    np.testing.assert_array_equal(sims, some.sims[rows])
+    assert searches == []
+    index.nearest(4, np.array([10, 11]))
+    index.nearest(3, np.array([10]))
+    assert searches == [1, 1]
 
 
 def random_tastes(rng: np.random.Generator, n: int) -> np.ndarray:
