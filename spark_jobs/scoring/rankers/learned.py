@@ -9,10 +9,11 @@ features (:func:`candidate_table`):
 - when a source gives them (content does, :meth:`~.content.ContentBased.pair_features`), the
   parts of its score: the share-weighted popularity of each feature block and the era affinity.
 
-The model is learnt from the training data alone (:func:`learn_ranker`): the training data is
-split again by the evaluation's rule (each user's latest 20 % held out, users with 2-4 items
-their latest), fresh sources are fitted on the rest, and the candidates of a sample of the
-held-out users are labelled by whether the user added them later. LambdaRank orders each user's
+The model is learnt from the training data alone (:func:`learn_ranker`): for a random sample of
+the users, the training data is split again by the evaluation's rule (each one's latest 20 %
+held out, users with 2-4 items their latest; everyone else's items all stay, as they are when
+the model serves), fresh sources are fitted on the rest, and the sampled users' candidates are
+labelled by whether the user added them later. LambdaRank orders each user's
 candidates for NDCG@10; users none of whose held-out items is a candidate teach nothing and are
 left out. With no such user (a tiny world) there is no model, and candidates are ranked by the
 sum of their per-source scores.
@@ -28,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise, usable
-from spark_jobs.scoring.rankers.split import Split, temporal_split
+from spark_jobs.scoring.rankers.split import COLD_MIN_ITEMS, Split, temporal_split
 
 PARAMETERS: Mapping[str, object] = {
     "objective": "lambdarank",
@@ -44,7 +45,8 @@ PARAMETERS: Mapping[str, object] = {
 ROUNDS = 100
 """Boosting rounds."""
 MAX_TRAINING_USERS = 12000
-"""Held-out users whose candidates train the model (a random sample when there are more)."""
+"""Users whose latest items are held out and whose candidates train the model (a random sample
+when there are more)."""
 ABSENT_RANK = 1e6
 """``s_rank`` of a candidate source ``s`` does not list: past any list's end, whatever the
 sources' depth, so a model learnt at one depth reads the candidates of another alike (its
@@ -159,13 +161,27 @@ def top_candidates(
     return ids, values
 
 
-def holdout_split(train: TrainData) -> tuple[TrainData, Split]:
+def holdout_split(
+    train: TrainData, limit: int | None = None, seed: int = 0
+) -> tuple[TrainData, Split]:
     """The training data split again: what validation sources fit on, and the held-out part.
 
     The activity is cut per user at the validation split's cuts, as the evaluation cuts it
     (:meth:`~.split.Split.cuts`), by the time of each pair's first event.
+
+    Args:
+        train: The training data.
+        limit: Hold out the items of at most this many users, drawn at random among those with
+            enough items to (:data:`~.split.COLD_MIN_ITEMS`); every other user's items stay in
+            the validation data, as they are when the model serves. None: every such user.
+        seed: Seed of that draw.
+
     """
-    split = temporal_split(train.user_items, train.added_at)
+    users = None
+    if limit is not None:
+        able = np.flatnonzero(np.diff(train.user_items.indptr) >= COLD_MIN_ITEMS)
+        users = sample_users(able, limit, np.random.default_rng(seed))
+    split = temporal_split(train.user_items, train.added_at, users=users)
     activity, activity_at = train.activity_before(split.cuts())
     fitted = TrainData(
         split.train, split.train_added_at, split.now, train.content, activity, activity_at
@@ -220,12 +236,11 @@ def learn_ranker(
         The model, or None when there is no candidate or no held-out item is among them.
 
     """
-    validation, split = holdout_split(train)
+    validation, split = holdout_split(train, MAX_TRAINING_USERS, seed)
     sources = usable(make_sources(), train)
     for source in sources:
         source.fit(validation)
-    held_out_users = np.union1d(split.test_users, split.cold_users)
-    users = sample_users(held_out_users, MAX_TRAINING_USERS, np.random.default_rng(seed))
+    users = np.union1d(split.test_users, split.cold_users)
     if len(users) == 0:
         return None
     rows = sp.csr_matrix(validation.user_items[users])

@@ -77,6 +77,8 @@ class Split:
 
 MIN_ITEMS = 5
 """Items a user needs to be a test user (fewer: cold start, or training only)."""
+COLD_MIN_ITEMS = 2
+"""Items a user needs to be a cold-start user (fewer: training only)."""
 
 
 def temporal_split(
@@ -84,7 +86,8 @@ def temporal_split(
     added_at: sp.csr_matrix,
     holdout: float = 0.2,
     min_items: int = MIN_ITEMS,
-    cold_min_items: int = 2,
+    cold_min_items: int = COLD_MIN_ITEMS,
+    users: np.ndarray | None = None,
 ) -> Split:
     """Hold out each user's latest items (see the module docstring for the rule).
 
@@ -95,6 +98,8 @@ def temporal_split(
         min_items: Fewest items a user needs to be a test user.
         cold_min_items: Fewest items a user needs to be a cold-start user (1: users whose
             only item is held out have an empty training row).
+        users: The only rows that may hold items out (the others stay whole in training);
+            None: every row. Only their items are ordered by time.
 
     Returns:
         The split.
@@ -112,20 +117,26 @@ def temporal_split(
     if not same_sparsity(weights, stamps):
         raise ValueError("user_items and added_at must have the same shape and sparsity")
     sizes = np.diff(weights.indptr)
-    users = np.repeat(np.arange(weights.shape[0]), sizes)
-    order = np.lexsort((weights.indices, stamps.data, users))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - weights.indptr[users]
-    tested = sizes >= min_items
-    cold = ~tested & (sizes >= max(cold_min_items, 1))
+    chosen = np.ones(len(sizes), dtype=bool)
+    if users is not None:
+        chosen[:] = False
+        chosen[users] = True
+    owner = np.repeat(np.arange(weights.shape[0]), sizes)
+    ordered = np.flatnonzero(chosen[owner])
+    first = np.cumsum(sizes * chosen) - sizes * chosen  # each user's first entry in ``ordered``
+    order = ordered[np.lexsort((weights.indices[ordered], stamps.data[ordered], owner[ordered]))]
+    rank = np.zeros(len(owner), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - first[owner[order]]
+    tested = chosen & (sizes >= min_items)
+    cold = chosen & ~tested & (sizes >= max(cold_min_items, 1))
     held = np.where(tested, np.maximum(1, np.floor(holdout * sizes + 0.5)), cold.astype(int))
-    is_test = rank >= sizes[users] - held[users]
+    is_test = rank >= sizes[owner] - held[owner]  # never for a row not chosen: held 0
 
     def part(matrix: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+        indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[keep], minlength=len(sizes)), out=indptr[1:])
         return sp.csr_matrix(
-            (matrix.data[keep], (users[keep], matrix.indices[keep])),
-            shape=matrix.shape,
-            dtype=matrix.dtype,
+            (matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape, copy=False
         )
 
     train_added_at = part(stamps, ~is_test)

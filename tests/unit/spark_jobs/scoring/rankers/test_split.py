@@ -68,3 +68,20 @@ def test_cuts_are_each_users_first_held_out_add_else_now():
     weights, stamps = world()
     split = temporal_split(weights, stamps, holdout=0.2, min_items=5)
     assert split.cuts().tolist() == [100.0, 53.0, 10.0, 206.0, 205.0]
+
+
+def test_only_the_chosen_users_hold_items_out():
+    weights, stamps = world()
+    everyone = temporal_split(weights, stamps, holdout=0.2, min_items=5)
+    split = temporal_split(weights, stamps, holdout=0.2, min_items=5, users=np.array([1, 3]))
+    assert split.test_users.tolist() == [3]
+    assert split.cold_users.tolist() == [1]
+    for row in (1, 3):
+        assert split.test[row].indices.tolist() == everyone.test[row].indices.tolist()
+        assert split.train[row].indices.tolist() == everyone.train[row].indices.tolist()
+    for row in (0, 2, 4):
+        assert split.test[row].nnz == 0
+        assert (split.train[row] != weights[row]).nnz == 0
+    assert (split.train + split.test != weights).nnz == 0
+    assert split.train_added_at.nnz == split.train.nnz
+    assert split.now == 205.0
