@@ -95,6 +95,10 @@ class VectorIndex:
         """The index serialised as bytes, and the vectors (for a snapshot file)."""
         return faiss.serialize_index(self.index), self.vectors
 
+    def copy(self) -> VectorIndex:
+        """An independent copy: extending it leaves this one as it is."""
+        return VectorIndex(faiss.deserialize_index(faiss.serialize_index(self.index)), self.vectors)
+
     @classmethod
     def from_arrays(cls, graph: np.ndarray, vectors: np.ndarray) -> VectorIndex | None:
         """The index :meth:`to_arrays` gave (None for empty arrays: no index was saved)."""

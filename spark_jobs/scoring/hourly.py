@@ -140,7 +140,9 @@ def hybrid_lists(
     models = item_models(sources)
     folder, item_hours = settings.snapshot_path, settings.scoring.item_model_hours
     restored = restore_item_models(folder, models, train, releases.ids, item_hours, now)
-    hybrid = production_hybrid(settings.scoring, sources=sources, model=earlier)
+    hybrid = production_hybrid(
+        settings.scoring, sources=sources, model=earlier, start=scores.index.vectors
+    )
     with step("hybrid_fit", owned.user_items.nnz):
         hybrid.fit(train)
         if not restored and item_hours > 0:

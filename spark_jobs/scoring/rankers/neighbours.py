@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.compute import ranked_lists
-from spark_jobs.scoring.friends import TasteIndex
+from spark_jobs.scoring.friends import TasteIndex, VectorIndex
 from spark_jobs.scoring.rankers.base import (
     Ranker,
     TrainData,
@@ -50,6 +50,11 @@ class NeighbourTopN(Ranker):
             index: :meth:`fit` then uses them instead of computing both from the training
             data.
         index: See ``taste``.
+        start: Otherwise, an index of other tastes of mostly the same users (the hourly run's,
+            for the ranking model's validation data, where only a sample of users hold items
+            out): :meth:`fit` extends a copy of it with the tastes it lacks
+            (:func:`.friends.extended_index`, which builds anew when too many of its vectors
+            are no one's now) instead of building one.
 
     """
 
@@ -61,9 +66,11 @@ class NeighbourTopN(Ranker):
         tuning: ScoringSettings | None = None,
         taste: np.ndarray | None = None,
         index: TasteIndex | None = None,
+        start: VectorIndex | None = None,
     ) -> None:
         self.tuning = tuning or ScoringSettings()
         self.given = None if taste is None or index is None else (taste, index)
+        self.start = start
 
     def _fit(self, train: TrainData) -> None:
         content = train.require_content(self.name)
@@ -90,16 +97,17 @@ class NeighbourTopN(Ranker):
         )
         self.owned = binarise(train.user_items)
         if self.given is None or len(self.given[0]) != train.n_users:
-            self.tastes = self.tastes_of(self.owned)
+            self.tastes = self.tastes_of(self.owned, self.start.copy() if self.start else None)
         else:
             taste, index = self.given
             collections = Collections.from_csr(self.owned)
             self.tastes = _Tastes(collections, taste, top_genres(taste), index)
 
-    def tastes_of(self, owned: sp.csr_matrix) -> _Tastes:
-        """Tastes (items and activity), top genres and the taste index."""
+    def tastes_of(self, owned: sp.csr_matrix, earlier: VectorIndex | None = None) -> _Tastes:
+        """Tastes (items and activity), top genres and the taste index (``earlier`` extended)."""
         collections, taste = genre_tastes(owned, self.content, self.activity)
-        return _Tastes(collections, taste, top_genres(taste), TasteIndex(taste, self.tuning))
+        index = TasteIndex(taste, self.tuning, earlier)
+        return _Tastes(collections, taste, top_genres(taste), index)
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None

@@ -10,7 +10,7 @@ import lightgbm as lgb
 import numpy as np
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring.friends import TasteIndex
+from spark_jobs.scoring.friends import TasteIndex, VectorIndex
 from spark_jobs.scoring.rankers.activity import RecentActivity
 from spark_jobs.scoring.rankers.base import Ranker
 from spark_jobs.scoring.rankers.content import ContentBased
@@ -22,7 +22,9 @@ from spark_jobs.scoring.rankers.trending import Trending
 
 
 def production_sources(
-    tuning: ScoringSettings, tastes: tuple[np.ndarray, TasteIndex] | None = None
+    tuning: ScoringSettings,
+    tastes: tuple[np.ndarray, TasteIndex] | None = None,
+    start: VectorIndex | None = None,
 ) -> list[Ranker]:
     """Fresh, unfitted source rankers of the hybrid.
 
@@ -30,11 +32,13 @@ def production_sources(
         tuning: The scoring settings.
         tastes: Every user's taste and its index, when already computed (the hourly job's):
             the neighbour source uses them instead of computing its own.
+        start: Otherwise, an index of mostly the same tastes that the neighbour source extends
+            a copy of rather than building its own (:class:`.neighbours.NeighbourTopN`).
 
     """
     taste, index = tastes or (None, None)
     return [
-        NeighbourTopN(tuning, taste, index),
+        NeighbourTopN(tuning, taste, index, start),
         ItemKNN(),
         EASE(),
         ContentBased(activity_weight=tuning.content_activity_weight),
@@ -48,6 +52,7 @@ def production_hybrid(
     seed: int = 0,
     sources: list[Ranker] | None = None,
     model: lgb.Booster | None = None,
+    start: VectorIndex | None = None,
 ) -> Hybrid:
     """The hybrid the hourly job serves.
 
@@ -59,11 +64,14 @@ def production_hybrid(
             already fitted on the data the hybrid is fitted on are not fitted again.
         model: A ranking model learnt earlier, kept when its features match
             (:attr:`Hybrid.reused`).
+        start: The taste index the validation split's neighbour source extends a copy of
+            (the hourly run's: the split holds out a sample of users' items only, so most
+            tastes are the run's), rather than building one.
 
     """
     return Hybrid(
         sources if sources is not None else production_sources(tuning),
-        lambda: production_sources(tuning),
+        lambda: production_sources(tuning, start=start),
         tuning.calibration,
         tuning.hybrid_depth,
         tuning.hybrid_rerank_depth,

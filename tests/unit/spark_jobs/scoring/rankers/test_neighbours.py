@@ -49,3 +49,19 @@ def test_given_tastes_and_index_are_used_instead_of_computed_ones():
     moved = NeighbourTopN(ScoringSettings(neighbours=2), swapped, TasteIndex(swapped))
     moved.fit(train)
     assert moved.recommend(np.array([0]), 1)[0].tolist() == [[5]]
+
+
+def test_a_start_index_is_extended_as_a_copy_and_lists_as_a_new_one():
+    train = train_data(OWNED, (7, 6), item_content=content(GENRES))
+    computed = fitted()
+    other = computed.tastes.taste.copy()
+    other[3] = other[5]  # user 3's mixed taste is not in the start index
+    start = TasteIndex(other).vectors
+    assert start is not None and start.index.ntotal == 2
+    extended = NeighbourTopN(ScoringSettings(neighbours=2), start=start)
+    extended.fit(train)
+    assert not extended.tastes.index.rebuilt
+    assert extended.tastes.index.vectors.index.ntotal == 3
+    assert start.index.ntotal == 2, "the start index is left as it was"
+    users = np.arange(7)
+    np.testing.assert_array_equal(extended.recommend(users, 5)[0], computed.recommend(users, 5)[0])
