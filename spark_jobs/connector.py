@@ -36,18 +36,17 @@ def write_table(frame: DataFrame, settings: Settings, table: Table) -> None:
 
     A table with clustering columns goes in UNLOGGED batches of one partition each (the
     session's grouping), so a user's rows are one mutation. A table whose partition is one row
-    (``release_scores``, ``releases``) goes in batches of ``connector_row_batch`` rows sharing
-    their replicas, not a request a row, with the concurrent writes divided by that size so each
-    task keeps ``connector_concurrent_writes`` rows in flight. A table with a vector index
-    (``users_scored``) still goes a request a row: written twice as fast, its sstables came
-    so quickly that two compactions at once each built a vector graph of ~250K rows, and a
-    node's 1 GB heap ran out (docs/benchmarks.md, "Thirteenth pass").
+    (``users_scored``, ``release_scores``, ``releases``) goes in batches of
+    ``connector_row_batch`` rows sharing their replicas, not a request a row, with the concurrent
+    writes divided by that size so each task keeps ``connector_concurrent_writes`` rows in
+    flight: 1M ``users_scored`` rows with their taste vectors cost the node a quarter less CPU
+    than single rows (docs/benchmarks.md, "Nineteenth pass").
     """
     writer = frame.write.format(CASSANDRA_FORMAT).options(
         table=table.name, keyspace=settings.keyspace
     )
     rows = settings.spark.connector_row_batch
-    if not table.clustering and table.vector_index is None and rows > 1:
+    if not table.clustering and rows > 1:
         writer = writer.options(
             **{
                 "spark.cassandra.output.batch.grouping.key": "replica_set",

@@ -175,9 +175,8 @@ class SparkSettings(Group):
     connector_row_batch: int = Field(
         8,
         ge=1,
-        description="Rows per batch written to a table whose partition is one row and that "
-        "has no vector index (grouped by replica set; the concurrent writes divided by it). "
-        "1: a request a row.",
+        description="Rows per batch written to a table whose partition is one row (grouped by "
+        "replica set; the concurrent writes divided by it). 1: a request a row.",
     )
 
 

@@ -73,17 +73,12 @@ def spark_type(cql: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """One table: columns in declaration order, partition key, clustering columns.
-
-    ``vector_index`` names the column a storage-attached vector index covers
-    (``schema/03_indexes.cql``), if any: each write inserts into its graph.
-    """
+    """One table: columns in declaration order, partition key, clustering columns."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     partition_key: tuple[str, ...]
     clustering: tuple[str, ...] = ()
-    vector_index: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -259,7 +254,6 @@ USERS_SCORED = Table(
         ("scored_at", "timestamp"),
     ),
     ("user_id",),
-    vector_index="taste",
 )
 HOURLY_PIPELINE = "hourly"
 """The ``pipeline`` key of the hourly job's rows in the run tables."""

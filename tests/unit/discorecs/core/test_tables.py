@@ -273,15 +273,3 @@ def test_the_window_is_the_last_n_hour_buckets_in_utc() -> None:
         datetime(2026, 3, 1, 11, tzinfo=UTC),
         datetime(2026, 3, 1, 10, tzinfo=UTC),
     ]
-
-
-def test_declared_vector_indexes_are_the_cql_vector_indexes() -> None:
-    indexed = set()
-    for statement in STATEMENTS:
-        found = re.match(
-            rf"CREATE CUSTOM INDEX IF NOT EXISTS \w+ ON {KEYSPACE}\.(\w+) \((\w+)\)", statement
-        )
-        if found and dict(CQL_TABLES[found[1]].columns)[found[2]].startswith("vector<"):
-            indexed.add((found[1], found[2]))
-    declared = {(t.name, t.vector_index) for t in TABLES.values() if t.vector_index is not None}
-    assert declared == indexed == {("users_scored", "taste")}
