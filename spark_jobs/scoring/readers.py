@@ -394,8 +394,9 @@ def read_activity(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Views, plays and wants of the given user rows (``user_activity`` keeps 30 days).
 
-    The users' ids are joined to the partition key of ``user_activity`` (directly when they
-    are :func:`few`, so the cost follows those users only).
+    When the users are :func:`few`, their ids are joined directly to the partition key of
+    ``user_activity``, so the cost follows those users only; otherwise the table is scanned
+    whole and the other users' pairs dropped here (a join with many ids would scan it too).
 
     Returns:
         ``(users, releases)`` event counts, non-zero only in the given rows, and the time of
@@ -409,16 +410,19 @@ def read_activity(
     activity = read_table(spark, settings, USER_ACTIVITY, direct_join=direct).select(
         "user_id", "release_id", F.unix_micros("event_time").alias("event_us")
     )
+    if direct:
+        activity = ids_frame(spark, "user_id", user_ids[rows]).join(activity, "user_id")
     pairs = (
-        ids_frame(spark, "user_id", user_ids[rows])
-        .join(activity, "user_id")
-        .groupBy("user_id", "release_id")
+        activity.groupBy("user_id", "release_id")
         .agg(F.count("*").alias("events"), F.min("event_us").alias("first_us"))
         .toPandas()
     )
     user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
+    chosen = np.zeros(len(user_ids), dtype=bool)
+    chosen[rows] = True
     known = known_user & known_release
+    known &= chosen[user_rows]
     where = (user_rows[known], release_rows[known])
     counts = pairs["events"].to_numpy(np.float32)[known]
     first = pairs["first_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
