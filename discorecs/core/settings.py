@@ -286,8 +286,7 @@ class ScoringSettings(Group):
     item_model_hours: float = Field(
         24.0,
         description="Hours the hourly job restores its last fit of the hybrid's item-to-item "
-        "sources (ItemKNN, EASE; saved beside its snapshot) before fitting them again "
-        "(0: every run).",
+        "source (EASE; saved beside its snapshot) before fitting it again (0: every run).",
     )
     snapshot_hours: float = Field(
         24.0,

@@ -1,12 +1,12 @@
-"""The hybrid's item-to-item sources (ItemKNN, EASE), kept on local disk between hourly runs.
+"""The hybrid's item-to-item source (EASE), kept on local disk between hourly runs.
 
-Their fit is most of the hybrid's each hour (at 100K users and 50K releases in memory: ItemKNN
-23 s, EASE 15 s), it learns from every collection, and what it learns (item-item similarities)
-moves slowly, so the hourly job fits them every ``scoring.item_model_hours`` and otherwise
-restores the last fit, its items mapped by release id: releases gone leave the models, new ones
-have no similarity until the next fit (content and trending reach them meanwhile). Users are not
-part of these models: each user's current collection is scored, so an add counts at once. The
-file (``item_models.npz`` beside the run snapshot, no pickle) is replaced atomically.
+Its fit learns from every collection (a Gram matrix of the most owned items, inverted), and what
+it learns (item-item weights) moves slowly, so the hourly job fits it every
+``scoring.item_model_hours`` and otherwise restores the last fit, its items mapped by release
+id: releases gone leave the model, new ones stay out of it until the next fit (content and
+trending reach them meanwhile). Users are not part of the model: each user's current collection
+is scored, so an add counts at once. The file (``item_models.npz`` beside the run snapshot, no
+pickle) is replaced atomically.
 """
 
 from __future__ import annotations
@@ -21,24 +21,20 @@ from discorecs.core.files import read_arrays, write_arrays
 from discorecs.core.logs import get_logger
 from spark_jobs.scoring.rankers.base import Ranker, TrainData
 from spark_jobs.scoring.rankers.ease import EASE
-from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.recommend import find_sorted
 
 log = get_logger("scoring")
 
 FILE_NAME = "item_models.npz"
 
-ItemModel = ItemKNN | EASE
-"""A source whose fit can be exported and restored."""
 
-
-def item_models(sources: Sequence[Ranker]) -> list[ItemModel]:
+def item_models(sources: Sequence[Ranker]) -> list[EASE]:
     """The item-to-item sources among ``sources``."""
-    return [source for source in sources if isinstance(source, ItemKNN | EASE)]
+    return [source for source in sources if isinstance(source, EASE)]
 
 
 def save_item_models(
-    folder: Path, models: Sequence[ItemModel], release_ids: np.ndarray, fitted_at: datetime
+    folder: Path, models: Sequence[EASE], release_ids: np.ndarray, fitted_at: datetime
 ) -> None:
     """Save fitted item models with the release id of each of their item rows.
 
@@ -52,7 +48,7 @@ def save_item_models(
 
 def restore_item_models(
     folder: Path,
-    models: Sequence[ItemModel],
+    models: Sequence[EASE],
     train: TrainData,
     release_ids: np.ndarray,
     max_age_hours: float,

@@ -174,7 +174,7 @@ def roster(seed: int, tuning: ScoringSettings | None = None, *, tune: bool = Fal
         by_name[Trending.name],
         FriendRule(tuning),
         by_name[NeighbourTopN.name],
-        by_name[ItemKNN.name],
+        ItemKNN(),
         RP3beta(),
         by_name[EASE.name],
         IALS(random_state=seed),

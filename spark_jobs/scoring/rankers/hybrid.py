@@ -1,17 +1,17 @@
 """The production ranker: candidates from several sources, one learned ranking, then calibration.
 
 Sources (each a ranker of its own): the social neighbours (the mission's taste neighbours,
-:class:`~.neighbours.NeighbourTopN`), item-to-item (:class:`~.ease.EASE`,
-:class:`~.itemknn.ItemKNN`), content (:class:`~.content.ContentBased`) and popularity
-(:class:`~.trending.Trending`). Each gives its top ``depth`` items per user; a LightGBM
-LambdaRank model learnt on a validation split of the training data orders the union
-(:mod:`~.learned`: the sources' scores and ranks, popularity, collection size and content's
-score parts). Cold-start users are ranked by the same model, which sees their collection size;
-users with no items at all (never among the validation users the model learns from) get their
-candidates ranked by the sum of their source scores, as when there is no model.
-Finally Steck's calibrated re-rank (:func:`~.calibration.calibrate`) picks the list from the
-ranked candidates. Owned items are never returned; a user's first adds are folded in through
-each source's own fold-in (``user_items``), without refitting.
+:class:`~.neighbours.NeighbourTopN`), item-to-item (:class:`~.ease.EASE`), content
+(:class:`~.content.ContentBased`), recent activity (:class:`~.activity.RecentActivity`) and
+popularity (:class:`~.trending.Trending`); which ones is :mod:`~.production`'s choice. Each
+gives its top ``depth`` items per user; a LightGBM LambdaRank model learnt on a validation split
+of the training data orders the union (:mod:`~.learned`: the sources' scores and ranks,
+popularity, collection size and content's score parts). Cold-start users are ranked by the same
+model, which sees their collection size; users with no items at all (never among the validation
+users the model learns from) get their candidates ranked by the sum of their source scores, as
+when there is no model. Finally Steck's calibrated re-rank (:func:`~.calibration.calibrate`)
+picks the list from the ranked candidates. Owned items are never returned; a user's first adds
+are folded in through each source's own fold-in (``user_items``), without refitting.
 """
 
 from __future__ import annotations

@@ -70,27 +70,6 @@ class ItemKNN(ScoreRanker):
         similarity = top_k_product(items_users, items_users.T.tocsr(), cosine, self.k)
         self.similarity_t = similarity.T.tocsr()
 
-    def export(self) -> dict[str, np.ndarray]:
-        """The learnt similarities, as arrays (for :meth:`restore` in a later process)."""
-        kept = self.similarity_t.tocoo()
-        return {"rows": kept.row, "columns": kept.col, "values": kept.data}
-
-    def restore(self, train: TrainData, learnt: dict[str, np.ndarray], rows: np.ndarray) -> None:
-        """Take exported similarities as fitted on ``train``, without computing them.
-
-        Args:
-            train: The data to recommend from (its rows are the users' rows).
-            learnt: What :meth:`export` gave.
-            rows: The item row in ``train`` of each exported item row, -1 when gone; items
-                new since the export have no similarity.
-
-        """
-        keep = (rows[learnt["rows"]] >= 0) & (rows[learnt["columns"]] >= 0)
-        where = (rows[learnt["rows"][keep]], rows[learnt["columns"][keep]])
-        shape = (train.n_items, train.n_items)
-        self.train = train
-        self.similarity_t = sp.csr_matrix((learnt["values"][keep], where), shape, np.float32)
-
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Summed similarities of each item to the items of each row."""
         return sp.csr_matrix(binarise(rows) @ self.similarity_t)

@@ -16,7 +16,6 @@ from spark_jobs.scoring.rankers.base import Ranker
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.ease import EASE
 from spark_jobs.scoring.rankers.hybrid import Hybrid
-from spark_jobs.scoring.rankers.itemknn import ItemKNN
 from spark_jobs.scoring.rankers.neighbours import NeighbourTopN
 from spark_jobs.scoring.rankers.trending import Trending
 
@@ -27,6 +26,11 @@ def production_sources(
     start: VectorIndex | None = None,
 ) -> list[Ranker]:
     """Fresh, unfitted source rankers of the hybrid.
+
+    ItemKNN is not among them: the hybrid ranked as well without its candidates
+    (``discorecs evaluate``, 20 000 users, 3 seeds: Recall@10 0.2633 against 0.2634, NDCG
+    0.2231 both, coverage 0.317 against 0.314), which cost a sixth of the lists' time and two
+    fits of 20-33 CPU-s at 1M users. It stays in the evaluation as a ranker of its own.
 
     Args:
         tuning: The scoring settings.
@@ -39,7 +43,6 @@ def production_sources(
     taste, index = tastes or (None, None)
     return [
         NeighbourTopN(tuning, taste, index, start),
-        ItemKNN(),
         EASE(),
         ContentBased(activity_weight=tuning.content_activity_weight),
         RecentActivity(),
