@@ -40,10 +40,10 @@ class EASE(ScoreRanker):
     ``B = I - P / diag(P)`` (column ``j`` divided by ``P[j, j]``, then the diagonal zeroed),
     where ``P = (X^T X + lambda I)^-1`` and ``X`` is the binarised user-item matrix;
     ``score(u) = x_u @ B``. The inverse is dense and costs O(items^3) time and O(items^2)
-    memory (8000 items: 0.5 GB and seconds; 50 000 items: 20 GB and hours), so the model is
-    restricted to the ``max_items`` most owned items: the others are never scored nor
-    recommended, and do not count in a user's row. Folding in ``user_items`` scores those
-    rows instead of the training rows.
+    memory (in float32, :func:`spd_inverse`: 8000 items 0.26 GB and seconds; 50 000 items
+    10 GB and hours), so the model is restricted to the ``max_items`` most owned items: the
+    others are never scored nor recommended, and do not count in a user's row. Folding in
+    ``user_items`` scores those rows instead of the training rows.
 
     Args:
         lam: L2 regularisation ``lambda`` added to the diagonal of the Gram matrix.
