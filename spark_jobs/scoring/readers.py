@@ -1,7 +1,8 @@
 """What the hourly run reads from Cassandra, through Spark, into the arrays the rules work on.
 
-Spark reads the tables and aggregates what is big (recent trending; the activity of just the
-users a run needs, through the connector's direct join on the partition key); collections are
+Spark reads the tables and aggregates what is big (recent trending; the activity of the users
+a run needs, through the connector's direct join on the partition key when they are few, else
+a scan whose other users' pairs are dropped here: :func:`read_of_users`); collections are
 read whole on a full run, and only the staged users' on a run that trusts the snapshot
 (:mod:`.snapshot`), for the hybrid's models and the scoring rules alike.
 """
@@ -31,6 +32,7 @@ from discorecs.core.tables import (
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
+    Table,
     trending_hours,
 )
 from spark_jobs.connector import read_table
@@ -119,7 +121,7 @@ class Stored:
 
 DIRECT_JOIN_SHARE = 0.1
 """Users read by partition key (a forced direct join) when at most this share of all users;
-more are read by the connector's own choice. Measured at 100K users, 2 000 users' collections:
+for more, the whole table is scanned. Measured at 100K users, 2 000 users' collections:
 a direct join ~0.8 ms a user, the whole table's scan ~0.09 ms a user (break-even ~11 %)."""
 
 
@@ -131,6 +133,44 @@ def few(users: int, of_users: int) -> bool:
 def ids_frame(spark: SparkSession, column: str, ids: np.ndarray) -> DataFrame:
     """A one-column DataFrame of ids, to join with a table's partition key."""
     return spark.createDataFrame(pd.DataFrame({column: ids.astype(np.int64)}))
+
+
+def read_of_users(
+    spark: SparkSession,
+    settings: Settings,
+    table: Table,
+    user_ids: np.ndarray,
+    rows: np.ndarray | None,
+) -> DataFrame:
+    """A table partitioned by ``user_id``, holding at least the partitions of the given rows.
+
+    When the rows are :func:`few`, their ids are joined directly to the partition key, so the
+    cost follows those users only; otherwise (or with ``rows`` None) the table is read whole,
+    since a join with many ids would scan it too: drop the other users' pairs after reading
+    with :func:`asked_pairs`.
+
+    Args:
+        spark: Session.
+        settings: Keyspace.
+        table: The table.
+        user_ids: The run's user ids (sorted).
+        rows: The user rows asked for; None: all.
+
+    """
+    if rows is None or not few(len(rows), len(user_ids)):
+        return read_table(spark, settings, table)
+    partitions = read_table(spark, settings, table, direct_join=True)
+    return ids_frame(spark, "user_id", user_ids[rows]).join(partitions, "user_id")
+
+
+def asked_pairs(pairs: pd.DataFrame, user_ids: np.ndarray, rows: np.ndarray | None) -> pd.DataFrame:
+    """The pairs of :func:`read_of_users` that are the given user rows' (all with ``rows`` None)."""
+    if rows is None:
+        return pairs
+    chosen = np.zeros(len(user_ids), dtype=bool)
+    chosen[rows] = True
+    at, known = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    return pairs[known & chosen[at]]
 
 
 def read_staged(spark: SparkSession, settings: Settings, hour: datetime) -> Staged:
@@ -356,20 +396,18 @@ def read_owned(
         settings: Keyspace.
         user_ids: The run's user ids (sorted).
         release_ids: The run's release ids (sorted).
-        rows: Read only these user rows (a join on the partition key, direct when they are
-            :func:`few`); the other rows stay empty.
+        rows: Read only these user rows (:func:`read_of_users`); the other rows stay empty, and
+            the other users' pairs are neither logged nor in :attr:`Owned.outside_release_ids`.
 
     """
     shape = (len(user_ids), len(release_ids))
     if rows is not None and len(rows) == 0:
         return Owned(sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64))
-    direct = rows is not None and few(len(rows), len(user_ids))
-    table = read_table(spark, settings, USER_COLLECTION, direct_join=direct).select(
+    table = read_of_users(spark, settings, USER_COLLECTION, user_ids, rows)
+    pairs = table.select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
-    )
-    if rows is not None:
-        table = ids_frame(spark, "user_id", user_ids[rows]).join(table, "user_id")
-    pairs = table.toPandas()
+    ).toPandas()
+    pairs = asked_pairs(pairs, user_ids, rows)
     user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
@@ -394,9 +432,8 @@ def read_activity(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Views, plays and wants of the given user rows (``user_activity`` keeps 30 days).
 
-    When the users are :func:`few`, their ids are joined directly to the partition key of
-    ``user_activity``, so the cost follows those users only; otherwise the table is scanned
-    whole and the other users' pairs dropped here (a join with many ids would scan it too).
+    Read by :func:`read_of_users`: a direct join when the users are :func:`few`, else the
+    whole table, the other users' pairs dropped.
 
     Returns:
         ``(users, releases)`` event counts, non-zero only in the given rows, and the time of
@@ -406,23 +443,19 @@ def read_activity(
     shape = (len(user_ids), len(release_ids))
     if len(rows) == 0:
         return sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64)
-    direct = few(len(rows), len(user_ids))
-    activity = read_table(spark, settings, USER_ACTIVITY, direct_join=direct).select(
-        "user_id", "release_id", F.unix_micros("event_time").alias("event_us")
-    )
-    if direct:
-        activity = ids_frame(spark, "user_id", user_ids[rows]).join(activity, "user_id")
+    activity = read_of_users(spark, settings, USER_ACTIVITY, user_ids, rows)
     pairs = (
         activity.groupBy("user_id", "release_id")
-        .agg(F.count("*").alias("events"), F.min("event_us").alias("first_us"))
+        .agg(
+            F.count("*").alias("events"),
+            F.min(F.unix_micros("event_time")).alias("first_us"),
+        )
         .toPandas()
     )
+    pairs = asked_pairs(pairs, user_ids, rows)
     user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
-    chosen = np.zeros(len(user_ids), dtype=bool)
-    chosen[rows] = True
     known = known_user & known_release
-    known &= chosen[user_rows]
     where = (user_rows[known], release_rows[known])
     counts = pairs["events"].to_numpy(np.float32)[known]
     first = pairs["first_us"].fillna(0).to_numpy(np.float64)[known] / 1e6

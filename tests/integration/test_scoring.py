@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from cassandra.concurrent import execute_concurrent_with_args
 from pyspark.sql import SparkSession
 
@@ -37,7 +38,7 @@ from discorecs.core.tables import (
     USERS_SCORED,
 )
 from spark_jobs.scoring.hourly import current_hour, run_hourly
-from spark_jobs.scoring.readers import read_owned, read_releases, read_stored
+from spark_jobs.scoring.readers import read_activity, read_owned, read_releases, read_stored
 from spark_jobs.scoring.snapshot import load_snapshot
 from spark_jobs.scoring.writers import parts, write_rows
 from spark_jobs.stream.progress import read_metrics
@@ -270,6 +271,45 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
     beyond = run_hourly(tuned(keyspace), spark=spark, now=later + timedelta(hours=hours + 1))
     assert within.counts["snapshot_used"] == 1
     assert beyond.counts["snapshot_used"] == 0, "a day after the last full read: read whole"
+
+
+def test_reads_of_some_users_hold_just_their_pairs(
+    spark_keyspace: Settings, spark: SparkSession
+) -> None:
+    """Few users are read by a direct join, many by a scan: either way just their pairs, and
+    just their releases outside the catalogue."""
+    settings = spark_keyspace
+    write_world(settings, np.random.default_rng(5))
+    outside = N_RELEASES + 50
+    with session_scope(settings) as session:
+        add = session.prepare(USER_COLLECTION.insert(settings.keyspace))
+        execute_concurrent_with_args(session, add, [(0, outside, NOW), (1, outside + 1, NOW)])
+        play = session.prepare(USER_ACTIVITY.insert(settings.keyspace))
+        views = [
+            (u, NOW + timedelta(minutes=u % 7), uuid.uuid4(), "view", 1 + u % N_RELEASES)
+            for u in range(N_USERS)
+        ]
+        execute_concurrent_with_args(session, play, views)
+    user_ids = read_stored(spark, settings, current_hour(NOW)).user_ids
+    release_ids = read_releases(spark, settings, NOW).ids
+    everyone = read_owned(spark, settings, user_ids, release_ids)
+    assert everyone.outside_release_ids.tolist() == [outside, outside + 1]
+    activity = read_activity(spark, settings, user_ids, release_ids, np.arange(len(user_ids)))
+    for rows in (np.array([0, 7, 50]), np.arange(0, len(user_ids), 2)):
+        some = read_owned(spark, settings, user_ids, release_ids, rows)
+        assert_rows_are(some.user_items, everyone.user_items, rows)
+        assert_rows_are(some.added_at, everyone.added_at, rows)
+        assert some.outside_release_ids.tolist() == [outside]
+        for got, want in zip(
+            read_activity(spark, settings, user_ids, release_ids, rows), activity, strict=True
+        ):
+            assert_rows_are(got, want, rows)
+
+
+def assert_rows_are(got: sp.csr_matrix, want: sp.csr_matrix, rows: np.ndarray) -> None:
+    """``got`` holds ``want``'s given rows and nothing else."""
+    assert got.nnz == want[rows].nnz > 0
+    np.testing.assert_array_equal(got[rows].toarray(), want[rows].toarray())
 
 
 def assert_snapshot_is_the_tables(

@@ -1,6 +1,9 @@
 """The readers' pure parts (their Spark reads are covered by tests/integration)."""
 
-from spark_jobs.scoring.readers import DIRECT_JOIN_SHARE, few
+import numpy as np
+import pandas as pd
+
+from spark_jobs.scoring.readers import DIRECT_JOIN_SHARE, asked_pairs, few
 
 
 def test_a_direct_join_reads_at_most_a_tenth_of_the_users() -> None:
@@ -8,3 +11,11 @@ def test_a_direct_join_reads_at_most_a_tenth_of_the_users() -> None:
     assert few(1_000, 100_000) and few(10_000, 100_000)
     assert not few(10_001, 100_000)
     assert few(0, 0) and not few(1, 0)
+
+
+def test_asked_pairs_are_the_given_rows_users_only() -> None:
+    user_ids = np.array([3, 5, 8])
+    pairs = pd.DataFrame({"user_id": [3, 5, 8, 9, 5], "release_id": [1, 2, 3, 4, 5]})
+    assert asked_pairs(pairs, user_ids, np.array([1]))["release_id"].tolist() == [2, 5]
+    assert asked_pairs(pairs, user_ids, np.array([0, 2]))["release_id"].tolist() == [1, 3]
+    assert asked_pairs(pairs, user_ids, None) is pairs, "all rows: unknown users stay, to be logged"
