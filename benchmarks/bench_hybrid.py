@@ -29,9 +29,9 @@ from discorecs.core.catalog import ReleaseCatalog
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.rankers.base import ItemContent, TrainData, recommend_in_parts
-from spark_jobs.scoring.rankers.content import ContentBased
+from spark_jobs.scoring.rankers.content import ContentBased, PairParts
 from spark_jobs.scoring.rankers.hybrid import Hybrid
-from spark_jobs.scoring.rankers.learned import Lists, candidate_table, content_parts, top_candidates
+from spark_jobs.scoring.rankers.learned import Lists, candidate_table, top_candidates
 from spark_jobs.scoring.rankers.production import production_hybrid
 
 T = TypeVar("T")
@@ -104,11 +104,13 @@ def agreement(served: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np
     return "the same lists"
 
 
-def hybrid_steps(hybrid: Hybrid, users: np.ndarray, lists: Lists, per_user: float) -> list[str]:
-    """Lines of ms a user for the hybrid's steps after the sources' ``lists`` (``ranked``'s)."""
+def hybrid_steps(
+    hybrid: Hybrid, users: np.ndarray, lists: Lists, parts: PairParts | None, per_user: float
+) -> list[str]:
+    """Lines of ms a user for the hybrid's steps after the sources' ``lists`` and content's
+    ``parts`` (``ranked``'s)."""
     rows = hybrid.rows(users, None)
-    parts = content_parts(hybrid.sources)
-    table, seconds = timed(lambda: candidate_table(lists, users, rows, hybrid.train, parts))
+    table, seconds = timed(lambda: candidate_table(lists, rows, hybrid.train, parts))
     candidates = len(table.items) / len(users)
     lines = [f"  {'candidate table':<16} {seconds * per_user:6.2f}   ({candidates:.0f} a user)"]
     model, compiled = hybrid.model, hybrid.predictor
@@ -146,15 +148,20 @@ def main() -> None:
     users = np.sort(rng.choice(args.users, args.sample, replace=False))
     per_user = 1e3 / len(users)
     print(f"\n{len(users)} users, ms a user:")
-    lists = {}
+    lists, parts = {}, None
     for source in hybrid.sources:
-        (ids, values), seconds = timed(lambda s=source: s.recommend(users, hybrid.depth))
+        if isinstance(source, ContentBased):
+            ((ids, values), parts), seconds = timed(
+                lambda s=source: s.recommend_with_parts(users, hybrid.depth)
+            )
+        else:
+            (ids, values), seconds = timed(lambda s=source: s.recommend(users, hybrid.depth))
         lists[source.name] = ids, values
         line = f"  {source.name:<16} {seconds * per_user:6.2f}"
         if isinstance(source, ContentBased):
             line += content_references(source, users, hybrid.depth, (ids, values), per_user)
         print(line)
-    print("\n".join(hybrid_steps(hybrid, users, lists, per_user)))
+    print("\n".join(hybrid_steps(hybrid, users, lists, parts, per_user)))
     (ids, _), seconds = timed(lambda: hybrid.recommend(users, 10))
     print(f"  {'hybrid top-10':<16} {seconds * per_user:6.2f}   (all sources, model, calibration)")
     (threaded, _), seconds = timed(lambda: recommend_in_parts(hybrid, users, 10, 2))

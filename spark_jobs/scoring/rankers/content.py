@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -36,6 +40,31 @@ PREFIX_DEPTH = 64
 label) first makes candidates; four times as many for the users that cannot be proven."""
 REFINED = 4
 """Candidates per list slot whose narrow score is completed (the best by their partial score)."""
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """Users' content profile, as :meth:`ContentBased.mixture` gives it.
+
+    Attributes:
+        affinity: ``(users, slots)`` era affinity per decade slot.
+        weights: Per block, ``(users, features)`` CSR: the feature shares over ``Z_f``.
+
+    """
+
+    affinity: np.ndarray
+    weights: dict[str, sp.csr_matrix]
+
+    def take(self, positions: np.ndarray) -> Mixture:
+        """The same of the users at ``positions``."""
+        return Mixture(
+            self.affinity[positions],
+            {name: sp.csr_matrix(block[positions]) for name, block in self.weights.items()},
+        )
+
+
+PairParts = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+"""``parts(positions, items)``: score parts of (user position, item) pairs, per part name."""
 
 
 def members(features: sp.csr_matrix, popularity: np.ndarray) -> sp.csr_matrix:
@@ -277,9 +306,7 @@ class ContentBased(ScoreRanker):
         weight = np.maximum(empty, self.activity_weight)
         return sp.csr_matrix(source + sp.diags(weight) @ self.activity[users])
 
-    def mixture(
-        self, users: np.ndarray, rows: sp.csr_matrix
-    ) -> tuple[np.ndarray, dict[str, sp.csr_matrix]]:
+    def mixture(self, users: np.ndarray, rows: sp.csr_matrix) -> Mixture:
         """The users' era affinity per slot and, per block, their feature shares over ``Z_f``."""
         source = self.profile(users, rows)
         affinity = self.era.affinity(np.asarray((source @ self.item_slots).todense()))
@@ -293,20 +320,29 @@ class ContentBased(ScoreRanker):
                 shape=shares.shape,
                 dtype=np.float32,
             )
-        return affinity, weights
+        return Mixture(affinity, weights)
 
     def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         """``P(item)`` under the user's mixture of features and era."""
-        affinity, weights = self.mixture(users, rows)
-        shares = sp.hstack([weights[name] for name in self.members], format="csr")
+        mixture = self.mixture(users, rows)
+        shares = sp.hstack([mixture.weights[name] for name in self.members], format="csr")
         block = sp.csr_matrix(shares @ self.weighted_members).toarray()
-        block *= affinity[:, self.era.slots].astype(np.float32)
+        block *= mixture.affinity[:, self.era.slots].astype(np.float32)
         return block
 
     def recommend(
         self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The top-n of :meth:`scores`, scoring each user's candidates only where that is exact.
+        """The top-n of :meth:`scores` (:meth:`recommend_with_parts`)."""
+        return self.recommend_with_parts(users, n, user_items)[0]
+
+    def recommend_with_parts(
+        self, users: np.ndarray, n: int, user_items: sp.csr_matrix | None = None
+    ) -> tuple[tuple[np.ndarray, np.ndarray], PairParts]:
+        """The top-n of :meth:`scores`, and the score parts of any pairs of the same users.
+
+        The parts (:meth:`pair_parts`) come from the mixture the lists were ranked by, so a
+        caller wanting both (the hybrid's candidate table) does not profile the users twice.
 
         A user's candidates are the ``popular_items`` most popular items and the ``depth``
         most popular items of each of their narrow features (styles, artists, labels)
@@ -314,20 +350,27 @@ class ContentBased(ScoreRanker):
         can score has the very list :meth:`scores` gives; the others are tried again with four
         times the depth, and those still unproven once every item of their features is a
         candidate (few) are scored on every item.
+
+        Returns:
+            The ``(len(users), n)`` item rows and scores, and the parts of ``(positions, items)``
+            pairs, positions in ``users``.
+
         """
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
+        mixture = self.mixture(users, rows)
+        parts = partial(self.pair_parts, mixture)
         ids = np.full((len(users), n), -1, dtype=np.int64)
         values = np.full((len(users), n), np.nan, dtype=np.float32)
         if n == 0:
-            return ids, values
+            return (ids, values), parts
         step = self.candidate_users
         for lo in range(0, len(users), step):
             pending = np.arange(lo, min(lo + step, len(users)))
             depth = self.prefix_depth
             while len(pending):
                 top_ids, top_values, bound = self.candidate_top_n(
-                    users[pending], rows[pending], n, depth
+                    mixture.take(pending), rows[pending], n, depth
                 )
                 sure = (bound <= 0) | (top_values[:, n - 1] > bound)
                 ids[pending[sure]], values[pending[sure]] = top_ids[sure], top_values[sure]
@@ -339,7 +382,7 @@ class ContentBased(ScoreRanker):
                 ids[pending], values[pending] = self.every_item_top_n(
                     users[pending], rows[pending], n
                 )
-        return ids, values
+        return (ids, values), parts
 
     def every_item_top_n(
         self, users: np.ndarray, rows: sp.csr_matrix, n: int
@@ -348,7 +391,7 @@ class ContentBased(ScoreRanker):
         return super().recommend(users, n, rows)
 
     def candidate_top_n(
-        self, users: np.ndarray, rows: sp.csr_matrix, n: int, depth: int
+        self, mixture: Mixture, rows: sp.csr_matrix, n: int, depth: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The users' top-n of :meth:`scores` over their candidates, and the bound on the rest.
 
@@ -361,7 +404,7 @@ class ContentBased(ScoreRanker):
         candidate at most :meth:`outside_bound` plus the same.
 
         Args:
-            users: User rows.
+            mixture: The users' :meth:`mixture`.
             rows: Their item rows.
             n: List length.
             depth: Items each narrow feature makes candidates (the most popular first).
@@ -371,8 +414,8 @@ class ContentBased(ScoreRanker):
             the highest score an item not in that list's candidates can have.
 
         """
-        affinity, weights = self.mixture(users, rows)
-        m, n_items = len(users), self.train.n_items
+        affinity, weights = mixture.affinity, mixture.weights
+        m, n_items = rows.shape[0], self.train.n_items
         narrow = [weights[b] for b in self.members if b not in BROAD_BLOCKS]
         broad = [weights[b] for b in self.members if b in BROAD_BLOCKS]
         shares = sp.hstack(broad, format="csr").toarray() if broad else np.zeros((m, 0))
@@ -488,15 +531,14 @@ class ContentBased(ScoreRanker):
         top = np.sort(weighted, axis=1)[:, -width:].sum(axis=1) * affinity.max(axis=1)
         return top * self.outside_popularity * (1 + 1e-5)
 
-    def pair_features(
-        self, users: np.ndarray, rows: sp.csr_matrix, positions: np.ndarray, items: np.ndarray
+    def pair_parts(
+        self, mixture: Mixture, positions: np.ndarray, items: np.ndarray
     ) -> dict[str, np.ndarray]:
         """The parts of :meth:`scores` for given (user, item) pairs, without scoring every item.
 
         Args:
-            users: User rows.
-            rows: Their item rows.
-            positions: Each pair's position in ``users``.
+            mixture: The users' :meth:`mixture`.
+            positions: Each pair's user position in it.
             items: Each pair's item row.
 
         Returns:
@@ -505,13 +547,12 @@ class ContentBased(ScoreRanker):
             the block weights' sum of the former times the latter.
 
         """
-        affinity, weights = self.mixture(users, rows)
         parts = {}
-        for name, shares in weights.items():
+        for name, shares in mixture.weights.items():
             item_side = self.item_members[name][items].tocoo()
             values = np.asarray(shares[positions[item_side.row], item_side.col]).ravel()
             parts[f"content_{name}"] = np.bincount(
                 item_side.row, values * item_side.data, minlength=len(items)
             )
-        parts["content_era"] = affinity[positions, self.era.slots[items]]
+        parts["content_era"] = mixture.affinity[positions, self.era.slots[items]]
         return parts

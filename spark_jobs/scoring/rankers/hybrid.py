@@ -30,7 +30,6 @@ from spark_jobs.scoring.rankers.compiled import CompiledModel
 from spark_jobs.scoring.rankers.learned import (
     CandidateTable,
     candidate_table,
-    content_parts,
     learn_ranker,
     score_sum,
     source_lists,
@@ -114,13 +113,8 @@ class Hybrid(Ranker):
         if self.train.n_users == 0:
             return ()
         users = np.array([np.argmax(np.diff(self.train.user_items.indptr))], dtype=np.int64)
-        table = candidate_table(
-            source_lists(self.sources, users, self.depth),
-            users,
-            self.rows(users, None),
-            self.train,
-            content_parts(self.sources),
-        )
+        lists, parts = source_lists(self.sources, users, self.depth)
+        table = candidate_table(lists, self.rows(users, None), self.train, parts)
         return table.names
 
     def ranked(
@@ -134,8 +128,8 @@ class Hybrid(Ranker):
         """
         users = np.asarray(users, dtype=np.int64)
         rows = self.rows(users, user_items)
-        lists = source_lists(self.sources, users, self.depth, user_items)
-        table = candidate_table(lists, users, rows, self.train, content_parts(self.sources))
+        lists, parts = source_lists(self.sources, users, self.depth, user_items)
+        table = candidate_table(lists, rows, self.train, parts)
         return rows, top_candidates(table, self.scores(table), len(users), self.rerank_depth)
 
     def scores(self, table: CandidateTable) -> np.ndarray:

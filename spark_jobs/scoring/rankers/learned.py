@@ -6,7 +6,7 @@ features (:func:`candidate_table`):
 - per source ``s``: ``s_score``, its score over the user's best score there (0 when ``s`` does
   not list the item), and ``s_rank``, its rank in ``s``'s list (:data:`ABSENT_RANK` when absent);
 - ``popularity``: ``log(1 + owners)`` of the item; ``size``: ``log(1 + items)`` of the user;
-- when a source gives them (content does, :meth:`~.content.ContentBased.pair_features`), the
+- when a source gives them (content does, :meth:`~.content.ContentBased.pair_parts`), the
   parts of its score: the share-weighted popularity of each feature block and the era affinity.
 
 The model is learnt from the training data alone (:func:`learn_ranker`): for a random sample of
@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.base import Ranker, TrainData, binarise, usable
+from spark_jobs.scoring.rankers.content import PairParts
 from spark_jobs.scoring.rankers.split import COLD_MIN_ITEMS, Split, temporal_split
 
 PARAMETERS: Mapping[str, object] = {
@@ -84,21 +85,15 @@ def _listed(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def candidate_table(
-    lists: Lists,
-    users: np.ndarray,
-    rows: sp.csr_matrix,
-    train: TrainData,
-    parts: Callable[[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray], dict[str, np.ndarray]]
-    | None = None,
+    lists: Lists, rows: sp.csr_matrix, train: TrainData, parts: PairParts | None = None
 ) -> CandidateTable:
     """Describe every candidate of the sources' lists (module docstring).
 
     Args:
         lists: Per source, its ``(users, depth)`` item rows and scores.
-        users: The users' rows.
-        rows: Their item rows.
+        rows: The users' item rows.
         train: What the sources were fitted on (for the owner counts).
-        parts: Per-pair score parts of a source (content's ``pair_features``), if any.
+        parts: Per-pair score parts of a source (:func:`source_lists`), if any.
 
     """
     n_items = train.n_items
@@ -120,7 +115,7 @@ def candidate_table(
     columns["popularity"] = np.log1p(train.owners[items])
     columns["size"] = np.log1p(np.diff(binarise(rows).indptr))[positions]
     if parts is not None and len(items):
-        columns.update(parts(users, rows, positions, items))
+        columns.update(parts(positions, items))
     names = tuple(columns)
     features = np.empty((len(items), len(names)), dtype=np.float32)
     for column, name in enumerate(names):
@@ -201,18 +196,23 @@ def source_lists(
     users: np.ndarray,
     depth: int,
     user_items: sp.csr_matrix | None = None,
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Every source's top ``depth`` of the users (their ``user_items`` folded in, if given)."""
-    return {source.name: source.recommend(users, depth, user_items) for source in sources}
+) -> tuple[Lists, PairParts | None]:
+    """Every source's top ``depth`` of the users (their ``user_items`` folded in, if given).
 
+    Returns:
+        The lists by source name, and the per-pair score parts of the first source that gives
+        them with its lists (content's :meth:`~.content.ContentBased.recommend_with_parts`).
 
-def content_parts(sources: Sequence[Ranker]) -> Callable | None:
-    """The per-pair score parts of the first source that gives them (content), if any."""
+    """
+    lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    parts = None
     for source in sources:
-        parts = getattr(source, "pair_features", None)
-        if parts is not None:
-            return parts
-    return None
+        with_parts = getattr(source, "recommend_with_parts", None)
+        if with_parts is not None and parts is None:
+            lists[source.name], parts = with_parts(users, depth, user_items)
+        else:
+            lists[source.name] = source.recommend(users, depth, user_items)
+    return lists, parts
 
 
 def learn_ranker(
@@ -244,9 +244,8 @@ def learn_ranker(
     if len(users) == 0:
         return None
     rows = sp.csr_matrix(validation.user_items[users])
-    table = candidate_table(
-        source_lists(sources, users, depth), users, rows, validation, content_parts(sources)
-    )
+    lists, parts = source_lists(sources, users, depth)
+    table = candidate_table(lists, rows, validation, parts)
     if len(table.positions) == 0:
         return None
     held_out = sp.csr_matrix(split.test[users])

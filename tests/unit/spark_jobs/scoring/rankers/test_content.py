@@ -110,7 +110,7 @@ def test_pair_features_are_the_parts_of_the_score():
     users, rows = np.array([0, 1]), ranker.train.user_items[[0, 1]]
     full = ranker.scores(users, rows)
     positions, items = np.array([0, 0, 1, 1]), np.array([2, 4, 0, 2])
-    parts = ranker.pair_features(users, rows, positions, items)
+    parts = ranker.pair_parts(ranker.mixture(users, rows), positions, items)
     mixture = sum(ranker.weights[b] * parts[f"content_{b}"] for b in ("genre", "artist"))
     np.testing.assert_allclose(mixture * parts["content_era"], full[positions, items], rtol=1e-5)
 
@@ -156,7 +156,8 @@ def test_candidate_lists_are_the_lists_of_every_item_s_score(seed, popular_items
 def test_a_shallow_prefix_proves_some_lists_and_leaves_others_to_a_deeper_one():
     ranker = random_world(0, 20)
     users = np.arange(60)
-    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 10, 8)
+    rows = ranker.rows(users, None)
+    _, values, bound = ranker.candidate_top_n(ranker.mixture(users, rows), rows, 10, 8)
     proven = values[:, -1] > bound
     assert proven.any() and not proven.all()
     assert ranker.largest_feature > 8, "the styles hold more items than the prefix"
@@ -165,7 +166,8 @@ def test_a_shallow_prefix_proves_some_lists_and_leaves_others_to_a_deeper_one():
 def test_a_user_whose_candidates_cannot_prove_their_list_is_scored_on_every_item():
     ranker = random_world(0, 2)
     users = np.arange(60)
-    _, values, bound = ranker.candidate_top_n(users, ranker.rows(users, None), 20, 64)
+    rows = ranker.rows(users, None)
+    _, values, bound = ranker.candidate_top_n(ranker.mixture(users, rows), rows, 20, 64)
     assert np.any(~(values[:, -1] > bound)), "two popular items leave some unproven"
     assert np.all(bound > 0)
 

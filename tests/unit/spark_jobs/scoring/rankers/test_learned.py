@@ -26,7 +26,7 @@ LISTS = {
 
 
 def table():
-    return candidate_table(LISTS, np.array([0]), TRAIN.user_items[[0]], TRAIN)
+    return candidate_table(LISTS, TRAIN.user_items[[0]], TRAIN)
 
 
 def test_candidates_are_the_union_of_the_lists_with_scores_over_the_best_and_ranks():
@@ -78,7 +78,7 @@ def test_without_held_out_users_there_is_no_model():
 def test_a_table_of_no_candidates_is_empty(user_items):
     empty = {"a": (np.full((1, 3), -1), np.full((1, 3), NAN))}
     rows = TRAIN.user_items[[0]] if user_items is None else user_items
-    t = candidate_table(empty, np.array([0]), rows, TRAIN)
+    t = candidate_table(empty, rows, TRAIN)
     assert t.features.shape == (0, len(t.names))
 
 
