@@ -102,6 +102,7 @@ def spark_session(
         .config("spark.cassandra.connection.host", ",".join(settings.cassandra_hosts))
         .config("spark.cassandra.connection.port", str(settings.cassandra.port))
         .config("spark.cassandra.input.consistency.level", settings.spark.input_consistency)
+        .config("spark.cassandra.input.fetch.sizeInRows", str(settings.spark.connector_fetch_rows))
         .config("spark.cassandra.output.consistency.level", settings.spark.output_consistency)
         .config("spark.cassandra.output.batch.grouping.key", "partition")
         .config(

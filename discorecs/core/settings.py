@@ -172,6 +172,12 @@ class SparkSettings(Group):
         16, description="spark.cassandra.output.concurrent.writes"
     )
     connector_batch_bytes: int = Field(16384, description="spark.cassandra.output.batch.size.bytes")
+    connector_fetch_rows: int = Field(
+        5000,
+        ge=1,
+        description="spark.cassandra.input.fetch.sizeInRows: rows a page of a table read. The "
+        "connector's 1 000 read 1M users' 19M owned pairs in 40-41 s, 5 000 in 33-34 s.",
+    )
     connector_row_batch: int = Field(
         8,
         ge=1,
