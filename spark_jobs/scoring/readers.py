@@ -163,14 +163,23 @@ def read_of_users(
     return ids_frame(spark, "user_id", user_ids[rows]).join(partitions, "user_id")
 
 
-def asked_pairs(pairs: pd.DataFrame, user_ids: np.ndarray, rows: np.ndarray | None) -> pd.DataFrame:
-    """The pairs of :func:`read_of_users` that are the given user rows' (all with ``rows`` None)."""
+def asked_pairs(
+    pairs: pd.DataFrame, user_ids: np.ndarray, rows: np.ndarray | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The pairs of :func:`read_of_users` that are the given user rows' (all with ``rows`` None).
+
+    Returns:
+        Those pairs, each one's user row, and whether its user is in ``user_ids`` at all (always
+        so for given rows; with ``rows`` None a pair of an unknown user is kept, to be logged).
+
+    """
+    at, known = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
     if rows is None:
-        return pairs
+        return pairs, at, known
     chosen = np.zeros(len(user_ids), dtype=bool)
     chosen[rows] = True
-    at, known = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
-    return pairs[known & chosen[at]]
+    keep = known & chosen[at]
+    return pairs[keep], at[keep], known[keep]
 
 
 def read_staged(spark: SparkSession, settings: Settings, hour: datetime) -> Staged:
@@ -407,8 +416,7 @@ def read_owned(
     pairs = table.select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
     ).toPandas()
-    pairs = asked_pairs(pairs, user_ids, rows)
-    user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    pairs, user_rows, known_user = asked_pairs(pairs, user_ids, rows)
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
     if not known.all():
@@ -452,8 +460,7 @@ def read_activity(
         )
         .toPandas()
     )
-    pairs = asked_pairs(pairs, user_ids, rows)
-    user_rows, known_user = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    pairs, user_rows, known_user = asked_pairs(pairs, user_ids, rows)
     release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
     where = (user_rows[known], release_rows[known])

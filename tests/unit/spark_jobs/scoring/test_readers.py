@@ -16,6 +16,12 @@ def test_a_direct_join_reads_at_most_a_tenth_of_the_users() -> None:
 def test_asked_pairs_are_the_given_rows_users_only() -> None:
     user_ids = np.array([3, 5, 8])
     pairs = pd.DataFrame({"user_id": [3, 5, 8, 9, 5], "release_id": [1, 2, 3, 4, 5]})
-    assert asked_pairs(pairs, user_ids, np.array([1]))["release_id"].tolist() == [2, 5]
-    assert asked_pairs(pairs, user_ids, np.array([0, 2]))["release_id"].tolist() == [1, 3]
-    assert asked_pairs(pairs, user_ids, None) is pairs, "all rows: unknown users stay, to be logged"
+    kept, user_rows, known = asked_pairs(pairs, user_ids, np.array([1]))
+    assert kept["release_id"].tolist() == [2, 5]
+    assert user_rows.tolist() == [1, 1] and known.all()
+    kept, user_rows, _ = asked_pairs(pairs, user_ids, np.array([0, 2]))
+    assert kept["release_id"].tolist() == [1, 3]
+    assert user_rows.tolist() == [0, 2]
+    kept, _, known = asked_pairs(pairs, user_ids, None)
+    assert kept is pairs, "all rows: unknown users stay, to be logged"
+    assert known.tolist() == [True, True, True, False, True]
