@@ -285,14 +285,15 @@ class ContentBased(ScoreRanker):
         """Each narrow feature cut to its ``depth`` most valued items, and the value just below.
 
         Returns:
-            ``(narrow features, items)`` CSR of the kept entries, and per feature the value
-            (block weight times popularity) of its ``depth + 1``-th item, 0 when it has none.
+            ``(narrow features, items)`` CSR of the kept entries that are not popular items
+            (those are candidates anyway, scored whole), and per feature the value (block
+            weight times popularity) of its ``depth + 1``-th item, 0 when it has none.
 
         """
         if depth not in self._prefixes:
             rows, ranks, columns, values = self.narrow_ranked
             shape = self.narrow_members.shape
-            kept = ranks < depth
+            kept = (ranks < depth) & ~self.is_popular[columns]
             cut = sp.csr_matrix((values[kept], (rows[kept], columns[kept])), shape=shape)
             below = np.zeros(shape[0], dtype=np.float64)
             at = ranks == depth
@@ -435,8 +436,7 @@ class ContentBased(ScoreRanker):
         whole = depth >= self.largest_feature
         touched = sp.csr_matrix(narrow_shares @ cut)
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
-        rest = ~self.is_popular[touched.indices]
-        user, items, value = user[rest], touched.indices[rest], touched.data[rest]
+        items, value = touched.indices, touched.data
         value += self.broad_part(weighted, user, items)
         value *= affinity[user, self.era.slots[items]]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
