@@ -249,7 +249,8 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarra
     for it, and ``-inf`` marks an item the ranker cannot score. Rows with fewer such items are
     padded with -1 / nan; filling them (say with popular items) is the caller's choice. Ties
     go to the lower item row. Only the entries at or above a cheap per-row bound on the n-th
-    best (:func:`nth_best_bound`) are sorted.
+    best (:func:`nth_best_bound`, at least the smallest positive value, so zero and negative
+    scores never pass it) are sorted.
 
     Args:
         scores: ``(m, n_items)`` float scores; overwritten (excluded items become ``-inf``).
@@ -267,7 +268,8 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarra
     if m == 0 or k == 0:
         return ids, values
     scores[np.repeat(np.arange(m), np.diff(exclude.indptr)), exclude.indices] = -np.inf
-    scores[~((scores > 0) & (scores < np.inf))] = -np.inf
+    if not scores.max() < np.inf:  # a nan or +inf: unusable, and it must not set the bound
+        scores[~(scores < np.inf)] = -np.inf
     smallest = np.nextafter(np.zeros((), scores.dtype), 1)
     bound = np.maximum(nth_best_bound(scores, k), smallest)
     rows, columns = np.nonzero(scores >= bound[:, None])

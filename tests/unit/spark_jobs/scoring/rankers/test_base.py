@@ -48,12 +48,14 @@ def test_top_n_longer_than_the_catalogue_pads():
     assert np.isnan(values[0, 2:]).all()
 
 
+@pytest.mark.parametrize("unusable", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_top_n_of_wide_rows_is_the_sorted_rule(dtype):
+def test_top_n_of_wide_rows_is_the_sorted_rule(dtype, unusable):
     rng = np.random.default_rng(5)
     scores = np.round(rng.standard_normal((60, 2000)), 1).astype(dtype)  # many ties
-    scores[rng.random(scores.shape) < 0.01] = np.nan
-    scores[rng.random(scores.shape) < 0.01] = np.inf
+    if unusable:  # nan and +inf: the block is cleaned first; else only non-positives to skip
+        scores[rng.random(scores.shape) < 0.01] = np.nan
+        scores[rng.random(scores.shape) < 0.01] = np.inf
     scores[3] = -1.0
     scores[4, 7:] = 0.0  # fewer usable items than the list
     scores[5] = 0.5  # every item tied
