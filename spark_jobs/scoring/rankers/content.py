@@ -116,6 +116,17 @@ def feature_sets(features: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return sets.astype(np.float32), of_row.ravel()
 
 
+def cells(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``table[rows, columns]`` of a 2-d array, by one take from its flat view.
+
+    A third to a half faster than the fancy index for the million pairs of a candidate block.
+    """
+    flat = np.ascontiguousarray(table).ravel()
+    at = rows.astype(np.int64) * table.shape[1]
+    at += columns
+    return flat.take(at)
+
+
 def ranked_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`.ranked_entries` of a CSR matrix's stored values."""
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
@@ -438,7 +449,7 @@ class ContentBased(ScoreRanker):
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
         items, value = touched.indices, touched.data
         value += self.broad_part(weighted, user, items)
-        value *= affinity[user, self.era.slots[items]]
+        value *= cells(affinity, user, self.era.slots[items])
         indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
         partial = sp.csr_matrix((value, items, indptr), shape=(m, n_items))
         outside = self.outside_bound(weighted, affinity)
@@ -462,7 +473,7 @@ class ContentBased(ScoreRanker):
         per user and distinct set (a few hundred genre sets), then one look-up per pair.
         """
         by_set = weighted @ self.broad_sets.T
-        return by_set[user, self.item_broad_set[items]] * self.item_popularity[items]
+        return cells(by_set, user, self.item_broad_set[items]) * self.item_popularity[items]
 
     def completed(
         self,
@@ -496,7 +507,7 @@ class ContentBased(ScoreRanker):
         shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
         value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
         value += self.broad_part(weighted, user, items)
-        value *= affinity[user, self.era.slots[items]]
+        value *= cells(affinity, user, self.era.slots[items])
         indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
         scores = sp.csr_matrix((value, items, indptr), shape=(m, self.train.n_items))
         return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
@@ -557,5 +568,5 @@ class ContentBased(ScoreRanker):
             parts[f"content_{name}"] = np.bincount(
                 item_side.row, values * item_side.data, minlength=len(items)
             )
-        parts["content_era"] = mixture.affinity[positions, self.era.slots[items]]
+        parts["content_era"] = cells(mixture.affinity, positions, self.era.slots[items])
         return parts
