@@ -42,7 +42,7 @@ REFINED = 2
 """Candidates per list slot whose narrow score is completed (the best by their partial score).
 The lists are the same at any count (a user's list is proven or tried again); the hybrid's lists
 took 0.488-0.501 ms a user at 2 against 0.496-0.545 at 4, 0.562-0.584 at 1 and 0.531-0.562 at 6
-(300K users x 200K releases, 8 192 users, one thread, three rounds each)."""
+(300K users x 200K releases, 8 192 users in calls of 512, three rounds each)."""
 
 
 @dataclass(frozen=True)
