@@ -25,6 +25,17 @@ def find_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarr
     return at, sorted_values[at] == values
 
 
+def cells(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``table[rows, columns]`` of a 2-d array, by one take from its flat view.
+
+    A third to a half faster than the fancy index for the million pairs of a candidate block.
+    """
+    flat = np.ascontiguousarray(table).ravel()
+    at = rows.astype(np.int64) * table.shape[1]
+    at += columns
+    return flat.take(at)
+
+
 @dataclass(frozen=True)
 class Collections:
     """Who owns what, as CSR: the releases of user ``u`` are ``indices[indptr[u]:indptr[u+1]]``.
@@ -383,10 +394,9 @@ def _genre_match(
 ) -> np.ndarray:
     """``taste[users[i]] · weights[releases[i]]`` using the releases' few non-zero genres."""
     columns, values = sparse_weights
-    flat = taste.reshape(-1)
     match = np.zeros(len(users), dtype=np.float32)
     for j in range(columns.shape[1]):
-        match += values[releases, j] * flat[users * taste.shape[1] + columns[releases, j]]
+        match += values[releases, j] * cells(taste, users, columns[releases, j])
     return match
 
 
@@ -417,5 +427,5 @@ def _style_match(
 ) -> np.ndarray:
     """``profiles[local_user[i]] · style weights of releases[i]`` over the releases' styles."""
     pair_of, entry = expand_rows(styles.indptr, releases)
-    products = styles.weights[entry] * profiles[local_user[pair_of], styles.ids[entry]]
+    products = styles.weights[entry] * cells(profiles, local_user[pair_of], styles.ids[entry])
     return np.bincount(pair_of, weights=products, minlength=len(releases)).astype(np.float32)

@@ -21,7 +21,7 @@ from spark_jobs.scoring.rankers.base import (
 )
 from spark_jobs.scoring.rankers.era import EraModel
 from spark_jobs.scoring.rankers.popular import ranking_by
-from spark_jobs.scoring.recommend import find_sorted
+from spark_jobs.scoring.recommend import cells, find_sorted
 
 LOYALTY_BLOCKS = ("artist", "label")
 """Blocks whose counts are discounted: one release of an artist is weak evidence of loyalty."""
@@ -114,17 +114,6 @@ def feature_sets(features: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     distinct, of_row = np.unique(codes, return_inverse=True)
     sets = (distinct[:, None] >> np.arange(n_features)) & 1
     return sets.astype(np.float32), of_row.ravel()
-
-
-def cells(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """``table[rows, columns]`` of a 2-d array, by one take from its flat view.
-
-    A third to a half faster than the fancy index for the million pairs of a candidate block.
-    """
-    flat = np.ascontiguousarray(table).ravel()
-    at = rows.astype(np.int64) * table.shape[1]
-    at += columns
-    return flat.take(at)
 
 
 def ranked_rows(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ from discorecs.core.genres import GENRE_INDEX
 from spark_jobs.scoring.recommend import (
     Collections,
     Styles,
+    cells,
     expand_rows,
     fallback,
     find_sorted,
@@ -150,3 +151,11 @@ def test_rank_candidates_is_the_same_whatever_the_chunk(chunk: int) -> None:
         c, users, ids, sims, taste, release_features([[]] * 4), n=3, chunk=chunk
     )
     assert ranked.releases.tolist() == [[2, 1, 3], [0, 1, -1], [2, 3, 0]]
+
+
+def test_cells_are_the_fancy_index_of_a_table():
+    table = np.arange(12, dtype=np.float32).reshape(3, 4)
+    rows = np.array([2, 0, 1, 2], dtype=np.int64)
+    columns = np.array([3, 1, 0, 3], dtype=np.int32)
+    assert cells(table, rows, columns).tolist() == [11.0, 1.0, 4.0, 11.0]
+    assert cells(table[:, 1:], rows, columns[[0, 1, 1, 3]] - 1).tolist() == [11.0, 1.0, 5.0, 11.0]

@@ -4,7 +4,6 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.rankers.content import (
     ContentBased,
-    cells,
     discounted_shares,
     feature_sets,
     members,
@@ -194,11 +193,3 @@ def test_feature_sets_gives_each_row_its_distinct_set():
 def test_feature_sets_refuses_more_features_than_a_code_holds():
     with pytest.raises(ValueError, match="63 features"):
         feature_sets(sp.csr_matrix((2, 63)))
-
-
-def test_cells_are_the_fancy_index_of_a_table():
-    table = np.arange(12, dtype=np.float32).reshape(3, 4)
-    rows = np.array([2, 0, 1, 2], dtype=np.int64)
-    columns = np.array([3, 1, 0, 3], dtype=np.int32)
-    assert cells(table, rows, columns).tolist() == [11.0, 1.0, 4.0, 11.0]
-    assert cells(table[:, 1:], rows, columns[[0, 1, 1, 3]] - 1).tolist() == [11.0, 1.0, 5.0, 11.0]
