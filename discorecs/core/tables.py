@@ -233,7 +233,7 @@ RELEASE_SCORES = Table(
     (
         ("release_id", "bigint"),
         ("genre_weights", "vector<float, 15>"),
-        ("style_weights", "map<text, float>"),
+        ("style_weights", "frozen<map<text, float>>"),
         ("scored_at", "timestamp"),
     ),
     ("release_id",),
