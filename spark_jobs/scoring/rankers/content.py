@@ -419,7 +419,7 @@ class ContentBased(ScoreRanker):
 
         """
         affinity, weights = mixture.affinity, mixture.weights
-        m, n_items = rows.shape[0], self.train.n_items
+        m = rows.shape[0]
         narrow = [weights[b] for b in self.members if b not in BROAD_BLOCKS]
         broad = [weights[b] for b in self.members if b in BROAD_BLOCKS]
         shares = sp.hstack(broad, format="csr").toarray() if broad else np.zeros((m, 0))
@@ -437,10 +437,7 @@ class ContentBased(ScoreRanker):
         touched = sp.csr_matrix(narrow_shares @ cut)
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
         items, value = touched.indices, touched.data
-        value += self.broad_part(weighted, user, items)
-        value *= cells(affinity, user, self.era.slots[items])
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
-        partial = sp.csr_matrix((value, items, indptr), shape=(m, n_items))
+        partial = self.pair_scores(value, weighted, affinity, user, items)
         outside = self.outside_bound(weighted, affinity)
         if whole:
             rest_ids, rest_values = top_n_sparse(partial, rows, n)
@@ -454,15 +451,38 @@ class ContentBased(ScoreRanker):
         next_partial = np.nan_to_num(depth_values[:, -1], nan=0.0)
         return ids, values, np.maximum(next_partial, outside) + missing
 
-    def broad_part(self, weighted: np.ndarray, user: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Each (user position, item) pair's score from its broad features, before the era.
+    def pair_scores(
+        self,
+        narrow: np.ndarray,
+        weighted: np.ndarray,
+        affinity: np.ndarray,
+        user: np.ndarray,
+        items: np.ndarray,
+    ) -> sp.csr_matrix:
+        """The scores of (user position, item) pairs given their narrow part, as a CSR block.
 
-        An item has its popularity under each broad feature it has, so its part is that
-        popularity times the user's weighted shares of its set of broad features: one product
-        per user and distinct set (a few hundred genre sets), then one look-up per pair.
+        The broad part is added: an item has its popularity under each broad feature it has,
+        so its part is that popularity times the user's weighted shares of its set of broad
+        features (one product per user and distinct set, a few hundred genre sets, then one
+        look-up per pair). The sum is then scaled by the user's affinity to the item's era.
+
+        Args:
+            narrow: Each pair's narrow score (overwritten with the whole score).
+            weighted: The users' weighted broad shares, ``(m, broad features)``.
+            affinity: The users' era affinities, ``(m, era slots)``.
+            user: Each pair's user position, in order.
+            items: Each pair's item row.
+
+        Returns:
+            ``(m, n_items)``, row ``u`` holding user ``u``'s pairs.
+
         """
+        m = weighted.shape[0]
         by_set = weighted @ self.broad_sets.T
-        return cells(by_set, user, self.item_broad_set[items]) * self.item_popularity[items]
+        narrow += cells(by_set, user, self.item_broad_set[items]) * self.item_popularity[items]
+        narrow *= cells(affinity, user, self.era.slots[items])
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
+        return sp.csr_matrix((narrow, items, indptr), shape=(m, self.train.n_items))
 
     def completed(
         self,
@@ -495,10 +515,7 @@ class ContentBased(ScoreRanker):
         )
         shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
         value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
-        value += self.broad_part(weighted, user, items)
-        value *= cells(affinity, user, self.era.slots[items])
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
-        scores = sp.csr_matrix((value, items, indptr), shape=(m, self.train.n_items))
+        scores = self.pair_scores(value, weighted, affinity, user, items)
         return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
 
     def missing_bound(self, narrow_shares: sp.csr_matrix, below: np.ndarray) -> np.ndarray:
