@@ -113,7 +113,7 @@ class CassandraSettings(Group):
         "QUORUM", description="Consistency level of every driver read and write."
     )
     commitlog_sync_period_ms: int = Field(
-        100,
+        50,
         description="commitlog_sync_period of the launched nodes: the commit log is synced this "
         "often; the stream's durability barrier waits 1.2 x 1.5 periods a micro-batch.",
     )
