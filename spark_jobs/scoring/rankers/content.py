@@ -437,7 +437,8 @@ class ContentBased(ScoreRanker):
         touched = sp.csr_matrix(narrow_shares @ cut)
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
         items, value = touched.indices, touched.data
-        partial = self.pair_scores(value, weighted, affinity, user, items)
+        by_set = weighted @ self.broad_sets.T
+        partial = self.pair_scores(value, by_set, affinity, user, items)
         outside = self.outside_bound(weighted, affinity)
         if whole:
             rest_ids, rest_values = top_n_sparse(partial, rows, n)
@@ -445,7 +446,7 @@ class ContentBased(ScoreRanker):
             return ids, values, outside
         depth_ids, depth_values = top_n_sparse(partial, rows, REFINED * n + 1)
         best_ids = depth_ids[:, :-1]
-        rest_ids, rest_values = self.completed(narrow_shares, weighted, affinity, best_ids, n)
+        rest_ids, rest_values = self.completed(narrow_shares, by_set, affinity, best_ids, n)
         ids, values = merge_lists((popular_ids, popular_values), (rest_ids, rest_values), n)
         missing = self.missing_bound(narrow_shares, below) * affinity.max(axis=1)
         next_partial = np.nan_to_num(depth_values[:, -1], nan=0.0)
@@ -454,7 +455,7 @@ class ContentBased(ScoreRanker):
     def pair_scores(
         self,
         narrow: np.ndarray,
-        weighted: np.ndarray,
+        by_set: np.ndarray,
         affinity: np.ndarray,
         user: np.ndarray,
         items: np.ndarray,
@@ -463,12 +464,14 @@ class ContentBased(ScoreRanker):
 
         The broad part is added: an item has its popularity under each broad feature it has,
         so its part is that popularity times the user's weighted shares of its set of broad
-        features (one product per user and distinct set, a few hundred genre sets, then one
-        look-up per pair). The sum is then scaled by the user's affinity to the item's era.
+        features (``by_set``: one product per user and distinct set, a few hundred genre sets,
+        made once a block; then one look-up per pair). The sum is then scaled by the user's
+        affinity to the item's era.
 
         Args:
             narrow: Each pair's narrow score (overwritten with the whole score).
-            weighted: The users' weighted broad shares, ``(m, broad features)``.
+            by_set: The users' weighted broad shares summed over each distinct set of broad
+                features, ``(m, sets)``: ``weighted @ broad_sets.T``.
             affinity: The users' era affinities, ``(m, era slots)``.
             user: Each pair's user position, in order.
             items: Each pair's item row.
@@ -477,8 +480,7 @@ class ContentBased(ScoreRanker):
             ``(m, n_items)``, row ``u`` holding user ``u``'s pairs.
 
         """
-        m = weighted.shape[0]
-        by_set = weighted @ self.broad_sets.T
+        m = by_set.shape[0]
         narrow += cells(by_set, user, self.item_broad_set[items]) * self.item_popularity[items]
         narrow *= cells(affinity, user, self.era.slots[items])
         indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
@@ -487,7 +489,7 @@ class ContentBased(ScoreRanker):
     def completed(
         self,
         narrow_shares: sp.csr_matrix,
-        weighted: np.ndarray,
+        by_set: np.ndarray,
         affinity: np.ndarray,
         ids: np.ndarray,
         n: int,
@@ -497,7 +499,8 @@ class ContentBased(ScoreRanker):
         Args:
             narrow_shares: ``(users, narrow features)`` CSR with sorted indices: the users'
                 narrow shares.
-            weighted: ``(users, broad features)`` their broad shares times block weights.
+            by_set: ``(users, broad feature sets)`` their weighted broad shares per set
+                (:meth:`pair_scores`).
             affinity: ``(users, slots)`` their era affinities.
             ids: ``(users, k)`` candidate item rows, -1 padded.
             n: List length.
@@ -515,7 +518,7 @@ class ContentBased(ScoreRanker):
         )
         shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
         value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
-        scores = self.pair_scores(value, weighted, affinity, user, items)
+        scores = self.pair_scores(value, by_set, affinity, user, items)
         return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
 
     def missing_bound(self, narrow_shares: sp.csr_matrix, below: np.ndarray) -> np.ndarray:
