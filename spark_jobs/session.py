@@ -53,7 +53,8 @@ def spark_session(
     Ivy and the network at run time), and also sit on the driver's own classpath, so the
     driver's class-data archive (:mod:`spark_jobs.class_archive`) can hold them. Executors run
     the same Python as the driver (``spark.pyspark.python``: this venv's, on every worker of the
-    same machine or image).
+    same machine or image), under :mod:`spark_jobs.python_daemon`: PySpark's daemon without the
+    archives Spark puts first on the workers' path, which every task would read again.
     The master is ``settings.spark_master_url``: ``local[2]``, or the standalone master.
 
     Every process of the job runs in UTC (``TZ``: this one, hence the driver JVM and local-mode
@@ -98,6 +99,7 @@ def spark_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(settings.spark.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.python.daemon.module", "spark_jobs.python_daemon")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
         .config("spark.cassandra.connection.host", ",".join(settings.cassandra_hosts))
         .config("spark.cassandra.connection.port", str(settings.cassandra.port))
