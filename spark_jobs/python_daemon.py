@@ -5,9 +5,9 @@ py4j's zip and the spark-core jar first on ``PYTHONPATH``, so pyspark is importe
 and every task's worker calls ``importlib.invalidate_caches()``, which in Python 3.11 makes each
 zip importer (one per subpackage imported from an archive) read its archive's directory again:
 about 17 000 entries, 80-150 ms a task on two busy cores (docs/benchmarks.md, "Twenty-fourth
-pass"). When pyspark and py4j are installed as packages (this venv, the image), those archive
-entries are dropped before pyspark is imported; the workers forked from the daemon inherit the
-shorter path.
+pass"). When pyspark and py4j are installed as packages (this venv, the image), those three
+entries (all inside the installed pyspark package) are dropped before pyspark is imported; the
+workers forked from the daemon inherit the shorter path.
 """
 
 from __future__ import annotations
@@ -17,31 +17,39 @@ import os
 import sys
 
 
-def without_archives(path: list[str]) -> list[str]:
-    """``path`` without its archive files (zips, jars): directories and missing entries stay."""
-    return [entry for entry in path if not os.path.isfile(entry)]
-
-
-def packages_outside_archives(path: list[str], names: tuple[str, ...]) -> bool:
-    """Whether every module of ``names`` can be found on ``path`` (searched without importing)."""
+def package_folder(path: list[str], name: str) -> str | None:
+    """The folder package ``name`` would be imported from on ``path`` (found, not imported)."""
     saved = sys.path[:]
     sys.path[:] = path
     try:
-        return all(importlib.util.find_spec(name) is not None for name in names)
+        spec = importlib.util.find_spec(name)
     finally:
         sys.path[:] = saved
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.fspath(spec.submodule_search_locations[0])
+
+
+def spark_archives(path: list[str]) -> list[str]:
+    """The archive entries of ``path`` shipped inside the installed pyspark package.
+
+    ``pyspark.zip``, py4j's zip and the spark-core jar all lie in the pyspark package's own
+    folder. They are returned only if pyspark and py4j can be imported from the path's folders
+    alone; archives anywhere else are never returned.
+    """
+    folders = [entry for entry in path if not os.path.isfile(entry)]
+    pyspark = package_folder(folders, "pyspark")
+    if pyspark is None or package_folder(folders, "py4j") is None:
+        return []
+    inside = pyspark + os.sep
+    return [entry for entry in path if os.path.isfile(entry) and entry.startswith(inside)]
 
 
 def trim_path() -> None:
-    """Drop the archive entries of ``sys.path`` if pyspark and py4j stay importable without them.
-
-    Their importers, cached while this module was being found, are dropped too.
-    """
-    trimmed = without_archives(sys.path)
-    if trimmed != sys.path and packages_outside_archives(trimmed, ("pyspark", "py4j")):
-        for entry in set(sys.path) - set(trimmed):
-            sys.path_importer_cache.pop(entry, None)
-        sys.path[:] = trimmed
+    """Drop pyspark's own archives from ``sys.path``, and the importers cached for them."""
+    for entry in spark_archives(sys.path):
+        sys.path.remove(entry)
+        sys.path_importer_cache.pop(entry, None)
 
 
 if __name__ == "__main__":

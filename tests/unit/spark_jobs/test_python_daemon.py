@@ -1,4 +1,4 @@
-"""The workers' path: archive entries dropped only when pyspark and py4j stay importable."""
+"""The workers' path: pyspark's own archives dropped, only when pyspark and py4j stay importable."""
 
 import sys
 import zipfile
@@ -6,49 +6,69 @@ from pathlib import Path
 
 import pytest
 
-from spark_jobs.python_daemon import packages_outside_archives, trim_path, without_archives
+from spark_jobs.python_daemon import package_folder, spark_archives, trim_path
 
 
-def archive(folder: Path, name: str, members: tuple[str, ...] = ()) -> str:
-    path = folder / name
+def archive(path: Path, members: tuple[str, ...] = ()) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as zipped:
         for member in members:
             zipped.writestr(member, "")
     return str(path)
 
 
-def test_only_archive_files_leave_the_path(tmp_path: Path) -> None:
-    jar = archive(tmp_path, "spark-core.jar")
-    missing = str(tmp_path / "python311.zip")
-    path = [str(tmp_path), jar, missing]
-    assert without_archives(path) == [str(tmp_path), missing]
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site-packages folder holding pyspark (with Spark's archives inside it) and py4j."""
+    site = tmp_path / "site"
+    for package in ("pyspark", "py4j"):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("")
+    for name in ("pyspark", "py4j"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return site
 
 
-def test_a_package_found_only_in_an_archive_is_not_found_without_it(tmp_path: Path) -> None:
-    zipped = archive(tmp_path, "only.zip", ("only_in_the_zip_pkg/__init__.py",))
-    assert packages_outside_archives([zipped], ("only_in_the_zip_pkg",))
-    assert not packages_outside_archives([str(tmp_path)], ("only_in_the_zip_pkg",))
+def spark_path(site: Path, outside: Path) -> list[str]:
+    """The path Spark gives the daemon: its three archives first, then other entries."""
+    lib = site / "pyspark" / "python" / "lib"
+    return [
+        archive(lib / "pyspark.zip", ("pyspark/__init__.py",)),
+        archive(lib / "py4j-0.10.9.7-src.zip", ("py4j/__init__.py",)),
+        archive(site / "pyspark" / "jars" / "spark-core.jar", ("org/apache/Spark.class",)),
+        archive(outside / "user.zip", ("user_code/__init__.py",)),
+        str(outside / "python311.zip"),
+        str(site),
+    ]
 
 
-def test_trim_drops_the_archives_and_their_importers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_package_folder_is_found_without_importing(installed: Path) -> None:
+    assert package_folder([str(installed)], "pyspark") == str(installed / "pyspark")
+    assert "pyspark" not in sys.modules
+    assert package_folder([str(installed)], "not_a_package_here") is None
+
+
+def test_only_the_archives_inside_pyspark_are_dropped(installed: Path, tmp_path: Path) -> None:
+    path = spark_path(installed, tmp_path)
+    assert spark_archives(path) == path[:3]
+
+
+def test_nothing_is_dropped_when_pyspark_lives_only_in_its_zip(
+    installed: Path, tmp_path: Path
 ) -> None:
-    jar = archive(tmp_path, "spark-core.jar", ("org/apache/Spark.class",))
-    monkeypatch.setattr(sys, "path", [jar, *sys.path])
-    monkeypatch.setattr(sys, "path_importer_cache", {**sys.path_importer_cache, jar: object()})
-    trim_path()
-    assert jar not in sys.path
-    assert jar not in sys.path_importer_cache
+    path = spark_path(installed, tmp_path)
+    assert spark_archives(path[:-1]) == []
 
 
-def test_trim_keeps_the_path_when_pyspark_lives_only_in_an_archive(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_trim_drops_the_archives_and_their_cached_importers(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "empty"
-    folder.mkdir()
-    zipped = archive(tmp_path, "pyspark.zip", ("pyspark/__init__.py", "py4j/__init__.py"))
-    monkeypatch.setattr(sys, "path", [zipped, str(folder)])
-    monkeypatch.delitem(sys.modules, "pyspark", raising=False)
-    monkeypatch.delitem(sys.modules, "py4j", raising=False)
+    path = spark_path(installed, tmp_path)
+    monkeypatch.setattr(sys, "path", path[:])
+    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
+    package_folder(path, "nowhere_on_this_path")  # caches an importer for every entry
+    assert set(path) <= set(sys.path_importer_cache)
     trim_path()
-    assert sys.path == [zipped, str(folder)]
+    assert sys.path == path[3:]
+    assert not set(path[:3]) & set(sys.path_importer_cache)
+    assert set(path[3:]) <= set(sys.path_importer_cache)
