@@ -12,19 +12,18 @@ workers forked from the daemon inherit the shorter path.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
+from importlib.machinery import PathFinder
+from typing import Any
 
 
 def package_folder(path: list[str], name: str) -> str | None:
-    """The folder package ``name`` would be imported from on ``path`` (found, not imported)."""
-    saved = sys.path[:]
-    sys.path[:] = path
-    try:
-        spec = importlib.util.find_spec(name)
-    finally:
-        sys.path[:] = saved
+    """The folder top-level package ``name`` would be imported from on ``path`` (not imported).
+
+    Searched on ``path`` alone: neither ``sys.path`` nor the modules already imported count.
+    """
+    spec = PathFinder.find_spec(name, path)
     if spec is None or not spec.submodule_search_locations:
         return None
     return os.fspath(spec.submodule_search_locations[0])
@@ -45,15 +44,21 @@ def spark_archives(path: list[str]) -> list[str]:
     return [entry for entry in path if os.path.isfile(entry) and entry.startswith(inside)]
 
 
-def trim_path() -> None:
-    """Drop pyspark's own archives from ``sys.path``, and the importers cached for them."""
-    for entry in spark_archives(sys.path):
-        sys.path.remove(entry)
-        sys.path_importer_cache.pop(entry, None)
+def trim_path(path: list[str], importers: dict[str, Any]) -> None:
+    """Drop pyspark's own archives from ``path`` and their cached importers, in place.
+
+    Args:
+        path: The import path (``sys.path`` in the daemon).
+        importers: The importers cached per path entry (``sys.path_importer_cache``).
+
+    """
+    for entry in spark_archives(path):
+        path.remove(entry)
+        importers.pop(entry, None)
 
 
 if __name__ == "__main__":
-    trim_path()
+    trim_path(sys.path, sys.path_importer_cache)
     from pyspark import daemon
 
     daemon.manager()

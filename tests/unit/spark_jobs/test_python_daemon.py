@@ -1,6 +1,5 @@
 """The workers' path: pyspark's own archives dropped, only when pyspark and py4j stay importable."""
 
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,14 +17,12 @@ def archive(path: Path, members: tuple[str, ...] = ()) -> str:
 
 
 @pytest.fixture
-def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def installed(tmp_path: Path) -> Path:
     """A site-packages folder holding pyspark (with Spark's archives inside it) and py4j."""
     site = tmp_path / "site"
     for package in ("pyspark", "py4j"):
         (site / package).mkdir(parents=True)
         (site / package / "__init__.py").write_text("")
-    for name in ("pyspark", "py4j"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
     return site
 
 
@@ -42,10 +39,11 @@ def spark_path(site: Path, outside: Path) -> list[str]:
     ]
 
 
-def test_the_package_folder_is_found_without_importing(installed: Path) -> None:
+def test_the_package_folder_is_found_on_the_given_path_only(installed: Path) -> None:
     assert package_folder([str(installed)], "pyspark") == str(installed / "pyspark")
-    assert "pyspark" not in sys.modules
+    assert package_folder([str(installed.parent)], "pyspark") is None
     assert package_folder([str(installed)], "not_a_package_here") is None
+    assert package_folder([str(installed)], "pytest") is None  # imported, but not on this path
 
 
 def test_only_the_archives_inside_pyspark_are_dropped(installed: Path, tmp_path: Path) -> None:
@@ -61,14 +59,10 @@ def test_nothing_is_dropped_when_pyspark_lives_only_in_its_zip(
 
 
 def test_trim_drops_the_archives_and_their_cached_importers(
-    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    installed: Path, tmp_path: Path
 ) -> None:
     path = spark_path(installed, tmp_path)
-    monkeypatch.setattr(sys, "path", path[:])
-    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
-    package_folder(path, "nowhere_on_this_path")  # caches an importer for every entry
-    assert set(path) <= set(sys.path_importer_cache)
-    trim_path()
-    assert sys.path == path[3:]
-    assert not set(path[:3]) & set(sys.path_importer_cache)
-    assert set(path[3:]) <= set(sys.path_importer_cache)
+    importers: dict[str, object] = {entry: entry for entry in path}
+    trim_path(path, importers)
+    assert path == spark_path(installed, tmp_path)[3:]
+    assert list(importers) == path
