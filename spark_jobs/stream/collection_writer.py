@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,19 @@ Kafka offset. One user's events all sit in one partition (key = user_id), so two
 same cell in the same millisecond are still ordered by offset, also across micro-batches (with
 plain event-time microseconds a tie would let the tombstone win). It fits a bigint until the
 year 2262; this stream is the only writer of ``user_collection`` and ``users``."""
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """One user's writes in a micro-batch: what :meth:`CollectionWriter.write` takes."""
+
+    user_id: int
+    profile: Any
+    """``None``, or the latest profile row."""
+    changes: list[Any]
+    """Each release's latest change row."""
+    buckets: set[datetime]
+    """The hour buckets of those changes and of every profile row."""
 
 
 class CollectionWriter:
@@ -115,18 +129,17 @@ class CollectionWriter:
                     batch.add(self.stage, (bucket, user_id))
                 yield batch
 
-    def write(self, users: Iterable[Any]) -> tuple[int, int]:
+    def write(self, users: Iterable[UserChanges]) -> tuple[int, set[int]]:
         """Write every user's changes, then stage the users, with bounded concurrency.
 
         Staging comes second: a user is never staged before its changes are written.
 
         Args:
-            users: Rows with ``user_id``, ``profile`` (``None`` or the latest profile row),
-                ``changes`` (change rows; none for a user with only a profile in the batch) and
-                ``buckets`` (the hours of those changes and profiles).
+            users: Each user's latest profile and changes (none for a user with only a profile
+                in the batch) and the hours of those.
 
         Returns:
-            (collection row mutations written, distinct users staged).
+            (collection row mutations written, the users staged).
 
         Raises:
             cassandra.DriverException: The first failed write (the micro-batch is then retried).
@@ -147,9 +160,53 @@ class CollectionWriter:
         execute_concurrent(
             self.session, staging, concurrency=self.concurrency, raise_on_first_error=True
         )
-        return mutations, len({user_id for _, user_id in staged})
+        return mutations, {user_id for _, user_id in staged}
 
 
-def write_partition(settings: Settings, users: Iterable[Any]) -> Iterator[tuple[int, int]]:
-    """``mapPartitions`` body: write one partition's users; yield (mutations, users staged)."""
-    yield worker_writer(settings).write(users)
+def latest_by_user(rows: Iterable[Any]) -> list[UserChanges]:
+    """Group collection and profile rows by user, keeping each one's latest.
+
+    Args:
+        rows: Rows with ``user_id``, ``event_kind`` (``collections`` or ``users``),
+            ``write_ts`` and ``bucket``; a change also has ``release_id``, ``action`` and
+            ``event_time``, a profile the value columns of ``users``.
+
+    Returns:
+        One entry per user, in the order users first appear: their latest profile (greatest
+        ``write_ts``), each release's latest change, and the buckets of those changes and of
+        all their profile rows.
+
+    """
+    latest: dict[tuple[int, int], Any] = {}
+    profiles: dict[int, Any] = {}
+    buckets: dict[int, set[datetime]] = defaultdict(set)
+    for row in rows:
+        user_id = row.user_id
+        if row.event_kind == "collections":
+            buckets.setdefault(user_id, set())
+            key = (user_id, row.release_id)
+            if key not in latest or row.write_ts > latest[key].write_ts:
+                latest[key] = row
+        else:
+            buckets[user_id].add(row.bucket)
+            if user_id not in profiles or row.write_ts > profiles[user_id].write_ts:
+                profiles[user_id] = row
+    changes: dict[int, list[Any]] = defaultdict(list)
+    for (user_id, _), row in latest.items():
+        changes[user_id].append(row)
+        buckets[user_id].add(row.bucket)
+    return [
+        UserChanges(user_id, profiles.get(user_id), changes.get(user_id, []), user_buckets)
+        for user_id, user_buckets in buckets.items()
+    ]
+
+
+def write_partition(settings: Settings, rows: Iterable[Any]) -> Iterator[tuple[int, set[int]]]:
+    """``mapPartitions`` body: write one partition's users; yield (mutations, users staged).
+
+    Args:
+        settings: Cassandra address and keyspace.
+        rows: The rows :func:`latest_by_user` takes.
+
+    """
+    yield worker_writer(settings).write(latest_by_user(rows))

@@ -44,39 +44,31 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
     order within a user's partition). A user is staged in the hour bucket of each final change
     and of each profile event of theirs in the batch: a profile alone stages its user (with no
     change to write), so the hourly job learns of new users from ``changed_users`` without
-    scanning ``users``. Profiles and changes are written before any user is staged.
+    scanning ``users``. Each Spark task writes its profiles and changes before it stages their
+    users.
+
+    No shuffle: the batch's Spark partitions hold whole Kafka partitions, so one user's changes
+    (one partition of ``collections``, keyed by user) are grouped by a single task
+    (:func:`~.collection_writer.latest_by_user`). A user's profile comes from the ``users``
+    topic and may sit in the other task: that task stages the user after writing the profile,
+    as if the two had come in consecutive micro-batches.
 
     Returns:
         (collection row mutations written, distinct users staged).
 
     """
-    kind = F.col("event_kind")
-    change = kind == "collections"
-    # One exchange: rows hashed by user, both groupings below stay within a user's partition.
-    # A partition per core, fixed: by column alone, adaptive execution coalesced a batch's few
-    # hundred KB into one partition, so one Python worker wrote every user's changes.
-    rows = (
-        good.where(kind.isin("collections", "users"))
-        .withColumn("write_ts", F.expr(WRITE_TIMESTAMP))
-        .repartition(good.sparkSession.sparkContext.defaultParallelism, "user_id")
+    rows = good.where(F.col("event_kind").isin("collections", "users")).select(
+        "user_id",
+        "event_kind",
+        "release_id",
+        "action",
+        "event_time",
+        F.expr(WRITE_TIMESTAMP).alias("write_ts"),
+        staging_bucket("event_time").alias("bucket"),
+        *USERS.value_columns,
     )
-    # Each (user, release)'s last change; a user's profile events group on their own.
-    profile = F.struct("write_ts", *USERS.value_columns)
-    final = rows.groupBy("user_id", "event_kind", "release_id").agg(
-        F.max_by(F.struct("action", "event_time", "write_ts"), "write_ts").alias("last"),
-        F.max_by(F.when(~change, profile), "write_ts").alias("profile"),
-        F.collect_set(F.when(~change, staging_bucket("event_time"))).alias("hours"),
-    )
-    bucket = F.array(staging_bucket("last.event_time"))
-    per_user = final.groupBy("user_id").agg(
-        F.max("profile").alias("profile"),
-        F.collect_list(F.when(change, F.struct("release_id", "last.*"))).alias("changes"),
-        F.array_distinct(
-            F.flatten(F.collect_list(F.when(change, bucket).otherwise(F.col("hours"))))
-        ).alias("buckets"),
-    )
-    written = per_user.rdd.mapPartitions(lambda rows: write_partition(settings, rows)).collect()
-    return sum(m for m, _ in written), sum(u for _, u in written)
+    written = rows.rdd.mapPartitions(lambda part: write_partition(settings, part)).collect()
+    return sum(m for m, _ in written), len(set().union(*(staged for _, staged in written)))
 
 
 def staging_bucket(event_time: str) -> Column:

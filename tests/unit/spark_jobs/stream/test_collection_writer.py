@@ -21,6 +21,8 @@ from spark_jobs.stream.collection_writer import (
     MAX_STATEMENTS_PER_BATCH,
     STAGED_ROWS_PER_BATCH,
     CollectionWriter,
+    UserChanges,
+    latest_by_user,
 )
 
 KEYSPACE = "ks"
@@ -50,6 +52,31 @@ class Profile(NamedTuple):
 
 
 PROFILE = Profile(2_000_007, "Ann Lee", "annlee", "ann@example.org", "Leeds", T0)
+
+
+class Row(NamedTuple):
+    """A row of the stream's collection write (a Spark Row has the same attributes)."""
+
+    user_id: int
+    event_kind: str
+    write_ts: int
+    bucket: datetime
+    release_id: int | None = None
+    action: str | None = None
+    name: str | None = None
+
+
+H0, H1 = T0, T0 + timedelta(hours=1)
+
+
+def change(user_id: int, release_id: int, action: str, write_ts: int, bucket: datetime) -> Row:
+    """A collection change row."""
+    return Row(user_id, "collections", write_ts, bucket, release_id, action)
+
+
+def profile(user_id: int, name: str, write_ts: int, bucket: datetime) -> Row:
+    """A profile row."""
+    return Row(user_id, "users", write_ts, bucket, name=name)
 
 
 def bind_columns(cql: str) -> list[str]:
@@ -203,3 +230,32 @@ def test_a_large_bucket_is_split_into_batches_of_staged_rows() -> None:
     first_bucket = [p[1] for b in batches[:3] for _, p in contents(b)]
     assert first_bucket == list(range(2 * STAGED_ROWS_PER_BATCH + 50))
     assert list(WRITER.staging_batches([])) == []
+
+
+def test_each_release_keeps_its_latest_change_and_only_that_change_s_bucket() -> None:
+    rows = [
+        change(7, 42, "add", 3, H1),
+        change(7, 42, "remove", 1, H0),
+        change(7, 43, "add", 2, H1),
+    ]
+    assert latest_by_user(rows) == [UserChanges(7, None, [rows[0], rows[2]], {H1})]
+
+
+def test_the_latest_profile_is_kept_and_every_profile_row_stages_its_hour() -> None:
+    rows = [profile(5, "old", 1, H0), profile(5, "new", 9, H1), profile(5, "mid", 4, H1)]
+    (user,) = latest_by_user(rows)
+    assert (user.user_id, user.profile.name, user.changes, user.buckets) == (5, "new", [], {H0, H1})
+
+
+def test_users_come_in_first_seen_order_with_their_own_profile_and_changes() -> None:
+    rows = [
+        change(2, 10, "add", 5, H0),
+        profile(1, "Ann", 1, H1),
+        change(1, 10, "remove", 6, H0),
+        change(2, 11, "add", 7, H0),
+    ]
+    assert latest_by_user(rows) == [
+        UserChanges(2, None, [rows[0], rows[3]], {H0}),
+        UserChanges(1, rows[1], [rows[2]], {H0, H1}),
+    ]
+    assert latest_by_user([]) == []
