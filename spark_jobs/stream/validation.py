@@ -28,7 +28,7 @@ from pyspark.sql.types import (
 
 from discorecs.core import events
 
-KAFKA_COLUMNS = ("topic", "partition", "offset", "key", "value")
+KAFKA_COLUMNS = ("topic", "partition", "offset", "value")
 """The Kafka source's columns each output row keeps."""
 RECORD_TIME = "timestamp"
 """The Kafka source's column of each record's own timestamp: read, not kept (an event's times
@@ -53,7 +53,6 @@ def validated_schema() -> StructType:
             StructField("topic", StringType()),
             StructField("partition", IntegerType()),
             StructField("offset", LongType()),
-            StructField("key", BinaryType()),
             StructField("value", BinaryType()),
             *event_fields(),
         ]

@@ -45,7 +45,6 @@ def kafka_batch(records: list[tuple[str, bytes]]) -> pa.RecordBatch:
             pa.array([topic for topic, _ in records], pa.string()),
             pa.array([0] * n, pa.int32()),
             pa.array(range(n), pa.int64()),
-            pa.array([b"7"] * n, pa.binary()),
             pa.array([value for _, value in records], pa.binary()),
             pa.array([WRITTEN] * n, pa.timestamp("us", tz="UTC")),
         ],
