@@ -22,7 +22,7 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from discorecs.core.cassandra import connect
+from discorecs.core.cassandra import connect, partition_batches
 from discorecs.core.settings import Settings
 from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
 
@@ -117,18 +117,6 @@ class CollectionWriter:
         if len(batch):
             yield batch
 
-    def staging_batches(self, staged: Iterable[tuple[datetime, int]]) -> Iterator[BatchStatement]:
-        """Unlogged batches of ``changed_users`` rows, each within one hour bucket (partition)."""
-        by_bucket: dict[datetime, list[int]] = defaultdict(list)
-        for bucket, user_id in staged:
-            by_bucket[bucket].append(user_id)
-        for bucket, user_ids in by_bucket.items():
-            for start in range(0, len(user_ids), STAGED_ROWS_PER_BATCH):
-                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-                for user_id in user_ids[start : start + STAGED_ROWS_PER_BATCH]:
-                    batch.add(self.stage, (bucket, user_id))
-                yield batch
-
     def write(self, users: Iterable[UserChanges]) -> tuple[int, set[int]]:
         """Write every user's changes, then stage the users, with bounded concurrency.
 
@@ -156,7 +144,7 @@ class CollectionWriter:
         execute_concurrent(
             self.session, statements, concurrency=self.concurrency, raise_on_first_error=True
         )
-        staging = [(batch, None) for batch in self.staging_batches(staged)]
+        staging = [(b, None) for b in partition_batches(self.stage, staged, STAGED_ROWS_PER_BATCH)]
         execute_concurrent(
             self.session, staging, concurrency=self.concurrency, raise_on_first_error=True
         )

@@ -7,15 +7,22 @@ import uuid
 from datetime import datetime
 
 from cassandra.cluster import Cluster, Session
-from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.concurrent import execute_concurrent
 from cassandra.query import PreparedStatement
 
-from discorecs.core.cassandra import ReleaseIdLookup, commitlog_lag_block_s, connect
+from discorecs.core.cassandra import (
+    ReleaseIdLookup,
+    commitlog_lag_block_s,
+    connect,
+    partition_batches,
+)
 from discorecs.core.settings import Settings
 from discorecs.core.tables import BATCH_RUNS, RELEASE_TRENDING_BATCHES, STREAM_PIPELINE
 
-TRENDING_CONCURRENCY = 32
-"""Trending-count upserts of a batch in flight at once."""
+TRENDING_ROWS_PER_BATCH = 500
+"""Trending counts a batch: a micro-batch's counts share one partition (its hour)."""
+TRENDING_CONCURRENCY = 4
+"""Trending batches in flight at once."""
 
 
 def barrier_wait_s(lag_block_s: float) -> float:
@@ -63,16 +70,16 @@ class DriverState:
         return set(missing) - self.known_releases
 
     def write_trending(self, batch_id: int, counts: dict[tuple[datetime, int], int]) -> None:
-        """Upsert this batch's activity count per (hour, release)."""
+        """Upsert this batch's activity count per (hour, release), in batches per hour."""
         if self._trending is None:
             self._trending = self.session.prepare(
                 RELEASE_TRENDING_BATCHES.insert(self.settings.keyspace)
             )
         rows = [(hour, release, batch_id, n) for (hour, release), n in counts.items()]
-        execute_concurrent_with_args(
+        batches = partition_batches(self._trending, rows, TRENDING_ROWS_PER_BATCH)
+        execute_concurrent(
             self.session,
-            self._trending,
-            rows,
+            [(batch, None) for batch in batches],
             concurrency=TRENDING_CONCURRENCY,
             raise_on_first_error=True,
         )

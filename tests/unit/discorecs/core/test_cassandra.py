@@ -5,8 +5,17 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
+from cassandra.cqltypes import LongType
+from cassandra.protocol import ColumnMetadata
+from cassandra.query import BatchType, PreparedStatement
 
-from discorecs.core.cassandra import SCHEMA, commitlog_lag_block_s, duration_s, schema_statements
+from discorecs.core.cassandra import (
+    SCHEMA,
+    commitlog_lag_block_s,
+    duration_s,
+    partition_batches,
+    schema_statements,
+)
 from tests.support import REPO_ROOT
 
 
@@ -98,3 +107,28 @@ def test_the_slowest_live_node_counts_and_synced_modes_need_no_wait() -> None:
     assert session.asked == ["a", "b"]
     synced = {"commitlog_sync": "group", "commitlog_sync_period": "0ms"}
     assert commitlog_lag_block_s(FakeSession({"a": synced, "b": {"commitlog_sync": "batch"}})) == 0
+
+
+def two_column_insert() -> PreparedStatement:
+    """``INSERT INTO ks.t (p, c) VALUES (?, ?)`` prepared as Cassandra describes it (``p``: key)."""
+    cql = "INSERT INTO ks.t (p, c) VALUES (?, ?)"
+    metadata = [ColumnMetadata("ks", "t", name, LongType) for name in ("p", "c")]
+    return PreparedStatement.from_message(
+        cql.encode(), metadata, [0], None, cql, "ks", 5, None, None
+    )
+
+
+def test_partition_batches_hold_one_partition_each_and_at_most_size_rows() -> None:
+    statement = two_column_insert()
+    batches = list(partition_batches(statement, [(1, 10), (2, 20), (1, 11), (1, 12)], 2))
+    held = [
+        [
+            tuple(LongType.deserialize(v, 5) for v in values)
+            for _, _, values in b._statements_and_parameters
+        ]
+        for b in batches
+    ]
+    assert held == [[(1, 10), (1, 11)], [(1, 12)], [(2, 20)]]
+    assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
+    assert [b.routing_key for b in batches] == [LongType.serialize(p, 5) for p in (1, 1, 2)]
+    assert list(partition_batches(statement, [], 2)) == []

@@ -16,6 +16,7 @@ from cassandra.cqltypes import DateType, LongType, UTF8Type
 from cassandra.protocol import ColumnMetadata
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
+from discorecs.core.cassandra import partition_batches
 from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS, Table
 from spark_jobs.stream.collection_writer import (
     MAX_STATEMENTS_PER_BATCH,
@@ -210,7 +211,9 @@ def test_a_profile_alone_is_one_batch() -> None:
 
 def test_staging_is_one_batch_per_hour_bucket() -> None:
     h1, h2 = T0, T0 + timedelta(hours=1)
-    batches = list(WRITER.staging_batches([(h1, 1), (h2, 2), (h1, 3)]))
+    batches = list(
+        partition_batches(WRITER.stage, [(h1, 1), (h2, 2), (h1, 3)], STAGED_ROWS_PER_BATCH)
+    )
     assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
     assert [contents(b) for b in batches] == [
         [("stage", [h1, 1]), ("stage", [h1, 3])],
@@ -222,14 +225,14 @@ def test_staging_is_one_batch_per_hour_bucket() -> None:
 def test_a_large_bucket_is_split_into_batches_of_staged_rows() -> None:
     h1, h2 = T0, T0 + timedelta(hours=1)
     staged = [(h1, u) for u in range(2 * STAGED_ROWS_PER_BATCH + 50)] + [(h2, 5)]
-    batches = list(WRITER.staging_batches(staged))
+    batches = list(partition_batches(WRITER.stage, staged, STAGED_ROWS_PER_BATCH))
     assert [len(b) for b in batches] == [STAGED_ROWS_PER_BATCH, STAGED_ROWS_PER_BATCH, 50, 1]
     for batch in batches:
         buckets = {params[0] for _, params in contents(batch)}
         assert len(buckets) == 1
     first_bucket = [p[1] for b in batches[:3] for _, p in contents(b)]
     assert first_bucket == list(range(2 * STAGED_ROWS_PER_BATCH + 50))
-    assert list(WRITER.staging_batches([])) == []
+    assert list(partition_batches(WRITER.stage, [], STAGED_ROWS_PER_BATCH)) == []
 
 
 def test_each_release_keeps_its_latest_change_and_only_that_change_s_bucket() -> None:
