@@ -210,21 +210,19 @@ def test_a_profile_alone_is_one_batch() -> None:
 
 
 def test_staging_is_one_batch_per_hour_bucket() -> None:
-    h1, h2 = T0, T0 + timedelta(hours=1)
     batches = list(
-        partition_batches(WRITER.stage, [(h1, 1), (h2, 2), (h1, 3)], STAGED_ROWS_PER_BATCH)
+        partition_batches(WRITER.stage, [(H0, 1), (H1, 2), (H0, 3)], STAGED_ROWS_PER_BATCH)
     )
     assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
     assert [contents(b) for b in batches] == [
-        [("stage", [h1, 1]), ("stage", [h1, 3])],
-        [("stage", [h2, 2])],
+        [("stage", [H0, 1]), ("stage", [H0, 3])],
+        [("stage", [H1, 2])],
     ]
-    assert batches[0].routing_key == DateType.serialize(h1, 5)
+    assert batches[0].routing_key == DateType.serialize(H0, 5)
 
 
 def test_a_large_bucket_is_split_into_batches_of_staged_rows() -> None:
-    h1, h2 = T0, T0 + timedelta(hours=1)
-    staged = [(h1, u) for u in range(2 * STAGED_ROWS_PER_BATCH + 50)] + [(h2, 5)]
+    staged = [(H0, u) for u in range(2 * STAGED_ROWS_PER_BATCH + 50)] + [(H1, 5)]
     batches = list(partition_batches(WRITER.stage, staged, STAGED_ROWS_PER_BATCH))
     assert [len(b) for b in batches] == [STAGED_ROWS_PER_BATCH, STAGED_ROWS_PER_BATCH, 50, 1]
     for batch in batches:
