@@ -34,6 +34,7 @@ import pandas as pd
 from bench_scoring import build_world, change_users, run
 from cassandra.concurrent import execute_concurrent_with_args
 
+from discorecs.app.loadtest import terminated_as_exit
 from discorecs.app.stats import collect_stats
 from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.genres import GENRES
@@ -313,4 +314,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with terminated_as_exit():  # a SIGTERM cleans up as Ctrl-C does
+        main()

@@ -35,6 +35,7 @@ from bench_scoring_e2e import settle
 
 from deployment.cluster import CassandraService
 from deployment.processes import cpu_seconds
+from discorecs.app.loadtest import terminated_as_exit
 from discorecs.core.cassandra import apply_schema, drop_keyspace, schema_statements, session_scope
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
@@ -233,4 +234,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with terminated_as_exit():  # a SIGTERM cleans up as Ctrl-C does
+        main()
