@@ -33,7 +33,7 @@ MAX_EVENT_BYTES = 16 * 1024
 """Messages longer than this (in bytes) are dead-lettered as ``oversize``."""
 
 
-def dead_letter_value(value: bytes | None) -> bytes:
+def dead_letter_value(value: bytes | bytearray | memoryview | None) -> bytes:
     """The value a bad record is dead-lettered with: its bytes, cut to :data:`MAX_EVENT_BYTES`.
 
     An oversize record is cut because, whole, one near Kafka's own message limit could not be
@@ -290,7 +290,7 @@ def _valid_timestamp(value: str) -> bool:
 
 
 def validate(
-    topic: str, raw: bytes | bytearray | memoryview | str
+    topic: str, raw: bytes | bytearray | memoryview | str | None
 ) -> tuple[Event | None, str | None]:
     """Parse and check one message of an event topic.
 
@@ -361,7 +361,7 @@ _TIMESTAMP_AT = {
 }
 
 
-def validate_values(topic: str, raw: bytes) -> tuple[tuple[Any, ...] | None, str | None]:
+def validate_values(topic: str, raw: bytes | None) -> tuple[tuple[Any, ...] | None, str | None]:
     """:func:`validate`'s outcome, with the event's field values in wire order; fast.
 
     One msgspec decoder per kind, derived from the same field specs, accepts a well-formed

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from discorecs.core.cassandra import apply_schema, drop_keyspace, session_scope
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.topics import apply_topics, delete_topics
 from tests.support import SAMPLE
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +122,7 @@ def spark(local_cluster: Settings) -> Iterator[object]:
 
 
 @pytest.fixture
-def spark_keyspace(keyspace: Settings, spark: object) -> Settings:
+def spark_keyspace(keyspace: Settings, spark: SparkSession) -> Settings:
     """A fresh keyspace whose tables the shared Spark session's connector already sees.
 
     The connector's driver session learns about new tables from schema events, debounced by

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,9 +77,9 @@ class World:
         return [u for u, owned in self.collections.items() if release_id in owned]
 
 
-def _releases() -> list[dict[str, object]]:
+def _releases() -> list[dict[str, Any]]:
     """Per group, 12 releases; three artists and five labels recur within a group."""
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for group, (genres, styles) in enumerate(GROUPS):
         for k in range(RELEASES_PER_GROUP):
             artist = f"{genres[0]} Artist {k % 3}"
@@ -127,7 +128,7 @@ def _scored_rows(
     trending: dict[int, int],
     titles: dict[int, str],
     now: datetime,
-) -> list[tuple[object, ...]]:
+) -> list[tuple[Any, ...]]:
     """``users_scored`` rows of every user but the unscored one, by the hourly rule.
 
     Taste: the unit sum of genre weights, discounted for repeated credits (rows of ``credits``
@@ -151,7 +152,7 @@ def _scored_rows(
     similarity = taste @ taste.T
     np.fill_diagonal(similarity, -1.0)
     popular = sorted(trending, key=lambda r: (-trending[r], r))
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for row, user in enumerate(users):
         owned = set(collections[user])
         order = [int(j) for j in np.argsort(-similarity[row], kind="stable") if valid[j]]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
+from pyspark.sql import SparkSession
 
 from deployment import cluster
 from deployment.processes import alive
@@ -132,7 +133,7 @@ def test_wrong_java_is_a_clear_error(tmp_path: Path, cli: RunCli) -> None:
 
 
 def test_version_set_kafka_to_spark_to_cassandra(
-    pipeline: Settings, spark_keyspace: Settings, spark: object, cqlsh: Callable[[str], str]
+    pipeline: Settings, spark_keyspace: Settings, spark: SparkSession, cqlsh: Callable[[str], str]
 ) -> None:
     """pyspark reads a topic via spark-sql-kafka and writes via spark-cassandra-connector."""
     topic = pipeline.topic("users")

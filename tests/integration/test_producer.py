@@ -56,12 +56,20 @@ def consume_all(settings: Settings, expected: int, timeout: float = 90.0) -> lis
     while time.monotonic() < deadline:
         for msg in consumer.consume(10_000, timeout=1.0):
             assert msg.error() is None, msg.error()
-            got.append((topics[msg.topic()], msg.partition(), msg.offset(), msg.key(), msg.value()))
+            got.append(
+                (topics[msg.topic() or ""], msg.partition(), msg.offset(), msg.key(), msg.value())
+            )
         if len(got) >= expected:
             # Linger a moment: anything beyond `expected` would be a duplicate.
             for msg in consumer.consume(10_000, timeout=2.0):
                 got.append(
-                    (topics[msg.topic()], msg.partition(), msg.offset(), msg.key(), msg.value())
+                    (
+                        topics[msg.topic() or ""],
+                        msg.partition(),
+                        msg.offset(),
+                        msg.key(),
+                        msg.value(),
+                    )
                 )
             break
     consumer.close()

@@ -118,7 +118,9 @@ def test_cli_truncated_file_loads_only_whole_releases(
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    loaded = int(re.search(r"releases loaded=(\d+)", error).group(1))
+    match = re.search(r"releases loaded=(\d+)", error)
+    assert match is not None, error
+    loaded = int(match.group(1))
     rows = all_rows(keyspace)
     assert len(rows) == loaded > 0
     expected = {r.release_id: r for r in ReleaseReader(SAMPLE)}

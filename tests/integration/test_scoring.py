@@ -11,10 +11,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 from pyspark.sql import SparkSession
 
@@ -98,7 +100,7 @@ def write_world(
     return owned, releases[0][2]
 
 
-def stage(session, ks: str, users: list[int], at: datetime) -> None:
+def stage(session: Session, ks: str, users: list[int], at: datetime) -> None:
     bucket = at.replace(minute=0, second=0, microsecond=0)
     statement = session.prepare(CHANGED_USERS.insert(ks))
     execute_concurrent_with_args(session, statement, [(bucket, u) for u in users])
@@ -125,7 +127,7 @@ def send_profile(settings: Settings, user_id: int) -> None:
         sender.close()
 
 
-def scored_rows(settings: Settings) -> dict[int, object]:
+def scored_rows(settings: Settings) -> dict[int, Any]:
     with session_scope(settings) as session:
         return {
             r.user_id: r
@@ -246,8 +248,8 @@ def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: Spa
         assert after[user].recommendations == before[user].recommendations
         assert after[user].scored_at == before[user].scored_at
     for user in changed:
-        recs = {r.release_id for r in after[user].recommendations}
-        assert not recs & owned[user]
+        listed = {r.release_id for r in after[user].recommendations}
+        assert not listed & owned[user]
         assert after[user].release_id not in owned[user]
         assert after[user].collection_size == len(owned[user])
 

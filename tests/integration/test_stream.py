@@ -101,6 +101,7 @@ def test_kill_9_mid_run_then_restart_loses_and_doubles_nothing(
         deadline = time.monotonic() + 300
         while len(read_metrics(pipeline)) < 2:
             assert time.monotonic() < deadline, "the stream wrote no batch in time"
+            assert job.process is not None
             assert job.process.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
             time.sleep(0.2)
     finally:

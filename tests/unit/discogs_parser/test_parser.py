@@ -202,7 +202,9 @@ def test_bad_records_are_skipped_counted_and_reported(
     assert sum("bad_record" in r.getMessage() for r in caplog.records) == 3
 
 
-def test_plain_xml_parses_like_gzip(sample_xml: bytes, tmp_path: Path, releases: list[Release]):
+def test_plain_xml_parses_like_gzip(
+    sample_xml: bytes, tmp_path: Path, releases: list[Release]
+) -> None:
     path = write_variant(tmp_path, sample_xml, "releases.xml")
     assert list(ReleaseReader(path)) == releases
 
@@ -251,7 +253,7 @@ def test_corrupt_xml_names_the_line(sample_xml: bytes, tmp_path: Path) -> None:
     xml = join_records(records)
     path = write_variant(tmp_path, xml, "corrupt.xml")
     reader = ReleaseReader(path)
-    got = []
+    got: list[Release] = []
     line = line_of(xml, b"<<oops")
     with pytest.raises(ParseStopped, match=rf"stopped at line {line}, byte \d+ of \d+: XML syntax"):
         got.extend(reader)

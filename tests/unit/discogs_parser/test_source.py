@@ -85,7 +85,7 @@ def test_truncated_gzip_yields_the_whole_records_then_fails(tmp_path: Path) -> N
     path = tmp_path / "truncated.xml.gz"
     path.write_bytes(SAMPLE.read_bytes()[:100_000])
     with open_dump(path) as source:
-        blocks = []
+        blocks: list[Block] = []
         with pytest.raises(InputFailed) as failed:
             blocks.extend(cut_blocks(source, 1 << 20))
     (block,) = blocks

@@ -27,8 +27,11 @@ def catalog() -> ReleaseCatalog:
     return demo_catalog(20_000, seed=3)
 
 
+Played = tuple[EventStream, list[tuple[str, dict]]]
+
+
 def run(stream: EventStream, n_events: int, chunk: int = 1000) -> list[tuple[str, dict]]:
-    out = []
+    out: list[tuple[str, dict]] = []
     while len(out) < n_events:
         c = stream.next_chunk(chunk, 1_700_000_000_000, 0.01)
         out += [(events.KINDS[t], json.loads(v)) for t, v in zip(c.topics, c.values, strict=True)]
@@ -36,7 +39,7 @@ def run(stream: EventStream, n_events: int, chunk: int = 1000) -> list[tuple[str
 
 
 @pytest.fixture(scope="module")
-def played(catalog: ReleaseCatalog) -> tuple[EventStream, list[tuple[str, dict]]]:
+def played(catalog: ReleaseCatalog) -> Played:
     stream = EventStream(catalog, n_users=300, seed=SEED)
     return stream, run(stream, 40_000)
 
@@ -50,7 +53,7 @@ def genre_shares(catalog: ReleaseCatalog) -> np.ndarray:
     return shares
 
 
-def test_profiles_come_first_then_only_known_users(played) -> None:
+def test_profiles_come_first_then_only_known_users(played: Played) -> None:
     stream, sent = played
     users = [e for k, e in sent[: stream.n_users] if k == "users"]
     assert [u["user_id"] for u in users] == stream.user_ids
@@ -59,7 +62,9 @@ def test_profiles_come_first_then_only_known_users(played) -> None:
     assert all(events.validate(k, json.dumps(e).encode())[1] is None for k, e in sent[:2000])
 
 
-def test_collection_dominant_genre_matches_hidden_top_genre(catalog, played) -> None:
+def test_collection_dominant_genre_matches_hidden_top_genre(
+    catalog: ReleaseCatalog, played: Played
+) -> None:
     stream, _ = played
     shares = genre_shares(catalog)
     position = {int(r): i for i, r in enumerate(catalog.release_ids)}
@@ -72,7 +77,7 @@ def test_collection_dominant_genre_matches_hidden_top_genre(catalog, played) -> 
     assert matches / stream.n_users >= 0.8
 
 
-def test_popularity_has_a_long_tail(played) -> None:
+def test_popularity_has_a_long_tail(played: Played) -> None:
     _, sent = played
     adds = Counter(e["release_id"] for k, e in sent if k == "collections" and e["action"] == "add")
     counts = np.sort(np.array(list(adds.values())))[::-1]
@@ -81,7 +86,7 @@ def test_popularity_has_a_long_tail(played) -> None:
     assert counts[-1] == 1  # a tail of releases added once
 
 
-def test_removes_only_remove_owned_releases(played) -> None:
+def test_removes_only_remove_owned_releases(played: Played) -> None:
     stream, sent = played
     owned: dict[int, set[int]] = {}
     removes = 0
@@ -101,7 +106,7 @@ def test_removes_only_remove_owned_releases(played) -> None:
         assert set(stream.owned(row)) == owned.get(user_id, set())
 
 
-def test_same_seed_same_stream_whatever_the_chunking(catalog) -> None:
+def test_same_seed_same_stream_whatever_the_chunking(catalog: ReleaseCatalog) -> None:
     def values(chunks: list[int]) -> list[bytes]:
         stream = EventStream(catalog, n_users=100, seed=SEED, bad_ratio=0.05)
         out: list[bytes] = []
@@ -116,7 +121,7 @@ def test_same_seed_same_stream_whatever_the_chunking(catalog) -> None:
     assert other != values([100])[:100]
 
 
-def test_event_times_never_go_backwards(catalog) -> None:
+def test_event_times_never_go_backwards(catalog: ReleaseCatalog) -> None:
     stream = EventStream(catalog, n_users=10, seed=1)
     stream.next_chunk(10, 5_000)
     later = stream.next_chunk(100, 1_000, 0.5)
@@ -132,7 +137,7 @@ def test_uuid_and_time_formatting() -> None:
     assert iso_millis(np.array([1_700_000_000_123])).tolist() == [b"2023-11-14T22:13:20.123Z"]
 
 
-def test_a_stream_needs_a_user(catalog) -> None:
+def test_a_stream_needs_a_user(catalog: ReleaseCatalog) -> None:
     with pytest.raises(ValueError):
         EventStream(catalog, n_users=0, seed=1)
 
@@ -155,7 +160,7 @@ def test_simulation_keeps_the_last_collection_action_of_each_pair() -> None:
     assert (users.tolist(), releases.tolist(), times.tolist()) == ([1], [6], [40])
 
 
-def test_simulate_ends_with_what_each_user_owns(catalog) -> None:
+def test_simulate_ends_with_what_each_user_owns(catalog: ReleaseCatalog) -> None:
     stream = EventStream(catalog, n_users=50, seed=4)
     simulation = stream.simulate(20_000, start_ms=0, span_ms=1000.0)
     assert len(simulation.users) == 20_000

@@ -3,13 +3,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from discorecs.core.settings import Settings
 from spark_jobs.class_archive import ArchivePlan, install_digest, plan, publish_dump
 from spark_jobs.session import spark_jars
 
 
-def settings_in(folder: Path, **changes: object) -> Settings:
+def settings_in(folder: Path, **changes: Any) -> Settings:
     jar = folder / "jars" / "spark" / "connector.jar"
     if not jar.exists():
         jar.parent.mkdir(parents=True)

@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ RATE = 100.0
 DURATION = 30.0
 
 
-def report(lags: list[int], p99: float | None = 1000.0, drain: list[int] = ()) -> LoadReport:
+def report(lags: list[int], p99: float | None = 1000.0, drain: Sequence[int] = ()) -> LoadReport:
     """A run of ``len(lags)`` one-second ticks, then optional ticks after the produce phase."""
     ticks = [Tick(float(t + 1), 0, 0, lag, p99) for t, lag in enumerate(lags)]
     ticks += [Tick(DURATION + 1 + t, 0, 0, lag, None) for t, lag in enumerate(drain)]

@@ -105,7 +105,7 @@ def test_the_slowest_live_node_counts_and_synced_modes_need_no_wait() -> None:
     session = FakeSession({"a": periodic("100ms"), "b": periodic("10000ms")})
     assert commitlog_lag_block_s(session) == pytest.approx(15.0)
     assert session.asked == ["a", "b"]
-    synced = {"commitlog_sync": "group", "commitlog_sync_period": "0ms"}
+    synced: dict[str, str | None] = {"commitlog_sync": "group", "commitlog_sync_period": "0ms"}
     assert commitlog_lag_block_s(FakeSession({"a": synced, "b": {"commitlog_sync": "batch"}})) == 0
 
 

@@ -13,7 +13,7 @@ TIME = "2026-01-31T12:00:00.123Z"
 
 def good(kind: str) -> dict:
     base = {"schema_version": 1, "event_id": EVENT_ID, "event_time": TIME, "user_id": 7}
-    extra = {
+    extras: dict[str, dict[str, object]] = {
         "users": {
             "name": 'Ann "DJ" Lee',
             "username": "annlee7",
@@ -23,8 +23,8 @@ def good(kind: str) -> dict:
         },
         "collections": {"release_id": 42, "action": "add"},
         "activity": {"release_id": 42, "kind": "play"},
-    }[kind]
-    return {**base, **extra}
+    }
+    return {**base, **extras[kind]}
 
 
 def raw(obj: dict) -> bytes:
@@ -34,7 +34,7 @@ def raw(obj: dict) -> bytes:
 @pytest.mark.parametrize("kind", events.KINDS)
 def test_good_event_round_trips(kind: str) -> None:
     event, reason = events.validate(kind, raw(good(kind)))
-    assert reason is None
+    assert reason is None and event is not None
     assert events.to_dict(event) == good(kind)
     assert json.loads(events.to_json(event)) == good(kind)
     assert events.validate(kind, events.to_json(event)) == (event, None)
@@ -43,6 +43,7 @@ def test_good_event_round_trips(kind: str) -> None:
 @pytest.mark.parametrize("kind", events.KINDS)
 def test_row_template_matches_to_json(kind: str) -> None:
     event, _ = events.validate(kind, raw(good(kind)))
+    assert event is not None
     values = tuple(
         json.dumps(getattr(event, s.name), ensure_ascii=False)
         if s.format == "text"
@@ -160,11 +161,11 @@ def test_times_after_the_latest_are_bad(field: str, at: str, reason: str | None)
 
 def test_unknown_release_is_a_separate_check() -> None:
     event, reason = events.validate("collections", raw(good("collections")))
-    assert reason is None
+    assert reason is None and event is not None
     assert events.check_release(event, {42}) is None
     assert events.check_release(event, {1, 2}) == "unknown_release:42"
     user, _ = events.validate("users", raw(good("users")))
-    assert events.check_release(user, set()) is None
+    assert user is not None and events.check_release(user, set()) is None
 
 
 def test_unknown_release_reason_is_in_the_unknown_release_category() -> None:
@@ -194,7 +195,8 @@ def test_row_template_with_constants() -> None:
     template = events.row_template("activity", {"schema_version": 1, "kind": "want"})
     value = (template % (EVENT_ID, TIME, 7, 42)).encode()
     event, reason = events.validate("activity", value)
-    assert reason is None and event.kind == "want" and event.release_id == 42
+    assert reason is None and isinstance(event, events.ActivityEvent)
+    assert event.kind == "want" and event.release_id == 42
 
 
 def wire_values(kind: str, payload: bytes | None) -> tuple[tuple | None, str | None]:

@@ -2,11 +2,17 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from discorecs.core.settings import Settings, SettingsError, env_name, setting_default
+
+
+def nested(group: str, field: str, value: object) -> dict[str, Any]:
+    """Settings keyword arguments setting one field of one group."""
+    return {group: {field: value}}
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +129,7 @@ def test_every_port_is_a_tcp_port(group: str) -> None:
     name, _, field = group.partition(".")
     for port in (0, 70000):
         with pytest.raises(ValidationError, match=group):
-            Settings(**{name: {field: port}})
+            Settings(**nested(name, field, port))
 
 
 @pytest.mark.parametrize(
@@ -210,9 +216,9 @@ def test_several_nodes_need_addresses_they_can_count_from() -> None:
 def test_no_setting_takes_a_negative_number() -> None:
     with pytest.raises(ValidationError, match="recall_sample must not be negative"):
         Settings(scoring={"recall_sample": -1})
-    for setting in ({"streaming": {"max_offsets": 0}}, {"scoring": {"neighbours": 0}}):
+    for group, field in (("streaming", "max_offsets"), ("scoring", "neighbours")):
         with pytest.raises(ValidationError, match="greater than 0"):
-            Settings(**setting)
+            Settings(**nested(group, field, 0))
     assert Settings(scoring={"friend_prior": 0.0}).scoring.friend_prior == 0.0
     with pytest.raises(ValidationError, match="less than or equal to 13"):
         Settings(scoring={"neighbours": 14})  # scores above 13.1 would tie in the ranking key

@@ -42,7 +42,9 @@ def normalise(cql_type: str) -> str:
 
 def split_top_level(text: str) -> list[str]:
     """Split at commas outside parentheses and angle brackets."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "(<":
             depth += 1

@@ -148,7 +148,7 @@ def test_an_index_mostly_stale_is_built_anew() -> None:
 def test_l2_normalise_keeps_zero_rows() -> None:
     x = l2_normalise(np.array([[3, 4], [0, 0]]))
     assert x.dtype == np.float32
-    np.testing.assert_allclose(x, [[0.6, 0.8], [0, 0]])
+    np.testing.assert_allclose(x, [[0.6, 0.8], [0.0, 0.0]])
 
 
 def test_recall_check_counts_ties_as_correct() -> None:

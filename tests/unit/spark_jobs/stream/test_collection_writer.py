@@ -83,7 +83,9 @@ def profile(user_id: int, name: str, write_ts: int, bucket: datetime) -> Row:
 def bind_columns(cql: str) -> list[str]:
     """The column of each ``?`` of an INSERT or DELETE, in the order they are bound."""
     if cql.startswith("INSERT"):
-        columns = re.search(r"\(([^)]*)\) VALUES", cql).group(1).split(", ")
+        match = re.search(r"\(([^)]*)\) VALUES", cql)
+        assert match is not None
+        columns = match.group(1).split(", ")
         return columns + ([TIMESTAMP_MARKER] if "USING TIMESTAMP ?" in cql else [])
     markers = re.findall(r"USING TIMESTAMP \?|(\w+) = \?", cql)
     return [column or TIMESTAMP_MARKER for column in markers]

@@ -11,7 +11,9 @@ def test_latencies_time_each_second_at_its_middle() -> None:
 
 
 def test_latency_quantiles_count_events_not_seconds() -> None:
-    p50, p99 = latency_quantiles([(9500.0, 1), (500.0, 99)])
+    quantiles = latency_quantiles([(9500.0, 1), (500.0, 99)])
+    assert quantiles is not None
+    p50, p99 = quantiles
     assert p50 == 500.0
     assert p99 == 9500.0
     assert latency_quantiles([]) is None

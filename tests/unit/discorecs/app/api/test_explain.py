@@ -14,7 +14,7 @@ def features(*genres: str) -> Features:
     return Features(np.array([float(g in genres) for g in GENRES], dtype=np.float32), {})
 
 
-def rec(release_id: int, score: float = 0.5) -> SimpleNamespace:
+def rec(release_id: int, score: float | None = 0.5) -> SimpleNamespace:
     return SimpleNamespace(release_id=release_id, title="t", score=score)
 
 

@@ -1,5 +1,7 @@
 """Request latencies are labelled by route template; pipeline figures of the batch log."""
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
@@ -49,7 +51,7 @@ def test_made_up_methods_share_one_label() -> None:
 
 
 def test_the_batch_log_gives_the_last_batch_and_the_dead_letter_total() -> None:
-    batches = [
+    batches: list[dict[str, Any]] = [
         {
             "batch_id": 4,
             "dead_letters": 2,

@@ -20,7 +20,7 @@ def test_runs_are_grouped_and_ordered_oldest_first() -> None:
     assert runs[0].metrics == {"hit_rate": 0.1}
     assert runs[1].metrics == {"hit_rate": 0.2, "coverage": 0.5}
     assert runs[0].at is not None and runs[0].at.tzinfo is UTC
-    assert runs[0].at <= runs[1].at
+    assert runs[1].at is not None and runs[0].at <= runs[1].at
 
 
 def test_only_time_based_ids_have_a_time_and_old_runs_are_dropped() -> None:

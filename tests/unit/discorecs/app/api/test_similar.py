@@ -1,11 +1,18 @@
 """Release likeness: artists, then labels, then styles and genres; placeholders say nothing."""
 
+from collections.abc import Iterable
 from types import SimpleNamespace
 
 from discorecs.app.api.similar import jaccard, likeness, meaningful, rank_likeness
 
 
-def release(release_id: int, artists=(), labels=(), styles=(), genres=("Rock",)) -> SimpleNamespace:
+def release(
+    release_id: int,
+    artists: Iterable[str] = (),
+    labels: Iterable[str] = (),
+    styles: Iterable[str] = (),
+    genres: Iterable[str] = ("Rock",),
+) -> SimpleNamespace:
     return SimpleNamespace(
         release_id=release_id,
         artists=list(artists),

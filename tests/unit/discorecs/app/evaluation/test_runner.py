@@ -31,7 +31,7 @@ def test_tiny_world_all_metrics_and_the_oracle_is_the_ceiling() -> None:
     }
     oracle = evaluation.metrics[ORACLE]["recall@10"]
     assert all(oracle >= m["recall@10"] for m in evaluation.metrics.values())
-    assert 0 < evaluation.friend_quality <= 1.0
+    assert evaluation.friend_quality is not None and 0 < evaluation.friend_quality <= 1.0
     assert lines[0].startswith("split:")
     names = [r.name for r in collect([evaluation, evaluation])]
     assert names[-1] == "friend" and "oracle" in names

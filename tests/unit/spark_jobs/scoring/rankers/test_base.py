@@ -255,7 +255,7 @@ def test_row_stochastic_leaves_empty_rows_empty():
 
 def test_row_stochastic_divides_each_row_by_its_sum():
     m = row_stochastic(sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]]))).toarray()
-    np.testing.assert_allclose(m, [[0.75, 0.25], [0, 0]])
+    np.testing.assert_allclose(m, [[0.75, 0.25], [0.0, 0.0]])
 
 
 def test_activity_is_cut_by_each_pairs_first_event() -> None:

@@ -26,7 +26,7 @@ def test_kl_divergence_by_hand():
 
 def test_genre_distribution_of_a_users_items():
     rows = sp.csr_matrix(np.array([[1, 0, 0, 0, 1, 0, 1], [0] * 7], dtype=np.float32))
-    np.testing.assert_allclose(genre_distribution(rows, GENRES), [[0.5, 0.5], [0, 0]])
+    np.testing.assert_allclose(genre_distribution(rows, GENRES), [[0.5, 0.5], [0.0, 0.0]])
     np.testing.assert_allclose(distribution(np.array([[1.0, 3.0]])), [[0.25, 0.75]])
 
 

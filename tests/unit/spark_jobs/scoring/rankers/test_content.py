@@ -1,7 +1,10 @@
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from spark_jobs.scoring.rankers.base import ItemContent
 from spark_jobs.scoring.rankers.content import (
     ContentBased,
     discounted_shares,
@@ -20,7 +23,11 @@ ARTISTS = [[0], [0], [0], [1], [1], [1]]
 UNKNOWN_YEARS = content([[0]] * 6, artists=ARTISTS, decades=[-1] * 6)
 
 
-def fitted(item_content=UNKNOWN_YEARS, activity=None, **parameters) -> ContentBased:
+def fitted(
+    item_content: ItemContent = UNKNOWN_YEARS,
+    activity: sp.csr_matrix | None = None,
+    **parameters: Any,
+) -> ContentBased:
     ranker = ContentBased(smoothing=1.0, **parameters)
     ranker.fit(train_data(OWNED, (5, 6), item_content=item_content, activity=activity))
     return ranker
@@ -38,7 +45,7 @@ def test_one_genre_lists_its_releases_by_popularity_over_the_genre_total():
 
 
 def test_artist_counts_are_discounted_before_they_become_shares():
-    only_artists = {"genre": 0.0, "style": 0.0, "artist": 1.0, "label": 0.0}
+    only_artists: dict[str, Any] = {"genre": 0.0, "style": 0.0, "artist": 1.0, "label": 0.0}
     # counts [2, 1] less 0.5 are shares [3/4, 1/4]; item 2 is 1/5 of artist 0, item 4 4/11 of 1
     discounted = listed(fitted(discount=0.5, **only_artists), 0, 3)
     assert discounted == pytest.approx({2: 3 / 4 / 5, 4: 1 / 4 * 4 / 11, 5: 1 / 4 * 3 / 11})

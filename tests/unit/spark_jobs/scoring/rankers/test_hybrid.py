@@ -2,6 +2,7 @@ import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
+from spark_jobs.scoring.rankers.base import TrainData
 from spark_jobs.scoring.rankers.content import ContentBased
 from spark_jobs.scoring.rankers.hybrid import Hybrid
 from spark_jobs.scoring.rankers.learned import learn_ranker
@@ -13,7 +14,7 @@ def sources():
     return [MostPopular(), ContentBased()]
 
 
-def fitted(train, calibration=0.0) -> Hybrid:
+def fitted(train: TrainData, calibration: float = 0.0) -> Hybrid:
     hybrid = Hybrid(sources(), sources, calibration, depth=12, rerank_depth=12)
     hybrid.fit(train)
     return hybrid
@@ -71,6 +72,7 @@ def test_users_without_any_candidate_get_empty_lists():
 def test_a_stored_model_with_the_same_features_is_reused_without_learning():
     train = two_groups()
     learnt = fitted(train)
+    assert learnt.model is not None
     stored = lgb.Booster(model_str=learnt.model.model_to_string())
 
     def no_validation_sources():
@@ -87,6 +89,7 @@ def test_the_model_learnt_beside_the_sources_fit_is_the_one_learnt_alone():
     train = two_groups()
     hybrid = fitted(train)
     alone = learn_ranker(sources, train, 12)
+    assert hybrid.model is not None and alone is not None
     assert hybrid.model.model_to_string() == alone.model_to_string()
 
 
@@ -97,7 +100,7 @@ def test_a_model_learnt_on_other_features_is_learnt_again():
     assert other.model is not None
     hybrid = Hybrid(sources(), sources, 0.0, depth=12, model=other.model)
     hybrid.fit(train)
-    assert not hybrid.reused and hybrid.model is not other.model
+    assert not hybrid.reused and hybrid.model is not None and hybrid.model is not other.model
     assert tuple(hybrid.model.feature_name()) == hybrid.features()
 
 

@@ -10,7 +10,7 @@ OWNED = {0: [0], 1: [0, 1, 2], 2: [1, 2], 3: [2, 4], 4: [4, 5], 5: [5]}
 GENRES = [[0], [0], [0], [0], [1], [1]]
 
 
-def fitted(activity=None) -> NeighbourTopN:
+def fitted(activity: sp.csr_matrix | None = None) -> NeighbourTopN:
     ranker = NeighbourTopN(ScoringSettings(neighbours=2))
     ranker.fit(train_data(OWNED, (7, 6), item_content=content(GENRES), activity=activity))
     return ranker
@@ -61,7 +61,8 @@ def test_a_start_index_is_extended_as_a_copy_and_lists_as_a_new_one():
     extended = NeighbourTopN(ScoringSettings(neighbours=2), start=start)
     extended.fit(train)
     assert not extended.tastes.index.rebuilt
-    assert extended.tastes.index.vectors.index.ntotal == 3
+    vectors = extended.tastes.index.vectors
+    assert vectors is not None and vectors.index.ntotal == 3
     assert start.index.ntotal == 2, "the start index is left as it was"
     users = np.arange(7)
     np.testing.assert_array_equal(extended.recommend(users, 5)[0], computed.recommend(users, 5)[0])
