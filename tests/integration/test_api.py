@@ -280,7 +280,7 @@ def test_posted_events_reach_kafka_valid_and_keyed_by_user(
     key, value = read_event(world.settings, topic_kind, body["event_id"])
     assert key == str(world.main_user).encode()
     event, reason = events.validate(topic_kind, value)
-    assert reason is None and isinstance(event, events.CollectionEvent)
+    assert reason is None and isinstance(event, events.CollectionEvent | events.ActivityEvent)
     assert (event.user_id, event.release_id) == (world.main_user, 1200)
     assert body["event_time"] == event.event_time
 
