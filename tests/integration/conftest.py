@@ -112,7 +112,7 @@ def cqlsh(local_cluster: Settings, tmp_path: Path) -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
-def spark(local_cluster: Settings) -> Iterator[object]:
+def spark(local_cluster: Settings) -> Iterator[SparkSession]:
     """One local SparkSession with the connector jars, shared by the session's tests."""
     from spark_jobs.session import spark_session
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
@@ -51,26 +51,19 @@ def consume_all(settings: Settings, expected: int, timeout: float = 90.0) -> lis
     )
     topics = {settings.topic(kind): kind for kind in events.KINDS}
     consumer.subscribe(list(topics))
+
+    def row(msg: Message) -> tuple:
+        return (topics[msg.topic() or ""], msg.partition(), msg.offset(), msg.key(), msg.value())
+
     got: list[tuple] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for msg in consumer.consume(10_000, timeout=1.0):
             assert msg.error() is None, msg.error()
-            got.append(
-                (topics[msg.topic() or ""], msg.partition(), msg.offset(), msg.key(), msg.value())
-            )
+            got.append(row(msg))
         if len(got) >= expected:
             # Linger a moment: anything beyond `expected` would be a duplicate.
-            for msg in consumer.consume(10_000, timeout=2.0):
-                got.append(
-                    (
-                        topics[msg.topic() or ""],
-                        msg.partition(),
-                        msg.offset(),
-                        msg.key(),
-                        msg.value(),
-                    )
-                )
+            got += [row(msg) for msg in consumer.consume(10_000, timeout=2.0)]
             break
     consumer.close()
     return got
