@@ -31,9 +31,7 @@ def cells(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarra
     A third to a half faster than the fancy index for the million pairs of a candidate block.
     """
     flat = np.ascontiguousarray(table).ravel()
-    at = rows.astype(np.int64) * table.shape[1]
-    at += columns
-    return flat.take(at)
+    return flat.take(np.asarray(rows, dtype=np.int64) * table.shape[1] + columns)
 
 
 @dataclass(frozen=True)

@@ -393,18 +393,20 @@ def ranked_top_entries(
         below ``n`` included (ties at the ``n``-th value may add higher ranks).
 
     """
-    usable = (values > 0) & (values < np.inf)
-    rows, columns, values = rows[usable], columns[usable], values[usable]
-    sizes = np.bincount(rows, minlength=n_rows)
+    usable = values > 0
+    usable &= values < np.inf
+    if not usable.all():
+        rows, columns, values = rows[usable], columns[usable], values[usable]
+    bounds = np.searchsorted(rows, np.arange(n_rows + 1))
+    sizes = np.diff(bounds)
     wanted = np.broadcast_to(np.asarray(n, dtype=np.int64), (n_rows,))
-    ends = np.cumsum(sizes)
     kth = np.full(n_rows, -np.inf, dtype=values.dtype)
     for row in np.flatnonzero(sizes > wanted).tolist():
-        part = values[ends[row] - sizes[row] : ends[row]]
+        part = values[bounds[row] : bounds[row + 1]]
         cut = len(part) - int(wanted[row])
         kth[row] = np.partition(part, cut)[cut]
-    near = values >= kth[rows]
-    return ranked_entries(rows[near], columns[near], values[near], n_rows)
+    near = np.flatnonzero(values >= np.repeat(kth, sizes))
+    return ranked_entries(rows.take(near), columns.take(near), values.take(near), n_rows)
 
 
 def top_n_sparse(

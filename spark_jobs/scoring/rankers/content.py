@@ -244,7 +244,9 @@ class ContentBased(ScoreRanker):
         broad_items = sp.hstack(
             [self.item_members[b] for b in broad] or [sp.csr_matrix((n_items, 0))], format="csr"
         )
-        self.broad_sets, self.item_broad_set = feature_sets(broad_items)
+        self.broad_sets, item_broad_set = feature_sets(broad_items)
+        self.item_set_column = item_broad_set.astype(np.int32)
+        self.item_slot_column = (len(self.broad_sets) + self.era.slots).astype(np.int32)
         self.item_popularity = popularity.astype(np.float32)
         self.broad_width = int(self.broad_sets.sum(axis=1).max(initial=0))
         self.narrow_members = sp.vstack(
@@ -429,7 +431,8 @@ class ContentBased(ScoreRanker):
         )
         narrow_shares.sort_indices()
         popular = weighted @ self.popular_broad + (narrow_shares @ self.popular_narrow).toarray()
-        popular *= affinity[:, self.era.slots[self.popular]]
+        slot_affinity = affinity.astype(np.float32)
+        popular *= slot_affinity[:, self.era.slots[self.popular]]
         popular_ids, popular_values = top_n(popular, sp.csr_matrix(rows[:, self.popular]), n)
         popular_ids = np.where(popular_ids >= 0, self.popular[np.maximum(popular_ids, 0)], -1)
         cut, below = self.prefix(depth)
@@ -437,8 +440,8 @@ class ContentBased(ScoreRanker):
         touched = sp.csr_matrix(narrow_shares @ cut)
         user = np.repeat(np.arange(m), np.diff(touched.indptr))
         items, value = touched.indices, touched.data
-        by_set = weighted @ self.broad_sets.T
-        partial = self.pair_scores(value, by_set, affinity, user, items)
+        by_user = np.hstack([weighted @ self.broad_sets.T, slot_affinity])
+        partial = self.pair_scores(value, by_user, user, items, touched.indptr)
         outside = self.outside_bound(weighted, affinity)
         if whole:
             rest_ids, rest_values = top_n_sparse(partial, rows, n)
@@ -446,7 +449,7 @@ class ContentBased(ScoreRanker):
             return ids, values, outside
         depth_ids, depth_values = top_n_sparse(partial, rows, REFINED * n + 1)
         best_ids = depth_ids[:, :-1]
-        rest_ids, rest_values = self.completed(narrow_shares, by_set, affinity, best_ids, n)
+        rest_ids, rest_values = self.completed(narrow_shares, by_user, best_ids, n)
         ids, values = merge_lists((popular_ids, popular_values), (rest_ids, rest_values), n)
         missing = self.missing_bound(narrow_shares, below) * affinity.max(axis=1)
         next_partial = np.nan_to_num(depth_values[:, -1], nan=0.0)
@@ -455,42 +458,44 @@ class ContentBased(ScoreRanker):
     def pair_scores(
         self,
         narrow: np.ndarray,
-        by_set: np.ndarray,
-        affinity: np.ndarray,
+        by_user: np.ndarray,
         user: np.ndarray,
         items: np.ndarray,
+        indptr: np.ndarray,
     ) -> sp.csr_matrix:
         """The scores of (user position, item) pairs given their narrow part, as a CSR block.
 
         The broad part is added: an item has its popularity under each broad feature it has,
         so its part is that popularity times the user's weighted shares of its set of broad
-        features (``by_set``: one product per user and distinct set, a few hundred genre sets,
-        made once a block; then one look-up per pair). The sum is then scaled by the user's
-        affinity to the item's era.
+        features (one product per user and distinct set, a few hundred genre sets, made once a
+        block; then one look-up per pair). The sum is then scaled by the user's affinity to
+        the item's era. Both look-ups are takes from ``by_user``'s flat view, at the columns
+        :attr:`item_set_column` and :attr:`item_slot_column` give each item.
 
         Args:
             narrow: Each pair's narrow score (overwritten with the whole score).
-            by_set: The users' weighted broad shares summed over each distinct set of broad
-                features, ``(m, sets)``: ``weighted @ broad_sets.T``.
-            affinity: The users' era affinities, ``(m, era slots)``.
-            user: Each pair's user position, in order.
+            by_user: ``(m, sets + slots)`` float32: the users' weighted broad shares summed
+                over each distinct set of broad features (``weighted @ broad_sets.T``), then
+                their era affinity per slot.
+            user: Each pair's user position, ascending.
             items: Each pair's item row.
+            indptr: ``(m + 1,)`` where each user's pairs start.
 
         Returns:
             ``(m, n_items)``, row ``u`` holding user ``u``'s pairs.
 
         """
-        m = by_set.shape[0]
-        narrow += cells(by_set, user, self.item_broad_set[items]) * self.item_popularity[items]
-        narrow *= cells(affinity, user, self.era.slots[items])
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(user, minlength=m))])
-        return sp.csr_matrix((narrow, items, indptr), shape=(m, self.train.n_items))
+        flat = np.ascontiguousarray(by_user).ravel()
+        at = user * by_user.shape[1]
+        popularity = self.item_popularity.take(items)
+        narrow += flat.take(at + self.item_set_column.take(items)) * popularity
+        narrow *= flat.take(at + self.item_slot_column.take(items))
+        return sp.csr_matrix((narrow, items, indptr), shape=(len(indptr) - 1, self.train.n_items))
 
     def completed(
         self,
         narrow_shares: sp.csr_matrix,
-        by_set: np.ndarray,
-        affinity: np.ndarray,
+        by_user: np.ndarray,
         ids: np.ndarray,
         n: int,
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -499,16 +504,17 @@ class ContentBased(ScoreRanker):
         Args:
             narrow_shares: ``(users, narrow features)`` CSR with sorted indices: the users'
                 narrow shares.
-            by_set: ``(users, broad feature sets)`` their weighted broad shares per set
+            by_user: Their weighted broad shares per set and era affinities
                 (:meth:`pair_scores`).
-            affinity: ``(users, slots)`` their era affinities.
             ids: ``(users, k)`` candidate item rows, -1 padded.
             n: List length.
 
         """
         m, width = ids.shape
-        user = np.repeat(np.arange(m), width)[ids.ravel() >= 0]
-        items = ids.ravel()[ids.ravel() >= 0]
+        listed = ids >= 0
+        user = np.repeat(np.arange(m), width)[listed.ravel()]
+        items = ids[listed]
+        indptr = np.concatenate([[0], np.cumsum(listed.sum(axis=1))])
         entries = self.item_narrow[items]
         pair = np.repeat(np.arange(len(items)), np.diff(entries.indptr))
         n_features = narrow_shares.shape[1]
@@ -518,7 +524,7 @@ class ContentBased(ScoreRanker):
         )
         shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
         value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
-        scores = self.pair_scores(value, by_set, affinity, user, items)
+        scores = self.pair_scores(value, by_user, user, items, indptr)
         return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
 
     def missing_bound(self, narrow_shares: sp.csr_matrix, below: np.ndarray) -> np.ndarray:
