@@ -438,10 +438,8 @@ class ContentBased(ScoreRanker):
         cut, below = self.prefix(depth)
         whole = depth >= self.largest_feature
         touched = sp.csr_matrix(narrow_shares @ cut)
-        user = np.repeat(np.arange(m), np.diff(touched.indptr))
-        items, value = touched.indices, touched.data
         by_user = np.hstack([weighted @ self.broad_sets.T, slot_affinity])
-        partial = self.pair_scores(value, by_user, user, items, touched.indptr)
+        partial = self.pair_scores(touched.data, by_user, touched.indices, touched.indptr)
         outside = self.outside_bound(weighted, affinity)
         if whole:
             rest_ids, rest_values = top_n_sparse(partial, rows, n)
@@ -459,7 +457,6 @@ class ContentBased(ScoreRanker):
         self,
         narrow: np.ndarray,
         by_user: np.ndarray,
-        user: np.ndarray,
         items: np.ndarray,
         indptr: np.ndarray,
     ) -> sp.csr_matrix:
@@ -469,7 +466,7 @@ class ContentBased(ScoreRanker):
         so its part is that popularity times the user's weighted shares of its set of broad
         features (one product per user and distinct set, a few hundred genre sets, made once a
         block; then one look-up per pair). The sum is then scaled by the user's affinity to
-        the item's era. Both look-ups are takes from ``by_user``'s flat view, at the columns
+        the item's era. Both look-ups are cells of ``by_user``, at the columns
         :attr:`item_set_column` and :attr:`item_slot_column` give each item.
 
         Args:
@@ -477,19 +474,17 @@ class ContentBased(ScoreRanker):
             by_user: ``(m, sets + slots)`` float32: the users' weighted broad shares summed
                 over each distinct set of broad features (``weighted @ broad_sets.T``), then
                 their era affinity per slot.
-            user: Each pair's user position, ascending.
-            items: Each pair's item row.
+            items: Each pair's item row, the pairs ordered by user position.
             indptr: ``(m + 1,)`` where each user's pairs start.
 
         Returns:
             ``(m, n_items)``, row ``u`` holding user ``u``'s pairs.
 
         """
-        flat = np.ascontiguousarray(by_user).ravel()
-        at = user * by_user.shape[1]
+        user = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         popularity = self.item_popularity.take(items)
-        narrow += flat.take(at + self.item_set_column.take(items)) * popularity
-        narrow *= flat.take(at + self.item_slot_column.take(items))
+        narrow += cells(by_user, user, self.item_set_column.take(items)) * popularity
+        narrow *= cells(by_user, user, self.item_slot_column.take(items))
         return sp.csr_matrix((narrow, items, indptr), shape=(len(indptr) - 1, self.train.n_items))
 
     def completed(
@@ -510,11 +505,12 @@ class ContentBased(ScoreRanker):
             n: List length.
 
         """
-        m, width = ids.shape
+        m = ids.shape[0]
         listed = ids >= 0
-        user = np.repeat(np.arange(m), width)[listed.ravel()]
+        counts = listed.sum(axis=1)
+        user = np.repeat(np.arange(m), counts)
         items = ids[listed]
-        indptr = np.concatenate([[0], np.cumsum(listed.sum(axis=1))])
+        indptr = np.concatenate([[0], np.cumsum(counts)])
         entries = self.item_narrow[items]
         pair = np.repeat(np.arange(len(items)), np.diff(entries.indptr))
         n_features = narrow_shares.shape[1]
@@ -524,7 +520,7 @@ class ContentBased(ScoreRanker):
         )
         shared = np.where(found, narrow_shares.data[at], 0.0) * entries.data
         value = np.bincount(pair, shared, minlength=len(items)).astype(np.float32)
-        scores = self.pair_scores(value, by_user, user, items, indptr)
+        scores = self.pair_scores(value, by_user, items, indptr)
         return top_n_sparse(scores, sp.csr_matrix((m, self.train.n_items)), n)
 
     def missing_bound(self, narrow_shares: sp.csr_matrix, below: np.ndarray) -> np.ndarray:
