@@ -14,6 +14,16 @@ from discorecs.core.settings import Settings, SettingsError
 
 LOG_CONFIG = files("spark_jobs") / "conf" / "spark-log4j2.properties"
 """Spark's log4j2 configuration: warnings only, so jobs print no INFO lines."""
+IDEMPOTENT_BATCHES = "-Ddatastax-java-driver.basic.request.default-idempotence=true"
+"""The Java driver's default for statements that carry no idempotence flag, as a system property
+(the driver's configuration reads system properties over the connector's own settings).
+
+The connector flags each statement it prepares (idempotent unless it adds to a counter or a
+list) but not the batches it groups them in, so the driver's default (not idempotent) kept its
+retry policy from retrying a batch that timed out: one write timeout on a cold node failed the
+task, and with it the hourly job (``bench_vector_index.py --rows 200000`` right after ``cluster
+up``). Every table here is written by upserts (no counter, no list append), so a batch is as
+safe to resend as its statements."""
 
 
 def spark_jars(settings: Settings) -> list[str]:
@@ -79,7 +89,7 @@ def spark_session(
     time.tzset()
     if settings.java_home:
         os.environ["JAVA_HOME"] = str(settings.java_home)
-    log_option = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+    java_options = [f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}", IDEMPOTENT_BATCHES]
     jars = spark_jars(settings)
     builder = SparkSession.builder.master(settings.spark_master_url)
     for key, value in standalone_config(settings).items():
@@ -88,8 +98,8 @@ def spark_session(
         builder.appName(app_name)
         .config("spark.pyspark.python", sys.executable)
         .config("spark.executorEnv.TZ", "UTC")
-        .config("spark.driver.extraJavaOptions", " ".join([log_option, *driver_java_options]))
-        .config("spark.executor.extraJavaOptions", log_option)
+        .config("spark.driver.extraJavaOptions", " ".join([*java_options, *driver_java_options]))
+        .config("spark.executor.extraJavaOptions", " ".join(java_options))
         .config("spark.jars", ",".join(jars))
         .config("spark.driver.extraClassPath", os.pathsep.join(jars))
         .config("spark.driver.memory", settings.spark.driver_memory)
