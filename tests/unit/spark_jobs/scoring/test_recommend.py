@@ -59,6 +59,22 @@ def test_friend_rule_picks_most_owned_unowned_with_release_id_tie_break() -> Non
 def test_friend_rule_none_when_friend_has_nothing_new() -> None:
     c = collections({0: [0, 1], 1: [1]}, 2, 2)
     assert most_owned_unowned(c, np.array([1, 0]), c.popularity()).tolist() == [-1, 0]
+    assert most_owned_unowned(c, np.array([0, 1]), c.popularity()).tolist() == [-1, -1]
+
+
+def test_friend_rule_matches_each_users_own_pick_on_a_random_world() -> None:
+    rng = np.random.default_rng(7)
+    owned = {user: rng.choice(30, rng.integers(0, 8), replace=False).tolist() for user in range(40)}
+    c = collections(owned, 40, 30)
+    popularity = rng.integers(0, 4, 30)
+    friend = rng.integers(-1, 40, 40)
+    expected = [
+        min((-int(popularity[r]), r) for r in set(owned[int(f)]) - set(owned[user]))[1]
+        if f >= 0 and set(owned[int(f)]) - set(owned[user])
+        else -1
+        for user, f in enumerate(friend)
+    ]
+    assert most_owned_unowned(c, friend, popularity).tolist() == expected
 
 
 def test_rank_candidates_weights_by_similarity_and_never_owned() -> None:
