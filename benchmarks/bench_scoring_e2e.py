@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 from bench_scoring import build_world, change_users, run
+from cassandra.cluster import NoHostAvailable
 from cassandra.concurrent import execute_concurrent_with_args
 
 from discorecs.app.loadtest import terminated_as_exit
@@ -261,10 +262,13 @@ def main() -> None:
     settings = load_settings(keyspace=f"bench_scoring_{uuid.uuid4().hex[:8]}").with_updates(
         scoring={"staging_margin_s": 0.0}
     )
-    spark = spark_session(settings, "bench-scoring-e2e")
     try:
         with session_scope(settings) as session:
             apply_schema(session, settings.keyspace)
+    except NoHostAvailable:
+        raise SystemExit("Cassandra is not reachable: `discorecs cluster up`") from None
+    spark = spark_session(settings, "bench-scoring-e2e")
+    try:
         collections, features = build_world(rng, args.users, args.releases, args.mean_collection)
         start = time.perf_counter()
         write_world(spark, settings, collections, features)
