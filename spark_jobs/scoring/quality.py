@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from spark_jobs.scoring.recommend import find_sorted
+from spark_jobs.scoring.recommend import find_sorted, most_popular_first
 
 
 @dataclass(frozen=True)
@@ -122,5 +122,5 @@ def popularity_as_of(
     owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
     for time, end in zip(times.tolist(), ends.tolist(), strict=True):
         owners += np.bincount(items[order[done:end]], minlength=n_items)
-        rankings[time], done = np.lexsort((np.arange(n_items), -owners))[:depth], end
+        rankings[time], done = most_popular_first(owners)[:depth], end
     return rankings

@@ -193,6 +193,11 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return owner, indptr[rows][owner] + offsets
 
 
+def most_popular_first(popularity: np.ndarray) -> np.ndarray:
+    """Every release row by popularity, most popular first (ties: the lower row)."""
+    return np.lexsort((np.arange(len(popularity)), -popularity))
+
+
 def most_owned_unowned(
     collections: Collections, friend: np.ndarray, popularity: np.ndarray
 ) -> np.ndarray:
@@ -223,7 +228,7 @@ def most_owned_unowned(
     user, release = user[keep], release[keep]
     if len(user) == 0:
         return result
-    catalogue = np.lexsort((np.arange(len(popularity)), -popularity))
+    catalogue = most_popular_first(popularity)
     place = np.empty(len(popularity), dtype=np.int64)
     place[catalogue] = np.arange(len(popularity))
     first = np.flatnonzero(np.r_[True, user[1:] != user[:-1]])
@@ -245,7 +250,7 @@ def popular_by_genre(
         The overall list and one list per genre, release rows most popular first.
 
     """
-    order = np.lexsort((np.arange(len(popularity)), -popularity))
+    order = most_popular_first(popularity)
     overall = order[:depth]
     per_genre = []
     for genre in range(release_weights.shape[1]):
