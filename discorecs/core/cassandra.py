@@ -17,6 +17,7 @@ from cassandra.policies import (
     ConstantReconnectionPolicy,
     DCAwareRoundRobinPolicy,
     LoadBalancingPolicy,
+    RetryPolicy,
     TokenAwarePolicy,
     WhiteListRoundRobinPolicy,
 )
@@ -33,6 +34,34 @@ SYNC_LAG_BLOCK_PERIODS = 1.5
 """Cassandra's ``periodic_commitlog_sync_lag_block`` when unset: 1.5 sync periods."""
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d)$")
 _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+WRITE_TIMEOUT_RETRIES = 3
+"""Times a write that timed out is sent again before its error reaches the caller."""
+
+
+class UpsertRetryPolicy(RetryPolicy):
+    """The driver's default policy, but a write that timed out is sent again.
+
+    The default resends only a logged batch's batch-log write, so one timeout on a busy or
+    flushing node failed the stream's micro-batch (replayed after ``streaming.retry_seconds``)
+    or the hourly run's last writes. Every write here is an upsert or a delete at a set
+    timestamp (no counter, no list append: ``schema/`` has none), so writing it twice leaves
+    the same rows; the Spark connector's batches are resent for the same reason
+    (``spark_jobs.session``).
+    """
+
+    def on_write_timeout(
+        self,
+        query: Any,
+        consistency: int,
+        write_type: str,
+        required_responses: int,
+        received_responses: int,
+        retry_num: int,
+    ) -> tuple[int, int | None]:
+        """Retry at the same consistency up to :data:`WRITE_TIMEOUT_RETRIES` times."""
+        if retry_num < WRITE_TIMEOUT_RETRIES:
+            return self.RETRY, consistency
+        return self.RETHROW, None
 
 
 def new_cluster(
@@ -41,7 +70,8 @@ def new_cluster(
     """A driver ``Cluster`` for the configured nodes (token-aware, protocol v5).
 
     Every statement runs at ``settings.cassandra.consistency`` (QUORUM: with one node that is
-    the one replica; with three, two of them, so one node may be down). A node that went away
+    the one replica; with three, two of them, so one node may be down), and a write that times
+    out is sent again (:class:`UpsertRetryPolicy`). A node that went away
     is retried every 2 s (the driver's default backs off to minutes, which would keep a
     restarted stream failing long after Cassandra is back).
 
@@ -60,6 +90,7 @@ def new_cluster(
         load_balancing_policy=policy,
         request_timeout=settings.cassandra.request_timeout_s,
         consistency_level=ConsistencyLevel.name_to_value[settings.cassandra.consistency],
+        retry_policy=UpsertRetryPolicy(),
     )
     return Cluster(
         [only_host] if only_host else settings.cassandra_hosts,

@@ -1,21 +1,27 @@
 """The DDL statements of schema/*.cql, read through the package, for any keyspace; the nodes'
-commit log settings the stream's durability barrier waits on."""
+commit log settings the stream's durability barrier waits on; timed-out writes resent."""
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
+from cassandra import ConsistencyLevel, WriteType
 from cassandra.cqltypes import LongType
+from cassandra.policies import RetryPolicy
 from cassandra.protocol import ColumnMetadata
 from cassandra.query import BatchType, PreparedStatement
 
 from discorecs.core.cassandra import (
     SCHEMA,
+    WRITE_TIMEOUT_RETRIES,
+    UpsertRetryPolicy,
     commitlog_lag_block_s,
     duration_s,
+    new_cluster,
     partition_batches,
     schema_statements,
 )
+from discorecs.core.settings import Settings
 from tests.support import REPO_ROOT
 
 
@@ -132,3 +138,23 @@ def test_partition_batches_hold_one_partition_each_and_at_most_size_rows() -> No
     assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
     assert [b.routing_key for b in batches] == [LongType.serialize(p, 5) for p in (1, 1, 2)]
     assert list(partition_batches(statement, [], 2)) == []
+
+
+def test_a_timed_out_write_is_sent_again_at_its_consistency_then_its_error_raised() -> None:
+    policy, quorum = UpsertRetryPolicy(), ConsistencyLevel.QUORUM
+    decisions = [
+        policy.on_write_timeout(None, quorum, WriteType.UNLOGGED_BATCH, 1, 0, retry)
+        for retry in range(WRITE_TIMEOUT_RETRIES + 1)
+    ]
+    assert decisions == [(RetryPolicy.RETRY, quorum)] * WRITE_TIMEOUT_RETRIES + [
+        (RetryPolicy.RETHROW, None)
+    ]
+
+
+def test_every_session_resends_timed_out_writes() -> None:
+    cluster = new_cluster(Settings())
+    assert isinstance(cluster.profile_manager.default.retry_policy, UpsertRetryPolicy)
+
+
+def test_no_table_has_a_counter_so_a_write_sent_twice_leaves_the_same_rows() -> None:
+    assert not any("counter" in statement.lower() for statement in schema_statements("ks"))
