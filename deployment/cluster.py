@@ -44,7 +44,7 @@ from deployment.processes import (
     wait_port_closed,
 )
 from discorecs.core.logs import get_logger
-from discorecs.core.settings import Settings
+from discorecs.core.settings import Settings, available_cores
 from discorecs.core.topics import min_insync_replicas
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
@@ -336,7 +336,7 @@ class CassandraService(LocalService):
     @property
     def processors(self) -> int:
         """CPUs this process may run on: the JVM is told the same, so the write limit matches."""
-        return len(os.sched_getaffinity(0))
+        return available_cores()
 
     def prepare(self) -> None:
         """Write cassandra.yaml and create the data folders."""

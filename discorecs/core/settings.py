@@ -49,6 +49,14 @@ def _default_root() -> Path:
     return _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 
 
+def available_cores() -> int:
+    """The CPUs this process may run on: the default of every thread and process count.
+
+    All of the machine's, unless a cpuset or ``taskset`` narrows the process's affinity.
+    """
+    return len(os.sched_getaffinity(0))
+
+
 class SettingsError(ValueError):
     """Settings that are each valid but cannot work together; the message names the settings."""
 
@@ -242,7 +250,12 @@ class ScoringSettings(Group):
         "finds the exact 10 nearest 99.4 % of the time and the nearest 99.8 %, against 99.8 % "
         "and 99.97 % at 64, in half the search time.",
     )
-    ann_threads: int = 2
+    ann_threads: int = Field(
+        default_factory=available_cores,
+        ge=1,
+        description="Threads building and searching the taste index (faiss's OpenMP; default: "
+        "the CPUs available to this process).",
+    )
     ann_stale_share: float = Field(
         0.2,
         ge=0.0,
@@ -251,10 +264,10 @@ class ScoringSettings(Group):
         "the hourly job builds the index anew instead of extending the last run's.",
     )
     list_threads: int = Field(
-        2,
+        default_factory=available_cores,
         ge=1,
-        description="Threads listing the hybrid's top-n at once in the hourly job; the lists "
-        "are the same for any number.",
+        description="Threads listing the hybrid's top-n at once in the hourly job (default: "
+        "the CPUs available); the lists are the same for any number.",
     )
     cold_items: int = Field(
         3,
@@ -277,7 +290,11 @@ class ScoringSettings(Group):
     hybrid_rerank_depth: int = Field(
         50, description="The hybrid's best-ranked candidates the calibrated re-rank chooses from."
     )
-    hybrid_threads: int = Field(2, description="Threads of the hybrid's ranking model.")
+    hybrid_threads: int = Field(
+        default_factory=available_cores,
+        ge=1,
+        description="Threads of the hybrid's ranking model (default: the CPUs available).",
+    )
     numpy_huge_pages: bool = Field(
         False,
         description="Whether numpy asks for transparent huge pages for its large arrays in "
@@ -311,7 +328,7 @@ class LoaderSettings(Group):
     """The Discogs release loader (``discorecs parse releases``)."""
 
     workers: int = Field(
-        default_factory=lambda: len(os.sched_getaffinity(0)),
+        default_factory=available_cores,
         description="Parser processes, the reading one included (default: the CPUs available "
         "to this process).",
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 
 from discorecs.app.options import count_option
 from discorecs.core.files import check_writable, write_atomically
-from discorecs.core.settings import load_settings
+from discorecs.core.settings import available_cores, load_settings
 
 
 @click.command("evaluate")
@@ -105,7 +104,7 @@ def evaluate(
             f"no user has {MIN_ITEMS} or more items to hold some out: nothing to test"
         )
     jobs = jobs or default_jobs(seeds)
-    threads = max(1, len(os.sched_getaffinity(0)) // jobs)
+    threads = max(1, available_cores() // jobs)
     click.echo(f"{seeds} seeds, {jobs} at a time, {threads} threads each", err=True)
     runs = [SeedRun(seed, spec, fixed, settings.scoring, tune, threads) for seed in range(seeds)]
     done = run_seeds(runs, jobs)

@@ -9,7 +9,6 @@ processes; each process gets ``cores // jobs`` BLAS and model threads
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from discorecs.app.evaluation.interactions import Interactions
 from discorecs.app.evaluation.roster import ServedHybrid, roster
 from discorecs.app.evaluation.runner import Evaluation, evaluate_once
 from discorecs.app.evaluation.world import WorldSpec, build_world
-from discorecs.core.settings import ScoringSettings
+from discorecs.core.settings import ScoringSettings, available_cores
 from spark_jobs.scoring.huge_pages import use_huge_pages
 
 
@@ -82,7 +81,7 @@ def default_jobs(seeds: int) -> int:
     No seed waits for another, so a few more processes than cores keep every core busy to
     the end.
     """
-    return max(1, min(seeds, 2 * len(os.sched_getaffinity(0))))
+    return max(1, min(seeds, 2 * available_cores()))
 
 
 def run_seeds(runs: Sequence[SeedRun], jobs: int) -> list[SeedResult]:

@@ -139,11 +139,23 @@ def test_every_port_is_a_tcp_port(group: str) -> None:
         {"cassandra": {"request_timeout_s": 0}},
         {"spark": {"cores_max": 0}},
         {"spark": {"executor_cores": 0}},
+        {"scoring": {"list_threads": 0}},
+        {"scoring": {"ann_threads": 0}},
+        {"scoring": {"hybrid_threads": 0}},
     ],
 )
 def test_timeouts_and_cores_must_be_above_zero(setting: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Settings(**setting)  # type: ignore[arg-type]
+
+
+def test_thread_and_process_counts_default_to_the_cpus_this_process_may_use(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    settings, cores = Settings(), len(os.sched_getaffinity(0))
+    scoring = settings.scoring
+    assert (scoring.list_threads, scoring.ann_threads, scoring.hybrid_threads) == (cores,) * 3
+    assert settings.loader.workers == cores
 
 
 def test_java_home_falls_back_to_java_home(clean_environment: pytest.MonkeyPatch) -> None:
