@@ -1,10 +1,12 @@
-"""One step timer for every multi-step job: micro-batches, the hourly run, the benchmarks."""
+"""Step timers of the multi-step jobs (micro-batches, the hourly run, benchmarks); progress logs."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from discorecs.core.logs import get_logger
 
 StepHook = Callable[[str, int, float, BaseException | None], None]
 """Told each finished step: its name, its rows, its seconds and the error it raised (or None)."""
@@ -42,3 +44,54 @@ class StepTimer:
             self.seconds[name] = seconds
         if self._hook is not None:
             self._hook(name, rows, seconds, error)
+
+
+class ProgressLog:
+    """Reports a long step's progress: a line at most every ``interval_s`` seconds.
+
+    Call it with each chunk of work done; it reports the units done, the total, the rate so far
+    and the seconds left at that rate, until the work is done (the step's own record says when
+    it ended).
+
+    Args:
+        step: The step's name.
+        total: Units of work in the step.
+        report: Given the event name and its fields (default: a structured log line).
+        interval_s: Least seconds between two reports.
+        clock: Monotonic seconds.
+
+    """
+
+    def __init__(
+        self,
+        step: str,
+        total: int,
+        report: Callable[..., None] | None = None,
+        interval_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.step = step
+        self.total = total
+        self.done = 0
+        self._report = report or get_logger("progress").info
+        self._interval = interval_s
+        self._clock = clock
+        self._start = clock()
+        self._next = self._start + interval_s
+
+    def __call__(self, units: int) -> None:
+        """Count ``units`` more done and report if the interval has passed."""
+        self.done += units
+        now = self._clock()
+        if now < self._next or self.done >= self.total:
+            return
+        self._next = now + self._interval
+        rate = self.done / max(now - self._start, 1e-9)
+        self._report(
+            "step_progress",
+            step=self.step,
+            done=self.done,
+            total=self.total,
+            rate=rate,
+            left_s=(self.total - self.done) / max(rate, 1e-9),
+        )

@@ -27,7 +27,7 @@ from pyspark.sql import SparkSession
 from discorecs.core.cassandra import session_scope
 from discorecs.core.logs import get_logger
 from discorecs.core.settings import Settings
-from discorecs.core.timing import StepHook, StepTimer
+from discorecs.core.timing import ProgressLog, StepHook, StepTimer
 from spark_jobs.scoring.compute import Scores, score
 from spark_jobs.scoring.huge_pages import use_huge_pages
 from spark_jobs.scoring.item_models import item_models, restore_item_models, save_item_models
@@ -150,8 +150,10 @@ def hybrid_lists(
     if not hybrid.reused and hybrid.model is not None:
         write_ranking_model(session, settings.keyspace, hybrid.model, now)
     with step("hybrid_recommend", len(listed)):
-        tuning = settings.scoring
-        ids, values = recommend_in_parts(hybrid, listed, tuning.list_length, tuning.list_threads)
+        tuning, progress = settings.scoring, ProgressLog("hybrid_recommend", len(listed))
+        ids, values = recommend_in_parts(
+            hybrid, listed, tuning.list_length, tuning.list_threads, progress=progress
+        )
     reused = {"ranking_model_reused": int(hybrid.reused), "item_models_reused": int(restored)}
     return Ranked(ids, values), reused
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,7 @@ from discorecs.core.tables import (
     RELEASES,
     USERS_SCORED,
 )
-from discorecs.core.timing import StepTimer
+from discorecs.core.timing import ProgressLog, StepTimer
 from spark_jobs.connector import read_table, write_table
 from spark_jobs.scoring.compute import Scores
 from spark_jobs.scoring.ranks import drifted, ranks_map
@@ -219,7 +219,7 @@ def write_scores(
     ):
         with step(name, len(rows)):
             built = (records(rows[at], columns) for at in parts(len(rows)))
-            write_rows(spark, settings, built, columns)
+            write_rows(spark, settings, built, columns, ProgressLog(name, len(rows)))
     return len(scores.rescored)
 
 
@@ -228,6 +228,7 @@ def write_rows(
     settings: Settings,
     records: Iterable[list[tuple[Any, ...]]],
     columns: list[str] | None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Upsert rows of ``users_scored``, a DataFrame a part (bounded JVM memory).
 
@@ -244,20 +245,25 @@ def write_rows(
         records: The parts' rows (of :data:`WRITE_PART` rows or fewer), as
             :class:`ScoredRecords` builds them.
         columns: Their columns (all if None).
+        progress: Told the number of rows of each part written, in order.
 
     """
     schema = USERS_SCORED.spark_schema(columns)
     pending = iter(records)
 
-    def upcoming() -> DataFrame | None:
+    def upcoming() -> tuple[DataFrame, int] | None:
         rows = next(pending, None)
-        return None if rows is None else spark.createDataFrame(rows, schema, verifySchema=False)
+        if rows is None:
+            return None
+        return spark.createDataFrame(rows, schema, verifySchema=False), len(rows)
 
     with ThreadPoolExecutor(1) as pool:
         following = pool.submit(upcoming)
-        while (frame := following.result()) is not None:
+        while (part := following.result()) is not None:
             following = pool.submit(upcoming)
-            write_table(frame, settings, USERS_SCORED)
+            write_table(part[0], settings, USERS_SCORED)
+            if progress is not None:
+                progress(part[1])
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:

@@ -154,8 +154,12 @@ def test_rows_are_written_in_parts_each_once(spark_keyspace: Settings, spark: Sp
         )
         for user in range(1, 8)
     ]
-    write_rows(spark, spark_keyspace, (records[at] for at in parts(len(records), 3)), None)
+    written: list[int] = []
+    write_rows(
+        spark, spark_keyspace, (records[at] for at in parts(len(records), 3)), None, written.append
+    )
     write_rows(spark, spark_keyspace, [], None)
+    assert written == [3, 3, 1], "each part told once written"
     rows = scored_rows(spark_keyspace)
     assert sorted(rows) == list(range(1, 8)), "seven rows in parts of 3, 3 and 1"
     assert sorted((r.collection_size, r.recommendations[0].release_id) for r in rows.values()) == [

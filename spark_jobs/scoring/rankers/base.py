@@ -583,7 +583,12 @@ class Ranker(ABC):
 
 
 def recommend_in_parts(
-    ranker: Ranker, users: np.ndarray, n: int, threads: int, part: int = LIST_PART
+    ranker: Ranker,
+    users: np.ndarray,
+    n: int,
+    threads: int,
+    part: int = LIST_PART,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`Ranker.recommend` of ``part`` users at a time, on ``threads`` threads.
 
@@ -599,17 +604,24 @@ def recommend_in_parts(
         n: List length.
         threads: Threads listing at once (1: one call, in this thread).
         part: Users listed per call.
+        progress: Told the number of users of each part listed, in order.
 
     Returns:
         Item rows and scores, ``(len(users), n)``, as :meth:`Ranker.recommend`.
 
     """
     users = np.asarray(users, dtype=np.int64)
-    if threads <= 1 or len(users) <= part:
+    if (threads <= 1 and progress is None) or len(users) <= part:
         return ranker.recommend(users, n)
     parts = [users[start : start + part] for start in range(0, len(users), part)]
-    with ThreadPoolExecutor(threads) as pool:
-        lists = list(pool.map(lambda chosen: ranker.recommend(chosen, n), parts))
+    lists = []
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        for chosen, listed in zip(
+            parts, pool.map(lambda chosen: ranker.recommend(chosen, n), parts), strict=True
+        ):
+            lists.append(listed)
+            if progress is not None:
+                progress(len(chosen))
     return np.vstack([ids for ids, _ in lists]), np.vstack([scores for _, scores in lists])
 
 

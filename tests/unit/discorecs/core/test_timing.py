@@ -1,10 +1,12 @@
-"""StepTimer: seconds per finished step, the hook told of every step, failures propagate."""
+"""StepTimer: seconds per finished step, the hook told of every step, failures propagate.
+ProgressLog: a report at most every interval, with the rate and the seconds left."""
 
 import time
+from typing import Any
 
 import pytest
 
-from discorecs.core.timing import StepTimer
+from discorecs.core.timing import ProgressLog, StepTimer
 
 
 class Recorder:
@@ -59,3 +61,36 @@ def test_a_timer_without_a_hook_only_records() -> None:
     with timer("one", rows=3):
         pass
     assert list(timer.seconds) == ["one"]
+
+
+def test_progress_is_reported_at_most_every_interval_until_the_work_is_done() -> None:
+    now = [0.0]
+    reports: list[tuple[str, dict[str, Any]]] = []
+    progress = ProgressLog(
+        "lists", 100, lambda event, **fields: reports.append((event, fields)), 30.0, lambda: now[0]
+    )
+    for at, units in ((10.0, 10), (31.0, 30), (40.0, 10), (62.0, 10), (95.0, 40)):
+        now[0] = at
+        progress(units)
+    assert reports == [
+        (
+            "step_progress",
+            {
+                "step": "lists",
+                "done": 40,
+                "total": 100,
+                "rate": 40 / 31.0,
+                "left_s": 60 / (40 / 31.0),
+            },
+        ),
+        (
+            "step_progress",
+            {
+                "step": "lists",
+                "done": 60,
+                "total": 100,
+                "rate": 60 / 62.0,
+                "left_s": 40 / (60 / 62.0),
+            },
+        ),
+    ], "nothing before 30 s, nothing within 30 s of a report, nothing once all is done"

@@ -299,8 +299,12 @@ def test_lists_in_parts_on_threads_are_the_lists_of_one_call(threads, part):
     hybrid.fit(two_groups())
     users = np.array([0, 3, 5, 11, 19, 20, 22, 30, 31, 39, 2, 25], dtype=np.int64)
 
-    ids, scores = recommend_in_parts(hybrid, users, 5, threads, part)
+    listed: list[int] = []
+
+    ids, scores = recommend_in_parts(hybrid, users, 5, threads, part, progress=listed.append)
 
     whole_ids, whole_scores = hybrid.recommend(users, 5)
     np.testing.assert_array_equal(ids, whole_ids)
     np.testing.assert_allclose(scores, whole_scores, rtol=1e-6)
+    whole_parts = [min(part, len(users) - start) for start in range(0, len(users), part)]
+    assert listed == (whole_parts if part < len(users) else []), "each part told, in order"
