@@ -602,7 +602,7 @@ def recommend_in_parts(
         ranker: A fitted ranker.
         users: User rows of its training data.
         n: List length.
-        threads: Threads listing at once (1: one call, in this thread).
+        threads: Threads listing at once (1, and no ``progress``: one call, in this thread).
         part: Users listed per call.
         progress: Told the number of users of each part listed, in order.
 
