@@ -261,9 +261,10 @@ def write_rows(
         following = pool.submit(upcoming)
         while (part := following.result()) is not None:
             following = pool.submit(upcoming)
-            write_table(part[0], settings, USERS_SCORED)
+            frame, count = part
+            write_table(frame, settings, USERS_SCORED)
             if progress is not None:
-                progress(part[1])
+                progress(count)
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
