@@ -165,6 +165,9 @@ class LoadReport:
     fault: FaultResult | None = None
     ticks: list[Tick] = field(default_factory=list)
     cold_start: ColdStart | None = None
+    truth: Path | None = None
+    """The producer's truth file, kept (by :func:`keep_truth_if_failed`) only when the outputs
+    disagree with it."""
 
     @property
     def lost(self) -> int:
@@ -435,6 +438,7 @@ def run_load(
             report.cold_start = cold_start(launched, query_up, started, read_metrics(run))
             if fault == HOURLY_FAULT:
                 hourly_under_fault(settings, run, report, expected_state(truth_path), workdir, echo)
+            keep_truth_if_failed(report, truth_path)
             stream.stop()
             return report
         finally:
@@ -540,8 +544,20 @@ def _watch(
             return ticks
 
 
+def keep_truth_if_failed(report: LoadReport, truth_path: Path) -> None:
+    """Keep the producer's truth file as the evidence of a lost or doubled item, else delete it.
+
+    It holds every event produced (~90 MB for 30 s at 10K/s, 1.9 GB for 10 minutes at 20K/s),
+    and load runs kept them all until the disk was full.
+    """
+    if report.lost or report.duplicated:
+        report.truth = truth_path
+    else:
+        truth_path.unlink(missing_ok=True)
+
+
 def cleanup(run: Settings) -> None:
-    """Drop a run's keyspace, topics, checkpoint and metrics (truth and stream log stay)."""
+    """Drop a run's keyspace, topics, checkpoint and metrics (its stream log stays)."""
     with session_scope(run) as session:
         drop_keyspace(session, run.keyspace)
     delete_topics(run)

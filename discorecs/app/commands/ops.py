@@ -29,6 +29,8 @@ def _print_report(report: LoadReport) -> None:
     for d in report.discrepancies:
         if d.lost or d.extra:
             click.echo(f"  MISMATCH {d.name}: lost={d.lost} extra={d.extra}")
+    if report.truth is not None:
+        click.echo(f"  the producer's truth is kept in {report.truth}")
     if report.produce_failed:
         click.echo(
             f"  {report.produce_failed} events were never acknowledged by Kafka but are in the "

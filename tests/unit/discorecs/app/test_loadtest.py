@@ -1,4 +1,5 @@
-"""Load runs: when one held (p99 under the limit, a flat lag), faults, the stream's cold start."""
+"""Load runs: when one held (p99 under the limit, a flat lag), faults, the stream's cold start,
+the truth file kept only as the evidence of a failed check."""
 
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from discorecs.app.loadtest import (
     Tick,
     cold_start,
     fault_plan,
+    keep_truth_if_failed,
     recovery_seconds,
     service_nodes,
 )
@@ -145,3 +147,13 @@ def test_a_sigterm_runs_the_cleanup_of_a_load_test(tmp_path: Path) -> None:
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=30) == 128 + signal.SIGTERM
     assert marker.read_text() == "stopped"
+
+
+def test_the_truth_is_kept_only_when_something_was_lost_or_doubled(tmp_path: Path) -> None:
+    failed, passed = report([300] * 30), report([300] * 30)
+    passed.discrepancies = [Discrepancy("collections", 0, 0)]
+    for name, run in (("failed", failed), ("passed", passed)):
+        (tmp_path / name).write_text("{}\n")
+        keep_truth_if_failed(run, tmp_path / name)
+    assert (failed.truth, (tmp_path / "failed").exists()) == (tmp_path / "failed", True)
+    assert (passed.truth, (tmp_path / "passed").exists()) == (None, False)
