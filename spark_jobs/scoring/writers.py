@@ -234,11 +234,12 @@ def write_rows(
 
     The rows are here already (the lists are made in this process), so they go straight to
     Cassandra in unlogged batches of ``scoring.write_batch_rows`` rows that share their replicas,
-    ``scoring.write_requests`` at once. Through the Spark connector they were pickled, sent to
-    the JVM and bound there: 1M rows with their taste vectors took the client ~2.5x the CPU and
-    the write ~1.7x the time (docs/benchmarks.md, "Thirtieth pass"). The next part is taken from
-    ``records`` (built, when it is a generator) on another thread while the current one is
-    written.
+    ``scoring.write_requests`` at once, not pickled into DataFrames for the Spark connector to
+    unpickle and bind in the JVM: 1M rows built beforehand cost the client 65-74 CPU-s this way
+    against 90, at the same rate; in the first hour at 1M, where the rows are built during the
+    write and share this process's GIL, the same CPU either way (docs/benchmarks.md, "Thirtieth
+    pass"). The next part is taken from ``records`` (built, when it is a generator) on another
+    thread while the current one is written.
 
     Args:
         session: Session.
