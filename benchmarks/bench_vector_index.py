@@ -10,9 +10,8 @@ and 100; ``0:0`` drops the index, the reference: the same rows' write without a 
 size-tiered compaction threshold (``MIN:MAX`` sstables merged at once; ``schema``: the schema's
 own, Cassandra's default is ``4:32``) a fresh keyspace gets the project's schema, its
 ``users_scored_taste_ann`` index re-created with that setting, and ``--rows`` full ``users_scored``
-rows (taste vector, friend, a top-10 list), built before the clock starts, written as the hourly
-job writes them (:func:`~spark_jobs.scoring.writers.write_rows`: the Python driver, in parts of
-``WRITE_PART`` rows). Printed per
+rows (taste vector, friend, a top-10 list) written through the Spark connector as the hourly job
+writes them (in DataFrames of ``WRITE_PART`` rows, converted before the clock starts). Printed per
 case: rows/s of the write (memtable flushes and the compactions that start meanwhile included) with
 the Cassandra node's CPU seconds during it; with ``--settle``, also the wait for the compactions
 left behind (each rebuilds the merged sstables' graphs), the node's CPU seconds from the write's
@@ -41,8 +40,10 @@ from discorecs.core.cassandra import apply_schema, drop_keyspace, schema_stateme
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings, load_settings
 from discorecs.core.tables import USERS_SCORED
+from spark_jobs.connector import write_table
 from spark_jobs.scoring.taste import has_taste, taste_vectors
-from spark_jobs.scoring.writers import parts, write_rows
+from spark_jobs.scoring.writers import WRITE_PART
+from spark_jobs.session import spark_session
 
 INDEX = "users_scored_taste_ann"
 LIST_LENGTH = 10
@@ -177,44 +178,58 @@ def main() -> None:
     taste = tastes(args.rows, args.seed)
     rows = records(taste, args.seed)
     print(f"{len(rows)} users_scored rows with a taste vector")
+    base = load_settings()
+    spark = spark_session(base, "bench-vector-index")
+    frame_schema = USERS_SCORED.spark_schema(USERS_SCORED.column_names)
     cases = [(s, t) for s in args.settings.split(",") for t in args.thresholds.split(",")]
     results: list[str] = []
-    for round_no in range(args.rounds):
-        for setting, thresholds in cases:
-            connections, beam = (int(part) for part in setting.split(":"))
-            settings = load_settings(keyspace=f"vec_{uuid.uuid4().hex[:8]}")
-            try:
-                with session_scope(settings) as session:
-                    apply_schema(session, settings.keyspace)
-                recreate_index(settings, connections, beam)
-                set_thresholds(settings, thresholds)
-                with session_scope(settings) as session:
+    try:
+        for round_no in range(args.rounds):
+            for setting, thresholds in cases:
+                connections, beam = (int(part) for part in setting.split(":"))
+                settings = load_settings(keyspace=f"vec_{uuid.uuid4().hex[:8]}")
+                try:
+                    with session_scope(settings) as session:
+                        apply_schema(session, settings.keyspace)
+                    recreate_index(settings, connections, beam)
+                    set_thresholds(settings, thresholds)
+                    frames = [
+                        spark.createDataFrame(rows[lo : lo + WRITE_PART], frame_schema).cache()
+                        for lo in range(0, len(rows), WRITE_PART)
+                    ]
+                    for frame in frames:
+                        frame.count()
                     cpu_start = cassandra_cpu_s(settings)
                     start = time.perf_counter()
-                    write_rows(session, settings, (rows[at] for at in parts(len(rows))), None)
+                    for frame in frames:
+                        write_table(frame, settings, USERS_SCORED)
                     seconds = time.perf_counter() - start
-                cost = f"Cassandra {cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s"
-                if args.settle:
-                    waited = settle(settings)
-                    cost += (
-                        f", settled {waited:5.1f} s later at "
-                        f"{cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s, "
-                        f"{sstables(settings)} sstables"
-                    )
-                quality = "no index: no ANN query"
-                if connections:
-                    recall, latency = recall_at_10(settings, taste, args.queries, args.seed)
-                    quality = f"recall@10 {recall:.4f}  ANN query p50 {latency:5.1f} ms"
-            finally:
-                with session_scope(settings) as session:
-                    drop_keyspace(session, settings.keyspace)
-            line = (
-                f"round {round_no + 1}  M={connections:<3} beam={beam:<4} "
-                f"compaction {thresholds:<6} write {len(rows) / seconds:7.0f} rows/s "
-                f"({seconds:5.1f} s, {cost})  {quality}"
-            )
-            print(line, flush=True)
-            results.append(line)
+                    cost = f"Cassandra {cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s"
+                    for frame in frames:
+                        frame.unpersist()
+                    if args.settle:
+                        waited = settle(settings)
+                        cost += (
+                            f", settled {waited:5.1f} s later at "
+                            f"{cassandra_cpu_s(settings) - cpu_start:5.1f} CPU-s, "
+                            f"{sstables(settings)} sstables"
+                        )
+                    quality = "no index: no ANN query"
+                    if connections:
+                        recall, latency = recall_at_10(settings, taste, args.queries, args.seed)
+                        quality = f"recall@10 {recall:.4f}  ANN query p50 {latency:5.1f} ms"
+                finally:
+                    with session_scope(settings) as session:
+                        drop_keyspace(session, settings.keyspace)
+                line = (
+                    f"round {round_no + 1}  M={connections:<3} beam={beam:<4} "
+                    f"compaction {thresholds:<6} write {len(rows) / seconds:7.0f} rows/s "
+                    f"({seconds:5.1f} s, {cost})  {quality}"
+                )
+                print(line, flush=True)
+                results.append(line)
+    finally:
+        spark.stop()
     print("\n".join(["", "summary:", *results]))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -212,56 +212,6 @@ def partition_batches(
             for row in partition_rows[start : start + size]:
                 batch.add(statement, row)
             yield batch
-
-
-def replica_batches(
-    statement: PreparedStatement,
-    rows: Iterable[Sequence[Any]],
-    size: int,
-    replicas: Callable[[bytes], Hashable],
-) -> Iterator[BatchStatement]:
-    """Unlogged batches of ``statement`` of at most ``size`` rows whose replicas are the same.
-
-    For a table whose partition is one row: a request carries ``size`` rows that every replica
-    it reaches applies itself, as the Spark connector's ``replica_set`` grouping does.
-
-    Args:
-        statement: A statement that binds a table's whole partition key.
-        rows: Its bound values, one sequence a row.
-        size: Rows a batch at most.
-        replicas: The replicas of a routing key (:func:`replicas_of`), or any key that is equal
-            for rows that share them.
-
-    Yields:
-        Each batch once it holds ``size`` rows, then the rest in the order of their first rows.
-
-    """
-    filling: dict[Hashable, BatchStatement] = {}
-    for row in rows:
-        bound = statement.bind(row)
-        key = replicas(bound.routing_key)
-        batch = filling.get(key)
-        if batch is None:
-            batch = filling[key] = BatchStatement(batch_type=BatchType.UNLOGGED)
-        batch.add(bound)
-        if len(batch) >= size:
-            yield filling.pop(key)
-    yield from filling.values()
-
-
-def replicas_of(session: Session, keyspace: str) -> Callable[[bytes], Hashable]:
-    """The replicas of a routing key in ``keyspace``, from the driver's token map.
-
-    Without a token map (the driver's metadata off) every key gets the same answer.
-    """
-    token_map = session.cluster.metadata.token_map
-    if token_map is None:
-        return lambda key: None
-
-    def replicas(key: bytes) -> Hashable:
-        return tuple(token_map.get_replicas(keyspace, token_map.token_class.from_key(key)))
-
-    return replicas
 
 
 def duration_s(text: str) -> float:

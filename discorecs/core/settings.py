@@ -269,15 +269,6 @@ class ScoringSettings(Group):
         description="Threads listing the hybrid's top-n at once in the hourly job (default: "
         "the CPUs available); the lists are the same for any number.",
     )
-    write_batch_rows: int = Field(
-        8,
-        ge=1,
-        description="users_scored rows per unlogged batch the hourly job writes (rows that "
-        "share their replicas; 1: a request a row).",
-    )
-    write_requests: int = Field(
-        16, ge=1, description="Requests in flight while the hourly job writes users_scored."
-    )
     cold_items: int = Field(
         3,
         description="Users with this many items or fewer are cold: the hourly job reads their "

@@ -294,11 +294,9 @@ def run_hourly(
                 settings.scoring.list_length,
             )
         with step("write", len(scores.rescored)):
-            counts["written"] = write_scores(session, settings, stored, releases, scores, now, step)
+            counts["written"] = write_scores(spark, settings, stored, releases, scores, now, step)
             rank_rows = rank_updates(stored, scores, settings.scoring.rank_tolerance)
-            counts["ranks_updated"] = write_rank_updates(
-                session, settings, stored, scores, rank_rows
-            )
+            counts["ranks_updated"] = write_rank_updates(spark, settings, stored, scores, rank_rows)
             write_quality(session, settings.keyspace, runs.run_id, result.check.figures())
         with step("clear_staged", len(stored.staged)):
             margin = timedelta(seconds=settings.scoring.staging_margin_s)

@@ -11,10 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from cassandra.cluster import Session
-from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
-from pyspark.sql import SparkSession
+from cassandra.concurrent import execute_concurrent_with_args
+from pyspark.sql import DataFrame, SparkSession
 
-from discorecs.core.cassandra import replica_batches, replicas_of
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
@@ -35,8 +34,9 @@ from spark_jobs.scoring.taste import has_taste
 from spark_jobs.scoring.weights import genre_weights, style_weights
 
 WRITE_PART = 50_000
-"""Rows of ``users_scored`` built at once: a part is built while the one before is written, so
-at most two parts of Python rows are held, not a million."""
+"""Rows of ``users_scored`` per DataFrame written: a local list becomes a DataFrame whose tasks
+carry the pickled rows, so a million rows in one would hold ~0.5 GB in the driver's JVM and
+send two ~250 MB tasks (over ``spark.rpc.message.maxSize`` on a standalone cluster)."""
 
 
 def score_releases(
@@ -187,7 +187,7 @@ def parts(count: int, part: int = WRITE_PART) -> list[slice]:
 
 
 def write_scores(
-    session: Session,
+    spark: SparkSession,
     settings: Settings,
     stored: Stored,
     releases: Releases,
@@ -219,51 +219,52 @@ def write_scores(
     ):
         with step(name, len(rows)):
             built = (records(rows[at], columns) for at in parts(len(rows)))
-            write_rows(session, settings, built, columns, ProgressLog(name, len(rows)))
+            write_rows(spark, settings, built, columns, ProgressLog(name, len(rows)))
     return len(scores.rescored)
 
 
 def write_rows(
-    session: Session,
+    spark: SparkSession,
     settings: Settings,
     records: Iterable[list[tuple[Any, ...]]],
     columns: list[str] | None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Upsert rows of ``users_scored`` from this process through the driver, a part at a time.
+    """Upsert rows of ``users_scored``, a DataFrame a part (bounded JVM memory).
 
-    The rows are here already (the lists are made in this process), so they go straight to
-    Cassandra in unlogged batches of ``scoring.write_batch_rows`` rows that share their replicas,
-    ``scoring.write_requests`` at once, not pickled into DataFrames for the Spark connector to
-    unpickle and bind in the JVM: 1M rows built beforehand cost the client 65-74 CPU-s this way
-    against 90, at the same rate; in the first hour at 1M, where the rows are built during the
-    write and share this process's GIL, the same CPU either way (docs/benchmarks.md, "Thirtieth
-    pass"). The next part is taken from ``records`` (built, when it is a generator) on another
-    thread while the current one is written.
+    The next part is taken from ``records`` (built, when it is a generator) and made a
+    DataFrame (pickled and sent to the JVM, a second or two of Python a part) on another
+    thread while the current one is written, so the write never waits for it; at most two
+    parts are in the JVM at once. The rows are not checked against the schema on the way
+    (pyspark's ``verifySchema``, half of that Python time): :class:`ScoredRecords` builds them
+    with the schema's types.
 
     Args:
-        session: Session.
-        settings: Keyspace and the write's tuning.
-        records: The parts' rows, as :class:`ScoredRecords` builds them.
+        spark: Session.
+        settings: Keyspace and connector settings.
+        records: The parts' rows (of :data:`WRITE_PART` rows or fewer), as
+            :class:`ScoredRecords` builds them.
         columns: Their columns (all if None).
         progress: Told the number of rows of each part written, in order.
 
-    Raises:
-        cassandra.DriverException: A batch failed (after the session's retries).
-
     """
-    insert = session.prepare(USERS_SCORED.insert(settings.keyspace, columns))
-    replicas = replicas_of(session, settings.keyspace)
-    size, requests = settings.scoring.write_batch_rows, settings.scoring.write_requests
+    schema = USERS_SCORED.spark_schema(columns)
     pending = iter(records)
+
+    def upcoming() -> tuple[DataFrame, int] | None:
+        rows = next(pending, None)
+        if rows is None:
+            return None
+        return spark.createDataFrame(rows, schema, verifySchema=False), len(rows)
+
     with ThreadPoolExecutor(1) as pool:
-        following = pool.submit(next, pending, None)
-        while (rows := following.result()) is not None:
-            following = pool.submit(next, pending, None)
-            batches = ((batch, ()) for batch in replica_batches(insert, rows, size, replicas))
-            execute_concurrent(session, batches, concurrency=requests, raise_on_first_error=True)
+        following = pool.submit(upcoming)
+        while (part := following.result()) is not None:
+            following = pool.submit(upcoming)
+            frame, count = part
+            write_table(frame, settings, USERS_SCORED)
             if progress is not None:
-                progress(len(rows))
+                progress(count)
 
 
 def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
@@ -279,7 +280,7 @@ def rank_updates(stored: Stored, scores: Scores, tolerance: int) -> np.ndarray:
 
 
 def write_rank_updates(
-    session: Session, settings: Settings, stored: Stored, scores: Scores, rows: np.ndarray
+    spark: SparkSession, settings: Settings, stored: Stored, scores: Scores, rows: np.ndarray
 ) -> int:
     """Write ``genre_ranks`` (only that column) of the given rows (:func:`rank_updates`).
 
@@ -289,7 +290,7 @@ def write_rank_updates(
     """
     records = [(int(stored.user_ids[r]), ranks_map(scores.ranks[r])) for r in rows.tolist()]
     write_rows(
-        session, settings, (records[at] for at in parts(len(records))), ["user_id", "genre_ranks"]
+        spark, settings, (records[at] for at in parts(len(records))), ["user_id", "genre_ranks"]
     )
     return len(records)
 

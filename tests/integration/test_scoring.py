@@ -135,8 +135,7 @@ def scored_rows(settings: Settings) -> dict[int, Any]:
         }
 
 
-def test_rows_are_written_in_parts_each_once(keyspace: Settings) -> None:
-    settings = keyspace.with_updates(scoring={"write_batch_rows": 2})
+def test_rows_are_written_in_parts_each_once(spark_keyspace: Settings, spark: SparkSession) -> None:
     at = datetime(2026, 3, 1, 12, tzinfo=UTC).replace(tzinfo=None)
     taste = [1.0] * 15
     records = [
@@ -156,19 +155,16 @@ def test_rows_are_written_in_parts_each_once(keyspace: Settings) -> None:
         for user in range(1, 8)
     ]
     written: list[int] = []
-    with session_scope(settings) as session:
-        built = (records[at] for at in parts(len(records), 3))
-        write_rows(session, settings, built, None, written.append)
-        write_rows(session, settings, [], None)
-        write_rows(session, settings, [[(8, {"Jazz": 2})]], ["user_id", "genre_ranks"])
+    write_rows(
+        spark, spark_keyspace, (records[at] for at in parts(len(records), 3)), None, written.append
+    )
+    write_rows(spark, spark_keyspace, [], None)
     assert written == [3, 3, 1], "each part told once written"
-    rows = scored_rows(settings)
-    assert sorted(rows) == list(range(1, 9)), "seven rows in parts of 3, 3 and 1, then one"
-    listed = [rows[user] for user in range(1, 8)]
-    assert sorted((r.collection_size, r.recommendations[0].release_id) for r in listed) == [
+    rows = scored_rows(spark_keyspace)
+    assert sorted(rows) == list(range(1, 8)), "seven rows in parts of 3, 3 and 1"
+    assert sorted((r.collection_size, r.recommendations[0].release_id) for r in rows.values()) == [
         (user, 70 + user) for user in range(1, 8)
     ]
-    assert rows[8].genre_ranks == {"Jazz": 2} and rows[8].taste is None, "only the columns given"
 
 
 def test_hourly_batch_then_incremental_hour(spark_keyspace: Settings, spark: SparkSession) -> None:

@@ -19,7 +19,6 @@ from discorecs.core.cassandra import (
     duration_s,
     new_cluster,
     partition_batches,
-    replica_batches,
     schema_statements,
 )
 from discorecs.core.settings import Settings
@@ -139,26 +138,6 @@ def test_partition_batches_hold_one_partition_each_and_at_most_size_rows() -> No
     assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
     assert [b.routing_key for b in batches] == [LongType.serialize(p, 5) for p in (1, 1, 2)]
     assert list(partition_batches(statement, [], 2)) == []
-
-
-def test_replica_batches_hold_rows_sharing_replicas_and_at_most_size_each() -> None:
-    statement = two_column_insert()
-    rows = [(p, 10 * p) for p in (1, 2, 3, 5, 4, 7, 9)]
-
-    def replicas(key: bytes) -> int:  # two replica sets: odd and even partition keys
-        return LongType.deserialize(key, 5) % 2
-
-    batches = list(replica_batches(statement, rows, 2, replicas))
-    held = [
-        [
-            tuple(LongType.deserialize(v, 5) for v in values)
-            for _, _, values in b._statements_and_parameters
-        ]
-        for b in batches
-    ]
-    assert held == [[(1, 10), (3, 30)], [(2, 20), (4, 40)], [(5, 50), (7, 70)], [(9, 90)]]
-    assert all(b.batch_type == BatchType.UNLOGGED for b in batches)
-    assert list(replica_batches(statement, [], 2, replicas)) == []
 
 
 def test_a_timed_out_write_is_sent_again_at_its_consistency_then_its_error_raised() -> None:
