@@ -29,6 +29,7 @@ from discorecs.core.settings import ScoringSettings
 from spark_jobs.scoring.recommend import find_sorted
 
 TIE_TOLERANCE = 1e-5
+LOCALITY_WIDTH = 3
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,32 @@ class VectorIndex:
             return None
         index = faiss.deserialize_index(np.ascontiguousarray(graph, dtype=np.uint8))
         return cls(index, np.ascontiguousarray(vectors, dtype=np.float32))
+
+
+def locality_order(vectors: np.ndarray, width: int = LOCALITY_WIDTH) -> np.ndarray:
+    """An order of the vectors that puts those with the same ``width`` largest components together.
+
+    HNSW's build and search follow links to vectors near the current one, so vectors stored and
+    queried next to their neighbours are read from cache: over the 987K distinct tastes of the
+    1M world, building in this order and searching every vector took 32-34 s and 9-11 s, against
+    36-38 s and 27 s in ``np.unique``'s lexicographic order (the same recall@1 and recall@10,
+    ``docs/benchmarks.md``, thirty-second pass).
+
+    Args:
+        vectors: ``(n, d)`` vectors.
+        width: Leading components that make the key.
+
+    Returns:
+        A permutation of the rows: sorted by the indices of their ``width`` largest components
+        (largest first), ties in their given order.
+
+    """
+    n, d = vectors.shape
+    top = np.argsort(-vectors, axis=1, kind="stable")[:, : min(width, d)]
+    key = np.zeros(n, dtype=np.int64)
+    for column in top.T:
+        key = key * d + column
+    return np.argsort(key, kind="stable")
 
 
 def row_keys(vectors: np.ndarray) -> np.ndarray:
@@ -190,10 +217,14 @@ class TasteIndex:
         self.n = taste.shape[0]
         x = l2_normalise(taste)
         self.valid = np.flatnonzero(np.any(x != 0, axis=1))
-        self.unique, group, self.counts = np.unique(
+        unique, group, counts = np.unique(
             x[self.valid], axis=0, return_inverse=True, return_counts=True
         )
-        self.group = group.reshape(-1)
+        order = locality_order(unique)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        self.unique, self.counts = unique[order], counts[order]
+        self.group = rank[group.reshape(-1)]
         self.members = np.argsort(self.group, kind="stable")
         self.starts = np.cumsum(self.counts) - self.counts
         self.position = np.empty(len(self.valid), dtype=np.int64)

@@ -13,6 +13,7 @@ from spark_jobs.scoring.friends import (
     TasteIndex,
     exact_best_similarity,
     l2_normalise,
+    locality_order,
     recall_at_1,
     reliable_first,
 )
@@ -143,6 +144,15 @@ def test_an_index_mostly_stale_is_built_anew() -> None:
     assert rebuilt.rebuilt
     assert rebuilt.vectors is not None
     assert len(rebuilt.vectors.vectors) == len(rebuilt.unique)
+
+
+def test_locality_order_groups_vectors_by_their_largest_components() -> None:
+    vectors = np.array(
+        [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.2, 0.1, 0.7], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]
+    )
+    # keys (largest first): (2,1,0), (0,1,2), (2,0,1), (0,1,2), (1,0,2)
+    assert locality_order(vectors).tolist() == [1, 3, 4, 2, 0]
+    assert locality_order(vectors, width=1).tolist() == [1, 3, 4, 0, 2]
 
 
 def test_l2_normalise_keeps_zero_rows() -> None:

@@ -41,9 +41,13 @@ def test_folding_in_changes_the_friend():
 
 
 def test_activity_joins_the_taste_the_friend_is_chosen_by():
-    # user 3 owns one item of each genre; plays of two genre-0 items tip them to genre 0
+    # user 3 owns one genre-0 item and two genre-1 items; plays of two genre-0 items tip them
+    owned = {**OWNED, 3: [2, 4, 5]}
+    items = content(GENRES)
+    owning = FriendRule()
+    owning.fit(train_data(owned, (6, 6), item_content=items))
+    playing = FriendRule()
     activity = matrix({3: [0, 1]}, (6, 6))
-    ranker = FriendRule()
-    ranker.fit(train_data(OWNED, (6, 6), item_content=content(GENRES), activity=activity))
-    assert fitted().friend[3] in (4, 5)
-    assert ranker.friend[3] in (0, 1, 2)
+    playing.fit(train_data(owned, (6, 6), item_content=items, activity=activity))
+    assert owning.friend[3] in (4, 5)
+    assert playing.friend[3] in (0, 1, 2)
