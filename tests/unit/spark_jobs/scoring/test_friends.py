@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from discorecs.core.settings import ScoringSettings
+from spark_jobs.scoring import friends
 from spark_jobs.scoring.friends import (
     Neighbours,
     TasteIndex,
+    distinct_rows,
     exact_best_similarity,
+    extended_index,
     l2_normalise,
     locality_order,
     recall_at_1,
@@ -144,6 +147,34 @@ def test_an_index_mostly_stale_is_built_anew() -> None:
     assert rebuilt.rebuilt
     assert rebuilt.vectors is not None
     assert len(rebuilt.vectors.vectors) == len(rebuilt.unique)
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_distinct_rows_as_numpy_unique(monkeypatch: pytest.MonkeyPatch, collide: bool) -> None:
+    if collide:
+        monkeypatch.setattr(friends, "row_hashes", lambda v: np.zeros(len(v), dtype=np.uint64))
+    rows = np.array([[0, 1], [1, 0], [0, 1], [0.5, 0.5], [1, 0], [0, 1]], dtype=np.float32)
+    unique, inverse, counts = distinct_rows(rows)
+    assert sorted(map(tuple, unique.tolist())) == [(0, 1), (0.5, 0.5), (1, 0)]
+    np.testing.assert_array_equal(unique[inverse.reshape(-1)], rows)
+    assert dict(zip(map(tuple, unique.tolist()), counts.tolist(), strict=True)) == {
+        (0, 1): 3,
+        (1, 0): 2,
+        (0.5, 0.5): 1,
+    }
+
+
+def test_vectors_sharing_a_hash_are_not_taken_for_each_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    before = np.unique(l2_normalise(random_tastes(rng, 80)), axis=0)[1:]  # distinct, non-zero
+    earlier, _, _ = extended_index(before, ScoringSettings(), None)
+    monkeypatch.setattr(friends, "row_hashes", lambda v: np.zeros(len(v), dtype=np.uint64))
+    after = np.vstack([before[5:], l2_normalise(rng.random((3, 15)))])
+    grown, ids, rebuilt = extended_index(after, ScoringSettings(ann_stale_share=0.9), earlier)
+    assert not rebuilt
+    np.testing.assert_array_equal(grown.vectors[ids], after)
 
 
 def test_locality_order_groups_vectors_by_their_largest_components() -> None:
