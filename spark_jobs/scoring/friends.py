@@ -114,8 +114,8 @@ def locality_order(vectors: np.ndarray, width: int = LOCALITY_WIDTH) -> np.ndarr
 
     HNSW's build and search follow links to vectors near the current one, so vectors stored and
     queried next to their neighbours are read from cache: over the 987K distinct tastes of the
-    1M world, building in this order and searching every vector took 32-34 s and 9-11 s, against
-    36-38 s and 27 s in ``np.unique``'s lexicographic order (the same recall@1 and recall@10,
+    1M world, building in this order and searching every vector took 30-33 s and 10 s, against
+    36-43 s and 25-28 s in ``np.unique``'s lexicographic order (the same recall@1 and recall@10,
     ``docs/benchmarks.md``, thirty-second pass).
 
     Args:
@@ -150,8 +150,8 @@ def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """The distinct rows, each row's position among them, and how many rows each one has.
 
     As ``np.unique(vectors, axis=0, return_inverse=True, return_counts=True)`` but for the
-    order of the distinct rows, by :func:`row_hashes` (the 1M world's tastes in ~0.3 s, not
-    ~2.4); when two different rows share a hash, by ``np.unique`` itself.
+    order of the distinct rows, by :func:`row_hashes` (the 1M world's tastes in 0.4-0.7 s, not
+    2.2-2.7); when two different rows share a hash, by ``np.unique`` itself.
     """
     _, first, inverse, counts = np.unique(
         row_hashes(vectors), return_index=True, return_inverse=True, return_counts=True
