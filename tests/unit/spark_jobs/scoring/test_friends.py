@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 from discorecs.core.settings import ScoringSettings
-from spark_jobs.scoring import friends
 from spark_jobs.scoring.friends import (
     Neighbours,
     TasteIndex,
     distinct_rows,
     exact_best_similarity,
-    extended_index,
+    find_rows,
     l2_normalise,
     locality_order,
     recall_at_1,
     reliable_first,
+    row_hashes,
 )
 
 
@@ -150,11 +150,10 @@ def test_an_index_mostly_stale_is_built_anew() -> None:
 
 
 @pytest.mark.parametrize("collide", [False, True])
-def test_distinct_rows_as_numpy_unique(monkeypatch: pytest.MonkeyPatch, collide: bool) -> None:
-    if collide:
-        monkeypatch.setattr(friends, "row_hashes", lambda v: np.zeros(len(v), dtype=np.uint64))
+def test_distinct_rows_as_numpy_unique(collide: bool) -> None:
     rows = np.array([[0, 1], [1, 0], [0, 1], [0.5, 0.5], [1, 0], [0, 1]], dtype=np.float32)
-    unique, inverse, counts = distinct_rows(rows)
+    keys = np.zeros(len(rows), dtype=np.uint64) if collide else row_hashes(rows)
+    unique, inverse, counts = distinct_rows(rows, keys)
     assert sorted(map(tuple, unique.tolist())) == [(0, 1), (0.5, 0.5), (1, 0)]
     np.testing.assert_array_equal(unique[inverse.reshape(-1)], rows)
     assert dict(zip(map(tuple, unique.tolist()), counts.tolist(), strict=True)) == {
@@ -164,17 +163,26 @@ def test_distinct_rows_as_numpy_unique(monkeypatch: pytest.MonkeyPatch, collide:
     }
 
 
-def test_vectors_sharing_a_hash_are_not_taken_for_each_other(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def known_and_wanted() -> tuple[np.ndarray, np.ndarray]:
+    """Distinct non-zero rows, and their rows from the sixth on followed by three new ones."""
     rng = np.random.default_rng(5)
-    before = np.unique(l2_normalise(random_tastes(rng, 80)), axis=0)[1:]  # distinct, non-zero
-    earlier, _, _ = extended_index(before, ScoringSettings(), None)
-    monkeypatch.setattr(friends, "row_hashes", lambda v: np.zeros(len(v), dtype=np.uint64))
-    after = np.vstack([before[5:], l2_normalise(rng.random((3, 15)))])
-    grown, ids, rebuilt = extended_index(after, ScoringSettings(ann_stale_share=0.9), earlier)
-    assert not rebuilt
-    np.testing.assert_array_equal(grown.vectors[ids], after)
+    known = np.unique(l2_normalise(random_tastes(rng, 80)), axis=0)[1:]
+    return known, np.vstack([known[5:], l2_normalise(rng.random((3, 15)))])
+
+
+def test_rows_are_found_by_their_hashes() -> None:
+    known, wanted = known_and_wanted()
+    ids = find_rows(known, wanted, row_hashes(known), row_hashes(wanted))
+    assert ids.tolist() == list(range(5, len(known))) + [-1, -1, -1]
+
+
+def test_rows_sharing_a_key_are_not_taken_for_each_other() -> None:
+    known, wanted = known_and_wanted()
+    shared = np.zeros(len(known), dtype=np.uint64)
+    ids = find_rows(known, wanted, shared, np.zeros(len(wanted), dtype=np.uint64))
+    found = ids >= 0
+    np.testing.assert_array_equal(known[ids[found]], wanted[found])
+    assert not found[-3:].any()
 
 
 def test_locality_order_groups_vectors_by_their_largest_components() -> None:
