@@ -313,7 +313,8 @@ def rank_candidates(
     A candidate's score is the sum of the similarities of the neighbours that own it; ties are
     broken by genre match (``taste · release genre weights``), then style match (the user's
     style profile · the release's style weights), then trending, then the lower release row.
-    Releases the user owns are never candidates.
+    Releases the user owns are never candidates. The tie-breaks are computed only for the
+    candidates whose score can still make the top ``n`` (:func:`_contenders`).
 
     Args:
         collections: Collections of (at least) the users and their neighbours.
@@ -345,8 +346,10 @@ def rank_candidates(
         keys, weight = keys[fresh], sims[local[owner], slot[owner]][fresh]
         pair, inverse = np.unique(keys, return_inverse=True)
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
+        local_row = np.searchsorted(chunk_users, pair // r)
+        contender = _contenders(local_row, _score_levels(score), n)
+        pair, local_row, score = pair[contender], local_row[contender], score[contender]
         pair_user, pair_release = pair // r, pair % r
-        local_row = np.searchsorted(chunk_users, pair_user)
         genre = _genre_match(taste, features.sparse_genres, pair_user, pair_release)
         profiles = style_profiles(collections, features.styles, chunk_users)
         style = _style_match(profiles, features.styles, local_row, pair_release)
@@ -366,6 +369,34 @@ TIE_FIELD_MAX = 2**10 - 1
 thousandths, trending counts): larger values tie."""
 
 
+SCORE_LEVELS = 2**17
+"""Levels of a candidate's score in the packed sort key (steps of 1e-4, capped at 13.1)."""
+
+
+def _score_levels(score: np.ndarray) -> np.ndarray:
+    """Each score as its int64 level in the sort key: equal levels tie on score."""
+    return np.clip(np.rint(score * 1e4), 0, SCORE_LEVELS - 1).astype(np.int64)
+
+
+def _contenders(local_user: np.ndarray, level: np.ndarray, n: int) -> np.ndarray:
+    """Which pairs score at least their user's ``n``-th best level (all of a shorter group).
+
+    Only those can make a user's top ``n``: each other pair is below ``n`` pairs on score alone,
+    whatever the tie-breaks. Ties at the ``n``-th level are all kept, for the tie-breaks to
+    decide.
+    """
+    if n <= 0 or len(level) == 0:
+        return np.zeros(len(level), dtype=bool)
+    key = (local_user.astype(np.int64) << 17) | (SCORE_LEVELS - 1 - level)
+    ordered = np.sort(key)
+    groups = ordered >> 17
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    nth = np.full(int(local_user.max(initial=-1)) + 1, -1, dtype=np.int64)
+    nth[groups[starts]] = ordered[np.minimum(starts + n, ends) - 1]
+    return key <= nth[local_user]
+
+
 def _rank_order(
     local_user: np.ndarray,
     score: np.ndarray,
@@ -380,11 +411,11 @@ def _rank_order(
     (capped at 13.1), genre and style match to 1e-3, trending capped at :data:`TIE_FIELD_MAX`.
     """
     top = TIE_FIELD_MAX
-    score_q = np.clip(np.rint(score * 1e4), 0, 2**17 - 1).astype(np.int64)
+    score_q = _score_levels(score)
     genre_q = np.clip(np.rint(genre * 1e3), 0, top).astype(np.int64)
     style_q = np.clip(np.rint(style * 1e3), 0, top).astype(np.int64)
     trend_q = np.clip(trending, 0, top).astype(np.int64)
-    key = (local_user.astype(np.int64) << 47) | ((2**17 - 1 - score_q) << 30)
+    key = (local_user.astype(np.int64) << 47) | ((SCORE_LEVELS - 1 - score_q) << 30)
     key |= ((top - genre_q) << 20) | ((top - style_q) << 10) | (top - trend_q)
     return np.argsort(key, kind="stable")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from discorecs.core.genres import GENRE_INDEX
+from discorecs.core.genres import GENRE_INDEX, GENRES
 from spark_jobs.scoring.recommend import (
     Collections,
     Styles,
@@ -175,3 +175,24 @@ def test_cells_are_the_fancy_index_of_a_table():
     columns = np.array([3, 1, 0, 3], dtype=np.int32)
     assert cells(table, rows, columns).tolist() == [11.0, 1.0, 4.0, 11.0]
     assert cells(table[:, 1:], rows, columns[[0, 1, 1, 3]] - 1).tolist() == [11.0, 1.0, 5.0, 11.0]
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_rank_candidates_top_n_is_the_head_of_the_whole_ranking(n: int) -> None:
+    rng = np.random.default_rng(3)
+    owned = {u: rng.choice(40, rng.integers(0, 12), replace=False).tolist() for u in range(30)}
+    c = collections(owned, 30, 40)
+    picks = [rng.choice(4, rng.integers(1, 3), replace=False) for _ in range(40)]
+    features = release_features(
+        [[GENRES[g] for g in pick] for pick in picks],
+        trending=rng.integers(0, 3, 40).tolist(),
+        styles=[[f"style {g}" for g in pick] for pick in picks],
+    )
+    taste = rng.random((30, 15)).astype(np.float32)
+    users = np.arange(0, 30, 2)
+    ids = rng.integers(-1, 30, (len(users), 4))
+    sims = rng.choice([0.5, 0.7], (len(users), 4)).astype(np.float32)  # ties on score abound
+    whole = rank_candidates(c, users, ids, sims, taste, features, n=200)
+    head = rank_candidates(c, users, ids, sims, taste, features, n=n)
+    assert head.releases.tolist() == whole.releases[:, :n].tolist()
+    np.testing.assert_array_equal(head.scores, whole.scores[:, :n])
