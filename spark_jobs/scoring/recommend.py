@@ -369,7 +369,9 @@ TIE_FIELD_MAX = 2**10 - 1
 thousandths, trending counts): larger values tie."""
 
 
-SCORE_LEVELS = 2**17
+SCORE_BITS = 17
+"""Bits of a candidate's score level in the packed sort keys."""
+SCORE_LEVELS = 2**SCORE_BITS
 """Levels of a candidate's score in the packed sort key (steps of 1e-4, capped at 13.1)."""
 
 
@@ -387,9 +389,9 @@ def _contenders(local_user: np.ndarray, level: np.ndarray, n: int) -> np.ndarray
     """
     if n <= 0 or len(level) == 0:
         return np.zeros(len(level), dtype=bool)
-    key = (local_user.astype(np.int64) << 17) | (SCORE_LEVELS - 1 - level)
+    key = (local_user.astype(np.int64) << SCORE_BITS) | (SCORE_LEVELS - 1 - level)
     ordered = np.sort(key)
-    groups = ordered >> 17
+    groups = ordered >> SCORE_BITS
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     ends = np.r_[starts[1:], len(ordered)]
     nth = np.full(int(local_user.max(initial=-1)) + 1, -1, dtype=np.int64)
