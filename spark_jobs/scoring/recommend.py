@@ -193,6 +193,11 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return owner, indptr[rows][owner] + offsets
 
 
+def group_starts(grouped: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of ``grouped`` (equal values adjacent) starts."""
+    return np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+
+
 def most_popular_first(popularity: np.ndarray) -> np.ndarray:
     """Every release row by popularity, most popular first (ties: the lower row)."""
     return np.lexsort((np.arange(len(popularity)), -popularity))
@@ -231,7 +236,7 @@ def most_owned_unowned(
     catalogue = most_popular_first(popularity)
     place = np.empty(len(popularity), dtype=np.int64)
     place[catalogue] = np.arange(len(popularity))
-    first = np.flatnonzero(np.r_[True, user[1:] != user[:-1]])
+    first = group_starts(user)
     result[user[first]] = catalogue[np.minimum.reduceat(place[release], first)]
     return result
 
@@ -355,7 +360,7 @@ def rank_candidates(
         style = _style_match(profiles, features.styles, local_row, pair_release)
         order = _rank_order(local_row, score, genre, style, features.trending[pair_release])
         local_row, pair_release, score = local_row[order], pair_release[order], score[order]
-        starts = np.flatnonzero(np.r_[True, local_row[1:] != local_row[:-1]])
+        starts = group_starts(local_row)
         rank = np.arange(len(local_row)) - np.repeat(starts, np.diff(np.r_[starts, len(local_row)]))
         top = rank < n
         row = lo + local_row[top]
@@ -392,7 +397,7 @@ def _contenders(local_user: np.ndarray, level: np.ndarray, n: int) -> np.ndarray
     key = (local_user.astype(np.int64) << SCORE_BITS) | (SCORE_LEVELS - 1 - level)
     ordered = np.sort(key)
     groups = ordered >> SCORE_BITS
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    starts = group_starts(groups)
     ends = np.r_[starts[1:], len(ordered)]
     nth = np.full(int(local_user.max(initial=-1)) + 1, -1, dtype=np.int64)
     nth[groups[starts]] = ordered[np.minimum(starts + n, ends) - 1]

@@ -11,6 +11,7 @@ from spark_jobs.scoring.recommend import (
     expand_rows,
     fallback,
     find_sorted,
+    group_starts,
     most_owned_unowned,
     popular_by_genre,
     rank_candidates,
@@ -196,3 +197,8 @@ def test_rank_candidates_top_n_is_the_head_of_the_whole_ranking(n: int) -> None:
     head = rank_candidates(c, users, ids, sims, taste, features, n=n)
     assert head.releases.tolist() == whole.releases[:, :n].tolist()
     np.testing.assert_array_equal(head.scores, whole.scores[:, :n])
+
+
+def test_group_starts_are_where_each_run_of_equal_values_begins() -> None:
+    assert group_starts(np.array([4, 4, 7, 9, 9, 9])).tolist() == [0, 2, 3]
+    assert group_starts(np.array([5])).tolist() == [0]
