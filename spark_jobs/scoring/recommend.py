@@ -351,14 +351,16 @@ def rank_candidates(
         keys, weight = keys[fresh], sims[local[owner], slot[owner]][fresh]
         pair, inverse = np.unique(keys, return_inverse=True)
         score = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(pair))
-        local_row = np.searchsorted(chunk_users, pair // r)
-        contender = _contenders(local_row, _score_levels(score), n)
-        pair, local_row, score = pair[contender], local_row[contender], score[contender]
-        pair_user, pair_release = pair // r, pair % r
+        pair_user = pair // r
+        local_row = np.searchsorted(chunk_users, pair_user)
+        level = _score_levels(score)
+        contender = _contenders(local_row, level, n)
+        pair_user, local_row = pair_user[contender], local_row[contender]
+        score, level, pair_release = score[contender], level[contender], pair[contender] % r
         genre = _genre_match(taste, features.sparse_genres, pair_user, pair_release)
         profiles = style_profiles(collections, features.styles, chunk_users)
         style = _style_match(profiles, features.styles, local_row, pair_release)
-        order = _rank_order(local_row, score, genre, style, features.trending[pair_release])
+        order = _rank_order(local_row, level, genre, style, features.trending[pair_release])
         local_row, pair_release, score = local_row[order], pair_release[order], score[order]
         starts = group_starts(local_row)
         rank = np.arange(len(local_row)) - np.repeat(starts, np.diff(np.r_[starts, len(local_row)]))
@@ -406,7 +408,7 @@ def _contenders(local_user: np.ndarray, level: np.ndarray, n: int) -> np.ndarray
 
 def _rank_order(
     local_user: np.ndarray,
-    score: np.ndarray,
+    level: np.ndarray,
     genre: np.ndarray,
     style: np.ndarray,
     trending: np.ndarray,
@@ -414,15 +416,15 @@ def _rank_order(
     """Order pairs by user row, then score, genre, style match, trending (descending), stably.
 
     The pairs arrive sorted by (user, release), so the stable sort keeps the lower release
-    first among full ties. Keys are packed into one int64 (user row < 2**15): score to 1e-4
-    (capped at 13.1), genre and style match to 1e-3, trending capped at :data:`TIE_FIELD_MAX`.
+    first among full ties. Keys are packed into one int64 (user row < 2**15): the score as its
+    level (:func:`_score_levels`), genre and style match to 1e-3, trending capped at
+    :data:`TIE_FIELD_MAX`.
     """
     top = TIE_FIELD_MAX
-    score_q = _score_levels(score)
     genre_q = np.clip(np.rint(genre * 1e3), 0, top).astype(np.int64)
     style_q = np.clip(np.rint(style * 1e3), 0, top).astype(np.int64)
     trend_q = np.clip(trending, 0, top).astype(np.int64)
-    key = (local_user.astype(np.int64) << 47) | ((SCORE_LEVELS - 1 - score_q) << 30)
+    key = (local_user.astype(np.int64) << 47) | ((SCORE_LEVELS - 1 - level) << 30)
     key |= ((top - genre_q) << 20) | ((top - style_q) << 10) | (top - trend_q)
     return np.argsort(key, kind="stable")
 
