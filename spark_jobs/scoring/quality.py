@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.recommend import find_sorted, most_popular_first
 
 
@@ -52,7 +53,7 @@ def online_check(
     added_at: sp.csr_matrix,
     users: np.ndarray,
     scored_at: np.ndarray,
-    recommended: list[np.ndarray],
+    recommended: IdLists,
     release_ids: np.ndarray,
     n: int = 10,
 ) -> OnlineCheck:

@@ -37,6 +37,7 @@ from discorecs.core.tables import (
 )
 from spark_jobs.connector import read_table
 from spark_jobs.scoring.compute import UserState
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.rankers.base import ItemContent
 from spark_jobs.scoring.ranks import NO_RANK
 from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles, find_sorted
@@ -85,7 +86,7 @@ class Stored:
     staged: Staged
     read_at: int
     scored_at: np.ndarray
-    recommended: list[np.ndarray]
+    recommended: IdLists
 
     @property
     def changed_rows(self) -> np.ndarray:
@@ -113,9 +114,7 @@ class Stored:
         ranks[rows] = self.ranks
         scored_at = np.full(len(user_ids), np.nan)
         scored_at[rows] = self.scored_at
-        recommended = [np.zeros(0, dtype=np.int64) for _ in range(len(user_ids))]
-        for row, listed in zip(rows.tolist(), self.recommended, strict=True):
-            recommended[row] = listed
+        recommended = self.recommended.spread(rows, len(user_ids))
         return Stored(user_ids, state, ranks, staged, read_at, scored_at, recommended)
 
 
@@ -278,10 +277,7 @@ def read_stored(
     scored_at = np.full(len(user_ids), np.nan)
     since_epoch = pd.to_datetime(scored["scored_at"], utc=True) - pd.Timestamp(0, tz=UTC)
     scored_at[rows] = since_epoch.dt.total_seconds().to_numpy(np.float64, na_value=np.nan)
-    recommended = [np.zeros(0, dtype=np.int64) for _ in range(len(user_ids))]
-    for row, listed in zip(rows.tolist(), scored["recommended"], strict=True):
-        if listed is not None:
-            recommended[row] = np.asarray(listed, dtype=np.int64)
+    recommended = IdLists.of(scored["recommended"].tolist()).spread(rows, len(user_ids))
     return Stored(user_ids, state, ranks, staged, read_at, scored_at, recommended)
 
 

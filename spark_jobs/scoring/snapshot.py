@@ -36,6 +36,7 @@ from discorecs.core.logs import get_logger
 from discorecs.core.tables import BATCH_RUNS
 from spark_jobs.scoring.compute import Scores, UserState
 from spark_jobs.scoring.friends import VectorIndex
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.ranks import NO_RANK
 from spark_jobs.scoring.readers import NOTHING_STAGED, Owned, Stored
 from spark_jobs.scoring.recommend import find_sorted
@@ -158,7 +159,6 @@ class RunSnapshot:
 
         """
         stored, state = self.stored, self.stored.state
-        listed = [np.asarray(ids, dtype=np.int64) for ids in stored.recommended]
         graph, vectors = (
             self.index.to_arrays()
             if self.index is not None
@@ -175,8 +175,8 @@ class RunSnapshot:
             "scored": state.scored,
             "ranks": stored.ranks,
             "scored_at": stored.scored_at,
-            "recommended_ptr": np.cumsum([0, *map(len, listed)]),
-            "recommended": np.concatenate([np.zeros(0, dtype=np.int64), *listed]),
+            "recommended_ptr": stored.recommended.ptr,
+            "recommended": stored.recommended.ids,
             "release_ids": self.release_ids,
             "owned_ptr": self.owned.user_items.indptr,
             "owned_rows": self.owned.user_items.indices,
@@ -201,7 +201,6 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
     shape = (len(user_ids), len(release_ids))
     pattern = (arrays["owned_rows"], arrays["owned_ptr"])
     ones = np.ones(len(arrays["owned_rows"]), dtype=np.float32)
-    ptr, recommended = arrays["recommended_ptr"], arrays["recommended"]
     state = UserState(
         arrays["taste"],
         arrays["sizes"],
@@ -216,7 +215,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
         NOTHING_STAGED,
         0,
         arrays["scored_at"],
-        [recommended[lo:hi] for lo, hi in zip(ptr[:-1], ptr[1:], strict=True)],
+        IdLists(arrays["recommended_ptr"], arrays["recommended"]),
     )
     return RunSnapshot(
         uuid.UUID(str(arrays["run_id"])),
@@ -263,10 +262,9 @@ def after_run(
     ranks = np.where(state.scored[:, None], ranks, NO_RANK).astype(np.int16)
     scored_at = stored.scored_at.copy()
     scored_at[scores.listed] = np.floor(now.timestamp() * 1000) / 1000
-    recommended = list(stored.recommended)
-    for i, row in enumerate(scores.listed.tolist()):
-        listed = scores.recommendations.releases[i]
-        recommended[row] = release_ids[listed[listed >= 0]]
+    recommended = stored.recommended.replaced(
+        scores.listed, IdLists.of_padded(scores.recommendations.releases, release_ids)
+    )
     after = Stored(stored.user_ids, state, ranks, NOTHING_STAGED, 0, scored_at, recommended)
     return RunSnapshot(
         run_id,

@@ -334,7 +334,7 @@ def assert_snapshot_is_the_tables(
         np.testing.assert_array_equal(getattr(kept.state, name), getattr(stored.state, name))
     np.testing.assert_array_equal(kept.ranks, stored.ranks)
     np.testing.assert_allclose(kept.scored_at, stored.scored_at, rtol=0, atol=1e-6)
-    assert [r.tolist() for r in kept.recommended] == [r.tolist() for r in stored.recommended]
+    assert kept.recommended.tolist() == stored.recommended.tolist()
     for name in ("user_items", "added_at"):
         got, want = getattr(snapshot.owned, name), getattr(full, name)
         np.testing.assert_array_equal(got.indptr, want.indptr)

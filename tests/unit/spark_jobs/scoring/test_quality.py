@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.quality import online_check
 
 
@@ -13,7 +14,7 @@ def test_known_hits_for_the_list_and_for_popularity() -> None:
     user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(3, 5))
     added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(3, 5))
     scored_at = np.array([2.0, 2.0, np.nan])
-    recommended = [np.array([12, 14]), np.array([13]), np.array([])]
+    recommended = IdLists.of([[12, 14], [13], []])
     check = online_check(
         user_items, added_at, np.array([0, 1, 2]), scored_at, recommended, np.arange(10, 15), n=2
     )
@@ -27,7 +28,9 @@ def test_known_hits_for_the_list_and_for_popularity() -> None:
 
 def test_no_adds_gives_nan_shares_and_is_not_written() -> None:
     empty = sp.csr_matrix((1, 3))
-    check = online_check(empty, empty, np.array([0]), np.array([1.0]), [np.array([])], np.arange(3))
+    check = online_check(
+        empty, empty, np.array([0]), np.array([1.0]), IdLists.empty(1), np.arange(3)
+    )
     assert check.adds == 0 and np.isnan(check.share)
 
 
@@ -38,7 +41,7 @@ def test_the_adds_checked_do_not_make_their_own_popular_reference() -> None:
     user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(3, 5))
     added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(3, 5))
     scored_at = np.array([2.0, 2.0, np.nan])
-    recommended = [np.array([]), np.array([]), np.array([])]
+    recommended = IdLists.empty(3)
     check = online_check(
         user_items, added_at, np.array([0, 1, 2]), scored_at, recommended, np.arange(5), n=1
     )
@@ -53,7 +56,7 @@ def test_each_user_s_popular_reference_is_as_of_their_own_scoring() -> None:
     user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(5, 3))
     added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(5, 3))
     scored_at = np.array([1.0, 6.0, np.nan, np.nan, np.nan])
-    empty = [np.array([])] * 5
+    empty = IdLists.empty(5)
     check = online_check(user_items, added_at, np.arange(5), scored_at, empty, np.arange(3), n=1)
     # User 0's reference (as of t=1) is row 0: a miss; user 1's (as of t=6) is row 1: a hit.
     assert (check.users, check.adds, check.popular_hits) == (2, 2, 1)

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from spark_jobs.scoring.compute import UserState
 from spark_jobs.scoring.friends import TasteIndex
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.readers import NOTHING_STAGED, Owned, Staged, Stored
 from spark_jobs.scoring.snapshot import ARRAYS, FILE_NAME, RunSnapshot, load_snapshot
 
@@ -48,7 +49,7 @@ def snapshot() -> RunSnapshot:
         NOTHING_STAGED,
         0,
         np.array([1.7e9, 1.7e9, np.nan]),
-        [np.array([3]), np.array([1, 3]), np.zeros(0, dtype=np.int64)],
+        IdLists.of([[3], [1, 3], []]),
     )
     collections = owned([[(0, 1.0), (1, 0.0)], [(2, 3.0)], []], 3)
     index = TasteIndex(state.taste).vectors
@@ -67,7 +68,7 @@ def test_saved_snapshot_loads_unchanged(tmp_path: Path) -> None:
         )
     np.testing.assert_array_equal(loaded.stored.ranks, saved.stored.ranks)
     np.testing.assert_array_equal(loaded.stored.scored_at, saved.stored.scored_at)
-    assert [r.tolist() for r in loaded.stored.recommended] == [[3], [1, 3], []]
+    assert loaded.stored.recommended.tolist() == [[3], [1, 3], []]
     for name in ("user_items", "added_at"):
         got, want = getattr(loaded.owned, name), getattr(saved.owned, name)
         assert (got != want).nnz == 0 and got.nnz == want.nnz
@@ -107,7 +108,7 @@ def test_stored_scores_move_to_a_larger_user_universe() -> None:
     np.testing.assert_array_equal(stored.state.sizes, [0, 2, 1, 0, 0])
     np.testing.assert_array_equal(stored.ranks[:, 0], [-1, 90, 10, -1, -1])
     assert np.isnan(stored.scored_at[[0, 3, 4]]).all() and stored.scored_at[1] == 1.7e9
-    assert [r.tolist() for r in stored.recommended] == [[], [3], [1, 3], [], []]
+    assert stored.recommended.tolist() == [[], [3], [1, 3], [], []]
     assert stored.staged is staged and stored.read_at == 7
     np.testing.assert_array_equal(stored.changed_rows, [0])
 

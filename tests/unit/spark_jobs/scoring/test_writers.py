@@ -7,6 +7,7 @@ import numpy as np
 from discorecs.core.settings import ScoringSettings
 from discorecs.core.tables import USERS_SCORED
 from spark_jobs.scoring.compute import UserState, score
+from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.readers import NOTHING_STAGED, Stored
 from spark_jobs.scoring.recommend import Ranked
 from spark_jobs.scoring.writers import FRIEND_COLUMNS, ScoredRecords, parts
@@ -27,7 +28,8 @@ def test_only_listed_users_get_their_list_taste_and_scored_at_written() -> None:
     )
     user_ids = np.array([10, 20, 30, 40])
     nan = np.full(4, np.nan)
-    stored = Stored(user_ids, state, np.zeros((4, 15), np.int16), NOTHING_STAGED, 0, nan, [])
+    ranks = np.zeros((4, 15), np.int16)
+    stored = Stored(user_ids, state, ranks, NOTHING_STAGED, 0, nan, IdLists.empty(4))
     release_ids = np.array([101, 102, 103, 104, 105])
     records = ScoredRecords(stored, release_ids, scores, {105: "Five"}, AT)
     full = records(np.array([1, 3]))
@@ -53,7 +55,13 @@ def test_a_user_not_listed_gets_an_empty_list_in_a_full_row() -> None:
     scores.recommendations = Ranked(np.zeros((0, 2), np.int64), np.zeros((0, 2), np.float32))
     nan = np.full(2, np.nan)
     stored = Stored(
-        np.array([7, 8]), state, np.zeros((2, 15), np.int16), NOTHING_STAGED, 0, nan, []
+        np.array([7, 8]),
+        state,
+        np.zeros((2, 15), np.int16),
+        NOTHING_STAGED,
+        0,
+        nan,
+        IdLists.empty(2),
     )
     (row,) = ScoredRecords(stored, np.array([1, 2]), scores, {}, AT)(np.array([1]))
     columns = USERS_SCORED.column_names
