@@ -51,6 +51,27 @@ def genres_of(item_genres: sp.csr_matrix | np.ndarray, items: np.ndarray) -> np.
     return dense.reshape(*items.shape, dense.shape[1])
 
 
+def genre_entries(
+    item_genres: sp.csr_matrix | np.ndarray, items: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's genres as entries: ``(k,) + items.shape`` genre columns and their weights.
+
+    ``k`` is the most genres any of the items has; entry ``j`` of an item is its ``j``-th genre,
+    or column 0 with weight 0 when it has fewer (as has every entry of a -1 item).
+    """
+    flat = items.reshape(-1)
+    rows = sp.csr_matrix(item_genres)[np.maximum(flat, 0)]
+    lengths = np.diff(rows.indptr) * (flat >= 0)
+    width = int(lengths.max(initial=0))
+    columns = np.zeros((width, len(flat)), dtype=np.int64)
+    weights = np.zeros((width, len(flat)), dtype=np.float64)
+    listed = np.arange(width)[:, None] < lengths
+    starts = rows.indptr[:-1] + np.arange(width)[:, None]
+    columns[listed] = rows.indices[starts[listed]]
+    weights[listed] = rows.data[starts[listed]]
+    return columns.reshape(width, *items.shape), weights.reshape(width, *items.shape)
+
+
 def calibrate(
     candidates: np.ndarray,
     candidate_scores: np.ndarray,
@@ -75,7 +96,7 @@ def calibrate(
         item_genres: ``(n_items, n_genres)`` genre weights, CSR or dense.
         n: List length.
         lam: Weight of calibration, 0 (scores only) to 1 (calibration only).
-        alpha: Share of ``p`` mixed into ``q``.
+        alpha: Share of ``p`` mixed into ``q`` (> 0: every log stays finite).
 
     Returns:
         ``(n_users, n)`` item rows and their original scores, -1 / nan padded.
@@ -89,7 +110,7 @@ def calibrate(
             candidates[lo:hi],
             candidate_scores[lo:hi],
             user_genre_dist[lo:hi],
-            genres_of(item_genres, candidates[lo:hi]),
+            genre_entries(item_genres, candidates[lo:hi]),
             n,
             lam,
             alpha,
@@ -107,7 +128,7 @@ def _greedy(
     candidates: np.ndarray,
     scores: np.ndarray,
     p: np.ndarray,
-    genres: np.ndarray,
+    entries: tuple[np.ndarray, np.ndarray],
     n: int,
     lam: float,
     alpha: float,
@@ -117,37 +138,52 @@ def _greedy(
     The positions come best score first: the greedy order only decides which items are picked.
     ``KL(p || q~)`` is ``sum p log p - sum p log q~``, and the first sum is the user's own, so
     each step maximises ``(1 - lam) * score sum + lam * sum p log q~`` (genres with ``p = 0``
-    count 0: their ``q~`` is raised by 1 before the log), with ``q~`` from each candidate's
-    genre total rather than a sum over the genres per candidate: the same picks as the KL's
-    definition (unit test) in 0.44 s against 1.10 s for 8 192 users of 100 candidates.
+    count 0: their ``q~`` is raised by 1 before the log). Adding a candidate changes ``q~``
+    in its own genres and, through the list's genre total, its scale: so ``sum p log q~`` is
+    taken once a step for each distinct genre total of an item (one, when every item's genre
+    weights sum to 1), and each candidate then corrects it in its own few genres only.
     """
-    users = np.arange(len(candidates))
+    columns, weights = entries
+    m, c = candidates.shape
+    genres = p.shape[1]
+    users = np.arange(m)
     taken = (candidates < 0) | ~np.isfinite(scores)
     score = np.where(taken, 0.0, scores).astype(np.float64)
     top = np.abs(score).max(axis=1, keepdims=True, initial=0.0)
     score = np.divide(score, top, out=np.zeros_like(score), where=top > 0)
     genre_sum = np.zeros(p.shape, dtype=np.float64)
-    score_sum = np.zeros(len(candidates), dtype=np.float64)
-    picked = np.full((len(candidates), n), -1, dtype=np.int64)
-    item_total = genres.sum(axis=2)
-    mixed_in = (alpha * p + (p == 0))[:, None, :]
-    for step in range(min(n, candidates.shape[1])):
-        total = genre_sum.sum(axis=1, keepdims=True) + item_total
+    score_sum = np.zeros(m, dtype=np.float64)
+    picked = np.full((m, n), -1, dtype=np.int64)
+    totals, total_of = np.unique(weights.sum(axis=0), return_inverse=True)
+    total_at = users[:, None] * len(totals) + total_of.reshape(m, c)
+    mixed_in = alpha * p + (p == 0)
+    cells = users[:, None] * genres + columns
+    base_cells = total_at * genres + columns
+    entry_p = np.take(p, cells)
+    entry_mixed = np.take(mixed_in, cells)
+    for step in range(min(n, c)):
+        total = genre_sum.sum(axis=1, keepdims=True) + totals
         share = np.divide(1.0 - alpha, total, out=np.zeros_like(total), where=total > 0)
-        q_tilde = genres + genre_sum[:, None, :]
-        q_tilde *= share[:, :, None]
-        q_tilde += mixed_in
-        with np.errstate(divide="ignore"):
-            np.log(q_tilde, out=q_tilde)
-        closeness = np.matmul(q_tilde, p[:, :, None])[:, :, 0]
+        base = genre_sum[:, None, :] * share[:, :, None] + mixed_in[:, None, :]
+        np.log(base, out=base)
+        closeness = np.take(np.matmul(base, p[:, :, None]), total_at)
+        own = np.take(genre_sum, cells)
+        own += weights
+        own *= np.take(share, total_at)
+        own += entry_mixed
+        np.log(own, out=own)
+        own -= np.take(base, base_cells)
+        own *= entry_p
+        closeness += own.sum(axis=0)
         objective = (1.0 - lam) * (score_sum[:, None] + score) + lam * closeness
         objective[taken] = -np.inf
         best = np.argmax(objective, axis=1)
         ok = objective[users, best] > -np.inf
-        picked[ok, step] = best[ok]
-        taken[users[ok], best[ok]] = True
-        genre_sum[ok] += genres[users[ok], best[ok]]
-        score_sum[ok] += score[users[ok], best[ok]]
+        chosen, at = users[ok], best[ok]
+        picked[ok, step] = at
+        taken[chosen, at] = True
+        np.add.at(genre_sum, (chosen, columns[:, chosen, at]), weights[:, chosen, at])
+        score_sum[ok] += score[chosen, at]
     picked_score = np.where(
         picked >= 0, np.take_along_axis(score, np.maximum(picked, 0), 1), -np.inf
     )
