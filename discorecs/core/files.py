@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import fcntl
-import io
 import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,17 +35,19 @@ def exclusive_lock(path: Path) -> Iterator[bool]:
         yield True
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all, and durably.
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file to write that replaces ``path`` whole, and durably, once the block ends.
 
-    A temporary file is synced to disk, then renamed over the target and the folder synced: after
-    an OS crash or power loss the target holds the old content or the new, never an empty file.
+    The block writes a temporary file, which is then synced to disk, renamed over the target and
+    the folder synced: after an OS crash or power loss the target holds the old content or the
+    new, never a part. An exception in the block leaves the target as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
@@ -58,6 +60,12 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all, and durably (:func:`atomic_file`)."""
+    with atomic_file(path) as out:
+        out.write(data)
 
 
 def check_writable(path: Path) -> None:
@@ -83,10 +91,9 @@ def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
         Whether the file was written.
 
     """
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
     try:
-        write_atomically(path, buffer.getvalue())
+        with atomic_file(path) as out:
+            np.savez(out, **arrays)
     except OSError as error:
         log.warning("arrays_not_written", path=str(path), error=str(error))
         return False

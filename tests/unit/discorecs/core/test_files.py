@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discorecs.core.files import read_arrays, write_arrays, write_atomically
+from discorecs.core.files import atomic_file, read_arrays, write_arrays, write_atomically
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,6 +21,15 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     assert list(tmp_path.iterdir()) == []
     write_atomically(target, b"whole")
     assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
+
+
+def test_a_block_that_fails_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    write_atomically(target, b"old")
+    with pytest.raises(ValueError, match="mid-write"), atomic_file(target) as out:
+        out.write(b"new, half")
+        raise ValueError("mid-write")
+    assert target.read_bytes() == b"old" and list(tmp_path.iterdir()) == [target]
 
 
 def test_arrays_read_back_without_pickle(tmp_path: Path) -> None:
