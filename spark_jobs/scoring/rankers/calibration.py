@@ -140,8 +140,9 @@ def _greedy(
     each step maximises ``(1 - lam) * score sum + lam * sum p log q~`` (genres with ``p = 0``
     count 0: their ``q~`` is raised by 1 before the log). Adding a candidate changes ``q~``
     in its own genres and, through the list's genre total, its scale: so ``sum p log q~`` is
-    taken once a step for each distinct genre total of an item (one, when every item's genre
-    weights sum to 1), and each candidate then corrects it in its own few genres only.
+    taken once a step for each distinct genre total of an item (a few: 0 for a padded slot,
+    and 1 up to the weights' rounding), and each candidate then corrects it in its own few
+    genres only.
     """
     columns, weights = entries
     m, c = candidates.shape
