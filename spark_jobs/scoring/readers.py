@@ -419,10 +419,10 @@ def read_owned(
         log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
     where = (user_rows[known], release_rows[known])
     added = pairs["added_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
-    user_items = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), where), shape)
     added_at = sp.csr_matrix((added, where), shape)
-    user_items.sort_indices()
     added_at.sort_indices()
+    ones = np.ones(added_at.nnz, dtype=np.float32)
+    user_items = sp.csr_matrix((ones, added_at.indices, added_at.indptr), shape)
     outside = np.unique(pairs["release_id"].to_numpy(np.int64)[~known_release])
     return Owned(user_items, added_at, outside)
 
