@@ -374,6 +374,16 @@ class Owned:
     added_at: sp.csr_matrix
     outside_release_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    @classmethod
+    def of_added_at(cls, added_at: sp.csr_matrix, outside_release_ids: np.ndarray) -> Owned:
+        """The collections whose pairs ``added_at`` stores (sorted indices): 1.0 at each.
+
+        ``user_items`` shares ``added_at``'s pattern arrays, so the pairs are laid out once.
+        """
+        ones = np.ones(added_at.nnz, dtype=np.float32)
+        user_items = sp.csr_matrix((ones, added_at.indices, added_at.indptr), added_at.shape)
+        return cls(user_items, added_at, outside_release_ids)
+
     def collections(self) -> Collections:
         """The same pairs as the scoring rules' :class:`Collections`."""
         return Collections.from_csr(self.user_items)
@@ -407,7 +417,7 @@ def read_owned(
     """
     shape = (len(user_ids), len(release_ids))
     if rows is not None and len(rows) == 0:
-        return Owned(sp.csr_matrix(shape, dtype=np.float32), sp.csr_matrix(shape, dtype=np.float64))
+        return Owned.of_added_at(sp.csr_matrix(shape, dtype=np.float64), np.zeros(0, np.int64))
     table = read_of_users(spark, settings, USER_COLLECTION, user_ids, rows)
     pairs = table.select(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
@@ -421,10 +431,8 @@ def read_owned(
     added = pairs["added_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
     added_at = sp.csr_matrix((added, where), shape)
     added_at.sort_indices()
-    ones = np.ones(added_at.nnz, dtype=np.float32)
-    user_items = sp.csr_matrix((ones, added_at.indices, added_at.indptr), shape)
     outside = np.unique(pairs["release_id"].to_numpy(np.int64)[~known_release])
-    return Owned(user_items, added_at, outside)
+    return Owned.of_added_at(added_at, outside)
 
 
 def read_activity(

@@ -140,15 +140,11 @@ class RunSnapshot:
         )
         shape = (len(user_ids), len(release_ids))
 
-        def merged(carried: np.ndarray, read: np.ndarray) -> sp.csr_matrix:
-            matrix = sp.csr_matrix((np.concatenate([carried[keep], read]), where), shape=shape)
-            matrix.sort_indices()
-            return matrix
-
-        return Owned(
-            merged(old.data, fresh.data),
-            merged(self.owned.added_at.data, reread.added_at.data),
-            np.union1d(self.owned.outside_release_ids, reread.outside_release_ids),
+        added = np.concatenate([self.owned.added_at.data[keep], reread.added_at.data])
+        added_at = sp.csr_matrix((added, where), shape=shape)
+        added_at.sort_indices()
+        return Owned.of_added_at(
+            added_at, np.union1d(self.owned.outside_release_ids, reread.outside_release_ids)
         )
 
     def save(self, folder: Path) -> bool:
@@ -200,7 +196,6 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
     user_ids, release_ids = arrays["user_ids"], arrays["release_ids"]
     shape = (len(user_ids), len(release_ids))
     pattern = (arrays["owned_rows"], arrays["owned_ptr"])
-    ones = np.ones(len(arrays["owned_rows"]), dtype=np.float32)
     state = UserState(
         arrays["taste"],
         arrays["sizes"],
@@ -222,8 +217,7 @@ def load_snapshot(folder: Path) -> RunSnapshot | None:
         datetime.fromtimestamp(float(arrays["full_read_at"]), UTC),
         stored,
         release_ids,
-        Owned(
-            sp.csr_matrix((ones, *pattern), shape=shape),
+        Owned.of_added_at(
             sp.csr_matrix((arrays["added_at"], *pattern), shape=shape),
             arrays["outside_release_ids"],
         ),
