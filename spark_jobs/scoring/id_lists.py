@@ -14,6 +14,8 @@ from itertools import chain
 
 import numpy as np
 
+from spark_jobs.scoring.recommend import expand_rows
+
 
 @dataclass(frozen=True, eq=False)
 class IdLists:
@@ -74,12 +76,16 @@ class IdLists:
         """These lists as rows ``rows`` (distinct, any order) of ``count`` rows, the rest empty."""
         return _placed(count, (self, rows))
 
+    def take(self, rows: np.ndarray) -> IdLists:
+        """The lists of rows ``rows``, in that order."""
+        return IdLists.of_lengths(self.lengths[rows], self.ids[expand_rows(self.ptr, rows)[1]])
+
     def replaced(self, rows: np.ndarray, lists: IdLists) -> IdLists:
         """These lists with row ``rows[i]``'s replaced by ``lists[i]`` (``rows`` distinct)."""
         kept = np.ones(len(self), dtype=bool)
         kept[rows] = False
-        others = IdLists.of_lengths(self.lengths[kept], self.ids[np.repeat(kept, self.lengths)])
-        return _placed(len(self), (others, np.flatnonzero(kept)), (lists, rows))
+        others = np.flatnonzero(kept)
+        return _placed(len(self), (self.take(others), others), (lists, rows))
 
 
 def _placed(count: int, *parts: tuple[IdLists, np.ndarray]) -> IdLists:
@@ -93,11 +99,7 @@ def _placed(count: int, *parts: tuple[IdLists, np.ndarray]) -> IdLists:
     lengths = np.zeros(count, dtype=np.int64)
     for lists, rows in parts:
         lengths[rows] = lists.lengths
-    ptr = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    ids = np.empty(ptr[-1], dtype=np.int64)
+    placed = IdLists.of_lengths(lengths, np.empty(int(lengths.sum()), dtype=np.int64))
     for lists, rows in parts:
-        at = np.arange(len(lists.ids))
-        at += np.repeat(ptr[rows] - lists.ptr[:-1], lists.lengths)
-        ids[at] = lists.ids
-    return IdLists(ptr, ids)
+        placed.ids[expand_rows(placed.ptr, rows)[1]] = lists.ids
+    return placed
