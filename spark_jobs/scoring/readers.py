@@ -162,17 +162,37 @@ def read_of_users(
     return ids_frame(spark, "user_id", user_ids[rows]).join(partitions, "user_id")
 
 
+def id_rows(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position in ``ids`` (distinct), and whether it is there at all (else 0).
+
+    By a hash index rather than :func:`~.recommend.find_sorted`'s binary search: the 19M pairs'
+    release ids of the 1M world among 200K in 0.2-1.1 s against 1.9-2.7 s.
+    """
+    at = pd.Index(ids).get_indexer(values)
+    known = at >= 0
+    return np.where(known, at, 0), known
+
+
 def asked_pairs(
     pairs: pd.DataFrame, user_ids: np.ndarray, rows: np.ndarray | None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The pairs of :func:`read_of_users` that are the given user rows' (all with ``rows`` None).
+
+    The table's rows come by partition key, so each run of one user's pairs is looked up once
+    (:func:`id_rows`).
 
     Returns:
         Those pairs, each one's user row, and whether its user is in ``user_ids`` at all (always
         so for given rows; with ``rows`` None a pair of an unknown user is kept, to be logged).
 
     """
-    at, known = find_sorted(user_ids, pairs["user_id"].to_numpy(np.int64))
+    users = pairs["user_id"].to_numpy(np.int64)
+    first = np.ones(len(users), dtype=bool)
+    np.not_equal(users[1:], users[:-1], out=first[1:])
+    heads = np.flatnonzero(first)
+    at, known = id_rows(user_ids, users[heads])
+    lengths = np.diff(np.append(heads, len(users)))
+    at, known = np.repeat(at, lengths), np.repeat(known, lengths)
     if rows is None:
         return pairs, at, known
     chosen = np.zeros(len(user_ids), dtype=bool)
@@ -423,13 +443,14 @@ def read_owned(
         "user_id", "release_id", F.unix_micros("added_at").alias("added_us")
     ).toPandas()
     pairs, user_rows, known_user = asked_pairs(pairs, user_ids, rows)
-    release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
+    release_rows, known_release = id_rows(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
+    added = pairs["added_us"].to_numpy(np.float64, na_value=0.0)
+    added /= 1e6
     if not known.all():
         log.warning("collection_pairs_dropped", pairs=int((~known).sum()))
-    where = (user_rows[known], release_rows[known])
-    added = pairs["added_us"].fillna(0).to_numpy(np.float64)[known] / 1e6
-    added_at = sp.csr_matrix((added, where), shape)
+        user_rows, release_rows, added = user_rows[known], release_rows[known], added[known]
+    added_at = sp.csr_matrix((added, (user_rows, release_rows)), shape)
     added_at.sort_indices()
     outside = np.unique(pairs["release_id"].to_numpy(np.int64)[~known_release])
     return Owned.of_added_at(added_at, outside)
@@ -465,7 +486,7 @@ def read_activity(
         .toPandas()
     )
     pairs, user_rows, known_user = asked_pairs(pairs, user_ids, rows)
-    release_rows, known_release = find_sorted(release_ids, pairs["release_id"].to_numpy(np.int64))
+    release_rows, known_release = id_rows(release_ids, pairs["release_id"].to_numpy(np.int64))
     known = known_user & known_release
     where = (user_rows[known], release_rows[known])
     counts = pairs["events"].to_numpy(np.float32)[known]

@@ -107,8 +107,7 @@ class RunSnapshot:
             release_ids: This run's release ids (sorted).
 
         """
-        owners = np.bincount(self.owned.user_items.indices, minlength=len(self.release_ids))
-        owned = self.release_ids[owners > 0]
+        owned = self.release_ids[self.owned.owners() > 0]
         lost = ~np.isin(owned, release_ids)
         found = np.isin(self.owned.outside_release_ids, release_ids)
         return not (lost.any() or found.any())
@@ -130,7 +129,8 @@ class RunSnapshot:
         old = self.owned.user_items
         users = np.repeat(np.arange(old.shape[0]), np.diff(old.indptr))
         user_rows = np.searchsorted(user_ids, self.stored.user_ids)[users]
-        release_rows, known = find_sorted(release_ids, self.release_ids[old.indices])
+        release_at, release_known = find_sorted(release_ids, self.release_ids)
+        release_rows, known = release_at[old.indices], release_known[old.indices]
         keep = known & ~np.isin(user_rows, rows)
         fresh = reread.user_items
         fresh_users = np.repeat(np.arange(fresh.shape[0]), np.diff(fresh.indptr))
