@@ -105,7 +105,9 @@ def popularity_as_of(
 ) -> dict[float, np.ndarray]:
     """The most owned item rows as of each time: owners counted over the pairs added by then.
 
-    One pass over the pairs in time order (the past runs' times are few).
+    One pass over the pairs grouped by the first of ``times`` that counts them: a stable sort
+    of small integers, a radix sort, where sorting the pairs by their add time took 5 s at 19M
+    pairs against 0.5 s (two times).
 
     Args:
         items: Item row of each owned pair.
@@ -118,8 +120,9 @@ def popularity_as_of(
         Time -> the ``depth`` most owned item rows, most first (ties: the lower row).
 
     """
-    order = np.argsort(stamps, kind="stable")
-    ends = np.searchsorted(stamps[order], times, side="right")
+    first_counted = np.searchsorted(times, stamps).astype(np.min_scalar_type(len(times)))
+    order = np.argsort(first_counted, kind="stable")
+    ends = np.searchsorted(first_counted[order], np.arange(len(times)), side="right")
     owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
     for time, end in zip(times.tolist(), ends.tolist(), strict=True):
         owners += np.bincount(items[order[done:end]], minlength=n_items)

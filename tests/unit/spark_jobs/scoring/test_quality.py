@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.id_lists import IdLists
-from spark_jobs.scoring.quality import online_check
+from spark_jobs.scoring.quality import online_check, popularity_as_of
 
 
 def test_known_hits_for_the_list_and_for_popularity() -> None:
@@ -60,3 +60,11 @@ def test_each_user_s_popular_reference_is_as_of_their_own_scoring() -> None:
     check = online_check(user_items, added_at, np.arange(5), scored_at, empty, np.arange(3), n=1)
     # User 0's reference (as of t=1) is row 0: a miss; user 1's (as of t=6) is row 1: a hit.
     assert (check.users, check.adds, check.popular_hits) == (2, 2, 1)
+
+
+def test_popularity_as_of_counts_the_pairs_added_by_each_time() -> None:
+    items = np.array([2, 0, 2, 1, 1, 1])
+    stamps = np.array([5.0, 10.0, 10.0, 20.0, 21.0, 99.0])
+    rankings = popularity_as_of(items, stamps, np.array([10.0, 21.0]), 3, 2)
+    assert rankings[10.0].tolist() == [2, 0], "a pair added at the time itself counts"
+    assert rankings[21.0].tolist() == [1, 2], "the add after every time never counts"
