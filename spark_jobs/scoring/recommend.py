@@ -195,7 +195,9 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def group_starts(grouped: np.ndarray) -> np.ndarray:
     """Where each run of equal values of ``grouped`` (equal values adjacent) starts."""
-    return np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    first = np.ones(len(grouped), dtype=bool)
+    np.not_equal(grouped[1:], grouped[:-1], out=first[1:])
+    return np.flatnonzero(first)
 
 
 def most_popular_first(popularity: np.ndarray) -> np.ndarray:

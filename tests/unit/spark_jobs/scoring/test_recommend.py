@@ -202,3 +202,4 @@ def test_rank_candidates_top_n_is_the_head_of_the_whole_ranking(n: int) -> None:
 def test_group_starts_are_where_each_run_of_equal_values_begins() -> None:
     assert group_starts(np.array([4, 4, 7, 9, 9, 9])).tolist() == [0, 2, 3]
     assert group_starts(np.array([5])).tolist() == [0]
+    assert group_starts(np.zeros(0, dtype=np.int64)).tolist() == []
