@@ -127,5 +127,5 @@ def popularity_as_of(
     owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
     for time, end in zip(times.tolist(), ends.tolist(), strict=True):
         owners += np.bincount(items[order[done:end]], minlength=n_items)
-        rankings[time], done = most_popular_first(owners)[:depth], end
+        rankings[time], done = most_popular_first(owners, depth), end
     return rankings

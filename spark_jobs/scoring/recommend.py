@@ -200,9 +200,23 @@ def group_starts(grouped: np.ndarray) -> np.ndarray:
     return np.flatnonzero(first)
 
 
-def most_popular_first(popularity: np.ndarray) -> np.ndarray:
-    """Every release row by popularity, most popular first (ties: the lower row)."""
-    return np.lexsort((np.arange(len(popularity)), -popularity))
+def most_popular_first(popularity: np.ndarray, depth: int | None = None) -> np.ndarray:
+    """Every release row by popularity, most popular first (ties: the lower row).
+
+    Args:
+        popularity: Per release row.
+        depth: Only the first ``depth`` rows: those at least as popular as the ``depth``-th
+            (a partition) are sorted, not every row.
+
+    """
+    n_rows = len(popularity)
+    if depth is None or depth >= n_rows:
+        return np.lexsort((np.arange(n_rows), -popularity))
+    if depth <= 0:
+        return np.zeros(0, dtype=np.int64)
+    nth = np.partition(popularity, n_rows - depth)[n_rows - depth]
+    contenders = np.flatnonzero(popularity >= nth)
+    return contenders[np.lexsort((contenders, -popularity[contenders]))][:depth]
 
 
 def most_owned_unowned(

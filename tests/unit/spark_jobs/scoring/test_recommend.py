@@ -13,6 +13,7 @@ from spark_jobs.scoring.recommend import (
     find_sorted,
     group_starts,
     most_owned_unowned,
+    most_popular_first,
     popular_by_genre,
     rank_candidates,
     style_profiles,
@@ -203,3 +204,15 @@ def test_group_starts_are_where_each_run_of_equal_values_begins() -> None:
     assert group_starts(np.array([4, 4, 7, 9, 9, 9])).tolist() == [0, 2, 3]
     assert group_starts(np.array([5])).tolist() == [0]
     assert group_starts(np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_most_popular_first_ranks_ties_to_the_lower_row_at_any_depth() -> None:
+    popularity = np.array([3, 7, 3, 0, 7, 3])
+    assert most_popular_first(popularity).tolist() == [1, 4, 0, 2, 5, 3]
+    assert most_popular_first(popularity, 3).tolist() == [1, 4, 0]
+    assert most_popular_first(popularity, 1).tolist() == [1]
+    assert most_popular_first(popularity, 0).tolist() == []
+    assert most_popular_first(popularity, 9).tolist() == [1, 4, 0, 2, 5, 3]
+    rng = np.random.default_rng(0)
+    many = rng.integers(0, 5, 1000)
+    assert np.array_equal(most_popular_first(many, 37), most_popular_first(many)[:37])
