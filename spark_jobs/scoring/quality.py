@@ -79,11 +79,12 @@ def online_check(
     checked = users[~np.isnan(scored_at[users])]
     since = scored_at[checked]
     n_items = user_items.shape[1]
-    mine = sp.csr_matrix(user_items[checked])
-    owner = np.repeat(np.arange(len(checked)), np.diff(mine.indptr))
+    collections = sp.csr_matrix(user_items[checked])
+    owner = np.repeat(np.arange(len(checked)), np.diff(collections.indptr))
     new = sp.csr_matrix(added_at[checked]).data > since[owner]
-    keys = owner * n_items + mine.indices
-    before = sp.csr_matrix((~new * 1.0, mine.indices, mine.indptr), shape=mine.shape)
+    keys = owner * n_items + collections.indices
+    before = collections.copy()
+    before.data = (~new).astype(np.float32)
     before.eliminate_zeros()
     listed = recommended.take(checked)
     listed_rows, known = find_sorted(release_ids, listed.ids)
