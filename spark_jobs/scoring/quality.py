@@ -98,8 +98,9 @@ def online_check(
         group = np.flatnonzero(since == time)
         popular = top_of_ranking(popularity[time], sp.csr_matrix(before[group]), n)
         popular_keys.append((group[:, None] * n_items + popular)[popular >= 0])
-    hits = find_sorted(listed_keys, keys[new])[1]
-    popular_hits = find_sorted(np.sort(np.concatenate(popular_keys)), keys[new])[1]
+    new_keys = keys[new]
+    hits = find_sorted(listed_keys, new_keys)[1]
+    popular_hits = find_sorted(np.sort(np.concatenate(popular_keys)), new_keys)[1]
     return OnlineCheck(len(checked), int(new.sum()), int(hits.sum()), int(popular_hits.sum()))
 
 
@@ -124,7 +125,7 @@ def popularity_as_of(
     """
     first_counted = np.searchsorted(times, stamps).astype(np.min_scalar_type(len(times)))
     order = np.argsort(first_counted, kind="stable")
-    ends = np.searchsorted(np.sort(first_counted), np.arange(len(times)), side="right")
+    ends = np.cumsum(np.bincount(first_counted, minlength=len(times)))[: len(times)]
     owners, done, rankings = np.zeros(n_items, dtype=np.int64), 0, {}
     for time, end in zip(times.tolist(), ends.tolist(), strict=True):
         owners += np.bincount(items[order[done:end]], minlength=n_items)
