@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from discorecs.core.genres import GENRES
 from spark_jobs.scoring.compute import user_tastes
+from spark_jobs.scoring.rankers.selection import top_n, top_n_sparse
 from spark_jobs.scoring.recommend import Collections, find_sorted
 
 if TYPE_CHECKING:
@@ -29,12 +30,6 @@ CHUNK_CELLS = 1 << 23
 
 LIST_PART = 512
 """Users per call of :func:`recommend_in_parts`: about a second of the hybrid's lists."""
-
-SPARSE_SHARE = 0.5
-"""Sparse score blocks with more stored entries than this share of their cells are ranked as
-dense blocks: a stored entry costs :func:`top_n_sparse` about what a cell costs :func:`top_n`
-(45 and 37 ns: ItemKNN's 1024-user blocks of a 50 000-item world, 22 % full, 0.51 s sparse
-against 1.93 s dense, the same lists)."""
 
 
 @dataclass(frozen=True)
@@ -242,72 +237,6 @@ def chunk_rows(n_items: int, cells: int = CHUNK_CELLS) -> int:
     return max(1, min(1024, cells // max(n_items, 1)))
 
 
-def top_n(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``n`` best items of each row of a dense score block, best first.
-
-    Only items with a finite positive score are returned: an item scored zero has no evidence
-    for it, and ``-inf`` marks an item the ranker cannot score. Rows with fewer such items are
-    padded with -1 / nan; filling them (say with popular items) is the caller's choice. Ties
-    go to the lower item row. Only the entries at or above a cheap per-row bound on the n-th
-    best (:func:`nth_best_bound`, at least the smallest positive value, so zero and negative
-    scores never pass it) are sorted.
-
-    Args:
-        scores: ``(m, n_items)`` float scores; overwritten (excluded items become ``-inf``).
-        exclude: ``(m, n_items)`` CSR: the items of each row that must not be returned.
-        n: List length.
-
-    Returns:
-        ``(m, n)`` int64 item rows and float32 scores.
-
-    """
-    m, n_items = scores.shape
-    ids = np.full((m, n), -1, dtype=np.int64)
-    values = np.full((m, n), np.nan, dtype=np.float32)
-    k = min(n, n_items)
-    if m == 0 or k == 0:
-        return ids, values
-    scores[np.repeat(np.arange(m), np.diff(exclude.indptr)), exclude.indices] = -np.inf
-    if not scores.max() < np.inf:  # a nan or +inf: unusable, and it must not set the bound
-        scores[~(scores < np.inf)] = -np.inf
-    smallest = np.nextafter(np.zeros((), scores.dtype), 1)
-    bound = np.maximum(nth_best_bound(scores, k), smallest)
-    rows, columns = np.nonzero(scores >= bound[:, None])
-    rows, rank, columns, best = ranked_entries(rows, columns, scores[rows, columns], m)
-    top = rank < k
-    ids[rows[top], rank[top]] = columns[top]
-    values[rows[top], rank[top]] = best[top]
-    return ids, values
-
-
-BOUND_CHUNKS = 2
-"""Chunks per list place in :func:`nth_best_bound` (``2 n`` chunks of a row)."""
-BOUND_MIN_WIDTH = 32
-"""Narrowest chunk worth bounding by; a narrower block gets each row's n-th best by a
-partition. Measured on EASE's 1 024 x 8 000 blocks, a top-50 (chunks of 80): 0.085 ms a user
-against 0.134-0.138 for the whole-row partition and sort this replaced. Content's 512 x 1 000
-popular block, a top-50, is narrow either way: 0.025 ms a user by chunks of 10, 0.027 by
-partitions, against 0.018-0.020 before."""
-
-
-def nth_best_bound(scores: np.ndarray, k: int) -> np.ndarray:
-    """Per row, a value that at least ``k`` of the row's ``k`` or more entries reach.
-
-    Each row of a wide block is cut into ``2 k`` chunks of equal width (the few last columns
-    left out); the chunks' maxima are ``2 k`` distinct entries, so the ``k``-th largest of them
-    is reached by at least ``k`` entries, and it is usually near the row's own ``k``-th
-    largest: a reduction and a partition of ``2 k`` values a row instead of a partition of the
-    whole row. Rows of a narrower block get their own ``k``-th largest, by a partition.
-    """
-    m, n_items = scores.shape
-    chunks = BOUND_CHUNKS * k
-    width = n_items // chunks
-    if width < BOUND_MIN_WIDTH:
-        return np.partition(scores, n_items - k, axis=1)[:, n_items - k]
-    maxima = scores[:, : chunks * width].reshape(m, chunks, width).max(axis=2)
-    return np.partition(maxima, chunks - k, axis=1)[:, chunks - k]
-
-
 def ranked_entries(
     rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -409,44 +338,6 @@ def ranked_top_entries(
     return ranked_entries(rows.take(near), columns.take(near), values.take(near), n_rows)
 
 
-def top_n_sparse(
-    scores: sp.csr_matrix, exclude: sp.csr_matrix, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`top_n` for a sparse score block, by the same rule (unstored items score 0).
-
-    Only the entries that can make a row's top ``n`` are sorted (:func:`ranked_top_entries`):
-    the row's ``n`` plus as many as it excludes, since each excluded item can push at most one
-    item out of the top ``n``; the excluded items are then looked up among those alone.
-
-    Args:
-        scores: ``(m, n_items)`` CSR scores.
-        exclude: ``(m, n_items)`` CSR with sorted indices: the items each row must not get.
-        n: List length.
-
-    Returns:
-        ``(m, n)`` int64 item rows and float32 scores, -1 / nan padded.
-
-    """
-    m, n_items = scores.shape
-    ids = np.full((m, n), -1, dtype=np.int64)
-    best = np.full((m, n), np.nan, dtype=np.float32)
-    if n == 0:
-        return ids, best
-    excluded = np.diff(exclude.indptr)
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(scores.indptr))
-    rows, _, columns, values = ranked_top_entries(
-        rows, scores.indices, scores.data, m, n + excluded
-    )
-    banned = np.repeat(np.arange(m, dtype=np.int64), excluded) * n_items + exclude.indices
-    usable = ~find_sorted(banned, rows * n_items + columns)[1]
-    rows, columns, values = rows[usable], columns[usable], values[usable]
-    rank = places_in_rows(rows, m)
-    top = rank < n
-    ids[rows[top], rank[top]] = columns[top]
-    best[rows[top], rank[top]] = values[top]
-    return ids, best
-
-
 def top_of_ranking(ranking: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.ndarray:
     """The first ``n`` items of one global ranking that are not in each row of ``exclude``.
 
@@ -483,17 +374,16 @@ def top_n_blocks(
     n: int,
     *,
     cells: int = CHUNK_CELLS,
-    sparse_share: float = SPARSE_SHARE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` over blocks of :func:`chunk_rows` users, never one dense users x items.
 
     Args:
         score: ``score(lo, hi)`` is the score block of rows ``lo:hi``, dense or CSR (ranked
-            by :func:`top_n_sparse` when it holds at most ``sparse_share`` of its cells).
+            by :func:`top_n_sparse`, which costs less than making it dense at any share of
+            stored cells).
         exclude: ``(m, n_items)`` CSR: the items of each row that must not be returned.
         n: List length.
         cells: Most cells of a dense score block.
-        sparse_share: See :data:`SPARSE_SHARE`.
 
     Returns:
         ``(m, n)`` int64 item rows and float32 scores, -1 / nan padded.
@@ -508,10 +398,8 @@ def top_n_blocks(
         block = score(lo, hi)
         if isinstance(block, np.ndarray):
             ids[lo:hi], values[lo:hi] = top_n(block, exclude[lo:hi], n)
-        elif block.nnz <= sparse_share * (hi - lo) * n_items:
-            ids[lo:hi], values[lo:hi] = top_n_sparse(sp.csr_matrix(block), exclude[lo:hi], n)
         else:
-            ids[lo:hi], values[lo:hi] = top_n(block.toarray(), exclude[lo:hi], n)
+            ids[lo:hi], values[lo:hi] = top_n_sparse(sp.csr_matrix(block), exclude[lo:hi], n)
     return ids, values
 
 

@@ -16,11 +16,10 @@ from spark_jobs.scoring.rankers.base import (
     binarise,
     ranked_entries,
     row_stochastic,
-    top_n,
-    top_n_sparse,
 )
 from spark_jobs.scoring.rankers.era import EraModel
 from spark_jobs.scoring.rankers.popular import ranking_by
+from spark_jobs.scoring.rankers.selection import top_n, top_n_sparse
 from spark_jobs.scoring.recommend import cells, find_sorted
 
 LOYALTY_BLOCKS = ("artist", "label")
