@@ -3,9 +3,9 @@
 One pass over a row keeps its best ``n`` so far in a small sorted buffer; an entry is compared
 with the buffer's last only, so nearly every entry costs one comparison. Against the numpy rule
 these replaced (a bound from chunk maxima, then a sort of the entries above it), the hybrid's
-lists took 0.349-0.356 ms a user against 0.407-0.472 (``bench_hybrid``'s world, 200K users x
-200K releases, 8 192 users in calls of 512, three rounds alternating; the same lists). The
-loops release the GIL, so the hourly job's list threads run them at once.
+lists took 0.34-0.39 ms a user against 0.44-0.52 (``bench_hybrid``'s world, 200K users x 200K
+releases, 8 192 users in calls of 512, both in one process on one fit, three rounds alternating;
+the same lists). The loops release the GIL, so the hourly job's list threads run them at once.
 """
 
 from __future__ import annotations
