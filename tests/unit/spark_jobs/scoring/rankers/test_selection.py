@@ -93,3 +93,29 @@ def test_top_n_sparse_skips_excluded_items_that_outscore_the_rest():
     ids, values = top_n_sparse(sp.csr_matrix(dense, dtype=np.float32), exclude, 2)
     assert ids.tolist() == [[5, 4], [4, 3]]
     assert values.tolist() == [[3.0, 2.0], [5.0, 4.0]]
+
+
+def test_top_n_reads_scores_only_and_takes_exclusions_in_any_order():
+    scores = np.array([[0.5, 0.9, 0.7, 0.2], [0.1, 0.4, 0.3, 0.8]], dtype=np.float32)
+    unsorted = sp.csr_matrix(
+        (np.ones(3), np.array([2, 1, 3]), np.array([0, 2, 3])), shape=(2, 4), dtype=np.float32
+    )
+    unsorted.has_sorted_indices = False
+    kept = scores.copy()
+    ids, _ = top_n(scores, unsorted, 2)
+    assert ids.tolist() == [[0, 3], [1, 2]]
+    np.testing.assert_array_equal(scores, kept)
+
+
+def test_top_n_sparse_takes_each_row_s_entries_in_any_order():
+    shuffled = sp.csr_matrix(
+        (
+            np.array([1.0, 3.0, 2.0, 3.0, 5.0], dtype=np.float32),
+            np.array([4, 0, 2, 3, 1]),
+            np.array([0, 4, 5]),
+        ),
+        shape=(2, 5),
+    )
+    ids, values = top_n_sparse(shuffled, sp.csr_matrix((2, 5)), 3)
+    assert ids.tolist() == [[0, 3, 2], [1, -1, -1]]
+    np.testing.assert_array_equal(values[0], [3.0, 3.0, 2.0])
