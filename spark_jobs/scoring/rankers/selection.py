@@ -86,20 +86,23 @@ def _is_excluded(indices: np.ndarray, lo: int, hi: int, item: int) -> bool:
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _offer(best: np.ndarray, items: np.ndarray, held: int, value: float, item: int) -> int:
-    """Put ``(value, item)`` in its place among the ``held`` best, if it belongs there.
+def _enters(best: np.ndarray, items: np.ndarray, held: int, value: float, item: int) -> bool:
+    """Whether ``(value, item)`` belongs among the ``held`` best (a full buffer drops its last).
 
-    The buffer is ordered by value, largest first, then item, lowest first; a full buffer
-    drops its last. Returns the number held after.
+    The buffer is ordered by value, largest first, then item, lowest first.
     """
     k = len(best)
-    if held == k:
-        if value < best[k - 1] or (value == best[k - 1] and item > items[k - 1]):
-            return held
-        place = k - 1
-    else:
-        place = held
+    return held < k or value > best[k - 1] or (value == best[k - 1] and item < items[k - 1])
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _insert(best: np.ndarray, items: np.ndarray, held: int, value: float, item: int) -> int:
+    """Put an entry that :func:`_enters` in its place; returns the number held after."""
+    place = held
+    if held < len(best):
         held += 1
+    else:
+        place -= 1
     while place > 0 and (
         best[place - 1] < value or (best[place - 1] == value and items[place - 1] > item)
     ):
@@ -122,7 +125,8 @@ def _dense_top(
 ) -> None:
     """:func:`top_n`'s loop: rows of ``scores`` into ``ids`` and ``values`` (``k`` places).
 
-    Columns are visited in order, so an entry equal to the buffer's last loses the tie.
+    Columns are visited in order, so an entry equal to the buffer's last loses the tie: one
+    above ``floor`` (0, then the last of a full buffer) always enters.
     """
     best = np.empty(k, dtype=scores.dtype)
     items = np.empty(k, dtype=np.int64)
@@ -135,7 +139,7 @@ def _dense_top(
             value = cells[item]
             if value <= floor or not value < np.inf or _is_excluded(ex_indices, lo, hi, item):
                 continue
-            held = _offer(best, items, held, value, item)
+            held = _insert(best, items, held, value, item)
             if held == k:
                 floor = best[k - 1]
         for place in range(held):
@@ -165,12 +169,10 @@ def _sparse_top(
             if not (value > 0 and value < np.inf):
                 continue
             item = indices[at]
-            if held == k and (
-                value < best[k - 1] or (value == best[k - 1] and item > items[k - 1])
+            if _enters(best, items, held, value, item) and not _is_excluded(
+                ex_indices, lo, hi, item
             ):
-                continue
-            if not _is_excluded(ex_indices, lo, hi, item):
-                held = _offer(best, items, held, value, item)
+                held = _insert(best, items, held, value, item)
         for place in range(held):
             ids[row, place] = items[place]
             values[row, place] = best[place]

@@ -33,7 +33,7 @@ def test_top_n_longer_than_the_catalogue_pads():
 def test_top_n_of_wide_rows_is_the_sorted_rule(dtype, unusable):
     rng = np.random.default_rng(5)
     scores = np.round(rng.standard_normal((60, 2000)), 1).astype(dtype)  # many ties
-    if unusable:  # nan and +inf: the block is cleaned first; else only non-positives to skip
+    if unusable:  # nan and +inf never listed; else only non-positives to skip
         scores[rng.random(scores.shape) < 0.01] = np.nan
         scores[rng.random(scores.shape) < 0.01] = np.inf
     scores[3] = -1.0
