@@ -91,6 +91,16 @@ def test_rank_candidates_weights_by_similarity_and_never_owned() -> None:
     assert np.isnan(ranked.scores[0, 3])
 
 
+def test_rank_candidates_counts_a_repeated_neighbour_twice_and_the_user_never() -> None:
+    c = collections({0: [0, 1], 1: [1, 2], 2: [3]}, 3, 4)
+    ids = np.array([[0, 2, 1, 2]])
+    sims = np.array([[1.0, 0.25, 0.5, 0.125]], dtype=np.float32)
+    taste = np.zeros((3, 15), dtype=np.float32)
+    ranked = rank_candidates(c, np.array([0]), ids, sims, taste, release_features([[]] * 4), n=3)
+    assert ranked.releases[0].tolist() == [2, 3, -1]
+    assert ranked.scores[0, :2].tolist() == [0.5, 0.375]
+
+
 def test_rank_candidates_keeps_the_top_n() -> None:
     c = collections({0: [0], 1: [0, 1, 2], 2: [2, 3]}, 3, 4)
     ids, sims = np.array([[1, 2]]), np.array([[0.9, 0.5]], dtype=np.float32)
