@@ -235,11 +235,22 @@ def most_owned_unowned(
     releases each (``bench_scoring``'s world, random friends), the same releases.
 
     """
+    _check_shape("popularity", len(popularity), "release rows", collections.n_releases)
+    _check_shape("friend", len(friend), "user rows", collections.n_users)
     catalogue = most_popular_first(popularity)
     place = np.empty(len(popularity), dtype=np.int64)
     place[catalogue] = np.arange(len(popularity))
     friend = np.asarray(friend, dtype=np.int64)
     return _first_unowned(collections.indptr, collections.indices, friend, place, catalogue)
+
+
+def _check_shape(name: str, length: int, of: str, expected: int) -> None:
+    """Raise ValueError unless ``name`` has one entry per one of the collections' ``of``.
+
+    The compiled loops index their arrays unchecked, so a mismatch must stop before them.
+    """
+    if length != expected:
+        raise ValueError(f"{name} has {length} entries for {expected} {of}")
 
 
 @numba.njit(nogil=True, cache=True)
@@ -384,6 +395,7 @@ def rank_candidates(
     out_scores = np.full((len(users), n), np.nan, dtype=np.float32)
     if n <= 0:
         return Ranked(out_releases, out_scores)
+    _check_shape("features", features.n_releases, "release rows", collections.n_releases)
     genre_weights = np.ascontiguousarray(features.genre_weights, dtype=np.float32)
     styles = features.styles
     for lo in range(0, len(users), chunk):

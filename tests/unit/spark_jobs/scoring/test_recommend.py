@@ -101,6 +101,22 @@ def test_rank_candidates_counts_a_repeated_neighbour_twice_and_the_user_never() 
     assert ranked.scores[0, :2].tolist() == [0.5, 0.375]
 
 
+def test_the_compiled_rules_refuse_arrays_of_another_shape() -> None:
+    c = collections({0: [0], 1: [0, 1]}, 2, 2)
+    with pytest.raises(ValueError, match="features has 3 entries for 2 release rows"):
+        rank_candidates(
+            c,
+            np.array([0]),
+            np.array([[1]]),
+            np.ones((1, 1), np.float32),
+            np.zeros((2, 15), np.float32),
+            release_features([[]] * 3),
+            n=1,
+        )
+    with pytest.raises(ValueError, match="friend has 3 entries for 2 user rows"):
+        most_owned_unowned(c, np.array([1, 0, 0]), c.popularity())
+
+
 def test_rank_candidates_keeps_the_top_n() -> None:
     c = collections({0: [0], 1: [0, 1, 2], 2: [2, 3]}, 3, 4)
     ids, sims = np.array([[1, 2]]), np.array([[0.9, 0.5]], dtype=np.float32)
