@@ -227,6 +227,10 @@ def most_owned_unowned(
     Returns:
         Release row per user, -1 when there is no friend or nothing new in their collection.
 
+    Raises:
+        ValueError: ``friend`` or ``popularity`` does not match the collections' users or
+            releases.
+
     Each release gets its place in one order of the catalogue (most owned first, then the
     lower row); a compiled loop (:func:`_first_unowned`) then walks each friend's collection
     beside the user's (both sorted) and keeps the smallest place among the releases the user
@@ -389,6 +393,9 @@ def rank_candidates(
 
     Returns:
         ``(len(users), n)`` release rows and scores, -1 / nan padded when fewer candidates.
+
+    Raises:
+        ValueError: ``features`` describe another number of releases than the collections.
 
     """
     out_releases = np.full((len(users), n), -1, dtype=np.int64)
