@@ -404,6 +404,7 @@ def rank_candidates(
         return Ranked(out_releases, out_scores)
     _check_shape("features", features.n_releases, "release rows", collections.n_releases)
     genre_weights = np.ascontiguousarray(features.genre_weights, dtype=np.float32)
+    taste = np.asarray(taste, dtype=np.float32)
     styles = features.styles
     for lo in range(0, len(users), chunk):
         chunk_users = np.asarray(users[lo : lo + chunk], dtype=np.int64)
@@ -413,7 +414,7 @@ def rank_candidates(
             chunk_users,
             np.asarray(neighbour_ids[lo : lo + chunk], dtype=np.int64),
             np.asarray(neighbour_sims[lo : lo + chunk], dtype=np.float32),
-            np.asarray(taste, dtype=np.float32),
+            taste,
             genre_weights,
             styles.indptr,
             styles.ids,
@@ -480,6 +481,10 @@ def _neighbour_top(
     candidate is then offered to a buffer of the best n so far, ordered by sort key, then the
     lower row: its tie-breaks are computed only when its score level alone does not put it
     below the buffer's last. ``profiles`` are the users' style profiles.
+
+    The buffer is :mod:`.rankers.selection`'s (``_enters``, ``_insert``) with keys for values,
+    written again here on purpose: numba's cache does not notice a change to a compiled function
+    of another file, so sharing it would leave this loop's cached code stale after an edit there.
     """
     n = out_releases.shape[1]
     n_releases = len(trending)
