@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import faiss
+import numba
 import numpy as np
 
 from discorecs.core.settings import ScoringSettings
@@ -217,19 +218,101 @@ def extended_index(
     return VectorIndex(build_index(vectors, tuning), vectors), np.arange(len(vectors)), True
 
 
-def _drop_self(
-    ids: np.ndarray, sims: np.ndarray, own: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each query's own id from its result row, keeping the first ``k`` others.
+@numba.njit(nogil=True, cache=True)
+def _live_groups(
+    found: np.ndarray,
+    similarities: np.ndarray,
+    group_of_id: np.ndarray,
+    into: np.ndarray,
+    groups: np.ndarray,
+    sims: np.ndarray,
+) -> np.ndarray:
+    """Write each search row's live groups, in the order found, into row ``into[r]`` of the output.
 
-    A row with fewer than ``k`` others (a search over fewer than ``k + 1`` vectors) ends in -1
-    ids with nan similarities.
+    An id is live when it is not -1 and some group holds it (``group_of_id`` not -1). Each output
+    row gets its first ``groups.shape[1]`` live groups, then -1 / nan.
+
+    Returns:
+        How many live groups each search row found (uncapped).
+
     """
-    is_self = ids == own[:, None]
-    order = np.argsort(is_self, axis=1, kind="stable")[:, :k]
-    gone = np.take_along_axis(is_self, order, axis=1)
-    ids, sims = np.take_along_axis(ids, order, axis=1), np.take_along_axis(sims, order, axis=1)
-    return np.where(gone, -1, ids), np.where(gone, np.float32(np.nan), sims)
+    width = groups.shape[1]
+    live = np.zeros(found.shape[0], dtype=np.int64)
+    for r in range(found.shape[0]):
+        out, count = into[r], 0
+        for j in range(found.shape[1]):
+            i = found[r, j]
+            group = group_of_id[i] if i >= 0 else -1
+            if group < 0:
+                continue
+            if count < width:
+                groups[out, count], sims[out, count] = group, similarities[r, j]
+            count += 1
+        for j in range(count, width):
+            groups[out, j], sims[out, j] = -1, np.nan
+        live[r] = count
+    return live
+
+
+@numba.njit(nogil=True, cache=True)
+def _without_self(
+    groups: np.ndarray,
+    sims: np.ndarray,
+    own: np.ndarray,
+    other_ids: np.ndarray,
+    other_sims: np.ndarray,
+) -> None:
+    """Copy each row's entries but its own group into the output rows, in order, -1 / nan padded."""
+    width = other_ids.shape[1]
+    for r in range(groups.shape[0]):
+        count = 0
+        for j in range(groups.shape[1]):
+            if groups[r, j] == own[r] or count == width:
+                continue
+            other_ids[r, count], other_sims[r, count] = groups[r, j], sims[r, j]
+            count += 1
+        for j in range(count, width):
+            other_ids[r, j], other_sims[r, j] = -1, np.nan
+
+
+@numba.njit(nogil=True, cache=True)
+def _pick_users(
+    wanted: np.ndarray,
+    query: np.ndarray,
+    other_groups: np.ndarray,
+    other_sims: np.ndarray,
+    group: np.ndarray,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    members: np.ndarray,
+    position: np.ndarray,
+    valid: np.ndarray,
+    into: np.ndarray,
+    ids: np.ndarray,
+    sims: np.ndarray,
+) -> None:
+    """Fill each wanted user's row: its group's other members in rotation, then other groups.
+
+    A user's first neighbours are the members of its own group (same vector, similarity 1)
+    that follow it, wrapping around; the remaining slots take one member of each nearest other
+    group in turn, member ``user % group size`` (so that a large group's users do not all pick
+    the same one). Rows are written at ``into``; a slot without a group stays -1 / nan.
+    """
+    k = ids.shape[1]
+    for a in range(len(wanted)):
+        user, out = wanted[a], into[a]
+        g = group[user]
+        size = counts[g]
+        mates = min(size - 1, k)
+        for slot in range(k):
+            if slot < mates:
+                mate = members[starts[g] + (position[user] + slot + 1) % size]
+                ids[out, slot], sims[out, slot] = valid[mate], np.float32(1.0)
+                continue
+            other = other_groups[query[a], slot - mates]
+            if other >= 0:
+                ids[out, slot] = valid[members[starts[other] + user % counts[other]]]
+                sims[out, slot] = other_sims[query[a], slot - mates]
 
 
 class TasteIndex:
@@ -292,20 +375,17 @@ class TasteIndex:
         again twice as deep.
         """
         index, total = vectors.index, len(vectors.vectors)
-        groups = np.full((len(query_groups), k), -1, dtype=np.int64)
-        sims = np.full((len(query_groups), k), np.nan, dtype=np.float32)
+        width = min(k, total)
+        groups = np.full((len(query_groups), width), -1, dtype=np.int64)
+        sims = np.full((len(query_groups), width), np.nan, dtype=np.float32)
         pending, depth = np.arange(len(query_groups)), k
         while len(pending):
             depth = min(depth, total)
             d, i = index.search(self.unique[query_groups[pending]], depth)
-            found = np.where(i >= 0, self.group_of_id[np.maximum(i, 0)], -1)
-            order = np.argsort(found < 0, axis=1, kind="stable")[:, :k]
-            found = np.take_along_axis(found, order, axis=1)
-            d = np.where(found >= 0, np.take_along_axis(d, order, axis=1), np.nan)
-            groups[pending, : found.shape[1]], sims[pending, : found.shape[1]] = found, d
+            live = _live_groups(i, d, self.group_of_id, pending, groups, sims)
             if depth >= total:
                 break
-            pending, depth = pending[(found >= 0).sum(axis=1) < found.shape[1]], depth * 2
+            pending, depth = pending[live < width], depth * 2
         return groups, sims
 
     def _other_groups(self, query_groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -314,9 +394,8 @@ class TasteIndex:
         other_sims = np.full((len(query_groups), k), np.nan, dtype=np.float32)
         if self.vectors is not None:
             search_k = min(k + 1, len(self.unique))
-            i, d = self._search(self.vectors, query_groups, search_k)
-            i, d = _drop_self(i, d, query_groups, min(k, search_k))
-            other_ids[:, : i.shape[1]], other_sims[:, : i.shape[1]] = i, d
+            groups, sims = self._search(self.vectors, query_groups, search_k)
+            _without_self(groups, sims, query_groups, other_ids, other_sims)
         return other_ids, other_sims
 
     def nearest(self, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -340,31 +419,28 @@ class TasteIndex:
             return answer[1].ids[rows], answer[1].sims[rows]
         ids = np.full((len(rows), k), -1, dtype=np.int64)
         sims = np.full((len(rows), k), np.nan, dtype=np.float32)
-        valid = self.valid
-        at, found = find_sorted(valid, rows)
+        at, found = find_sorted(self.valid, rows)
         asked = np.flatnonzero(found)
-        if len(valid) < 2 or len(asked) == 0:
+        if len(self.valid) < 2 or len(asked) == 0:
             return ids, sims
         wanted = at[asked]
-        g = self.group[wanted]
-        query_groups, query = np.unique(g, return_inverse=True)
-        other_ids, other_sims = self._other_groups(query_groups, k)
-        counts, starts, members = self.counts, self.starts, self.members
-        size = counts[g]
-        slot = np.arange(k)[None, :]
-        mates = np.minimum(size - 1, k)[:, None]
-        mate_offset = (self.position[wanted][:, None] + slot + 1) % size[:, None]
-        mate_rows = members[starts[g][:, None] + mate_offset]
-        other_rank = np.clip(slot - mates, 0, k - 1)
-        other_group = np.take_along_axis(other_ids[query], other_rank, axis=1)
-        other_sim = np.take_along_axis(other_sims[query], other_rank, axis=1)
-        safe_group = np.where(other_group >= 0, other_group, 0)
-        pick = wanted[:, None] % counts[safe_group]
-        other_rows = np.where(other_group >= 0, members[starts[safe_group] + pick], -1)
-        local = np.where(slot < mates, mate_rows, other_rows)
-        local_sims = np.where(slot < mates, np.float32(1.0), other_sim)
-        ids[asked] = np.where(local >= 0, valid[np.maximum(local, 0)], -1)
-        sims[asked] = np.where(local >= 0, local_sims, np.nan)
+        query_groups, query = np.unique(self.group[wanted], return_inverse=True)
+        other_groups, other_sims = self._other_groups(query_groups, k)
+        _pick_users(
+            wanted,
+            query.reshape(-1),
+            other_groups,
+            other_sims,
+            self.group,
+            self.counts,
+            self.starts,
+            self.members,
+            self.position,
+            self.valid,
+            asked,
+            ids,
+            sims,
+        )
         return ids, sims
 
     def neighbours(self, k: int, rows: np.ndarray | None = None) -> Neighbours:
