@@ -295,8 +295,9 @@ def _pick_users(
 
     A user's first neighbours are the members of its own group (same vector, similarity 1)
     that follow it, wrapping around; the remaining slots take one member of each nearest other
-    group in turn, member ``user % group size`` (so that a large group's users do not all pick
-    the same one). Rows are written at ``into``; a slot without a group stays -1 / nan.
+    group in turn, its member at the user's place among the users with a taste (``wanted``)
+    modulo its size, so that a large group's users do not all pick the same one. Rows are
+    written at ``into``; a slot without a group stays -1 / nan.
     """
     k = ids.shape[1]
     for a in range(len(wanted)):
@@ -370,6 +371,8 @@ class TasteIndex:
         self, vectors: VectorIndex, query_groups: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest live groups of each query group (itself included), nan/-1 padded.
+
+        At most as many columns as the index holds vectors.
 
         Ids no group holds any more are skipped; a query that met too many of them is searched
         again twice as deep.

@@ -44,6 +44,16 @@ def test_identical_vectors_are_friends_in_rotation() -> None:
     assert nb.friend[3] == 4
 
 
+def test_each_other_taste_lends_the_member_at_the_users_place_modulo_its_size() -> None:
+    taste = unit([1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0.9, 0.1, 0])
+    nb = TasteIndex(taste).neighbours(3)
+    # mates first, in rotation; then one member of each nearer other taste: row r takes that
+    # taste's member r % its size (rows 0-2 share a taste, rows 3-4 another, row 5 is alone)
+    assert nb.ids.tolist() == [[1, 2, 5], [2, 0, 5], [0, 1, 5], [4, 5, 0], [3, 5, 1], [2, 4, -1]]
+    assert nb.sims[3].tolist() == pytest.approx([1.0, float(taste[3] @ taste[5]), 0.0], abs=1e-6)
+    assert np.isnan(nb.sims[5, 2])
+
+
 def test_more_neighbours_asked_than_users_never_lists_self() -> None:
     taste = unit([1, 0], [1, 0], [1, 1], [0, 1])
     nb = TasteIndex(taste).neighbours(10)
