@@ -74,30 +74,22 @@ class Collections:
         """Return the collection size of each user."""
         return np.diff(self.indptr)
 
-    def owned_keys(self, users: np.ndarray | None = None) -> np.ndarray:
-        """Sorted ``user * n_releases + release`` keys of the owned pairs.
-
-        Args:
-            users: Sorted distinct user rows whose pairs to key (default: everyone's). A few
-                users' keys cost what their collections hold, not what everyone's do.
-
-        """
-        if users is None:
-            owner = np.repeat(np.arange(self.n_users, dtype=np.int64), self.sizes())
-            return owner * self.n_releases + self.indices
-        rows = np.asarray(users, dtype=np.int64)
-        owner, at = expand_rows(self.indptr, rows)
-        return rows[owner] * self.n_releases + self.indices[at]
-
     def popularity(self) -> np.ndarray:
         """Owners per release row."""
         return np.bincount(self.indices, minlength=self.n_releases)
 
     def owns(self, users: np.ndarray, releases: np.ndarray) -> np.ndarray:
-        """Whether each ``users[i]`` owns ``releases[i]``."""
+        """Whether each ``users[i]`` owns ``releases[i]``.
+
+        The pairs are looked up among the keys ``user * n_releases + release`` of those users'
+        collections only, so the cost follows what they hold, not what everyone does.
+        """
         users = np.asarray(users, np.int64)
+        rows = np.unique(users)
+        owner, at = expand_rows(self.indptr, rows)
+        owned = rows[owner] * self.n_releases + self.indices[at]
         wanted = users * self.n_releases + np.asarray(releases, np.int64)
-        return find_sorted(self.owned_keys(np.unique(users)), wanted)[1]
+        return find_sorted(owned, wanted)[1]
 
 
 @dataclass(frozen=True)
