@@ -19,6 +19,10 @@ from spark_jobs.scoring.id_lists import IdLists
 from spark_jobs.scoring.rankers.base import top_of_ranking
 from spark_jobs.scoring.recommend import find_sorted, most_popular_first
 
+SHARE_FIGURES = ("hit_share", "hit_share_most_popular")
+"""The figures of :meth:`OnlineCheck.figures` that are shares of the adds (0 to 1): the list's,
+then the popularity reference's. The others are counts."""
+
 
 @dataclass(frozen=True)
 class OnlineCheck:
@@ -44,8 +48,7 @@ class OnlineCheck:
         return {
             "users": float(self.users),
             "adds": float(self.adds),
-            "hit_share": self.share,
-            "hit_share_most_popular": self.popular_share,
+            **dict(zip(SHARE_FIGURES, (self.share, self.popular_share), strict=True)),
         }
 
 

@@ -3,7 +3,7 @@
 Every row is written with prepared statements from ``discorecs.core.tables``: releases,
 profiles, collections, trending counts, ``release_scores`` (the hourly job's weight functions),
 ``users_scored`` (taste, ranks, friend and top-10 by the hourly rule, exact search), one hourly
-run and, when the schema has it, two quality figures. No Spark: a test module pays a second.
+run and its online check's figures. No Spark: a test module pays a second.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     BATCH_RUNS,
+    QUALITY_RUNS,
     RELEASE_SCORES,
     RELEASE_TRENDING_BATCHES,
     RELEASES,
-    TABLES,
     USER_COLLECTION,
     USERS,
     USERS_SCORED,
 )
 from discorecs.core.topics import apply_topics
+from spark_jobs.scoring.quality import OnlineCheck
 from spark_jobs.scoring.ranks import genre_percentiles, ranks_map
 from spark_jobs.scoring.taste import has_taste, taste_vectors
 from spark_jobs.scoring.weights import genre_weights, style_weights
@@ -241,15 +242,15 @@ def write_world(session: Session, settings: Settings) -> World:
             for step, seconds in (("release_scores", 1.5), ("friends", 0.4), ("write", 2.2))
         ],
     )
-    quality = TABLES.get("quality_runs")
-    if quality is not None:
-        write(
-            quality.insert(ks, ["pipeline", "run_id", "metric", "value"]),
-            [
-                ("hourly", run_id, metric, value)
-                for metric, value in (("hit_rate_top10", 0.12), ("hit_rate_popular", 0.05))
-            ],
-        )
+    write(
+        QUALITY_RUNS.insert(ks),
+        [
+            ("hourly", run_id, metric, value)
+            for metric, value in OnlineCheck(users=40, adds=25, hits=3, popular_hits=1)
+            .figures()
+            .items()
+        ],
+    )
     tastes = {int(row[0]): np.asarray(row[1]) for row in scored if row[1] is not None}
     return World(settings, names, collections, titles, genre_sets, trending, tastes)
 

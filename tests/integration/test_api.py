@@ -24,7 +24,6 @@ from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     RELEASE_TRENDING_BATCHES,
-    TABLES,
     USER_COLLECTION,
     USERS,
     trending_hours,
@@ -353,8 +352,7 @@ def test_metrics(client: TestClient, world: World) -> None:
     assert "discorecs_hourly_last_run_ok 1.0" in text
     assert "discorecs_stream_lag_records" in text
     assert 'discorecs_metrics_source_up{source="stream_lag"} 1.0' in text
-    if "quality_runs" in TABLES:
-        assert 'discorecs_quality{metric="hit_rate_top10"} 0.12' in text
+    assert 'discorecs_quality{metric="hit_share"} 0.12' in text
 
 
 def test_dashboard_data(client: TestClient) -> None:
@@ -363,8 +361,8 @@ def test_dashboard_data(client: TestClient) -> None:
     assert data["stream"]["lag"] is not None
     assert [s["step"] for s in data["runs"][0]["steps"]] == ["friends", "release_scores", "write"]
     assert data["dead_letters"]["error"] is None
-    if "quality_runs" in TABLES:
-        assert data["quality"][0]["metrics"]["hit_rate_top10"] == 0.12
+    assert data["quality"][0]["metrics"]["hit_share"] == 0.12  # 3 of 25 adds
+    assert data["quality"][0]["shares"] == ["hit_share", "hit_share_most_popular"]
 
 
 def test_a_dead_letter_is_counted_by_reason(client: TestClient, world: World) -> None:

@@ -24,7 +24,6 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from discorecs.app.loadtest import DISCORECS, StreamProcess
 from discorecs.core.settings import Settings
-from discorecs.core.tables import TABLES
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
 
@@ -227,6 +226,6 @@ def test_dashboard_renders_its_charts(site: Site, page: Page, tmp_path: Path) ->
     bad_json = page.locator('svg[data-chart="dead-letters"] rect.bar[data-label="bad_json"]')
     expect(bad_json).to_have_count(1)
     expect(page.locator('svg[data-chart="runs"] rect.segment')).to_have_count(3)
-    if "quality_runs" in TABLES:
-        expect(page.locator('svg[data-chart="quality"] path.line')).to_have_count(2)
+    expect(page.locator('svg[data-chart="quality"] path.line')).to_have_count(2)  # the shares
+    expect(page.get_by_text("Newest run: adds 25 · users 40")).to_be_visible()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)

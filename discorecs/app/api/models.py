@@ -226,11 +226,14 @@ class RunOut(BaseModel):
 
 
 class QualityOut(BaseModel):
-    """The figures of one evaluation run."""
+    """The figures of one hourly run's online check."""
 
     run_id: str
     at: datetime | None
     metrics: dict[str, float]
+    shares: list[str] = Field(
+        description="The metrics that are shares of the adds (0 to 1); the others are counts."
+    )
 
 
 class Dashboard(BaseModel):

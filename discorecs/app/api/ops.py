@@ -22,6 +22,7 @@ from discorecs.app.api.models import (
 )
 from discorecs.app.api.quality import group_quality, run_time
 from discorecs.app.status import HourlyRun
+from spark_jobs.scoring.quality import SHARE_FIGURES
 
 DEAD_LETTER_BUDGET_S = 3.0
 """Time a dashboard request spends reading new dead letters."""
@@ -97,7 +98,12 @@ def dashboard(
             None
             if quality_rows is None
             else [
-                QualityOut(run_id=q.run_id, at=q.at, metrics=q.metrics)
+                QualityOut(
+                    run_id=q.run_id,
+                    at=q.at,
+                    metrics=q.metrics,
+                    shares=[m for m in SHARE_FIGURES if m in q.metrics],
+                )
                 for q in group_quality(quality_rows)
             ]
         ),

@@ -327,20 +327,24 @@ function healthCards(health) {
         h("strong", {}, `${name}: ${check.ok ? "ok" : "NOT READY"}`), h("p", { class: "small" }, check.detail))));
 }
 
-// Shares (every value within 0..1) on one chart; counts (users, adds) of the newest run as text,
-// since on one axis with them the shares would lie flat on zero.
+// The shares of the adds a run foresaw on one chart, the counts (users, adds) of the newest run
+// as text: on one axis with them the shares would lie flat on zero. The API says which is which.
+const SHARE_LABELS = { hit_share: "their top-10", hit_share_most_popular: "most popular" };
+
 function qualityView(runs) {
-  const metrics = [...new Set(runs.flatMap((q) => Object.keys(q.metrics)))];
-  const isShare = (metric) => runs.every((q) => !(metric in q.metrics) || (q.metrics[metric] >= 0 && q.metrics[metric] <= 1));
+  const shares = [...new Set(runs.flatMap((q) => q.shares))];
   const newest = runs.length ? runs[runs.length - 1].metrics : {}; // oldest first
-  const counts = metrics.filter((m) => !isShare(m) && m in newest).map((m) => `${m} ${newest[m]}`);
+  const counts = Object.keys(newest).filter((m) => !shares.includes(m)).map((m) => `${m} ${newest[m]}`);
+  const series = shares.map((metric) => ({
+    name: SHARE_LABELS[metric] || metric,
+    points: runs.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
+  }));
   return h("div", {},
-    Charts.lines(
-      metrics.filter(isShare).map((metric) => ({
-        name: metric,
-        points: runs.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
-      })),
-      { name: "quality", label: "quality shares per hourly run" }),
+    h("p", { class: "muted small" },
+      "Share of the adds since each user's last scoring that were in their top-10, against the most popular releases they lacked."),
+    series.some((s) => s.points.length)
+      ? Charts.lines(series, { name: "quality", label: "quality shares per hourly run" })
+      : h("p", { class: "muted", "data-empty": "quality" }, "No adds since a scoring yet: the next hourly run after some adds measures them."),
     counts.length ? h("p", { class: "muted small" }, `Newest run: ${counts.join(" · ")}`) : null);
 }
 
@@ -371,7 +375,7 @@ function opsView(data) {
     healthCards(data.health),
     h("div", { class: "grid two" },
       h("section", { class: "card" }, h("h2", {}, `Stream throughput, last ${hours} h`),
-        h("p", { class: "muted", id: "lag" }, `Lag now: ${lag} · ${batches.length} micro-batches in the window, ${data.stream.batches_total} logged`),
+        h("p", { class: "muted", id: "lag" }, `Lag now: ${lag} · ${batches.length} micro-batch${batches.length === 1 ? "" : "es"} in the window, ${data.stream.batches_total} logged`),
         throughput),
       h("section", { class: "card" }, h("h2", {}, "Stream latency"), latency),
       h("section", { class: "card" }, h("h2", {}, "Dead letters by reason"),

@@ -8,6 +8,8 @@ const Charts = (() => {
     "#2f6fde", "#e4572e", "#17a398", "#f3a712", "#8e44ad", "#5b5b5b",
     "#c0392b", "#76b041", "#d81e5b", "#00a6d6", "#9c6644", "#ff8c42",
   ];
+  const OTHER = "other";
+  const OTHER_COLOUR = "#c8c8c8";
 
   function svg(tag, attrs = {}, text) {
     const node = document.createElementNS(NS, tag);
@@ -45,6 +47,15 @@ const Charts = (() => {
     return number.toFixed(2);
   }
 
+  // A long genre name on two lines, cut at the space nearest its middle.
+  function labelLines(text, longest = 14) {
+    const spaces = [...text.matchAll(/ /g)].map((match) => match.index);
+    if (text.length <= longest || !spaces.length) return [text];
+    const off = (i) => Math.abs(i - text.length / 2);
+    const cut = spaces.reduce((best, i) => (off(i) < off(best) ? i : best));
+    return [text.slice(0, cut), text.slice(cut + 1)];
+  }
+
   // Taste radar: one axis per genre, the polygon of the weights (0..max).
   function radar(weights, { size = 360, name = "radar", label = "taste radar" } = {}) {
     const genres = Object.keys(weights);
@@ -65,9 +76,10 @@ const Charts = (() => {
       root.appendChild(svg("line", { x1: centre, y1: centre, x2: x, y2: y, class: "grid" }));
       const [lx, ly] = point(i, 1.12);
       const anchor = Math.abs(lx - centre) < 8 ? "middle" : lx > centre ? "start" : "end";
-      root.appendChild(
-        svg("text", { x: lx, y: ly + 4, "text-anchor": anchor, class: "axis-label" }, genre)
-      );
+      const lines = labelLines(genre);
+      const text = svg("text", { y: ly + 4 - 5 * (lines.length - 1), "text-anchor": anchor, class: "axis-label" });
+      lines.forEach((line, n) => text.appendChild(svg("tspan", { x: lx, dy: n ? "1.1em" : 0 }, line)));
+      root.appendChild(text);
     });
     if (!genres.length || max <= 1e-9) return empty(root, size, size, "no taste yet");
     const shape = genres.map((g, i) => point(i, weights[g] / max).join(",")).join(" ");
@@ -143,17 +155,24 @@ const Charts = (() => {
     return root;
   }
 
-  // Stacked horizontal bars: rows = [{label, parts: [{name, value}]}]; one colour per part name.
+  // Stacked horizontal bars: rows = [{label, parts: [{name, value}]}]. A colour per part name,
+  // the largest first; past the palette the smallest share one grey, "other" (each segment's
+  // title still names it).
   function stacked(rows, { name, label, width = 640, unit = "" } = {}) {
     const row = 26;
-    const names = [...new Set(rows.flatMap((r) => r.parts.map((p) => p.name)))];
-    const legendRows = Math.ceil(names.length / 4);
+    const totals = new Map();
+    for (const part of rows.flatMap((r) => r.parts)) totals.set(part.name, (totals.get(part.name) || 0) + part.value);
+    const byTotal = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
+    const named = byTotal.length > PALETTE.length ? byTotal.slice(0, PALETTE.length - 1) : byTotal;
+    const legend = named.length < byTotal.length ? [...named, OTHER] : named;
+    const columns = 3, column = (width - 16) / columns;
+    const legendRows = Math.ceil(legend.length / columns);
     const height = Math.max(rows.length, 1) * row + 16 + legendRows * 18;
     const root = frame(name, width, height, label);
     if (!rows.length) return empty(root, width, height, "no run yet");
     const left = 130, right = 60;
     const max = Math.max(...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0)), 1e-9);
-    const color = (part) => PALETTE[names.indexOf(part) % PALETTE.length];
+    const color = (part) => (named.includes(part) ? PALETTE[named.indexOf(part)] : OTHER_COLOUR);
     rows.forEach((r, i) => {
       const y = 8 + i * row;
       let x = left;
@@ -168,9 +187,9 @@ const Charts = (() => {
       const total = r.parts.reduce((a, p) => a + p.value, 0);
       root.appendChild(svg("text", { x: x + 6, y: y + 15, class: "tick" }, short(total) + unit));
     });
-    names.forEach((part, i) => {
-      const x = left + (i % 4) * 120;
-      const y = 8 + rows.length * row + 4 + Math.floor(i / 4) * 18;
+    legend.forEach((part, i) => {
+      const x = 8 + (i % columns) * column;
+      const y = 8 + rows.length * row + 4 + Math.floor(i / columns) * 18;
       root.appendChild(svg("rect", { x, y, width: 10, height: 10, fill: color(part) }));
       root.appendChild(svg("text", { x: x + 14, y: y + 9, class: "legend" }, part));
     });

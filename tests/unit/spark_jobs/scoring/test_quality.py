@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spark_jobs.scoring.id_lists import IdLists
-from spark_jobs.scoring.quality import online_check, popularity_as_of
+from spark_jobs.scoring.quality import SHARE_FIGURES, OnlineCheck, online_check, popularity_as_of
 
 
 def test_known_hits_for_the_list_and_for_popularity() -> None:
@@ -68,3 +68,9 @@ def test_popularity_as_of_counts_the_pairs_added_by_each_time() -> None:
     rankings = popularity_as_of(items, stamps, np.array([10.0, 21.0]), 3, 2)
     assert rankings[10.0].tolist() == [2, 0], "a pair added at the time itself counts"
     assert rankings[21.0].tolist() == [1, 2], "the add after every time never counts"
+
+
+def test_the_share_figures_are_the_list_and_popularity_shares_the_rest_counts() -> None:
+    figures = OnlineCheck(users=4, adds=8, hits=2, popular_hits=1).figures()
+    assert [figures[name] for name in SHARE_FIGURES] == [0.25, 0.125]
+    assert {k: v for k, v in figures.items() if k not in SHARE_FIGURES} == {"users": 4, "adds": 8}
