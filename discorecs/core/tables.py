@@ -190,9 +190,13 @@ USERS = Table(
         ("email", "text"),
         ("location", "text"),
         ("joined_at", "timestamp"),
+        ("name_words", "set<text>"),
     ),
     ("user_id",),
 )
+PROFILE_COLUMNS = USERS.value_columns[:-1]
+"""The columns of ``users`` a profile event carries; ``name_words`` is made from them
+(:func:`~discorecs.core.names.name_words` of the name and username) when the row is written."""
 USER_COLLECTION = Table(
     "user_collection",
     (("user_id", "bigint"), ("release_id", "bigint"), ("added_at", "timestamp")),

@@ -23,8 +23,9 @@ from cassandra.concurrent import execute_concurrent
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from discorecs.core.cassandra import connect, partition_batches
+from discorecs.core.names import name_words
 from discorecs.core.settings import Settings
-from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS
+from discorecs.core.tables import CHANGED_USERS, PROFILE_COLUMNS, USER_COLLECTION, USERS
 
 MAX_STATEMENTS_PER_BATCH = 50
 """Statements per unlogged batch: a user's changes in one micro-batch rarely exceed it."""
@@ -98,13 +99,15 @@ class CollectionWriter:
         Args:
             user_id: The partition key.
             changes: Rows with ``release_id``, ``action``, ``event_time`` and ``write_ts``.
-            profile: ``None``, or a row with ``write_ts`` and the value columns of ``users``.
+            profile: ``None``, or a row with ``write_ts`` and the :data:`PROFILE_COLUMNS`; it is
+                written with its name words (:func:`~discorecs.core.names.name_words`).
 
         """
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         if profile is not None:
-            values = (getattr(profile, column) for column in USERS.value_columns)
-            batch.add(self.profile, (user_id, *values, profile.write_ts))
+            values = (getattr(profile, column) for column in PROFILE_COLUMNS)
+            words = name_words(profile.name, profile.username)
+            batch.add(self.profile, (user_id, *values, words, profile.write_ts))
         for change in changes:
             stamp = change.write_ts
             if change.action == "add":
@@ -157,7 +160,7 @@ def latest_by_user(rows: Iterable[Any]) -> list[UserChanges]:
     Args:
         rows: Rows with ``user_id``, ``event_kind`` (``collections`` or ``users``),
             ``write_ts`` and ``bucket``; a change also has ``release_id``, ``action`` and
-            ``event_time``, a profile the value columns of ``users``.
+            ``event_time``, a profile the :data:`PROFILE_COLUMNS`.
 
     Returns:
         One entry per user, in the order users first appear: their latest profile (greatest

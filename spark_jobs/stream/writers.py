@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from discorecs.core.settings import Settings
-from discorecs.core.tables import USER_ACTIVITY, USERS
+from discorecs.core.tables import PROFILE_COLUMNS, USER_ACTIVITY
 from spark_jobs.connector import write_table
 from spark_jobs.stream.collection_writer import WRITE_TIMESTAMP, write_partition
 from spark_jobs.stream.dead_letters import send_partition
@@ -65,7 +65,7 @@ def write_collections(good: DataFrame, settings: Settings) -> tuple[int, int]:
         "event_time",
         F.expr(WRITE_TIMESTAMP).alias("write_ts"),
         staging_bucket("event_time").alias("bucket"),
-        *USERS.value_columns,
+        *PROFILE_COLUMNS,
     )
     written = rows.rdd.mapPartitions(lambda part: write_partition(settings, part)).collect()
     return sum(m for m, _ in written), len(set().union(*(staged for _, staged in written)))

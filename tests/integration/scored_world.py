@@ -25,6 +25,7 @@ from discorecs.app.api.reads import Features, release_credits
 from discorecs.app.loadtest import cleanup
 from discorecs.core.cassandra import apply_schema, session_scope
 from discorecs.core.genres import GENRES
+from discorecs.core.names import name_words
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     BATCH_RUNS,
@@ -207,8 +208,18 @@ def write_world(session: Session, settings: Settings) -> World:
     columns = list(releases[0])
     write(RELEASES.insert(ks, columns), [tuple(r[c] for c in columns) for r in releases])
     write(
-        USERS.insert(ks, ["user_id", "name", "username", "location", "joined_at"]),
-        [(u, n, f"collector{u}", "Leeds, UK", now - timedelta(days=u)) for u, n in names.items()],
+        USERS.insert(ks, ["user_id", "name", "username", "location", "joined_at", "name_words"]),
+        [
+            (
+                u,
+                n,
+                f"collector{u}",
+                "Leeds, UK",
+                now - timedelta(days=u),
+                name_words(n, f"collector{u}"),
+            )
+            for u, n in names.items()
+        ],
     )
     write(
         USER_COLLECTION.insert(ks),

@@ -70,7 +70,11 @@ def test_search_by_name_username_or_id(client: TestClient, world: World) -> None
     assert [u["user_id"] for u in by_username] == [world.cold_user]
     by_id = client.get("/users", params={"name": str(world.cold_user)}).json()
     assert [u["user_id"] for u in by_id] == [world.cold_user]
-    assert client.get("/users", params={"name": "Ada"}).json() == []
+    for words in ("ada", "LOVELACE", "Lovelace, Ada"):  # any of the words, in any order
+        found = client.get("/users", params={"name": words}).json()
+        assert [u["user_id"] for u in found] == [world.main_user], words
+    assert client.get("/users", params={"name": "Love"}).json() == []  # no part of a word
+    assert client.get("/users", params={"name": "Ada Byron"}).json() == []  # every word
     assert client.get("/users", params={"name": "²"}).json() == []  # a digit, not a number
 
 

@@ -405,6 +405,10 @@ def test_produce_stream_then_the_hourly_script(
     assert int(counts["users"]) == len(rows) + 1, "the staged profile, without a scan of users"
     joined = scored_rows(pipeline)[newcomer]
     assert not joined.collection_size and len(joined.recommendations) == 10
+    with session_scope(pipeline) as session:
+        profile = USERS.select(pipeline.keyspace, ["name_words"], where=["user_id"])
+        words = session.execute(session.prepare(profile), (newcomer,)).one().name_words
+    assert words == {"n", "comer", "newcomer"}, "the words the stream stores for a search"
 
     report = tmp_path / "evaluation.json"
     evaluated = cli(

@@ -25,6 +25,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from discorecs.app.status import HourlyRun, group_runs, runs_query
 from discorecs.core.cassandra import rows_by_ids
 from discorecs.core.genres import GENRES
+from discorecs.core.names import name_words
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     HOURLY_PIPELINE,
@@ -42,6 +43,8 @@ from spark_jobs.scoring.weights import genre_weights, style_weights
 CONCURRENCY = 16
 SEARCH_LIMIT = 20
 """Users returned by a name search."""
+SEARCH_WORDS = 4
+"""Words of a search's text matched at most (the longest); each count has its statement."""
 BY_CREDIT_LIMIT = 50
 """Releases read per artist or label when looking for similar releases."""
 QUALITY_ROWS = 5000
@@ -180,6 +183,10 @@ class Reads:
         self._users = prepare(USERS.select(ks, where=["user_id IN"]))
         self._by_name = prepare(USERS.select(ks, where=["name"], limit=SEARCH_LIMIT))
         self._by_username = prepare(USERS.select(ks, where=["username"], limit=SEARCH_LIMIT))
+        self._by_words = [
+            prepare(USERS.select(ks, where=["name_words CONTAINS"] * n, limit=SEARCH_LIMIT))
+            for n in range(1, SEARCH_WORDS + 1)
+        ]
         self._probe = prepare(USERS.select(ks, ["user_id"], limit=1))
         self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
         self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
@@ -250,11 +257,20 @@ class Reads:
         return {row.user_id: row for row in self._chunked(self._users, user_ids)}
 
     def search(self, name: str) -> list[Any]:
-        """Users whose whole name or username equals ``name``, ignoring case (SAI indexes)."""
-        found = {row.user_id: row for row in self.session.execute(self._by_name, (name,))}
+        """Users whose whole name or username is ``name``, then those with every word of it.
+
+        Both ignore case (SAI indexes; :func:`~discorecs.core.names.name_words`); each group is
+        in id order, and a text of more than :data:`SEARCH_WORDS` words is matched by its
+        longest ones.
+        """
+        whole = {row.user_id: row for row in self.session.execute(self._by_name, (name,))}
         for row in self.session.execute(self._by_username, (name,)):
-            found.setdefault(row.user_id, row)
-        return [found[user_id] for user_id in sorted(found)][:SEARCH_LIMIT]
+            whole.setdefault(row.user_id, row)
+        words = sorted(name_words(name), key=lambda word: (-len(word), word))[:SEARCH_WORDS]
+        by_words = self.session.execute(self._by_words[len(words) - 1], words) if words else []
+        worded = {row.user_id: row for row in by_words if row.user_id not in whole}
+        found = [whole[u] for u in sorted(whole)] + [worded[u] for u in sorted(worded)]
+        return found[:SEARCH_LIMIT]
 
     def scored(self, user_id: int) -> Any:
         """The ``users_scored`` row, or ``None``."""

@@ -52,12 +52,12 @@ def search_users(
         Query(
             min_length=1,
             max_length=200,
-            description="A whole name or username, or a user id (case-insensitive; no partial "
-            "match: Cassandra 5.0's SAI has no LIKE on text).",
+            description="A name or username, whole or some of its words, or a user id "
+            "(case-insensitive; no part of a word: Cassandra 5.0's SAI has no LIKE on text).",
         ),
     ],
 ) -> list[UserSummary]:
-    """Find users by whole name or username, and by id when the text is one (id match first)."""
+    """Find users by name or username (whole, then by words), and by id (id match first)."""
     text = name.strip()
     named = [user_summary(row.user_id, row) for row in svc.reads.search(text)]
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_BIGINT:

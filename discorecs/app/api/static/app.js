@@ -127,7 +127,7 @@ async function searchPage(params, live) {
   const list = users.length
     ? h("ul", { class: "plain", id: "results" }, users.map((u) =>
         h("li", {}, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`), ` @${u.username || "?"} · #${u.user_id}`)))
-    : h("p", {}, "Nobody. The search matches a whole name or username (any case), or an id.");
+    : h("p", {}, "Nobody. The search matches a name or username, whole or by its words (any case), or an id.");
   view.replaceChildren(h("h1", {}, `Users named “${name}”`), list);
 }
 
@@ -217,8 +217,8 @@ function recommendationsTable(userId, recs, onAction) {
       h("td", {}, item.rank),
       h("td", {}, h("strong", {}, r ? title(r) : `release ${item.release_id}`)),
       h("td", {}, artist(r)),
-      h("td", {}, r && r.year ? r.year : ""),
-      h("td", { class: "small" }, genresAndStyles(r)),
+      h("td", { class: "extra" }, r && r.year ? r.year : ""),
+      h("td", { class: "small extra" }, genresAndStyles(r)),
       h("td", { class: "why small" }, item.reason),
       h("td", { class: "actions" },
         h("button", { type: "button", "data-action": "add", onclick: () => onAction("add", item.release_id) }, "Add"),
@@ -228,9 +228,10 @@ function recommendationsTable(userId, recs, onAction) {
   return h("section", { class: "card wide", id: "recommendations" },
     h("h2", {}, "Top 10 ", h("span", { class: "muted", id: "list-mode" }, `(${mode})`)),
     rows.length
-      ? h("table", { id: "recs" },
-          h("thead", {}, h("tr", {}, ["#", "Release", "Artist", "Year", "Genres · styles", "Why", ""].map((t) => h("th", {}, t)))),
-          h("tbody", {}, rows))
+      ? h("div", { class: "scroll" }, h("table", { id: "recs" },
+          h("thead", {}, h("tr", {}, [["#"], ["Release"], ["Artist"], ["Year", "extra"], ["Genres · styles", "extra"], ["Why"], [""]]
+            .map(([t, cls]) => h("th", cls ? { class: cls } : {}, t)))),
+          h("tbody", {}, rows)))
       : h("p", {}, "Nothing to recommend yet."));
 }
 

@@ -40,12 +40,14 @@ def test_the_packaged_schema_is_the_checkout_schema() -> None:
     assert packaged == checkout
 
 
-def test_one_statement_per_create() -> None:
+def test_one_statement_per_create_or_alter() -> None:
     statements = schema_statements("ks")
     text = "".join(path.read_text() for path in sorted((REPO_ROOT / "schema").glob("*.cql")))
-    creates = sum(line.lstrip().startswith("CREATE ") for line in text.splitlines())
-    assert len(statements) == creates
-    assert all(s.startswith("CREATE ") for s in statements)
+    starts = ("CREATE ", "ALTER TABLE ")
+    assert len(statements) == sum(line.startswith(starts) for line in text.splitlines())
+    assert all(s.startswith(starts) for s in statements)
+    alters = [s for s in statements if s.startswith("ALTER TABLE ")]
+    assert alters and all(" ADD IF NOT EXISTS " in s for s in alters), "idempotent"
 
 
 def test_the_keyspace_gets_the_replication_factor() -> None:

@@ -275,3 +275,15 @@ def test_the_window_is_the_last_n_hour_buckets_in_utc() -> None:
         datetime(2026, 3, 1, 11, tzinfo=UTC),
         datetime(2026, 3, 1, 10, tzinfo=UTC),
     ]
+
+
+def test_a_column_the_schema_adds_to_an_older_table_is_the_create_statement_s() -> None:
+    alters = [s for s in STATEMENTS if s.startswith("ALTER TABLE")]
+    for statement in alters:
+        added = re.fullmatch(
+            rf"ALTER TABLE {KEYSPACE}\.(\w+) ADD IF NOT EXISTS (\w+) (.+)", statement
+        )
+        assert added, statement
+        table, column, cql_type = added.groups()
+        assert (column, normalise(cql_type)) in CQL_TABLES[table].columns
+    assert alters

@@ -12,12 +12,12 @@ import re
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from cassandra.cqltypes import DateType, LongType, UTF8Type
+from cassandra.cqltypes import DateType, LongType, SetType, UTF8Type
 from cassandra.protocol import ColumnMetadata
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from discorecs.core.cassandra import partition_batches
-from discorecs.core.tables import CHANGED_USERS, USER_COLLECTION, USERS, Table
+from discorecs.core.tables import CHANGED_USERS, PROFILE_COLUMNS, USER_COLLECTION, USERS, Table
 from spark_jobs.stream.collection_writer import (
     MAX_STATEMENTS_PER_BATCH,
     STAGED_ROWS_PER_BATCH,
@@ -27,7 +27,12 @@ from spark_jobs.stream.collection_writer import (
 )
 
 KEYSPACE = "ks"
-DRIVER_TYPES = {"bigint": LongType, "timestamp": DateType, "text": UTF8Type}
+DRIVER_TYPES = {
+    "bigint": LongType,
+    "timestamp": DateType,
+    "text": UTF8Type,
+    "set<text>": SetType.apply_parameters([UTF8Type]),
+}
 TIMESTAMP_MARKER = "[timestamp]"
 T0 = datetime(2026, 1, 31, 12, 0, 0)
 
@@ -157,7 +162,8 @@ def test_the_stand_in_statements_bind_like_the_cql() -> None:
     assert bind_columns(WRITER.stage.query_string) == ["bucket", "user_id"]
     assert bind_columns(WRITER.profile.query_string) == [
         "user_id",
-        *USERS.value_columns,
+        *PROFILE_COLUMNS,
+        "name_words",
         TIMESTAMP_MARKER,
     ]
 
@@ -201,8 +207,14 @@ def test_a_profile_is_inserted_first_with_its_write_timestamp_in_the_changes_bat
     changes = [Change(r, "add", T0, r) for r in range(MAX_STATEMENTS_PER_BATCH)]
     batches = list(WRITER.batches(7, changes, PROFILE))
     assert [len(b) for b in batches] == [MAX_STATEMENTS_PER_BATCH, 1], "the profile counts"
-    first = contents(batches[0])[0]
-    assert first == ("profile", [7, "Ann Lee", "annlee", "ann@example.org", "Leeds", T0, 2_000_007])
+    kind, values = contents(batches[0])[0]
+    *profile, words, stamp = values
+    assert (kind, profile, stamp) == (
+        "profile",
+        [7, "Ann Lee", "annlee", "ann@example.org", "Leeds", T0],
+        2_000_007,
+    )
+    assert words == {"ann", "lee", "annlee"}, "the words a search finds the user by"
     assert batches[0].routing_key == LongType.serialize(7, 5)
 
 
