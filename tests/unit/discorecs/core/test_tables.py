@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from discorecs.core.cassandra import schema_statements
+from discorecs.core.events import Event, UserEvent
 from discorecs.core.tables import (
     CHANGED_USERS,
+    PROFILE_COLUMNS,
     RELEASE_TRENDING_BATCHES,
     RELEASES,
     TABLES,
@@ -287,3 +289,9 @@ def test_a_column_the_schema_adds_to_an_older_table_is_the_create_statement_s() 
         table, column, cql_type = added.groups()
         assert (column, normalise(cql_type)) in CQL_TABLES[table].columns
     assert alters
+
+
+def test_a_profile_event_carries_every_users_column_but_the_words_made_from_it() -> None:
+    event_fields = {f.name for f in fields(UserEvent)} - {f.name for f in fields(Event)}
+    assert set(PROFILE_COLUMNS) == event_fields
+    assert set(USERS.value_columns) - set(PROFILE_COLUMNS) == {"name_words"}
