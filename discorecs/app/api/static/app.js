@@ -117,7 +117,7 @@ document.getElementById("search").addEventListener("submit", (event) => {
 
 async function searchPage(params, live) {
   const name = params.get("name") || "";
-  view.replaceChildren(h("h1", {}, `Users named “${name}”`), h("p", {}, "Searching…"));
+  view.replaceChildren(h("h1", {}, `Users matching “${name}”`), h("p", {}, "Searching…"));
   const users = await api(`/users?name=${encodeURIComponent(name)}`);
   if (!live()) return;
   if (users.length === 1 && /^\d+$/.test(name) && String(users[0].user_id) === name) {
@@ -128,7 +128,7 @@ async function searchPage(params, live) {
     ? h("ul", { class: "plain", id: "results" }, users.map((u) =>
         h("li", {}, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`), ` @${u.username || "?"} · #${u.user_id}`)))
     : h("p", {}, "Nobody. The search matches a name or username, whole or by its words (any case), or an id.");
-  view.replaceChildren(h("h1", {}, `Users named “${name}”`), list);
+  view.replaceChildren(h("h1", {}, `Users matching “${name}”`), list);
 }
 
 async function homePage(live) {
