@@ -207,7 +207,7 @@ function topReleaseCard(item) {
        release ? h("p", { class: "muted" }, genresAndStyles(release)) : null,
        h("p", { class: "why" }, item.reason)]
     : [h("p", {}, "Nothing to recommend yet.")];
-  return h("section", { class: "card", id: "top-release" }, h("h2", {}, "Top release"), ...body);
+  return h("section", { class: "card", id: "top-release" }, h("h2", {}, "Top pick for you"), ...body);
 }
 
 function recommendationsTable(userId, recs, onAction) {
