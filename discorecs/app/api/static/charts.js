@@ -172,7 +172,8 @@ const Charts = (() => {
     if (!rows.length) return empty(root, width, height, "no run yet");
     const left = 130, right = 60;
     const max = Math.max(...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0)), 1e-9);
-    const color = (part) => (named.includes(part) ? PALETTE[named.indexOf(part)] : OTHER_COLOUR);
+    const colours = new Map(named.map((part, i) => [part, PALETTE[i]]));
+    const color = (part) => colours.get(part) || OTHER_COLOUR;
     rows.forEach((r, i) => {
       const y = 8 + i * row;
       let x = left;
