@@ -292,6 +292,9 @@ def run_hourly(
                 stored.recommended,
                 releases.ids,
                 settings.scoring.list_length,
+                earlier.added_at_of(stored.user_ids, releases.ids, stored.changed_rows)
+                if earlier is not None
+                else None,
             )
         with step("write", len(scores.rescored)):
             counts["written"] = write_scores(spark, settings, stored, releases, scores, now, step)

@@ -3,7 +3,9 @@
 For every staged user scored before, the adds since that scoring are compared with the list
 they were shown (``users_scored.recommendations`` as stored) and with the most popular releases
 they did not own then (popularity as of that scoring: counted over the pairs added by then, so
-the adds being checked never make their own reference). The two shares
+the adds being checked never make their own reference). An add of a release the user owned
+when scored (added again since: the stream's upsert moves ``added_at``) is not an add, when the
+run knows the collections of its last run (a snapshot). The two shares
 (hits / adds) are recorded in ``quality_runs``; the popularity share is the reference a
 recommender has to beat.
 """
@@ -60,6 +62,7 @@ def online_check(
     recommended: IdLists,
     release_ids: np.ndarray,
     n: int = 10,
+    added_before: sp.csr_matrix | None = None,
 ) -> OnlineCheck:
     """Compare each user's adds since their last scoring with their last list.
 
@@ -74,6 +77,10 @@ def online_check(
         recommended: Per user row, the release ids of the last list.
         release_ids: Release id of each column.
         n: Length of the most-popular reference list.
+        added_before: When each pair was added as of the last run, same shape (the last run's
+            snapshot, :meth:`.snapshot.RunSnapshot.added_at_of`), or None when not known. A
+            pair it holds from before the user's scoring is no add, whatever ``added_at``
+            says now.
 
     Returns:
         The counts over the checked users.
@@ -86,6 +93,11 @@ def online_check(
     owner = np.repeat(np.arange(len(checked)), np.diff(collections.indptr))
     new = sp.csr_matrix(added_at[checked]).data > since[owner]
     keys = owner * n_items + collections.indices
+    if added_before is not None:
+        then = sp.csr_matrix(added_before[checked])
+        then_owner = np.repeat(np.arange(len(checked)), np.diff(then.indptr))
+        owned_then = (then_owner * n_items + then.indices)[then.data <= since[then_owner]]
+        new &= ~find_sorted(np.sort(owned_then), keys)[1]
     before = collections.copy()
     before.data = (~new).astype(np.float32)
     before.eliminate_zeros()

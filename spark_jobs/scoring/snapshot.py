@@ -147,6 +147,30 @@ class RunSnapshot:
             added_at, np.union1d(self.owned.outside_release_ids, reread.outside_release_ids)
         )
 
+    def added_at_of(
+        self, user_ids: np.ndarray, release_ids: np.ndarray, rows: np.ndarray
+    ) -> sp.csr_matrix:
+        """When each pair of some of this run's users was added, as the snapshot had them.
+
+        What the online check needs to tell an add from an add of a release owned already.
+
+        Args:
+            user_ids: This run's user ids (sorted).
+            release_ids: This run's release ids (sorted).
+            rows: The user rows wanted; the other rows are empty, as are the users the
+                snapshot does not hold and the releases outside this catalogue.
+
+        """
+        at, held = find_sorted(self.stored.user_ids, user_ids[rows])
+        then = sp.csr_matrix(self.owned.added_at[at[held]])
+        users = np.repeat(rows[held], np.diff(then.indptr))
+        release_rows, known = find_sorted(release_ids, self.release_ids[then.indices])
+        where = (users[known], release_rows[known])
+        shape = (len(user_ids), len(release_ids))
+        added_at = sp.csr_matrix((then.data[known], where), shape=shape)
+        added_at.sort_indices()
+        return added_at
+
     def save(self, folder: Path) -> bool:
         """Write the snapshot as ``folder/hourly.npz``, replacing any earlier one atomically.
 

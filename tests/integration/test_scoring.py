@@ -24,7 +24,7 @@ from discorecs.app.api.events import EventSender, Outgoing
 from discorecs.app.verify import expected_state
 from discorecs.core import events
 from discorecs.core.cassandra import session_scope
-from discorecs.core.events import UserEvent, wire_time
+from discorecs.core.events import CollectionEvent, UserEvent, wire_time
 from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
@@ -120,9 +120,27 @@ def send_profile(settings: Settings, user_id: int) -> None:
         location="Leeds, UK",
         joined_at=moment,
     )
+    send(settings, "users", profile)
+
+
+def send_add(settings: Settings, user_id: int, release_id: int) -> None:
+    """Produce one add of ``release_id`` to ``user_id``'s collection, now."""
+    add = CollectionEvent(
+        schema_version=events.SCHEMA_VERSION,
+        event_id=str(uuid.uuid4()),
+        event_time=wire_time(datetime.now(UTC)),
+        user_id=user_id,
+        release_id=release_id,
+        action="add",
+    )
+    send(settings, "collections", add)
+
+
+def send(settings: Settings, kind: str, event: events.Event) -> None:
+    """Produce one event of ``kind``, keyed by its user."""
     sender = EventSender(settings)
     try:
-        sender.send(Outgoing("users", profile.event_id, events.to_json(profile)), key=user_id)
+        sender.send(Outgoing(kind, event.event_id, events.to_json(event)), key=event.user_id)
     finally:
         sender.close()
 
@@ -391,13 +409,14 @@ def test_produce_stream_then_the_hourly_script(
 
     newcomer = max(rows) + 1000
     send_profile(pipeline, newcomer)
+    send_add(pipeline, user, min(owned[user]))  # owned when scored: no add for the online check
     # Its catch-up writes a class-data archive of its own and ends that JVM; scoring starts another.
     archives = tmp_path / "class-archives"
     hour = cli(pipeline, "hourly", timeout=600, DISCORECS_SPARK_CLASS_ARCHIVE_DIR=str(archives))
     assert hour.returncode == 0, hour.stdout[-3000:] + hour.stderr[-3000:]
     assert [p.suffix for p in archives.iterdir()] == [".jsa"]
     batch = [b for b in read_metrics(pipeline) if b["rows_in"]][-1]
-    assert (batch["rows_in"], batch["users"], batch["changed_users"]) == (1, 1, 1)
+    assert (batch["rows_in"], batch["users"], batch["changed_users"]) == (2, 1, 2)
     counts = dict(line.split() for line in hour.stdout.splitlines() if len(line.split()) == 2)
     assert counts["snapshot_used"] == "1", "a trusted hour"
     # Users staged within scoring.staging_margin_s of the last run's read stay staged for this one.
@@ -409,6 +428,15 @@ def test_produce_stream_then_the_hourly_script(
         profile = USERS.select(pipeline.keyspace, ["name_words"], where=["user_id"])
         words = session.execute(session.prepare(profile), (newcomer,)).one().name_words
     assert words == {"n", "comer", "newcomer"}, "the words the stream stores for a search"
+    with session_scope(pipeline) as session:
+        runs: dict[uuid.UUID, dict[str, float]] = defaultdict(dict)
+        columns = ["run_id", "metric", "value"]
+        for row in session.execute(
+            session.prepare(QUALITY_RUNS.select(pipeline.keyspace, columns))
+        ):
+            runs[row.run_id][row.metric] = row.value
+    checked = runs[max(runs, key=lambda run_id: run_id.time)]
+    assert checked["users"] >= 1 and checked["adds"] == 0, "the re-add is no add"
 
     report = tmp_path / "evaluation.json"
     evaluated = cli(

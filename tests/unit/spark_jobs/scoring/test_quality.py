@@ -62,6 +62,22 @@ def test_each_user_s_popular_reference_is_as_of_their_own_scoring() -> None:
     assert (check.users, check.adds, check.popular_hits) == (2, 2, 1)
 
 
+def test_a_release_owned_when_scored_and_added_again_is_no_add() -> None:
+    # Both users were scored at t=2. User 0 owned row 0 from t=1 and added it again at t=5
+    # (the upsert moved added_at); user 1 added row 0 for the first time at t=5.
+    owned = [(0, 0, 5.0), (1, 0, 5.0), (2, 0, 1.0)]
+    rows, cols, times = zip(*owned, strict=True)
+    user_items = sp.csr_matrix((np.ones(len(owned)), (rows, cols)), shape=(3, 2))
+    added_at = sp.csr_matrix((np.array(times), (rows, cols)), shape=(3, 2))
+    before = sp.csr_matrix((np.array([1.0, 1.0]), ([0, 2], [0, 0])), shape=(3, 2))
+    scored_at = np.array([2.0, 2.0, np.nan])
+    args = (user_items, added_at, np.arange(3), scored_at, IdLists.empty(3), np.arange(2))
+    assert online_check(*args, n=1).adds == 2, "without the last run's collections"
+    check = online_check(*args, n=1, added_before=before)
+    # Only user 1's add counts; row 0 was the popular release user 1 lacked: a hit.
+    assert (check.adds, check.popular_hits) == (1, 1)
+
+
 def test_popularity_as_of_counts_the_pairs_added_by_each_time() -> None:
     items = np.array([2, 0, 2, 1, 1, 1])
     stamps = np.array([5.0, 10.0, 10.0, 20.0, 21.0, 99.0])

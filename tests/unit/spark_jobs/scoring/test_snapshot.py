@@ -126,6 +126,16 @@ def test_collections_carried_with_reread_rows_replaced() -> None:
         np.testing.assert_array_equal(got.data, want.data)
 
 
+def test_the_pairs_of_some_users_as_the_snapshot_had_them() -> None:
+    # This run: users 5 (new), 10 and 20; releases 1, 3 and 4 (2 left the catalogue).
+    user_ids, release_ids = np.array([5, 10, 20]), np.array([1, 3, 4])
+    added = snapshot().added_at_of(user_ids, release_ids, np.array([2, 0, 1]))
+    assert added.shape == (3, 3)
+    # User 10 held releases 1 (t=1) and 2 (gone); user 20 held 3 (t=3); user 5 nothing.
+    assert added.toarray().tolist() == [[0, 0, 0], [1.0, 0, 0], [0, 3.0, 0]]
+    assert snapshot().added_at_of(user_ids, release_ids, np.array([2])).nnz == 1
+
+
 def test_outside_releases_are_saved_and_carried(tmp_path: Path) -> None:
     saved = snapshot()
     outside = replace(saved, owned=replace(saved.owned, outside_release_ids=np.array([7, 9])))
