@@ -227,5 +227,7 @@ def test_dashboard_renders_its_charts(site: Site, page: Page, tmp_path: Path) ->
     expect(bad_json).to_have_count(1)
     expect(page.locator('svg[data-chart="runs"] rect.segment')).to_have_count(3)
     expect(page.locator('svg[data-chart="quality"] path.line')).to_have_count(2)  # the shares
+    points = page.locator('svg[data-chart="quality"] circle title')
+    expect(points).to_have_text(["their top-10: 12 %", "most popular: 4 %"])  # 3 and 1 of 25
     expect(page.get_by_text("Newest run: adds 25 · users 40")).to_be_visible()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)

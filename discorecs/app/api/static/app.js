@@ -338,13 +338,13 @@ function qualityView(runs) {
   const counts = Object.keys(newest).filter((m) => !shares.includes(m)).map((m) => `${m} ${newest[m]}`);
   const series = shares.map((metric) => ({
     name: SHARE_LABELS[metric] || metric,
-    points: runs.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), q.metrics[metric]]),
+    points: runs.filter((q) => q.at && metric in q.metrics).map((q) => [Date.parse(q.at), 100 * q.metrics[metric]]),
   }));
   return h("div", {},
     h("p", { class: "muted small" },
       "Share of the adds since each user's last scoring that were in their top-10, against the most popular releases they lacked."),
     series.some((s) => s.points.length)
-      ? Charts.lines(series, { name: "quality", label: "quality shares per hourly run" })
+      ? Charts.lines(series, { name: "quality", label: "quality shares per hourly run", unit: " %" })
       : h("p", { class: "muted", "data-empty": "quality" }, "No adds since a scoring yet: the next hourly run after some adds measures them."),
     counts.length ? h("p", { class: "muted small" }, `Newest run: ${counts.join(" · ")}`) : null);
 }

@@ -44,7 +44,7 @@ const Charts = (() => {
     if (abs >= 1e6) return `${(number / 1e6).toFixed(1)}M`;
     if (abs >= 1e3) return `${(number / 1e3).toFixed(1)}K`;
     if (abs >= 10 || number === 0) return `${Math.round(number)}`;
-    return number.toFixed(2);
+    return `${Number(number.toPrecision(2))}`; // two significant digits: 0.0067, not 0.01
   }
 
   // A long genre name on two lines, cut at the space nearest its middle.
