@@ -172,6 +172,23 @@ def test_user_page_renders_and_an_add_leaves_the_list(
     expect(page.locator("#status")).to_contain_text("the stream records it within seconds")
 
 
+def test_a_release_of_the_list_opens_its_page_with_releases_like_it(site: Site, page: Page) -> None:
+    page.goto(f"{site.url}/ui/users/{site.world.main_user}")
+    rows = page.locator("#recs tbody tr")
+    expect(rows).to_have_count(10)
+    release_id = rows.first.get_attribute("data-release-id")
+    title = rows.first.locator("td a").inner_text()
+    rows.first.locator("td a").click()
+    expect(page).to_have_url(f"{site.url}/ui/releases/{release_id}")
+    expect(page.locator("#release-title")).to_have_text(title)
+    expect(page.locator("#similar li").first).to_contain_text("same artist")  # 4 releases each
+    expect(page.locator(f'#similar li[data-release-id="{release_id}"]')).to_have_count(0)
+    page.go_back()
+    expect(page.locator("#user-name")).to_have_text("Ada Lovelace")
+    page.goto(f"{site.url}/ui/releases/999999999")
+    expect(page.locator(".status.error")).to_have_text("Error: unknown release 999999999")
+
+
 def test_search_finds_a_user_by_a_word_of_the_name(site: Site, page: Page) -> None:
     page.goto(site.url)
     page.fill("#q", "lovelace")

@@ -1,4 +1,5 @@
-// The discorecs web app: search, a user page and the operations dashboard, over the JSON API.
+// The discorecs web app: search, a user page, a release page and the operations dashboard, over
+// the JSON API.
 // Plain JavaScript; the page shell is static/index.html, the charts static/charts.js.
 "use strict";
 
@@ -102,6 +103,12 @@ function title(release) {
   return release.title || `release ${release.release_id}`;
 }
 
+// A release's title as a link to its page (the id alone when the catalogue lacks the release).
+function releaseLink(release, releaseId) {
+  const id = release ? release.release_id : releaseId;
+  return link(`/ui/releases/${id}`, release ? title(release) : `release ${id}`);
+}
+
 function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
 }
@@ -142,7 +149,7 @@ async function homePage(live) {
   const trending = await api("/trending?n=10");
   if (!live()) return;
   const rows = trending.items.map((item) =>
-    h("li", {}, h("strong", {}, item.release ? title(item.release) : `#${item.release_id}`),
+    h("li", {}, h("strong", {}, releaseLink(item.release, item.release_id)),
       ` — ${artist(item.release)} (${item.events} events in ${trending.hours} h)`));
   document.getElementById("trending").replaceWith(
     rows.length ? h("ol", {}, rows) : h("p", {}, "Nothing trending in the window."));
@@ -192,17 +199,17 @@ function friendCard(friend) {
       ` and ${friend.shared_release_count} release${friend.shared_release_count === 1 ? "" : "s"}`),
     friend.shared_releases.length
       ? h("ul", { class: "plain small" }, friend.shared_releases.slice(0, 5).map((r) =>
-          h("li", {}, `${title(r)} — ${artist(r)}`)))
+          h("li", {}, releaseLink(r), ` — ${artist(r)}`)))
       : null,
     h("p", {}, h("strong", {}, "Their pick for you: "),
-      friend.pick ? `${title(friend.pick)} — ${artist(friend.pick)}` : friend.pick_title || "none",
+      friend.pick ? [releaseLink(friend.pick), ` — ${artist(friend.pick)}`] : friend.pick_title || "none",
       friend.pick_owned ? " (you have it now)" : ""));
 }
 
 function topReleaseCard(item) {
   const release = item && item.release;
   const body = item
-    ? [h("p", { class: "big" }, release ? title(release) : `release ${item.release_id}`),
+    ? [h("p", { class: "big" }, releaseLink(release, item.release_id)),
        release ? h("p", {}, artist(release), release.year ? ` · ${release.year}` : "") : null,
        release ? h("p", { class: "muted" }, genresAndStyles(release)) : null,
        h("p", { class: "why" }, item.reason)]
@@ -215,7 +222,7 @@ function recommendationsTable(userId, recs, onAction) {
     const r = item.release;
     return h("tr", { "data-release-id": item.release_id },
       h("td", {}, item.rank),
-      h("td", {}, h("strong", {}, r ? title(r) : `release ${item.release_id}`)),
+      h("td", {}, h("strong", {}, releaseLink(r, item.release_id))),
       h("td", {}, artist(r)),
       h("td", { class: "extra" }, r && r.year ? r.year : ""),
       h("td", { class: "small extra" }, genresAndStyles(r)),
@@ -319,6 +326,37 @@ async function userPage(userId, live) {
   renderUser(userId, data, onAction);
 }
 
+// --- release page --------------------------------------------------------------------
+
+async function releasePage(releaseId, live) {
+  view.replaceChildren(h("p", {}, "Loading…"));
+  const [release, similar] = await Promise.all([
+    api(`/releases/${releaseId}`),
+    api(`/releases/${releaseId}/similar?n=10`),
+  ]);
+  if (!live()) return;
+  const labels = [...new Set(release.labels)].join(", "); // a label twice: two catalogue numbers
+  const facts = [release.year, release.country, release.formats.join(", "), labels].filter(Boolean);
+  const activity = `${release.trending_events} event${release.trending_events === 1 ? "" : "s"}`
+    + ` (views, plays, wants) in the last ${release.trending_hours} h`;
+  view.replaceChildren(
+    h("section", { class: "profile" },
+      h("h1", { id: "release-title" }, title(release)),
+      h("p", { class: "big" }, artist(release)),
+      h("p", { class: "muted" }, facts.join(" · ")),
+      h("p", { class: "muted" }, genresAndStyles(release)),
+      h("p", {}, activity, " · ",
+        h("a", { href: `https://www.discogs.com/release/${release.release_id}`, rel: "noopener", target: "_blank" },
+          "on Discogs"))),
+    h("section", { class: "card wide", id: "similar" },
+      h("h2", {}, "Releases like it"),
+      similar.length
+        ? h("ol", {}, similar.map((s) =>
+            h("li", { "data-release-id": s.release.release_id }, releaseLink(s.release),
+              ` — ${artist(s.release)} `, h("span", { class: "why small" }, s.reason))))
+        : h("p", {}, "None shares its artists, labels, genres or styles.")));
+}
+
 // --- operations dashboard --------------------------------------------------------------
 
 function healthCards(health) {
@@ -415,8 +453,10 @@ async function route() {
   const live = () => mine === shown;
   const path = location.pathname;
   const user = path.match(/^\/ui\/users\/(\d+)\/?$/);
+  const release = path.match(/^\/ui\/releases\/(\d+)\/?$/);
   try {
     if (user) await userPage(user[1], live);
+    else if (release) await releasePage(release[1], live);
     else if (path.startsWith("/ui/ops")) await opsPage(live);
     else if (path.startsWith("/ui/search")) await searchPage(new URLSearchParams(location.search), live);
     else await homePage(live);
