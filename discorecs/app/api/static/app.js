@@ -152,7 +152,7 @@ async function homePage(live) {
     h("li", {}, h("strong", {}, releaseLink(item.release, item.release_id)),
       ` — ${artist(item.release)} (${item.events} events in ${trending.hours} h)`));
   document.getElementById("trending").replaceWith(
-    rows.length ? h("ol", {}, rows) : h("p", {}, "Nothing trending in the window."));
+    rows.length ? h("ol", { id: "trending" }, rows) : h("p", { id: "trending" }, "Nothing trending in the window."));
 }
 
 // --- user page -----------------------------------------------------------------------
