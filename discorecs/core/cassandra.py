@@ -38,6 +38,7 @@ SYNC_LAG_BLOCK_PERIODS = 1.5
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d)$")
 _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 WRITE_TIMEOUT_RETRIES = 3
+"""Times a write that timed out is sent again before its error reaches the caller."""
 FILL_PAGE = 5000
 """Rows of ``users`` read and written a page by :func:`fill_name_words` (~6 700 rows/s on the
 local node: 100 000 users in 15 s)."""
@@ -45,7 +46,6 @@ FILL_LOG_PAGES = 20
 """Pages between two progress lines of :func:`fill_name_words`."""
 
 log = get_logger("cassandra")
-"""Times a write that timed out is sent again before its error reaches the caller."""
 
 
 class UpsertRetryPolicy(RetryPolicy):

@@ -284,6 +284,11 @@ def run_hourly(
         )
         counts.update(reused)
         with step("online_check", len(stored.changed_rows)):
+            added_before = None
+            if earlier is not None:
+                added_before = earlier.added_at_of(
+                    stored.user_ids, releases.ids, stored.changed_rows
+                )
             result.check = online_check(
                 owned.user_items,
                 owned.added_at,
@@ -292,9 +297,7 @@ def run_hourly(
                 stored.recommended,
                 releases.ids,
                 settings.scoring.list_length,
-                earlier.added_at_of(stored.user_ids, releases.ids, stored.changed_rows)
-                if earlier is not None
-                else None,
+                added_before,
             )
         with step("write", len(scores.rescored)):
             counts["written"] = write_scores(spark, settings, stored, releases, scores, now, step)
