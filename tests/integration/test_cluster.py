@@ -86,24 +86,24 @@ def test_schema_apply_fills_the_words_of_profiles_from_before_the_column(
     keyspace: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ks = keyspace.keyspace
-    monkeypatch.setattr(cassandra, "FILL_PAGE", 2)  # the three rows take two pages
+    monkeypatch.setattr(cassandra, "FILL_PAGE", 2)  # the four rows take two pages
     with session_scope(keyspace) as session:
         session.execute(f"DROP TABLE {ks}.users", timeout=60)
         earlier = ", ".join(f"{name} {cql}" for name, cql in USERS.columns[:-1])
         session.execute(f"CREATE TABLE {ks}.users ({earlier}, PRIMARY KEY (user_id))", timeout=60)
         profile = session.prepare(USERS.insert(ks, ["user_id", "name", "username"], timestamp=True))
-        for values in [(1, "Ada Lovelace", "ada", 5), (2, None, "Solo", 6)]:
+        for values in [(1, "Ada Lovelace", "ada", 5), (2, None, "Solo", 6), (4, "B", "b", 5)]:
             session.execute(profile, values)
         session.execute(session.prepare(USERS.insert(ks, ["user_id", "email"])), (3, "x@y.org"))
         apply_schema(session, ks)
         words = session.prepare(USERS.insert(ks, ["user_id", "name_words"], timestamp=True))
         session.execute(words, (1, {"earlier"}, 4))  # an older profile event arriving late
-        session.execute(words, (2, {"later"}, 7))
+        session.execute(words, (4, {"later"}, 7))  # a newer one
         read = session.prepare(USERS.select(ks, ["user_id", "name_words"]))
         filled = {row.user_id: row.name_words for row in session.execute(read)}
         search = session.prepare(USERS.select(ks, ["user_id"], where=["name_words CONTAINS"]))
         found = [row.user_id for row in session.execute(search, ("lovelace",))]
-    assert filled == {1: {"ada", "lovelace"}, 2: {"later"}, 3: None}
+    assert filled == {1: {"ada", "lovelace"}, 2: {"solo"}, 3: None, 4: {"later"}}
     assert found == [1]
 
 

@@ -437,6 +437,9 @@ def test_produce_stream_then_the_hourly_script(
             runs[row.run_id][row.metric] = row.value
     checked = runs[max(runs, key=lambda run_id: run_id.time)]
     assert checked["users"] >= 1 and checked["adds"] == 0, "the re-add is no add"
+    status = cli(pipeline, "status")
+    assert status.returncode == 0, status.stderr[-3000:]
+    assert f"users={checked['users']:.0f} adds=0 (nothing added since" in status.stdout
 
     report = tmp_path / "evaluation.json"
     evaluated = cli(

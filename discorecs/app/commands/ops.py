@@ -128,11 +128,18 @@ def status() -> None:
         )
     for quality in recent_quality(settings)[-1:]:
         figures = quality.metrics
-        click.echo(
-            f"online check {quality.run_id}: adds={figures.get('adds', 0):.0f} "
-            f"in_last_top10={figures.get('hit_share', float('nan')):.4f} "
-            f"most_popular={figures.get('hit_share_most_popular', float('nan')):.4f}"
+        line = (
+            f"online check {quality.run_id}: users={figures.get('users', 0):.0f} "
+            f"adds={figures.get('adds', 0):.0f}"
         )
+        if figures.get("adds"):
+            line += (
+                f" in_last_top10={figures.get('hit_share', float('nan')):.4f}"
+                f" most_popular={figures.get('hit_share_most_popular', float('nan')):.4f}"
+            )
+        else:
+            line += " (nothing added since their last lists: no share to measure)"
+        click.echo(line)
     runs = recent_runs(settings)
     if not runs:
         click.echo("no hourly run yet")
