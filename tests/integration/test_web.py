@@ -23,7 +23,9 @@ from confluent_kafka import Producer
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from discorecs.app.loadtest import DISCORECS, StreamProcess
+from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
+from discorecs.core.tables import USER_ACTIVITY
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
 
@@ -173,20 +175,50 @@ def test_user_page_renders_and_an_add_leaves_the_list(
 
 
 def test_a_release_of_the_list_opens_its_page_with_releases_like_it(site: Site, page: Page) -> None:
-    page.goto(f"{site.url}/ui/users/{site.world.main_user}")
+    user = site.world.main_user
+    page.goto(f"{site.url}/ui/users/{user}")
     rows = page.locator("#recs tbody tr")
     expect(rows).to_have_count(10)
     release_id = rows.first.get_attribute("data-release-id")
+    assert release_id is not None
     title = rows.first.locator("td a").inner_text()
     rows.first.locator("td a").click()
-    expect(page).to_have_url(f"{site.url}/ui/releases/{release_id}")
+    expect(page).to_have_url(f"{site.url}/ui/releases/{release_id}?user={user}")
     expect(page.locator("#release-title")).to_have_text(title)
+    expect(page.locator("#owned")).to_have_text("Not in Ada Lovelace's collection.")
     expect(page.locator("#similar li").first).to_contain_text("same artist")  # 4 releases each
     expect(page.locator(f'#similar li[data-release-id="{release_id}"]')).to_have_count(0)
+    assert wait_for_activity(site.world.settings, user, "view") == [int(release_id)]
     page.go_back()
     expect(page.locator("#user-name")).to_have_text("Ada Lovelace")
     page.goto(f"{site.url}/ui/releases/999999999")
     expect(page.locator(".status.error")).to_have_text("Error: unknown release 999999999")
+
+
+def test_an_add_from_a_release_page_reaches_the_collection(site: Site, page: Page) -> None:
+    user, release_id = site.world.cold_user, min(site.world.titles)
+    name = site.world.names[user]
+    page.goto(f"{site.url}/ui/releases/{release_id}?user={user}")
+    expect(page.locator("#owned")).to_have_text(f"Not in {name}'s collection.")
+    page.locator('#collector button[data-action="add"]').click()
+    expect(page.locator("#status")).to_have_text("add applied.", timeout=STREAM_APPLIES_WITHIN_MS)
+    expect(page.locator("#owned")).to_contain_text(f"In {name}'s collection since")
+    expect(page.locator('#collector button[data-action="add"]')).to_be_disabled()
+    page.reload()
+    expect(page.locator("#owned")).to_contain_text(f"In {name}'s collection since")
+
+
+def wait_for_activity(settings: Settings, user: int, kind: str) -> list[int]:
+    """The releases of the user's ``kind`` events, once the stream wrote at least one."""
+    query = USER_ACTIVITY.select(settings.keyspace, ["kind", "release_id"], where=["user_id"])
+    deadline = time.monotonic() + STREAM_APPLIES_WITHIN_MS / 1000
+    with session_scope(settings) as session:
+        statement = session.prepare(query)
+        while True:
+            found = [r.release_id for r in session.execute(statement, (user,)) if r.kind == kind]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
 
 
 def test_search_finds_a_user_by_a_word_of_the_name(site: Site, page: Page) -> None:

@@ -103,14 +103,39 @@ function title(release) {
   return release.title || `release ${release.release_id}`;
 }
 
-// A release's title as a link to its page (the id alone when the catalogue lacks the release).
-function releaseLink(release, releaseId) {
+// A release's title as a link to its page (the id alone when the catalogue lacks the release);
+// with a user, the page acts for that user (their view recorded, Add and Want).
+function releaseLink(release, releaseId, userId) {
   const id = release ? release.release_id : releaseId;
-  return link(`/ui/releases/${id}`, release ? title(release) : `release ${id}`);
+  const query = userId ? `?user=${userId}` : "";
+  // <bdi>: a right-to-left title (Hebrew, Arabic) keeps the text around it in place
+  return link(`/ui/releases/${id}${query}`, h("bdi", {}, release ? title(release) : `release ${id}`));
 }
 
 function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+}
+
+// One event of a user's, through the API to Kafka; the answer names the event and its time.
+function sendEvent(userId, kind, releaseId) {
+  return api(`/users/${userId}/events`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ kind, release_id: releaseId }),
+  });
+}
+
+// Polls until the collection holds the release from the add sent at `sentAt` on (not an older
+// add): true once written, false after POLL_LIMIT_MS, null when the page was left meanwhile.
+async function waitAdded(userId, releaseId, sentAt, live) {
+  const started = performance.now();
+  for (;;) {
+    const entry = await api(`/users/${userId}/collection/${releaseId}`);
+    if (!live()) return null;
+    if (entry.owned && new Date(entry.added_at) >= sentAt) return true;
+    if (performance.now() - started > POLL_LIMIT_MS) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 // --- search and home -----------------------------------------------------------------
@@ -180,7 +205,7 @@ function tasteCard(taste, ranks) {
       top.map(([g, r]) => `${g} ${r}`).join(" · ")) : null);
 }
 
-function friendCard(friend) {
+function friendCard(friend, userId) {
   if (friend && friend.unavailable) {
     return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
       h("p", { class: "status error" }, `Friend unavailable: ${friend.unavailable}`));
@@ -199,17 +224,18 @@ function friendCard(friend) {
       ` and ${friend.shared_release_count} release${friend.shared_release_count === 1 ? "" : "s"}`),
     friend.shared_releases.length
       ? h("ul", { class: "plain small" }, friend.shared_releases.slice(0, 5).map((r) =>
-          h("li", {}, releaseLink(r), ` — ${artist(r)}`)))
+          h("li", {}, releaseLink(r, r.release_id, userId), ` — ${artist(r)}`)))
       : null,
     h("p", {}, h("strong", {}, "Their pick for you: "),
-      friend.pick ? [releaseLink(friend.pick), ` — ${artist(friend.pick)}`] : friend.pick_title || "none",
+      friend.pick ? [releaseLink(friend.pick, friend.pick.release_id, userId), ` — ${artist(friend.pick)}`]
+        : friend.pick_title || "none",
       friend.pick_owned ? " (you have it now)" : ""));
 }
 
-function topReleaseCard(item) {
+function topReleaseCard(item, userId) {
   const release = item && item.release;
   const body = item
-    ? [h("p", { class: "big" }, releaseLink(release, item.release_id)),
+    ? [h("p", { class: "big" }, releaseLink(release, item.release_id, userId)),
        release ? h("p", {}, artist(release), release.year ? ` · ${release.year}` : "") : null,
        release ? h("p", { class: "muted" }, genresAndStyles(release)) : null,
        h("p", { class: "why" }, item.reason)]
@@ -222,7 +248,7 @@ function recommendationsTable(userId, recs, onAction) {
     const r = item.release;
     return h("tr", { "data-release-id": item.release_id },
       h("td", {}, item.rank),
-      h("td", {}, h("strong", {}, releaseLink(r, item.release_id))),
+      h("td", {}, h("strong", {}, releaseLink(r, item.release_id, userId))),
       h("td", {}, artist(r)),
       h("td", { class: "extra" }, r && r.year ? r.year : ""),
       h("td", { class: "small extra" }, genresAndStyles(r)),
@@ -263,8 +289,8 @@ function renderUser(userId, data, onAction) {
     profileSection(data.user),
     h("div", { class: "grid" },
       tasteCard(taste, data.user.genre_ranks),
-      friendCard(data.friend),
-      topReleaseCard(data.recs.items[0])),
+      friendCard(data.friend, userId),
+      topReleaseCard(data.recs.items[0], userId)),
     h("p", { id: "status", class: "status", role: "status" }),
     recommendationsTable(userId, data.recs, onAction),
   );
@@ -283,11 +309,7 @@ async function userPage(userId, live) {
     buttons(true); // one event at a time; the page says which one it waits for
     try {
       say(`Sending ${kind} of release ${releaseId}…`);
-      const sent = await api(`/users/${userId}/events`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ kind, release_id: releaseId }),
-      });
+      const sent = await sendEvent(userId, kind, releaseId);
       const accepted = `${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)})`;
       if (kind !== "add") { // a view, play or want leaves no mark the page could wait for
         say(`${accepted}; the stream records it within seconds.`, "ok");
@@ -295,25 +317,16 @@ async function userPage(userId, live) {
       }
       const started = performance.now();
       say(`${accepted}; waiting for the stream…`);
-      const sentAt = new Date(sent.event_time);
-      for (;;) {
-        // Applied once the collection holds the release from this add on (not an older one).
-        const entry = await api(`/users/${userId}/collection/${releaseId}`);
-        if (!live()) return;
-        const done = entry.owned && new Date(entry.added_at) >= sentAt;
-        if (done || performance.now() - started > POLL_LIMIT_MS) {
-          const data = await loadUser(userId, true);
-          if (!live()) return;
-          renderUser(userId, data, onAction);
-          const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          say(done
-            ? `${kind} of release ${releaseId} applied; list recomputed (${seconds} s).`
-            : `The stream has not applied the ${kind} yet (${seconds} s); the list will catch up.`,
-            done ? "ok" : "warn");
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
+      const done = await waitAdded(userId, releaseId, new Date(sent.event_time), live);
+      if (done === null) return;
+      const data = await loadUser(userId, true);
+      if (!live()) return;
+      renderUser(userId, data, onAction);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      say(done
+        ? `${kind} of release ${releaseId} applied; list recomputed (${seconds} s).`
+        : `The stream has not applied the ${kind} yet (${seconds} s); the list will catch up.`,
+        done ? "ok" : "warn");
     } catch (error) {
       say(`Failed: ${error.message}`, "error");
     } finally {
@@ -328,11 +341,47 @@ async function userPage(userId, live) {
 
 // --- release page --------------------------------------------------------------------
 
-async function releasePage(releaseId, live) {
+// For whom the page acts (reached from their page): their view of it recorded, Add and Want.
+function collectorSection(userId, user, entry, releaseId, live) {
+  const name = (user && user.name) || `user ${userId}`;
+  const say = (text, kind) => { if (live()) setStatus(text, kind); };
+  const owned = (at) => `In ${name}'s collection since ${at.replace("T", " ").slice(0, 16)}.`;
+  const state = h("p", { id: "owned" }, entry.owned ? owned(entry.added_at) : `Not in ${name}'s collection.`);
+  let have = entry.owned;
+  const add = h("button", { type: "button", "data-action": "add", disabled: have }, "Add");
+  const want = h("button", { type: "button", "data-action": "want", class: "secondary" }, "Want");
+  const act = async (kind) => {
+    add.disabled = want.disabled = true;
+    try {
+      const sent = await sendEvent(userId, kind, releaseId);
+      if (kind !== "add") return say(`${kind} accepted by Kafka; the stream records it within seconds.`, "ok");
+      say("add accepted by Kafka; waiting for the stream…");
+      const done = await waitAdded(userId, releaseId, new Date(sent.event_time), live);
+      if (done) [have, state.textContent] = [true, owned(sent.event_time)];
+      if (done !== null) say(done ? "add applied." : "The stream has not applied the add yet.", done ? "ok" : "warn");
+    } catch (error) {
+      say(`Failed: ${error.message}`, "error");
+    } finally {
+      want.disabled = false;
+      add.disabled = have;
+    }
+  };
+  add.addEventListener("click", () => act("add"));
+  want.addEventListener("click", () => act("want"));
+  return h("section", { class: "card wide", id: "collector" },
+    h("h2", {}, "For ", link(`/ui/users/${userId}`, name)),
+    state, h("p", { class: "actions" }, add, " ", want),
+    h("p", { id: "status", class: "status", role: "status" }));
+}
+
+async function releasePage(releaseId, params, live) {
   view.replaceChildren(h("p", {}, "Loading…"));
-  const [release, similar] = await Promise.all([
+  const userId = /^\d+$/.test(params.get("user") || "") ? params.get("user") : null;
+  const [release, similar, user, entry] = await Promise.all([
     api(`/releases/${releaseId}`),
     api(`/releases/${releaseId}/similar?n=10`),
+    userId ? optional(api(`/users/${userId}`)) : null,
+    userId ? api(`/users/${userId}/collection/${releaseId}`) : null,
   ]);
   if (!live()) return;
   const labels = [...new Set(release.labels)].join(", "); // a label twice: two catalogue numbers
@@ -348,13 +397,18 @@ async function releasePage(releaseId, live) {
       h("p", {}, activity, " · ",
         h("a", { href: `https://www.discogs.com/release/${release.release_id}`, rel: "noopener", target: "_blank" },
           "on Discogs"))),
+    userId ? collectorSection(userId, user, entry, release.release_id, live) : null,
     h("section", { class: "card wide", id: "similar" },
       h("h2", {}, "Releases like it"),
       similar.length
         ? h("ol", {}, similar.map((s) =>
-            h("li", { "data-release-id": s.release.release_id }, releaseLink(s.release),
-              ` — ${artist(s.release)} `, h("span", { class: "why small" }, s.reason))))
+            h("li", { "data-release-id": s.release.release_id }, releaseLink(s.release, null, userId),
+              " — ", h("bdi", {}, artist(s.release)), " ", h("span", { class: "why small" }, s.reason))))
         : h("p", {}, "None shares its artists, labels, genres or styles.")));
+  if (userId) { // opening a release's page from a user's is their view of it
+    sendEvent(userId, "view", release.release_id)
+      .catch((error) => { if (live()) setStatus(`The view was not recorded: ${error.message}`, "warn"); });
+  }
 }
 
 // --- operations dashboard --------------------------------------------------------------
@@ -456,7 +510,7 @@ async function route() {
   const release = path.match(/^\/ui\/releases\/(\d+)\/?$/);
   try {
     if (user) await userPage(user[1], live);
-    else if (release) await releasePage(release[1], live);
+    else if (release) await releasePage(release[1], new URLSearchParams(location.search), live);
     else if (path.startsWith("/ui/ops")) await opsPage(live);
     else if (path.startsWith("/ui/search")) await searchPage(new URLSearchParams(location.search), live);
     else await homePage(live);
