@@ -206,6 +206,9 @@ def test_an_add_from_a_release_page_reaches_the_collection(site: Site, page: Pag
     expect(page.locator('#collector button[data-action="add"]')).to_be_disabled()
     page.reload()
     expect(page.locator("#owned")).to_contain_text(f"In {name}'s collection since")
+    page.goto(f"{site.url}/ui/releases/{release_id}?user=999999999")
+    expect(page.locator("#release-title")).to_have_text(site.world.titles[release_id])
+    expect(page.locator("#collector")).to_have_count(0)  # nobody to act for
 
 
 def wait_for_activity(settings: Settings, user: int, kind: str) -> list[int]:

@@ -343,7 +343,7 @@ async function userPage(userId, live) {
 
 // For whom the page acts (reached from their page): their view of it recorded, Add and Want.
 function collectorSection(userId, user, entry, releaseId, live) {
-  const name = (user && user.name) || `user ${userId}`;
+  const name = user.name || `user ${userId}`;
   const say = (text, kind) => { if (live()) setStatus(text, kind); };
   const owned = (at) => `In ${name}'s collection since ${at.replace("T", " ").slice(0, 16)}.`;
   const state = h("p", { id: "owned" }, entry.owned ? owned(entry.added_at) : `Not in ${name}'s collection.`);
@@ -376,14 +376,15 @@ function collectorSection(userId, user, entry, releaseId, live) {
 
 async function releasePage(releaseId, params, live) {
   view.replaceChildren(h("p", {}, "Loading…"));
-  const userId = /^\d+$/.test(params.get("user") || "") ? params.get("user") : null;
+  const asked = /^\d+$/.test(params.get("user") || "") ? params.get("user") : null;
   const [release, similar, user, entry] = await Promise.all([
     api(`/releases/${releaseId}`),
     api(`/releases/${releaseId}/similar?n=10`),
-    userId ? optional(api(`/users/${userId}`)) : null,
-    userId ? api(`/users/${userId}/collection/${releaseId}`) : null,
+    asked ? optional(api(`/users/${asked}`)) : null,
+    asked ? optional(api(`/users/${asked}/collection/${releaseId}`)) : null,
   ]);
   if (!live()) return;
+  const userId = user && entry ? asked : null; // an unknown user: the page acts for nobody
   const labels = [...new Set(release.labels)].join(", "); // a label twice: two catalogue numbers
   const facts = [release.year, release.country, release.formats.join(", "), labels].filter(Boolean);
   const activity = `${release.trending_events} event${release.trending_events === 1 ? "" : "s"}`
