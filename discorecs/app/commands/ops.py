@@ -137,8 +137,10 @@ def status() -> None:
                 f" in_last_top10={figures.get('hit_share', float('nan')):.4f}"
                 f" most_popular={figures.get('hit_share_most_popular', float('nan')):.4f}"
             )
-        else:
+        elif figures.get("users"):
             line += " (nothing added since their last lists: no share to measure)"
+        else:
+            line += " (nobody staged had a list yet: nothing to check)"
         click.echo(line)
     runs = recent_runs(settings)
     if not runs:
