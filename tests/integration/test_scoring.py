@@ -440,8 +440,8 @@ def test_produce_stream_then_the_hourly_script(
     checked = runs[max(runs, key=lambda run_id: run_id.time)]
     assert checked["users"] >= 1 and checked["adds"] == 0, "the re-add is no add"
     status = cli(pipeline, "status")
-    shown = f"users={checked['users']:.0f} adds=0 (nothing added since"
-    assert shown in status.stdout, status.stderr[-3000:]
+    checked_line = f"users={checked['users']:.0f} adds=0 (nothing added since"
+    assert checked_line in status.stdout, status.stderr[-3000:]
 
     report = tmp_path / "evaluation.json"
     evaluated = cli(
