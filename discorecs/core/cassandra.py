@@ -202,7 +202,9 @@ def apply_schema(session: Session, keyspace: str, *, replication_factor: int = 1
     return len(statements)
 
 
-def fill_name_words(session: Session, keyspace: str, *, concurrency: int = 64) -> int:
+def fill_name_words(
+    session: Session, keyspace: str, *, page_size: int = FILL_PAGE, concurrency: int = 64
+) -> int:
     """Write every ``users`` row's name words, as the stream would have written them.
 
     Each row's words are written with its name's write time (the profile event's time), so a
@@ -211,6 +213,7 @@ def fill_name_words(session: Session, keyspace: str, *, concurrency: int = 64) -
     Args:
         session: An open driver session.
         keyspace: Keyspace of the ``users`` table.
+        page_size: Rows read and written a page.
         concurrency: Writes in flight.
 
     Returns:
@@ -221,7 +224,7 @@ def fill_name_words(session: Session, keyspace: str, *, concurrency: int = 64) -
         f"SELECT user_id, name, username, WRITETIME(name) AS name_at, "
         f"WRITETIME(username) AS username_at FROM {keyspace}.{USERS.name}"
     )
-    read.fetch_size = FILL_PAGE
+    read.fetch_size = page_size
     write = session.prepare(USERS.insert(keyspace, ["user_id", "name_words"], timestamp=True))
     rows = session.execute(read)
     written = 0

@@ -9,14 +9,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from confluent_kafka import Consumer, Producer
 from pyspark.sql import SparkSession
 
 from deployment import cluster
 from deployment.processes import alive
-from discorecs.core import cassandra
-from discorecs.core.cassandra import apply_schema, session_scope
+from discorecs.core.cassandra import apply_schema, fill_name_words, session_scope
 from discorecs.core.settings import Settings
 from discorecs.core.tables import USERS
 
@@ -83,10 +81,9 @@ def test_cassandra_prepared_round_trip(keyspace: Settings) -> None:
 
 
 def test_schema_apply_fills_the_words_of_profiles_from_before_the_column(
-    keyspace: Settings, monkeypatch: pytest.MonkeyPatch
+    keyspace: Settings,
 ) -> None:
     ks = keyspace.keyspace
-    monkeypatch.setattr(cassandra, "FILL_PAGE", 2)  # the four rows take two pages
     with session_scope(keyspace) as session:
         session.execute(f"DROP TABLE {ks}.users", timeout=60)
         earlier = ", ".join(f"{name} {cql}" for name, cql in USERS.columns[:-1])
@@ -96,6 +93,7 @@ def test_schema_apply_fills_the_words_of_profiles_from_before_the_column(
             session.execute(profile, values)
         session.execute(session.prepare(USERS.insert(ks, ["user_id", "email"])), (3, "x@y.org"))
         apply_schema(session, ks)
+        assert fill_name_words(session, ks, page_size=2) == 3, "again, over two pages"
         words = session.prepare(USERS.insert(ks, ["user_id", "name_words"], timestamp=True))
         session.execute(words, (1, {"earlier"}, 4))  # an older profile event arriving late
         session.execute(words, (4, {"later"}, 7))  # a newer one
