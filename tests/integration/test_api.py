@@ -292,7 +292,11 @@ def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) 
     path = f"/users/{world.main_user}/events"
     assert "kind" in one_line_error(client.post(path, json={"kind": "x", "release_id": 1}), 422)
     zero = one_line_error(client.post(path, json={"kind": "add", "release_id": 0}), 422)
-    assert zero == "invalid event: bad_value:release_id"
+    assert zero == "body.release_id: Input should be greater than or equal to 1"
+    broken = client.post(
+        path, content='{"kind": "add",}', headers={"content-type": "application/json"}
+    )
+    assert one_line_error(broken, 422).startswith("body: not JSON at character 15 (")
     assert one_line_error(client.post(path, json={"kind": "add", "release_id": 5}), 404) == (
         "unknown release 5"
     )

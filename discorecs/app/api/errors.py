@@ -32,10 +32,19 @@ def not_found(what: str) -> HTTPException:
 
 
 def validation_reason(error: RequestValidationError) -> str:
-    """Pydantic's errors as ``where: what`` pairs on one line."""
+    """Pydantic's errors as ``where: what`` pairs on one line.
+
+    A body that is not JSON says so with the decoder's position and reason (FastAPI puts the
+    position where a field name would be).
+    """
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ()))
+        loc = item.get("loc", ())
+        if item.get("type") == "json_invalid" and len(loc) == 2:
+            reason = item.get("ctx", {}).get("error", "")
+            parts.append(f"{loc[0]}: not JSON at character {loc[1]} ({reason})")
+            continue
+        where = ".".join(str(p) for p in loc)
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     return one_line("; ".join(parts) or "invalid request")
 

@@ -138,7 +138,9 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: EventKind
-    release_id: StrictInt
+    release_id: Annotated[
+        StrictInt, Field(ge=1, le=MAX_BIGINT, description="A Discogs release id.")
+    ]
 
 
 class EventAccepted(BaseModel):

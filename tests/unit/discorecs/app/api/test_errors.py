@@ -22,3 +22,19 @@ def test_validation_errors_read_as_where_and_what() -> None:
     assert validation_reason(error) == (
         "path.user_id: Input should be a valid integer; body.kind: Input should be 'add'"
     )
+
+
+def test_a_body_that_is_not_json_names_the_character_and_the_reason() -> None:
+    error = RequestValidationError(
+        [
+            {
+                "type": "json_invalid",
+                "loc": ("body", 7),
+                "msg": "JSON decode error",
+                "ctx": {"error": "Expecting property name enclosed in double quotes"},
+            }
+        ]
+    )
+    assert validation_reason(error) == (
+        "body: not JSON at character 7 (Expecting property name enclosed in double quotes)"
+    )
