@@ -424,10 +424,8 @@ class StopPoint:
         if source.is_gzip:
             offset = f"compressed {offset} (xml byte {self.xml_position})"
         line_text = f"at line {self.line}" if self.line else f"after line {stats.last_line or 0}"
-        return (
-            f"{path.name}: stopped {line_text}, {offset}: {self.reason}; "
-            f"last good release id={stats.last_id}"
-        )
+        last = ": none before it" if stats.last_id is None else f" id={stats.last_id}"
+        return f"{path.name}: stopped {line_text}, {offset}: {self.reason}; last good release{last}"
 
 
 class ReleaseReader:

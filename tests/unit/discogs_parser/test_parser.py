@@ -224,6 +224,16 @@ def test_truncated_gzip_stops_after_last_good_release(tmp_path: Path) -> None:
     assert got == list(ReleaseReader(SAMPLE))[: len(got)]
 
 
+def test_a_file_broken_before_its_first_release_says_there_was_none(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xml"
+    path.write_bytes(b'<releases><release id="1"><title>x</title></release')
+    with pytest.raises(ParseStopped) as stopped:
+        list(ReleaseReader(path))
+    message = str(stopped.value)
+    assert message.startswith("broken.xml: stopped at line 1")
+    assert message.endswith("; last good release: none before it")
+
+
 def test_corrupt_gzip_stops_cleanly(tmp_path: Path) -> None:
     data = bytearray(SAMPLE.read_bytes())
     data[200_000:200_064] = bytes(64)
