@@ -147,6 +147,30 @@ def test_a_collection_entry_says_whether_and_since_when(client: TestClient, worl
     assert client.get(f"/users/{user}/collection/0").status_code == 422
 
 
+def test_a_collection_lists_the_latest_adds_first(client: TestClient, world: World) -> None:
+    user = world.main_user + 1
+    owned = world.collections[user]
+    newest = next(r for r in world.titles if r not in owned)
+    with session_scope(world.settings) as session:
+        insert = session.prepare(USER_COLLECTION.insert(world.settings.keyspace))
+        delete = session.prepare(
+            USER_COLLECTION.delete(world.settings.keyspace, ["user_id", "release_id"])
+        )
+        session.execute(insert, (user, newest, datetime.now(UTC)))
+        try:
+            whole = client.get(f"/users/{user}/collection").json()
+            first_two = client.get(f"/users/{user}/collection", params={"n": 2}).json()
+        finally:
+            session.execute(delete, (user, newest))
+    assert whole["user_id"] == user and whole["size"] == len(owned) + 1
+    assert [i["release_id"] for i in whole["items"]] == [newest, *owned]  # then by id
+    assert all(i["release"]["title"] == world.titles[i["release_id"]] for i in whole["items"])
+    assert all(i["added_at"].endswith("Z") for i in whole["items"])
+    assert first_two["size"] == len(owned) + 1 and first_two["items"] == whole["items"][:2]
+    assert one_line_error(client.get("/users/999999/collection"), 404) == "unknown user 999999"
+    assert client.get(f"/users/{user}/collection", params={"n": 0}).status_code == 422
+
+
 def test_fresh_recommendations_follow_the_collection_now(client: TestClient, world: World) -> None:
     user = world.unscored_user
     before = client.get(f"/users/{user}/recommendations?fresh=true&n=10").json()

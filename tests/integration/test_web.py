@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from discorecs.app.loadtest import DISCORECS, StreamProcess
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
-from discorecs.core.tables import USER_ACTIVITY
+from discorecs.core.tables import USER_ACTIVITY, USER_COLLECTION
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
 
@@ -206,9 +206,43 @@ def test_an_add_from_a_release_page_reaches_the_collection(site: Site, page: Pag
     expect(page.locator('#collector button[data-action="add"]')).to_be_disabled()
     page.reload()
     expect(page.locator("#owned")).to_contain_text(f"In {name}'s collection since")
+    page.locator('#collector button[data-action="remove"]').click()
+    expect(page.locator("#status")).to_have_text(
+        "remove applied.", timeout=STREAM_APPLIES_WITHIN_MS
+    )
+    expect(page.locator("#owned")).to_have_text(f"Not in {name}'s collection.")
+    expect(page.locator('#collector button[data-action="remove"]')).to_be_disabled()
+    expect(page.locator('#collector button[data-action="add"]')).to_be_enabled()
+    assert collection_now(site.world.settings, user) == []
     page.goto(f"{site.url}/ui/releases/{release_id}?user=999999999")
     expect(page.locator("#release-title")).to_have_text(site.world.titles[release_id])
     expect(page.locator("#collector")).to_have_count(0)  # nobody to act for
+
+
+def test_a_remove_from_the_collection_card_leaves_the_collection(site: Site, page: Page) -> None:
+    user = site.world.main_user + 2
+    owned = site.world.collections[user]
+    page.goto(f"{site.url}/ui/users/{user}")
+    rows = page.locator("#owned-list tbody tr")
+    expect(rows).to_have_count(len(owned))
+    release_id = owned[0]  # the world's adds share one time: the lowest id comes first
+    expect(rows.first).to_have_attribute("data-release-id", str(release_id))
+    expect(rows.first.locator("td a")).to_have_text(site.world.titles[release_id])
+    rows.first.locator('button[data-action="remove"]').click()
+    expect(page.locator("#status")).to_contain_text(
+        f"remove of release {release_id} applied", timeout=STREAM_APPLIES_WITHIN_MS
+    )
+    expect(page.locator(f'#owned-list tr[data-release-id="{release_id}"]')).to_have_count(0)
+    expect(page.locator(".profile")).to_contain_text(f"{len(owned) - 1} releases")
+    expect(page.locator("#list-mode")).to_contain_text("live")
+    assert collection_now(site.world.settings, user) == owned[1:]
+
+
+def collection_now(settings: Settings, user: int) -> list[int]:
+    """The user's releases as Cassandra holds them."""
+    query = USER_COLLECTION.select(settings.keyspace, ["release_id"], where=["user_id"])
+    with session_scope(settings) as session:
+        return [row.release_id for row in session.execute(session.prepare(query), (user,))]
 
 
 def wait_for_activity(settings: Settings, user: int, kind: str) -> list[int]:

@@ -164,6 +164,22 @@ class CollectionEntry(BaseModel):
     added_at: datetime | None = Field(description="When the add that holds it happened.")
 
 
+class CollectionItem(BaseModel):
+    """A release in a user's collection and when it was added."""
+
+    release_id: int
+    added_at: datetime | None
+    release: ReleaseSummary | None = Field(description="None when the catalogue lacks it.")
+
+
+class Collection(BaseModel):
+    """A user's collection now, as Cassandra holds it: its size and its latest adds."""
+
+    user_id: int
+    size: int
+    items: list[CollectionItem] = Field(description="The latest adds first (ties by id).")
+
+
 class CheckOut(BaseModel):
     """One readiness check."""
 

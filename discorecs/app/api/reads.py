@@ -79,6 +79,14 @@ class Features:
     credits: frozenset[str] = frozenset()
 
 
+def latest_adds_first(
+    entries: Iterable[tuple[int, datetime | None]],
+) -> list[tuple[int, datetime | None]]:
+    """``(release_id, added_at)`` pairs, the latest add first, then by release id (none last)."""
+    by_id = sorted(entries, key=lambda entry: entry[0])
+    return sorted(by_id, key=lambda entry: entry[1] or datetime.min, reverse=True)
+
+
 def release_credits(artists: Iterable[str] | None, labels: Iterable[str] | None) -> frozenset[str]:
     """A release's artists and labels as one set (``"artist:Name"``, ``"label:Name"``)."""
     return frozenset(
@@ -190,7 +198,9 @@ class Reads:
         self._probe = prepare(USERS.select(ks, ["user_id"], limit=1))
         self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
         self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
-        self._collection = prepare(USER_COLLECTION.select(ks, ["release_id"], where=["user_id"]))
+        self._collection = prepare(
+            USER_COLLECTION.select(ks, ["release_id", "added_at"], where=["user_id"])
+        )
         self._entry = prepare(
             USER_COLLECTION.select(ks, ["added_at"], where=["user_id", "release_id"])
         )
@@ -288,6 +298,11 @@ class Reads:
     def collection(self, user_id: int) -> list[int]:
         """The user's releases as Cassandra holds them now, ascending."""
         return [row.release_id for row in self.session.execute(self._collection, (user_id,))]
+
+    def newest_first(self, user_id: int) -> list[tuple[int, datetime | None]]:
+        """The user's releases with when each was added (:func:`latest_adds_first`)."""
+        rows = self.session.execute(self._collection, (user_id,))
+        return latest_adds_first([(row.release_id, row.added_at) for row in rows])
 
     def added_at(self, user_id: int, release_id: int) -> datetime | None:
         """When the release was added to the user's collection; None when it is not in it."""

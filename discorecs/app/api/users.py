@@ -13,7 +13,9 @@ from discorecs.app.api.errors import not_found
 from discorecs.app.api.explain import explain_stored
 from discorecs.app.api.fresh import fresh_recommendations, read_live_user
 from discorecs.app.api.models import (
+    Collection,
     CollectionEntry,
+    CollectionItem,
     Friend,
     Recommendations,
     RecommendedRelease,
@@ -32,6 +34,7 @@ from discorecs.core.genres import GENRES
 from discorecs.core.tables import MAX_BIGINT
 
 SHARED_SHOWN = 10
+COLLECTION_PAGE_MAX = 500
 
 router = APIRouter(tags=["users"])
 
@@ -148,6 +151,33 @@ def shared_genres(mine: Any, theirs: Any) -> list[str]:
         return []
     both = np.minimum(np.asarray(mine, dtype=np.float32), np.asarray(theirs, dtype=np.float32))
     return [GENRES[i] for i in np.argsort(-both, kind="stable") if both[i] > 0]
+
+
+@router.get("/users/{user_id}/collection", response_model=Collection)
+def get_collection(
+    user_id: UserId,
+    svc: Svc,
+    n: Annotated[
+        int, Query(ge=1, le=COLLECTION_PAGE_MAX, description="How many of the latest adds.")
+    ] = 50,
+) -> Collection:
+    """The user's collection now: its size and its ``n`` latest adds, with their releases."""
+    known_user(svc.reads, user_id)
+    entries = svc.reads.newest_first(user_id)
+    shown = entries[:n]
+    releases = svc.reads.releases(r for r, _ in shown)
+    return Collection(
+        user_id=user_id,
+        size=len(entries),
+        items=[
+            CollectionItem(
+                release_id=r,
+                added_at=utc(at),
+                release=release_summary(releases[r]) if r in releases else None,
+            )
+            for r, at in shown
+        ],
+    )
 
 
 @router.get("/users/{user_id}/collection/{release_id}", response_model=CollectionEntry)

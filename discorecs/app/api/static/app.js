@@ -8,6 +8,7 @@ const KEY = "discorecs-api-key";
 const POLL_MS = 1000;
 const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
+const COLLECTION_SHOWN = 100;
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
 let keyAsked = false; // the key prompt was shown on this page: ask again on the next only
@@ -125,14 +126,15 @@ function sendEvent(userId, kind, releaseId) {
   });
 }
 
-// Polls until the collection holds the release from the add sent at `sentAt` on (not an older
-// add): true once written, false after POLL_LIMIT_MS, null when the page was left meanwhile.
-async function waitAdded(userId, releaseId, sentAt, live) {
+// Polls until the stream applied an add or remove sent at `sentAt`: the collection holds the
+// release from that add on (not an older add), or no longer holds it. True once applied, false
+// after POLL_LIMIT_MS, null when the page was left meanwhile.
+async function waitApplied(userId, kind, releaseId, sentAt, live) {
   const started = performance.now();
   for (;;) {
     const entry = await api(`/users/${userId}/collection/${releaseId}`);
     if (!live()) return null;
-    if (entry.owned && new Date(entry.added_at) >= sentAt) return true;
+    if (kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt) return true;
     if (performance.now() - started > POLL_LIMIT_MS) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -268,19 +270,44 @@ function recommendationsTable(userId, recs, onAction) {
       : h("p", {}, "Nothing to recommend yet."));
 }
 
-// The stored list, unless no run scored the user or the collection changed since the run (an
-// add takes its release off the stored list): then the live one, or the stored one if the live
-// one fails. A failing friend card leaves the rest.
+function collectionCard(userId, collection, onAction) {
+  const rows = collection.items.map((item) => {
+    const r = item.release;
+    return h("tr", { "data-release-id": item.release_id },
+      h("td", {}, releaseLink(r, item.release_id, userId)),
+      h("td", {}, artist(r)),
+      h("td", { class: "extra" }, r && r.year ? r.year : ""),
+      h("td", { class: "small" }, item.added_at ? item.added_at.slice(0, 10) : ""),
+      h("td", { class: "actions" },
+        h("button", { type: "button", "data-action": "remove", class: "secondary", onclick: () => onAction("remove", item.release_id) }, "Remove")));
+  });
+  const shown = collection.size > rows.length ? `the ${rows.length} latest of ${collection.size}` : "latest first";
+  return h("section", { class: "card wide", id: "collection" },
+    h("h2", {}, "Collection ", h("span", { class: "muted" }, `(${shown})`)),
+    rows.length
+      ? h("div", { class: "scroll" }, h("table", { id: "owned-list" },
+          h("thead", {}, h("tr", {}, [["Release"], ["Artist"], ["Year", "extra"], ["Added"], [""]]
+            .map(([t, cls]) => h("th", cls ? { class: cls } : {}, t)))),
+          h("tbody", {}, rows)))
+      : h("p", {}, "Empty: Add a release from the list above."));
+}
+
+// The stored list, unless no run scored the user or the collection changed since the run (its
+// size, or an add after it: a remove and an add keep the size): then the live one, or the stored
+// one if the live one fails. A failing friend card leaves the rest.
 async function loadUser(userId, fresh) {
-  const [user, recs, friend] = await Promise.all([
+  const [user, recs, friend, collection] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
     optional(api(`/users/${userId}/friend`)).catch((error) => ({ unavailable: error.message })),
+    api(`/users/${userId}/collection?n=${COLLECTION_SHOWN}`),
   ]);
   const live = () => api(`/users/${userId}/recommendations?n=10&fresh=true`);
-  if (!recs) return { user, recs: await live(), friend };
-  const current = recs.fresh || user.collection_size === recs.collection_size;
-  return { user, recs: current ? recs : await live().catch(() => recs), friend };
+  if (!recs) return { user, recs: await live(), friend, collection };
+  const latest = collection.items.length ? collection.items[0].added_at : null;
+  const current = recs.fresh || (user.collection_size === recs.collection_size
+    && !(latest && recs.as_of && new Date(latest) > new Date(recs.as_of)));
+  return { user, recs: current ? recs : await live().catch(() => recs), friend, collection };
 }
 
 function renderUser(userId, data, onAction) {
@@ -293,6 +320,7 @@ function renderUser(userId, data, onAction) {
       topReleaseCard(data.recs.items[0], userId)),
     h("p", { id: "status", class: "status", role: "status" }),
     recommendationsTable(userId, data.recs, onAction),
+    collectionCard(userId, data.collection, onAction),
   );
 }
 
@@ -301,7 +329,7 @@ async function userPage(userId, live) {
   let busy = false;
   const say = (text, kind) => { if (live()) setStatus(text, kind); };
   const buttons = (disabled) => {
-    for (const button of view.querySelectorAll("#recs button")) button.disabled = disabled;
+    for (const button of view.querySelectorAll("#recs button, #owned-list button")) button.disabled = disabled;
   };
   const onAction = async (kind, releaseId) => {
     if (busy) return;
@@ -311,13 +339,13 @@ async function userPage(userId, live) {
       say(`Sending ${kind} of release ${releaseId}…`);
       const sent = await sendEvent(userId, kind, releaseId);
       const accepted = `${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)})`;
-      if (kind !== "add") { // a view, play or want leaves no mark the page could wait for
+      if (kind !== "add" && kind !== "remove") { // a view, play or want leaves no mark to wait for
         say(`${accepted}; the stream records it within seconds.`, "ok");
         return;
       }
       const started = performance.now();
       say(`${accepted}; waiting for the stream…`);
-      const done = await waitAdded(userId, releaseId, new Date(sent.event_time), live);
+      const done = await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live);
       if (done === null) return;
       const data = await loadUser(userId, true);
       if (!live()) return;
@@ -341,36 +369,40 @@ async function userPage(userId, live) {
 
 // --- release page --------------------------------------------------------------------
 
-// For whom the page acts (reached from their page): their view of it recorded, Add and Want.
+// For whom the page acts (reached from their page): their view of it recorded, Add or Remove,
+// and Want.
 function collectorSection(userId, user, entry, releaseId, live) {
   const name = user.name || `user ${userId}`;
   const say = (text, kind) => { if (live()) setStatus(text, kind); };
   const owned = (at) => `In ${name}'s collection since ${at.replace("T", " ").slice(0, 16)}.`;
-  const state = h("p", { id: "owned" }, entry.owned ? owned(entry.added_at) : `Not in ${name}'s collection.`);
+  const missing = `Not in ${name}'s collection.`;
+  const state = h("p", { id: "owned" }, entry.owned ? owned(entry.added_at) : missing);
   let have = entry.owned;
   const add = h("button", { type: "button", "data-action": "add", disabled: have }, "Add");
+  const remove = h("button", { type: "button", "data-action": "remove", class: "secondary", disabled: !have }, "Remove");
   const want = h("button", { type: "button", "data-action": "want", class: "secondary" }, "Want");
   const act = async (kind) => {
-    add.disabled = want.disabled = true;
+    add.disabled = remove.disabled = want.disabled = true;
     try {
       const sent = await sendEvent(userId, kind, releaseId);
-      if (kind !== "add") return say(`${kind} accepted by Kafka; the stream records it within seconds.`, "ok");
-      say("add accepted by Kafka; waiting for the stream…");
-      const done = await waitAdded(userId, releaseId, new Date(sent.event_time), live);
-      if (done) [have, state.textContent] = [true, owned(sent.event_time)];
-      if (done !== null) say(done ? "add applied." : "The stream has not applied the add yet.", done ? "ok" : "warn");
+      if (kind === "want") return say("want accepted by Kafka; the stream records it within seconds.", "ok");
+      say(`${kind} accepted by Kafka; waiting for the stream…`);
+      const done = await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live);
+      if (done) [have, state.textContent] = kind === "add" ? [true, owned(sent.event_time)] : [false, missing];
+      if (done !== null) say(done ? `${kind} applied.` : `The stream has not applied the ${kind} yet.`, done ? "ok" : "warn");
     } catch (error) {
       say(`Failed: ${error.message}`, "error");
     } finally {
       want.disabled = false;
-      add.disabled = have;
+      [add.disabled, remove.disabled] = [have, !have];
     }
   };
   add.addEventListener("click", () => act("add"));
+  remove.addEventListener("click", () => act("remove"));
   want.addEventListener("click", () => act("want"));
   return h("section", { class: "card wide", id: "collector" },
     h("h2", {}, "For ", link(`/ui/users/${userId}`, name)),
-    state, h("p", { class: "actions" }, add, " ", want),
+    state, h("p", { class: "actions" }, add, " ", remove, " ", want),
     h("p", { id: "status", class: "status", role: "status" }));
 }
 

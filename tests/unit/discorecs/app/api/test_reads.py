@@ -1,8 +1,10 @@
 """The trending window's hours, its incremental sums, and the order, overall and per genre."""
 
+from datetime import datetime
+
 import numpy as np
 
-from discorecs.app.api.reads import Features, HourCounts, rank_trending
+from discorecs.app.api.reads import Features, HourCounts, latest_adds_first, rank_trending
 from discorecs.core.genres import GENRE_INDEX, GENRES
 
 
@@ -48,3 +50,9 @@ def test_a_read_with_no_rows_changes_nothing_and_a_replayed_batch_counts_once() 
     counts.update([(4, 1, 2)])
     assert totals(counts) == {1: 2}
     assert counts.newest == 4
+
+
+def test_latest_adds_come_first_then_lower_ids_and_no_time_last() -> None:
+    early, late = datetime(2026, 1, 1), datetime(2026, 2, 1)
+    entries = [(5, early), (9, None), (7, late), (3, early), (1, late)]
+    assert latest_adds_first(entries) == [(1, late), (7, late), (3, early), (5, early), (9, None)]
