@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -24,6 +24,7 @@ from discorecs.core.genres import GENRES
 from discorecs.core.settings import Settings
 from discorecs.core.tables import (
     RELEASE_TRENDING_BATCHES,
+    USER_ACTIVITY,
     USER_COLLECTION,
     USERS,
     trending_hours,
@@ -169,6 +170,33 @@ def test_a_collection_lists_the_latest_adds_first(client: TestClient, world: Wor
     assert first_two["size"] == len(owned) + 1 and first_two["items"] == whole["items"][:2]
     assert one_line_error(client.get("/users/999999/collection"), 404) == "unknown user 999999"
     assert client.get(f"/users/{user}/collection", params={"n": 0}).status_code == 422
+
+
+def test_activity_lists_the_latest_events_first(client: TestClient, world: World) -> None:
+    user, now = world.main_user + 3, datetime.now(UTC)
+    released = sorted(world.titles)[:3]
+    events_in = [
+        (now - timedelta(minutes=minutes), uuid.uuid4(), kind, release)
+        for minutes, kind, release in zip(
+            (30, 10, 20), ("view", "want", "play"), released, strict=True
+        )
+    ]
+    with session_scope(world.settings) as session:
+        insert = session.prepare(USER_ACTIVITY.insert(world.settings.keyspace))
+        for event_time, event_id, kind, release in events_in:
+            session.execute(insert, (user, event_time, event_id, kind, release))
+    latest = client.get(f"/users/{user}/activity").json()
+    assert [(i["kind"], i["release_id"]) for i in latest] == [
+        ("want", released[1]),
+        ("play", released[2]),
+        ("view", released[0]),
+    ]
+    assert latest[0]["event_id"] == str(events_in[1][1])
+    assert latest[0]["release"]["title"] == world.titles[released[1]]
+    assert client.get(f"/users/{user}/activity", params={"n": 1}).json() == latest[:1]
+    assert client.get(f"/users/{world.cold_user}/activity").json() == []
+    assert one_line_error(client.get("/users/999999/activity"), 404) == "unknown user 999999"
+    assert client.get(f"/users/{user}/activity", params={"n": 101}).status_code == 422
 
 
 def test_fresh_recommendations_follow_the_collection_now(client: TestClient, world: World) -> None:

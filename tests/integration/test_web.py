@@ -169,9 +169,14 @@ def test_user_page_renders_and_an_add_leaves_the_list(
     size = len(site.world.collections[user]) + 1
     expect(page.locator(".profile")).to_contain_text(f"{size} releases")
     page.screenshot(path=str(tmp_path / "user-after-add.png"), full_page=True)
-    page.locator('#recs tbody tr button[data-action="want"]').first.click()
-    expect(page.locator("#status")).to_contain_text("want accepted by Kafka")
-    expect(page.locator("#status")).to_contain_text("the stream records it within seconds")
+    wanted = page.locator("#recs tbody tr").first
+    wanted_id = wanted.get_attribute("data-release-id")
+    wanted_title = wanted.locator("td a").inner_text()
+    wanted.locator('button[data-action="want"]').click()
+    expect(page.locator("#status")).to_contain_text(
+        f"want of release {wanted_id} recorded", timeout=STREAM_APPLIES_WITHIN_MS
+    )
+    expect(page.locator("#activity li").first).to_contain_text(f"wanted {wanted_title}")
 
 
 def test_a_release_of_the_list_opens_its_page_with_releases_like_it(site: Site, page: Page) -> None:
@@ -214,6 +219,8 @@ def test_an_add_from_a_release_page_reaches_the_collection(site: Site, page: Pag
     expect(page.locator('#collector button[data-action="remove"]')).to_be_disabled()
     expect(page.locator('#collector button[data-action="add"]')).to_be_enabled()
     assert collection_now(site.world.settings, user) == []
+    page.locator('#collector button[data-action="want"]').click()
+    expect(page.locator("#status")).to_have_text("want recorded.", timeout=STREAM_APPLIES_WITHIN_MS)
     page.goto(f"{site.url}/ui/releases/{release_id}?user=999999999")
     expect(page.locator("#release-title")).to_have_text(site.world.titles[release_id])
     expect(page.locator("#collector")).to_have_count(0)  # nobody to act for

@@ -180,6 +180,16 @@ class Collection(BaseModel):
     items: list[CollectionItem] = Field(description="The latest adds first (ties by id).")
 
 
+class ActivityItem(BaseModel):
+    """One of a user's views, plays or wants (kept 30 days)."""
+
+    event_id: str
+    event_time: datetime
+    kind: str
+    release_id: int
+    release: ReleaseSummary | None = Field(description="None when the catalogue lacks it.")
+
+
 class CheckOut(BaseModel):
     """One readiness check."""
 

@@ -47,6 +47,8 @@ SEARCH_WORDS = 4
 """Words of a search's text matched at most (the longest); each count has its statement."""
 BY_CREDIT_LIMIT = 50
 """Releases read per artist or label when looking for similar releases."""
+RECENT_ACTIVITY_MAX = 100
+"""A user's latest activity events read at most (``user_activity`` is newest first)."""
 QUALITY_ROWS = 5000
 """``quality_runs`` rows read for the dashboard and ``/metrics``."""
 RELEASE_COLUMNS = (
@@ -205,6 +207,14 @@ class Reads:
             USER_COLLECTION.select(ks, ["added_at"], where=["user_id", "release_id"])
         )
         self._activity = prepare(USER_ACTIVITY.select(ks, ["release_id"], where=["user_id"]))
+        self._recent_activity = prepare(
+            USER_ACTIVITY.select(
+                ks,
+                ["event_time", "event_id", "kind", "release_id"],
+                where=["user_id"],
+                limit=RECENT_ACTIVITY_MAX,
+            )
+        )
         self._release = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id"]))
         self._releases = prepare(RELEASES.select(ks, RELEASE_COLUMNS, where=["release_id IN"]))
         self._by_artist = prepare(
@@ -316,6 +326,10 @@ class Reads:
         """
         rows = self.session.execute(self._activity, (user_id,))
         return sorted({row.release_id for row in rows})
+
+    def recent_activity(self, user_id: int) -> list[Any]:
+        """The user's latest :data:`RECENT_ACTIVITY_MAX` views, plays and wants, newest first."""
+        return list(self.session.execute(self._recent_activity, (user_id,)))
 
     def collections(self, user_ids: Sequence[int]) -> dict[int, list[int]]:
         """Several users' collections, read concurrently."""

@@ -13,6 +13,7 @@ from discorecs.app.api.errors import not_found
 from discorecs.app.api.explain import explain_stored
 from discorecs.app.api.fresh import fresh_recommendations, read_live_user
 from discorecs.app.api.models import (
+    ActivityItem,
     Collection,
     CollectionEntry,
     CollectionItem,
@@ -29,7 +30,7 @@ from discorecs.app.api.models import (
     user_summary,
     utc,
 )
-from discorecs.app.api.reads import SEARCH_LIMIT, Reads
+from discorecs.app.api.reads import RECENT_ACTIVITY_MAX, SEARCH_LIMIT, Reads
 from discorecs.core.genres import GENRES
 from discorecs.core.tables import MAX_BIGINT
 
@@ -178,6 +179,32 @@ def get_collection(
             for r, at in shown
         ],
     )
+
+
+@router.get("/users/{user_id}/activity", response_model=list[ActivityItem])
+def get_activity(
+    user_id: UserId,
+    svc: Svc,
+    n: Annotated[
+        int, Query(ge=1, le=RECENT_ACTIVITY_MAX, description="How many of the latest events.")
+    ] = 20,
+) -> list[ActivityItem]:
+    """The user's latest views, plays and wants (30 days), newest first, with their releases."""
+    known_user(svc.reads, user_id)
+    rows = svc.reads.recent_activity(user_id)[:n]
+    releases = svc.reads.releases(row.release_id for row in rows)
+    return [
+        ActivityItem(
+            event_id=str(row.event_id),
+            event_time=utc(row.event_time),
+            kind=row.kind,
+            release_id=row.release_id,
+            release=release_summary(releases[row.release_id])
+            if row.release_id in releases
+            else None,
+        )
+        for row in rows
+    ]
 
 
 @router.get("/users/{user_id}/collection/{release_id}", response_model=CollectionEntry)

@@ -9,6 +9,8 @@ const POLL_MS = 1000;
 const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 const COLLECTION_SHOWN = 100;
+const ACTIVITY_SHOWN = 10;
+const DONE = { view: "viewed", play: "played", want: "wanted" };
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
 let keyAsked = false; // the key prompt was shown on this page: ask again on the next only
@@ -135,6 +137,19 @@ async function waitApplied(userId, kind, releaseId, sentAt, live) {
     const entry = await api(`/users/${userId}/collection/${releaseId}`);
     if (!live()) return null;
     if (kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt) return true;
+    if (performance.now() - started > POLL_LIMIT_MS) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+// Polls until the stream wrote the activity event `eventId` (a view, play or want): true once
+// written, false after POLL_LIMIT_MS, null when the page was left meanwhile.
+async function waitRecorded(userId, eventId, live) {
+  const started = performance.now();
+  for (;;) {
+    const recent = await api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`);
+    if (!live()) return null;
+    if (recent.some((item) => item.event_id === eventId)) return true;
     if (performance.now() - started > POLL_LIMIT_MS) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -292,22 +307,35 @@ function collectionCard(userId, collection, onAction) {
       : h("p", {}, "Empty: Add a release from the list above."));
 }
 
+function activityCard(userId, activity) {
+  const items = activity.map((item) =>
+    h("li", { "data-event-id": item.event_id },
+      `${DONE[item.kind] || item.kind} `, releaseLink(item.release, item.release_id, userId),
+      item.release ? ` — ${artist(item.release)}` : "",
+      h("span", { class: "muted small" }, ` · ${item.event_time.replace("T", " ").slice(0, 16)}`)));
+  return h("section", { class: "card wide", id: "activity" },
+    h("h2", {}, "Recent activity ", h("span", { class: "muted" }, "(views, plays and wants of the last 30 days)")),
+    items.length ? h("ul", { class: "plain" }, items) : h("p", {}, "None in the last 30 days."));
+}
+
 // The stored list, unless no run scored the user or the collection changed since the run (its
 // size, or an add after it: a remove and an add keep the size): then the live one, or the stored
 // one if the live one fails. A failing friend card leaves the rest.
 async function loadUser(userId, fresh) {
-  const [user, recs, friend, collection] = await Promise.all([
+  const [user, recs, friend, collection, activity] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
     optional(api(`/users/${userId}/friend`)).catch((error) => ({ unavailable: error.message })),
     api(`/users/${userId}/collection?n=${COLLECTION_SHOWN}`),
+    api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`),
   ]);
   const live = () => api(`/users/${userId}/recommendations?n=10&fresh=true`);
-  if (!recs) return { user, recs: await live(), friend, collection };
+  const parts = { user, friend, collection, activity };
+  if (!recs) return { ...parts, recs: await live() };
   const latest = collection.items.length ? collection.items[0].added_at : null;
   const current = recs.fresh || (user.collection_size === recs.collection_size
     && !(latest && recs.as_of && new Date(latest) > new Date(recs.as_of)));
-  return { user, recs: current ? recs : await live().catch(() => recs), friend, collection };
+  return { ...parts, recs: current ? recs : await live().catch(() => recs) };
 }
 
 function renderUser(userId, data, onAction) {
@@ -321,6 +349,7 @@ function renderUser(userId, data, onAction) {
     h("p", { id: "status", class: "status", role: "status" }),
     recommendationsTable(userId, data.recs, onAction),
     collectionCard(userId, data.collection, onAction),
+    activityCard(userId, data.activity),
   );
 }
 
@@ -338,22 +367,21 @@ async function userPage(userId, live) {
     try {
       say(`Sending ${kind} of release ${releaseId}…`);
       const sent = await sendEvent(userId, kind, releaseId);
-      const accepted = `${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)})`;
-      if (kind !== "add" && kind !== "remove") { // a view, play or want leaves no mark to wait for
-        say(`${accepted}; the stream records it within seconds.`, "ok");
-        return;
-      }
       const started = performance.now();
-      say(`${accepted}; waiting for the stream…`);
-      const done = await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live);
+      const collects = kind === "add" || kind === "remove";
+      say(`${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)}); waiting for the stream…`);
+      const done = collects
+        ? await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live)
+        : await waitRecorded(userId, sent.event_id, live);
       if (done === null) return;
-      const data = await loadUser(userId, true);
+      const data = await loadUser(userId, collects);
       if (!live()) return;
       renderUser(userId, data, onAction);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const applied = collects ? "applied; list recomputed" : "recorded";
       say(done
-        ? `${kind} of release ${releaseId} applied; list recomputed (${seconds} s).`
-        : `The stream has not applied the ${kind} yet (${seconds} s); the list will catch up.`,
+        ? `${kind} of release ${releaseId} ${applied} (${seconds} s).`
+        : `The stream has not applied the ${kind} yet (${seconds} s); the page will catch up.`,
         done ? "ok" : "warn");
     } catch (error) {
       say(`Failed: ${error.message}`, "error");
@@ -385,8 +413,12 @@ function collectorSection(userId, user, entry, releaseId, live) {
     add.disabled = remove.disabled = want.disabled = true;
     try {
       const sent = await sendEvent(userId, kind, releaseId);
-      if (kind === "want") return say("want accepted by Kafka; the stream records it within seconds.", "ok");
       say(`${kind} accepted by Kafka; waiting for the stream…`);
+      if (kind === "want") {
+        const done = await waitRecorded(userId, sent.event_id, live);
+        if (done !== null) say(done ? "want recorded." : "The stream has not recorded the want yet.", done ? "ok" : "warn");
+        return;
+      }
       const done = await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live);
       if (done) [have, state.textContent] = kind === "add" ? [true, owned(sent.event_time)] : [false, missing];
       if (done !== null) say(done ? `${kind} applied.` : `The stream has not applied the ${kind} yet.`, done ? "ok" : "warn");
