@@ -209,9 +209,14 @@ def leave(*_):
         time.sleep(0.05)
     sys.exit(0)
 signal.signal(signal.SIGTERM, leave)
+open(me + ".ready", "w").close()
 time.sleep(120)
 """
-"""A process that, asked to stop, waits until its peer was asked too (a broker of a quorum)."""
+"""A process that, asked to stop, waits until its peer was asked too (a broker of a quorum).
+
+It says it is ready once its handler is in place: a SIGTERM before that would end it without
+marking it asked, and its peer would wait for the mark to the end of the test's time.
+"""
 
 
 @pytest.mark.timeout(40, method="thread")
@@ -227,6 +232,12 @@ def test_leftovers_of_a_quorum_are_stopped_with_the_rest(tmp_path: Path) -> None
             argv = [sys.executable, "-c", QUORUM_MEMBER, str(tmp_path / name), str(tmp_path / peer)]
             members.append(started([*argv, marker]))
             (pids / f"{name}.pid").write_text(f"{members[-1].pid}\n")
+        for name in names:
+            ready = tmp_path / f"{name}.ready"
+            for _ in range(1000):
+                if ready.exists():
+                    break
+                time.sleep(0.01)
         assert sorted(cluster.down(settings)) == list(names)
         assert [member.wait(timeout=30) for member in members] == [0, 0], "none was killed"
     finally:
