@@ -348,7 +348,7 @@ def test_bad_events_are_refused_with_a_reason(client: TestClient, world: World) 
     broken = client.post(
         path, content='{"kind": "add",}', headers={"content-type": "application/json"}
     )
-    assert one_line_error(broken, 422).startswith("body: not JSON at character 15 (")
+    assert one_line_error(broken, 422).startswith("body: not JSON at offset 15 (")
     assert one_line_error(client.post(path, json={"kind": "add", "release_id": 5}), 404) == (
         "unknown release 5"
     )

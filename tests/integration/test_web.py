@@ -22,10 +22,11 @@ import pytest
 from confluent_kafka import Producer
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from discorecs.app.api.reads import Reads
 from discorecs.app.loadtest import DISCORECS, StreamProcess
 from discorecs.core.cassandra import session_scope
 from discorecs.core.settings import Settings
-from discorecs.core.tables import USER_ACTIVITY, USER_COLLECTION
+from discorecs.core.tables import USER_ACTIVITY
 from spark_jobs.stream.progress import read_metrics
 from tests.integration.scored_world import World, scored_world
 
@@ -200,7 +201,7 @@ def test_a_release_of_the_list_opens_its_page_with_releases_like_it(site: Site, 
     expect(page.locator(".status.error")).to_have_text("Error: unknown release 999999999")
 
 
-def test_an_add_from_a_release_page_reaches_the_collection(site: Site, page: Page) -> None:
+def test_add_remove_and_want_from_a_release_page(site: Site, page: Page) -> None:
     user, release_id = site.world.cold_user, min(site.world.titles)
     name = site.world.names[user]
     page.goto(f"{site.url}/ui/releases/{release_id}?user={user}")
@@ -244,12 +245,20 @@ def test_a_remove_from_the_collection_card_leaves_the_collection(site: Site, pag
     expect(page.locator("#list-mode")).to_contain_text("live")
     assert collection_now(site.world.settings, user) == owned[1:]
 
+    other = next(r for r in site.world.titles if r not in owned)  # the size back to the run's
+    page.goto(f"{site.url}/ui/releases/{other}?user={user}")
+    page.locator('#collector button[data-action="add"]').click()
+    expect(page.locator("#status")).to_have_text("add applied.", timeout=STREAM_APPLIES_WITHIN_MS)
+    page.goto(f"{site.url}/ui/users/{user}")
+    expect(page.locator(".profile")).to_contain_text(f"{len(owned)} releases")
+    expect(page.locator("#list-mode")).to_contain_text("live")  # an add since the run
+    expect(rows.first).to_have_attribute("data-release-id", str(other))
+
 
 def collection_now(settings: Settings, user: int) -> list[int]:
     """The user's releases as Cassandra holds them."""
-    query = USER_COLLECTION.select(settings.keyspace, ["release_id"], where=["user_id"])
     with session_scope(settings) as session:
-        return [row.release_id for row in session.execute(session.prepare(query), (user,))]
+        return Reads.of(session, settings).collection(user)
 
 
 def wait_for_activity(settings: Settings, user: int, kind: str) -> list[int]:

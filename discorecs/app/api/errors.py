@@ -34,15 +34,15 @@ def not_found(what: str) -> HTTPException:
 def validation_reason(error: RequestValidationError) -> str:
     """Pydantic's errors as ``where: what`` pairs on one line.
 
-    A body that is not JSON says so with the decoder's position and reason (FastAPI puts the
-    position where a field name would be).
+    A body that is not JSON says so with the decoder's offset (from 0) and reason: FastAPI puts
+    the offset where a field name would be.
     """
     parts = []
     for item in error.errors():
         loc = item.get("loc", ())
-        if item.get("type") == "json_invalid" and len(loc) == 2:
+        if item.get("type") == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
             reason = item.get("ctx", {}).get("error", "")
-            parts.append(f"{loc[0]}: not JSON at character {loc[1]} ({reason})")
+            parts.append(f"{loc[0]}: not JSON at offset {loc[1]} ({reason})")
             continue
         where = ".".join(str(p) for p in loc)
         parts.append(f"{where}: {item.get('msg', 'invalid')}")

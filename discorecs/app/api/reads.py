@@ -200,7 +200,8 @@ class Reads:
         self._probe = prepare(USERS.select(ks, ["user_id"], limit=1))
         self._scored = prepare(USERS_SCORED.select(ks, where=["user_id"]))
         self._nearest = prepare(USERS_SCORED.ann(ks, "taste", ["user_id", "taste", "top_genre"]))
-        self._collection = prepare(
+        self._collection = prepare(USER_COLLECTION.select(ks, ["release_id"], where=["user_id"]))
+        self._added = prepare(
             USER_COLLECTION.select(ks, ["release_id", "added_at"], where=["user_id"])
         )
         self._entry = prepare(
@@ -311,7 +312,7 @@ class Reads:
 
     def newest_first(self, user_id: int) -> list[tuple[int, datetime | None]]:
         """The user's releases with when each was added (:func:`latest_adds_first`)."""
-        rows = self.session.execute(self._collection, (user_id,))
+        rows = self.session.execute(self._added, (user_id,))
         return latest_adds_first([(row.release_id, row.added_at) for row in rows])
 
     def added_at(self, user_id: int, release_id: int) -> datetime | None:
@@ -328,8 +329,12 @@ class Reads:
         return sorted({row.release_id for row in rows})
 
     def recent_activity(self, user_id: int) -> list[Any]:
-        """The user's latest :data:`RECENT_ACTIVITY_MAX` views, plays and wants, newest first."""
-        return list(self.session.execute(self._recent_activity, (user_id,)))
+        """The user's latest :data:`RECENT_ACTIVITY_MAX` views, plays and wants, newest first.
+
+        A row without its kind or release (not one the stream writes) is left out.
+        """
+        rows = self.session.execute(self._recent_activity, (user_id,))
+        return [row for row in rows if row.kind is not None and row.release_id is not None]
 
     def collections(self, user_ids: Sequence[int]) -> dict[int, list[int]]:
         """Several users' collections, read concurrently."""

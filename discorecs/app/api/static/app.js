@@ -10,6 +10,7 @@ const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 const COLLECTION_SHOWN = 100;
 const ACTIVITY_SHOWN = 10;
+const ACTIVITY_READ = 100; // the API's most: events of other sources may come first
 const DONE = { view: "viewed", play: "played", want: "wanted" };
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
@@ -115,6 +116,11 @@ function releaseLink(release, releaseId, userId) {
   return link(`/ui/releases/${id}${query}`, h("bdi", {}, release ? title(release) : `release ${id}`));
 }
 
+// A time the API gives (ISO, UTC) as "YYYY-MM-DD HH:MM UTC".
+function when(iso) {
+  return `${iso.replace("T", " ").slice(0, 16)} UTC`;
+}
+
 function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
 }
@@ -128,31 +134,40 @@ function sendEvent(userId, kind, releaseId) {
   });
 }
 
-// Polls until the stream applied an add or remove sent at `sentAt`: the collection holds the
-// release from that add on (not an older add), or no longer holds it. True once applied, false
-// after POLL_LIMIT_MS, null when the page was left meanwhile.
-async function waitApplied(userId, kind, releaseId, sentAt, live) {
+// Asks `check` every POLL_MS until it is true: true then, false after POLL_LIMIT_MS, null when
+// the page was left meanwhile. A failed ask (a service briefly down) is asked again.
+async function poll(check, live) {
   const started = performance.now();
   for (;;) {
-    const entry = await api(`/users/${userId}/collection/${releaseId}`);
+    let done = false;
+    try {
+      done = await check();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status >= 500)) throw error;
+    }
     if (!live()) return null;
-    if (kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt) return true;
+    if (done) return true;
     if (performance.now() - started > POLL_LIMIT_MS) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
-// Polls until the stream wrote the activity event `eventId` (a view, play or want): true once
-// written, false after POLL_LIMIT_MS, null when the page was left meanwhile.
-async function waitRecorded(userId, eventId, live) {
-  const started = performance.now();
-  for (;;) {
-    const recent = await api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`);
-    if (!live()) return null;
-    if (recent.some((item) => item.event_id === eventId)) return true;
-    if (performance.now() - started > POLL_LIMIT_MS) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+// Until the stream applied an add or remove sent at `sentAt`: the collection holds the release
+// from that add on (not an older add), or no longer holds it.
+function waitApplied(userId, kind, releaseId, sentAt, live) {
+  return poll(async () => {
+    const entry = await api(`/users/${userId}/collection/${releaseId}`);
+    return kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt;
+  }, live);
+}
+
+// Until the stream wrote the activity event `eventId` (a view, play or want): it is among the
+// latest the API reads.
+function waitRecorded(userId, eventId, live) {
+  return poll(async () => {
+    const recent = await api(`/users/${userId}/activity?n=${ACTIVITY_READ}`);
+    return recent.some((item) => item.event_id === eventId);
+  }, live);
 }
 
 // --- search and home -----------------------------------------------------------------
@@ -206,7 +221,7 @@ function profileSection(user) {
     user.joined_at ? `joined ${user.joined_at.slice(0, 10)}` : null,
     `${user.collection_size} releases`,
     user.top_genre ? `top genre ${user.top_genre}` : null,
-    user.scored_at ? `scored ${user.scored_at.replace("T", " ").slice(0, 16)}` : "not scored yet",
+    user.scored_at ? `scored ${when(user.scored_at)}` : "not scored yet",
   ].filter(Boolean);
   return h("section", { class: "profile" },
     h("h1", { id: "user-name" }, user.name || `User ${user.user_id}`),
@@ -286,6 +301,7 @@ function recommendationsTable(userId, recs, onAction) {
 }
 
 function collectionCard(userId, collection, onAction) {
+  if (collection.unavailable) return unavailableCard("collection", "Collection", collection.unavailable);
   const rows = collection.items.map((item) => {
     const r = item.release;
     return h("tr", { "data-release-id": item.release_id },
@@ -294,11 +310,12 @@ function collectionCard(userId, collection, onAction) {
       h("td", { class: "extra" }, r && r.year ? r.year : ""),
       h("td", { class: "small" }, item.added_at ? item.added_at.slice(0, 10) : ""),
       h("td", { class: "actions" },
-        h("button", { type: "button", "data-action": "remove", class: "secondary", onclick: () => onAction("remove", item.release_id) }, "Remove")));
+        h("button", { type: "button", "data-action": "remove", class: "secondary", "aria-label": `Remove ${r ? title(r) : `release ${item.release_id}`}`,
+          onclick: (event) => { event.target.textContent = "Removing…"; onAction("remove", item.release_id); } }, "Remove")));
   });
-  const shown = collection.size > rows.length ? `the ${rows.length} latest of ${collection.size}` : "latest first";
+  const extent = collection.size > rows.length ? `the ${rows.length} latest of ${collection.size}` : "latest first";
   return h("section", { class: "card wide", id: "collection" },
-    h("h2", {}, "Collection ", h("span", { class: "muted" }, `(${shown})`)),
+    h("h2", {}, "Collection ", h("span", { class: "muted" }, `(${extent})`)),
     rows.length
       ? h("div", { class: "scroll" }, h("table", { id: "owned-list" },
           h("thead", {}, h("tr", {}, [["Release"], ["Artist"], ["Year", "extra"], ["Added"], [""]]
@@ -308,31 +325,42 @@ function collectionCard(userId, collection, onAction) {
 }
 
 function activityCard(userId, activity) {
+  if (activity.unavailable) return unavailableCard("activity", "Recent activity", activity.unavailable);
   const items = activity.map((item) =>
     h("li", { "data-event-id": item.event_id },
       `${DONE[item.kind] || item.kind} `, releaseLink(item.release, item.release_id, userId),
       item.release ? ` — ${artist(item.release)}` : "",
-      h("span", { class: "muted small" }, ` · ${item.event_time.replace("T", " ").slice(0, 16)}`)));
+      h("span", { class: "muted small" }, ` · ${when(item.event_time)}`)));
   return h("section", { class: "card wide", id: "activity" },
-    h("h2", {}, "Recent activity ", h("span", { class: "muted" }, "(views, plays and wants of the last 30 days)")),
+    h("h2", {}, "Recent activity ", h("span", { class: "muted" }, `(the ${ACTIVITY_SHOWN} latest views, plays and wants of the last 30 days)`)),
     items.length ? h("ul", { class: "plain" }, items) : h("p", {}, "None in the last 30 days."));
+}
+
+// A card's data that failed to load: the card says why, the rest of the page stands.
+function unavailable(error) {
+  return { unavailable: error.message };
+}
+
+function unavailableCard(id, heading, reason) {
+  return h("section", { class: "card wide", id }, h("h2", {}, heading),
+    h("p", { class: "status error" }, `${heading} unavailable: ${reason}`));
 }
 
 // The stored list, unless no run scored the user or the collection changed since the run (its
 // size, or an add after it: a remove and an add keep the size): then the live one, or the stored
-// one if the live one fails. A failing friend card leaves the rest.
+// one if the live one fails. A failing friend, collection or activity card leaves the rest.
 async function loadUser(userId, fresh) {
   const [user, recs, friend, collection, activity] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
-    optional(api(`/users/${userId}/friend`)).catch((error) => ({ unavailable: error.message })),
-    api(`/users/${userId}/collection?n=${COLLECTION_SHOWN}`),
-    api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`),
+    optional(api(`/users/${userId}/friend`)).catch(unavailable),
+    api(`/users/${userId}/collection?n=${COLLECTION_SHOWN}`).catch(unavailable),
+    api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`).catch(unavailable),
   ]);
   const live = () => api(`/users/${userId}/recommendations?n=10&fresh=true`);
   const parts = { user, friend, collection, activity };
   if (!recs) return { ...parts, recs: await live() };
-  const latest = collection.items.length ? collection.items[0].added_at : null;
+  const latest = collection.items && collection.items.length ? collection.items[0].added_at : null;
   const current = recs.fresh || (user.collection_size === recs.collection_size
     && !(latest && recs.as_of && new Date(latest) > new Date(recs.as_of)));
   return { ...parts, recs: current ? recs : await live().catch(() => recs) };
@@ -381,7 +409,7 @@ async function userPage(userId, live) {
       const applied = collects ? "applied; list recomputed" : "recorded";
       say(done
         ? `${kind} of release ${releaseId} ${applied} (${seconds} s).`
-        : `The stream has not applied the ${kind} yet (${seconds} s); the page will catch up.`,
+        : `The stream has not ${collects ? "applied" : "recorded"} the ${kind} yet (${seconds} s); reload later to see it.`,
         done ? "ok" : "warn");
     } catch (error) {
       say(`Failed: ${error.message}`, "error");
@@ -402,7 +430,7 @@ async function userPage(userId, live) {
 function collectorSection(userId, user, entry, releaseId, live) {
   const name = user.name || `user ${userId}`;
   const say = (text, kind) => { if (live()) setStatus(text, kind); };
-  const owned = (at) => `In ${name}'s collection since ${at.replace("T", " ").slice(0, 16)}.`;
+  const owned = (at) => `In ${name}'s collection since ${when(at)}.`;
   const missing = `Not in ${name}'s collection.`;
   const state = h("p", { id: "owned" }, entry.owned ? owned(entry.added_at) : missing);
   let have = entry.owned;

@@ -24,7 +24,7 @@ def test_validation_errors_read_as_where_and_what() -> None:
     )
 
 
-def test_a_body_that_is_not_json_names_the_character_and_the_reason() -> None:
+def test_a_body_that_is_not_json_names_the_offset_and_the_reason() -> None:
     error = RequestValidationError(
         [
             {
@@ -36,5 +36,12 @@ def test_a_body_that_is_not_json_names_the_character_and_the_reason() -> None:
         ]
     )
     assert validation_reason(error) == (
-        "body: not JSON at character 7 (Expecting property name enclosed in double quotes)"
+        "body: not JSON at offset 7 (Expecting property name enclosed in double quotes)"
     )
+
+
+def test_a_json_field_that_is_not_json_reads_like_any_other_error() -> None:
+    error = RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body", "payload"), "msg": "Invalid JSON"}]
+    )
+    assert validation_reason(error) == "body.payload: Invalid JSON"
