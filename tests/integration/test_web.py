@@ -156,6 +156,10 @@ def test_user_page_renders_and_an_add_leaves_the_list(
     expect(first.locator("td.why")).not_to_be_empty()
     expect(page.locator("#friend")).to_contain_text("similarity")
     expect(page.locator("#top-release .why")).not_to_be_empty()
+    lookalikes = page.locator("#lookalikes li")
+    expect(lookalikes).to_have_count(5)
+    expect(lookalikes.first).to_contain_text("top genre Rock")
+    expect(page.locator(f'#lookalikes li[data-user-id="{user}"]')).to_have_count(0)
     page.screenshot(path=str(tmp_path / "user-before.png"), full_page=True)
 
     release_id = first.get_attribute("data-release-id")

@@ -10,6 +10,7 @@ const POLL_LIMIT_MS = 120000;
 const OPS_REFRESH_MS = 15000;
 const COLLECTION_SHOWN = 100;
 const ACTIVITY_SHOWN = 10;
+const LOOKALIKES_SHOWN = 5;
 const ACTIVITY_READ = 100; // the API's most: events of other sources may come first
 const DONE = { view: "viewed", play: "played", want: "wanted" };
 let opsTimer = null;
@@ -336,6 +337,18 @@ function activityCard(userId, activity) {
     items.length ? h("ul", { class: "plain" }, items) : h("p", {}, "None in the last 30 days."));
 }
 
+function lookalikesCard(userId, lookalikes) {
+  if (lookalikes.unavailable) return unavailableCard("lookalikes", "Collectors with your taste", lookalikes.unavailable);
+  const items = lookalikes.map((u) =>
+    h("li", { "data-user-id": u.user_id }, link(`/ui/users/${u.user_id}`, u.name || `user ${u.user_id}`),
+      u.username ? ` @${u.username}` : "", ` · ${percent(u.similarity)}`,
+      u.top_genre ? h("span", { class: "muted" }, ` · top genre ${u.top_genre}`) : ""));
+  return h("section", { class: "card wide", id: "lookalikes" },
+    h("h2", {}, "Collectors with your taste ",
+      h("span", { class: "muted" }, "(nearest by the 15-genre taste: Cassandra's vector search)")),
+    items.length ? h("ol", {}, items) : h("p", {}, "Nobody yet: no taste to compare (an empty collection)."));
+}
+
 // A card's data that failed to load: the card says why, the rest of the page stands.
 function unavailable(error) {
   return { unavailable: error.message };
@@ -350,15 +363,16 @@ function unavailableCard(id, heading, reason) {
 // size, or an add after it: a remove and an add keep the size): then the live one, or the stored
 // one if the live one fails. A failing friend, collection or activity card leaves the rest.
 async function loadUser(userId, fresh) {
-  const [user, recs, friend, collection, activity] = await Promise.all([
+  const [user, recs, friend, collection, activity, lookalikes] = await Promise.all([
     api(`/users/${userId}`),
     optional(api(`/users/${userId}/recommendations?n=10&fresh=${fresh}`)),
     optional(api(`/users/${userId}/friend`)).catch(unavailable),
     api(`/users/${userId}/collection?n=${COLLECTION_SHOWN}`).catch(unavailable),
     api(`/users/${userId}/activity?n=${ACTIVITY_SHOWN}`).catch(unavailable),
+    api(`/users/${userId}/similar?n=${LOOKALIKES_SHOWN}`).catch(unavailable),
   ]);
   const live = () => api(`/users/${userId}/recommendations?n=10&fresh=true`);
-  const parts = { user, friend, collection, activity };
+  const parts = { user, friend, collection, activity, lookalikes };
   if (!recs) return { ...parts, recs: await live() };
   const latest = collection.items && collection.items.length ? collection.items[0].added_at : null;
   const current = recs.fresh || (user.collection_size === recs.collection_size
@@ -378,6 +392,7 @@ function renderUser(userId, data, onAction) {
     recommendationsTable(userId, data.recs, onAction),
     collectionCard(userId, data.collection, onAction),
     activityCard(userId, data.activity),
+    lookalikesCard(userId, data.lookalikes),
   );
 }
 
