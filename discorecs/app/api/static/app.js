@@ -312,7 +312,7 @@ function collectionCard(userId, collection, onAction) {
       h("td", { class: "small" }, item.added_at ? item.added_at.slice(0, 10) : ""),
       h("td", { class: "actions" },
         h("button", { type: "button", "data-action": "remove", class: "secondary", "aria-label": `Remove ${r ? title(r) : `release ${item.release_id}`}`,
-          onclick: (event) => { event.target.textContent = "Removing…"; onAction("remove", item.release_id); } }, "Remove")));
+          onclick: (event) => removing(event.target, onAction("remove", item.release_id)) }, "Remove")));
   });
   const extent = collection.size > rows.length ? `the ${rows.length} latest of ${collection.size}` : "latest first";
   return h("section", { class: "card wide", id: "collection" },
@@ -323,6 +323,13 @@ function collectionCard(userId, collection, onAction) {
             .map(([t, cls]) => h("th", cls ? { class: cls } : {}, t)))),
           h("tbody", {}, rows)))
       : h("p", {}, "Empty: Add a release from the list above."));
+}
+
+// A Remove button says so while its remove is under way (a failed one can be clicked again).
+async function removing(button, action) {
+  button.textContent = "Removing…";
+  await action;
+  button.textContent = "Remove";
 }
 
 function activityCard(userId, activity) {
@@ -361,7 +368,8 @@ function unavailableCard(id, heading, reason) {
 
 // The stored list, unless no run scored the user or the collection changed since the run (its
 // size, or an add after it: a remove and an add keep the size): then the live one, or the stored
-// one if the live one fails. A failing friend, collection or activity card leaves the rest.
+// one if the live one fails. A card other than the profile and the list that fails to load
+// leaves the rest.
 async function loadUser(userId, fresh) {
   const [user, recs, friend, collection, activity, lookalikes] = await Promise.all([
     api(`/users/${userId}`),
