@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -303,6 +303,12 @@ def release_summary(row: Any) -> ReleaseSummary:
         formats=list(row.formats or []),
         country=row.country,
     )
+
+
+def summary_in(rows: Mapping[int, Any], release_id: int | None) -> ReleaseSummary | None:
+    """The summary of ``rows[release_id]``; ``None`` when the catalogue read lacks the release."""
+    row = None if release_id is None else rows.get(release_id)
+    return None if row is None else release_summary(row)
 
 
 def user_summary(user_id: int, row: Any) -> UserSummary:

@@ -15,6 +15,7 @@ from discorecs.app.api.models import (
     TrendingList,
     TrendingRelease,
     release_summary,
+    summary_in,
     taste_map,
 )
 from discorecs.app.api.similar import similar_releases
@@ -85,7 +86,7 @@ def get_trending(
             TrendingRelease(
                 release_id=r,
                 events=trending.events[r],
-                release=release_summary(rows[r]) if r in rows else None,
+                release=summary_in(rows, r),
             )
             for r in ids
         ],

@@ -26,6 +26,7 @@ from discorecs.app.api.models import (
     UserProfile,
     UserSummary,
     release_summary,
+    summary_in,
     taste_map,
     user_summary,
     utc,
@@ -131,7 +132,7 @@ def get_recommendations(
             score=round(e.score, 6),
             source=e.source,
             reason=e.reason,
-            release=release_summary(releases[e.release_id]) if e.release_id in releases else None,
+            release=summary_in(releases, e.release_id),
         )
         for rank, e in enumerate(entries, start=1)
     ]
@@ -174,7 +175,7 @@ def get_collection(
             CollectionItem(
                 release_id=r,
                 added_at=utc(at),
-                release=release_summary(releases[r]) if r in releases else None,
+                release=summary_in(releases, r),
             )
             for r, at in shown
         ],
@@ -199,9 +200,7 @@ def get_activity(
             event_time=utc(row.event_time),
             kind=row.kind,
             release_id=row.release_id,
-            release=release_summary(releases[row.release_id])
-            if row.release_id in releases
-            else None,
+            release=summary_in(releases, row.release_id),
         )
         for row in rows
     ]
@@ -241,7 +240,7 @@ def get_friend(user_id: UserId, svc: Svc) -> Friend:
         shared_genres=shared_genres(
             scored.taste, friend_scored.taste if friend_scored is not None else None
         ),
-        pick=release_summary(releases[pick]) if pick in releases else None,
+        pick=summary_in(releases, pick),
         pick_title=scored.release_title,
         pick_owned=pick in mine,
     )

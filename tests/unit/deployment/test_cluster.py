@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +179,16 @@ def started(argv: list[str]) -> subprocess.Popen[bytes]:
     """
     process = subprocess.Popen(argv)
     cmdline = Path(f"/proc/{process.pid}/cmdline")
-    for _ in range(1000):
-        if argv[-1].encode() in cmdline.read_bytes():
-            break
-        time.sleep(0.01)
+    until(lambda: argv[-1].encode() in cmdline.read_bytes())
     return process
+
+
+def until(check: Callable[[], bool]) -> None:
+    """Ask ``check`` every 10 ms until it is true, for 10 s at most."""
+    for _ in range(1000):
+        if check():
+            return
+        time.sleep(0.01)
 
 
 def test_down_also_stops_leftovers_of_a_bigger_topology(tmp_path: Path) -> None:
@@ -232,12 +238,7 @@ def test_leftovers_of_a_quorum_are_stopped_with_the_rest(tmp_path: Path) -> None
             argv = [sys.executable, "-c", QUORUM_MEMBER, str(tmp_path / name), str(tmp_path / peer)]
             members.append(started([*argv, marker]))
             (pids / f"{name}.pid").write_text(f"{members[-1].pid}\n")
-        for name in names:
-            ready = tmp_path / f"{name}.ready"
-            for _ in range(1000):
-                if ready.exists():
-                    break
-                time.sleep(0.01)
+        until(lambda: all((tmp_path / f"{name}.ready").exists() for name in names))
         assert sorted(cluster.down(settings)) == list(names)
         assert [member.wait(timeout=30) for member in members] == [0, 0], "none was killed"
     finally:

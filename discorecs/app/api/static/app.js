@@ -13,6 +13,7 @@ const ACTIVITY_SHOWN = 10;
 const LOOKALIKES_SHOWN = 5;
 const ACTIVITY_READ = 100; // the API's most: events of other sources may come first
 const DONE = { view: "viewed", play: "played", want: "wanted" };
+const COLLECTION_KINDS = ["add", "remove"];
 let opsTimer = null;
 let shown = 0; // counts routes; a page drawn after its route was left draws nothing
 let keyAsked = false; // the key prompt was shown on this page: ask again on the next only
@@ -153,21 +154,20 @@ async function poll(check, live) {
   }
 }
 
-// Until the stream applied an add or remove sent at `sentAt`: the collection holds the release
-// from that add on (not an older add), or no longer holds it.
-function waitApplied(userId, kind, releaseId, sentAt, live) {
-  return poll(async () => {
-    const entry = await api(`/users/${userId}/collection/${releaseId}`);
-    return kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt;
-  }, live);
-}
-
-// Until the stream wrote the activity event `eventId` (a view, play or want): it is among the
-// latest the API reads.
-function waitRecorded(userId, eventId, live) {
+// Until the stream wrote the event `sent` of `kind`: an add or remove is applied (the collection
+// holds the release from that add on, not an older add, or no longer holds it); a view, play or
+// want is among the latest activity the API reads.
+function waitWritten(userId, kind, releaseId, sent, live) {
+  if (COLLECTION_KINDS.includes(kind)) {
+    const sentAt = new Date(sent.event_time);
+    return poll(async () => {
+      const entry = await api(`/users/${userId}/collection/${releaseId}`);
+      return kind === "remove" ? !entry.owned : entry.owned && new Date(entry.added_at) >= sentAt;
+    }, live);
+  }
   return poll(async () => {
     const recent = await api(`/users/${userId}/activity?n=${ACTIVITY_READ}`);
-    return recent.some((item) => item.event_id === eventId);
+    return recent.some((item) => item.event_id === sent.event_id);
   }, live);
 }
 
@@ -239,10 +239,7 @@ function tasteCard(taste, ranks) {
 }
 
 function friendCard(friend, userId) {
-  if (friend && friend.unavailable) {
-    return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
-      h("p", { class: "status error" }, `Friend unavailable: ${friend.unavailable}`));
-  }
+  if (friend && friend.unavailable) return unavailableCard("friend", "Friend", friend.unavailable, "card");
   if (!friend) {
     return h("section", { class: "card", id: "friend" }, h("h2", {}, "Friend"),
       h("p", {}, "No friend yet (the next hourly run finds one once the collection has a taste)."));
@@ -276,6 +273,11 @@ function topReleaseCard(item, userId) {
   return h("section", { class: "card", id: "top-release" }, h("h2", {}, "Top pick for you"), ...body);
 }
 
+// A table's head from [text, class?] pairs ("extra" columns hide on narrow screens).
+function tableHead(columns) {
+  return h("thead", {}, h("tr", {}, columns.map(([text, cls]) => h("th", cls ? { class: cls } : {}, text))));
+}
+
 function recommendationsTable(userId, recs, onAction) {
   const rows = recs.items.map((item) => {
     const r = item.release;
@@ -295,8 +297,7 @@ function recommendationsTable(userId, recs, onAction) {
     h("h2", {}, "Top 10 ", h("span", { class: "muted", id: "list-mode" }, `(${mode})`)),
     rows.length
       ? h("div", { class: "scroll" }, h("table", { id: "recs" },
-          h("thead", {}, h("tr", {}, [["#"], ["Release"], ["Artist"], ["Year", "extra"], ["Genres · styles", "extra"], ["Why"], [""]]
-            .map(([t, cls]) => h("th", cls ? { class: cls } : {}, t)))),
+          tableHead([["#"], ["Release"], ["Artist"], ["Year", "extra"], ["Genres · styles", "extra"], ["Why"], [""]]),
           h("tbody", {}, rows)))
       : h("p", {}, "Nothing to recommend yet."));
 }
@@ -319,8 +320,7 @@ function collectionCard(userId, collection, onAction) {
     h("h2", {}, "Collection ", h("span", { class: "muted" }, `(${extent})`)),
     rows.length
       ? h("div", { class: "scroll" }, h("table", { id: "owned-list" },
-          h("thead", {}, h("tr", {}, [["Release"], ["Artist"], ["Year", "extra"], ["Added"], [""]]
-            .map(([t, cls]) => h("th", cls ? { class: cls } : {}, t)))),
+          tableHead([["Release"], ["Artist"], ["Year", "extra"], ["Added"], [""]]),
           h("tbody", {}, rows)))
       : h("p", {}, "Empty: Add a release from the list above."));
 }
@@ -361,8 +361,8 @@ function unavailable(error) {
   return { unavailable: error.message };
 }
 
-function unavailableCard(id, heading, reason) {
-  return h("section", { class: "card wide", id }, h("h2", {}, heading),
+function unavailableCard(id, heading, reason, cls = "card wide") {
+  return h("section", { class: cls, id }, h("h2", {}, heading),
     h("p", { class: "status error" }, `${heading} unavailable: ${reason}`));
 }
 
@@ -419,11 +419,9 @@ async function userPage(userId, live) {
       say(`Sending ${kind} of release ${releaseId}…`);
       const sent = await sendEvent(userId, kind, releaseId);
       const started = performance.now();
-      const collects = kind === "add" || kind === "remove";
+      const collects = COLLECTION_KINDS.includes(kind);
       say(`${kind} accepted by Kafka (event ${sent.event_id.slice(0, 8)}); waiting for the stream…`);
-      const done = collects
-        ? await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live)
-        : await waitRecorded(userId, sent.event_id, live);
+      const done = await waitWritten(userId, kind, releaseId, sent, live);
       if (done === null) return;
       const data = await loadUser(userId, collects);
       if (!live()) return;
@@ -465,14 +463,10 @@ function collectorSection(userId, user, entry, releaseId, live) {
     try {
       const sent = await sendEvent(userId, kind, releaseId);
       say(`${kind} accepted by Kafka; waiting for the stream…`);
-      if (kind === "want") {
-        const done = await waitRecorded(userId, sent.event_id, live);
-        if (done !== null) say(done ? "want recorded." : "The stream has not recorded the want yet.", done ? "ok" : "warn");
-        return;
-      }
-      const done = await waitApplied(userId, kind, releaseId, new Date(sent.event_time), live);
-      if (done) [have, state.textContent] = kind === "add" ? [true, owned(sent.event_time)] : [false, missing];
-      if (done !== null) say(done ? `${kind} applied.` : `The stream has not applied the ${kind} yet.`, done ? "ok" : "warn");
+      const done = await waitWritten(userId, kind, releaseId, sent, live);
+      const word = COLLECTION_KINDS.includes(kind) ? "applied" : "recorded";
+      if (done && kind !== "want") [have, state.textContent] = kind === "add" ? [true, owned(sent.event_time)] : [false, missing];
+      if (done !== null) say(done ? `${kind} ${word}.` : `The stream has not ${word} the ${kind} yet.`, done ? "ok" : "warn");
     } catch (error) {
       say(`Failed: ${error.message}`, "error");
     } finally {
